@@ -1,0 +1,39 @@
+"""`flask users create`: the first admin, and accounts for scripts."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from partner_club.accounts.models import Role
+from partner_club.accounts.services import create_user
+from partner_club.errors import DomainError
+from partner_club.extensions import db
+from partner_club.outlets.models import Outlet
+
+users = AppGroup("users", help="People and their roles.")
+
+
+@users.command("create")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--login", required=True, help="Phone number or e-mail.")
+@click.option("--password", required=True)
+@click.option("--outlet", "outlet_external_id", help="External id of the shop (owners and sellers).")
+@click.option("--name", default="", help="Full name.")
+def create(role: str, login: str, password: str, outlet_external_id: str | None, name: str) -> None:
+    """Create an account."""
+    outlet = None
+    if outlet_external_id:
+        outlet = db.session.scalar(select(Outlet).where(Outlet.external_id == outlet_external_id))
+        if outlet is None:
+            raise click.ClickException(f"No shop with external id {outlet_external_id!r}.")
+    elif role in (Role.OWNER.value, Role.SELLER.value):
+        raise click.ClickException("Owners and sellers need --outlet EXTERNAL_ID.")
+    try:
+        user = create_user(db.session, role=role, login=login, password=password,
+                           full_name=name, outlet=outlet)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.login} (id {user.id}).")

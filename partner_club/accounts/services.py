@@ -1,0 +1,123 @@
+"""Accounts: signing in, logins, and the profile the API shows."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from partner_club.accounts.models import PARTICIPANT_ROLES, Role, User, UserStatus
+from partner_club.audit.services import record
+from partner_club.database import utcnow
+from partner_club.errors import Conflict, DomainError, Forbidden, Invalid
+from partner_club.outlets.models import Outlet
+
+MIN_PASSWORD_LENGTH = 8
+
+
+class BadCredentials(DomainError):
+    code = "bad_credentials"
+    status = 401
+
+
+def normalize_login(raw: str, *, default_region: str = "RU") -> str:
+    """A login is an e-mail (lower-cased) or a phone number (E.164).
+
+    Raises `Invalid` with a message saying which of the two looks wrong.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise Invalid(_("Enter a phone number or an e-mail address."), code="login_missing")
+    if "@" in text:
+        try:
+            return validate_email(text, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise Invalid(_("This e-mail address does not look right: %(value)s", value=text),
+                          code="email_invalid") from None
+    if not re.fullmatch(r"[+\d\s()\-.]{5,25}", text):
+        raise Invalid(_("Enter a phone number like +7 912 345-67-89 or an e-mail address."),
+                      code="login_invalid")
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise Invalid(_("This phone number does not look right: %(value)s", value=text),
+                      code="phone_invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise Invalid(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+                      code="password_short")
+
+
+def find_by_login(session: Session, raw_login: str) -> User | None:
+    try:
+        login = normalize_login(raw_login)
+    except Invalid:
+        login = (raw_login or "").strip().lower()
+    return session.scalar(select(User).where(func.lower(User.login) == login))
+
+
+def authenticate(session: Session, raw_login: str, password: str) -> User:
+    """The person behind a login and password, or a `BadCredentials` refusal.
+
+    A blocked person is told so, with the reason and whom to contact.
+    """
+    user = find_by_login(session, raw_login)
+    if user is None or not user.check_password(password or ""):
+        raise BadCredentials(_("Wrong login or password."))
+    if user.is_blocked:
+        raise Forbidden(_("Your account is blocked: %(reason)s. Contact your sales representative "
+                          "or the club's support.", reason=user.blocked_reason or _("no reason given")),
+                        code="blocked")
+    user.last_login_at = utcnow()
+    return user
+
+
+def create_user(session: Session, *, role: Role | str, login: str, password: str,
+                full_name: str = "", outlet: Outlet | None = None, territory_id: int | None = None,
+                region_id: int | None = None, status: UserStatus = UserStatus.ACTIVE,
+                actor: User | None = None) -> User:
+    role = Role(role)
+    normalized = normalize_login(login)
+    check_password_strength(password)
+    if role in PARTICIPANT_ROLES and outlet is None and territory_id is None:
+        raise Invalid(_("An owner or seller needs a shop."), code="outlet_missing")
+    if role is Role.OWNER and outlet is None:
+        raise Invalid(_("An owner needs a shop."), code="outlet_missing")
+    if session.scalar(select(User.id).where(func.lower(User.login) == normalized)) is not None:
+        raise Conflict(_("This login is already taken: %(login)s", login=normalized), code="login_taken")
+    user = User(
+        login=normalized, role=role.value, full_name=full_name.strip(), status=status.value,
+        outlet_id=outlet.id if outlet is not None else None, territory_id=territory_id,
+        region_id=region_id,
+        email=normalized if "@" in normalized else None,
+        phone=None if "@" in normalized else normalized,
+    )
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    record(session, actor, "user.create", user, role=role.value, login=normalized)
+    return user
+
+
+def profile_of(session: Session, user: User) -> dict[str, Any]:
+    outlet = user.outlet
+    return {
+        "id": user.id,
+        "login": user.login,
+        "name": user.display_name,
+        "role": user.role,
+        "status": user.status,
+        "shop": None if outlet is None else {
+            "id": outlet.id, "name": outlet.name, "external_id": outlet.external_id,
+            "region": outlet.region.iso_code,
+        },
+    }

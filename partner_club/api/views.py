@@ -1,0 +1,89 @@
+"""Core API: tokens, the person's own profile, the OpenAPI document."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify
+from flask_login import current_user
+
+from partner_club.accounts.services import authenticate, profile_of
+from partner_club.api.base import ApiBlueprint, api_login_required, issue_token, json_body
+from partner_club.extensions import csrf, db, limiter
+
+bp = ApiBlueprint("api", __name__)
+csrf.exempt(bp)
+
+
+@bp.post("/auth/token")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+def token():
+    data = json_body()
+    user = authenticate(db.session, str(data.get("login", "")), str(data.get("password", "")))
+    db.session.commit()  # last_login_at
+    return jsonify({"token": issue_token(user)})
+
+
+@bp.get("/me")
+@api_login_required()
+def me():
+    return jsonify(profile_of(db.session, current_user))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    for blueprint in current_app.blueprints.values():
+        for path, operations in getattr(blueprint, "openapi_paths", {}).items():
+            paths.setdefault(path, {}).update(operations)
+        schemas.update(getattr(blueprint, "openapi_schemas", {}))
+    return jsonify({
+        "openapi": "3.1.0",
+        "info": {"title": "Partner Club API", "version": "1"},
+        "servers": [{"url": current_app.config["PUBLIC_URL"]}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+        },
+        "security": [{"bearer": []}],
+        "paths": dict(sorted(paths.items())),
+    })
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "description": "What went wrong, in the person's language"},
+        "status": {"type": "integer"},
+        "reason": {"type": "string", "description": "Machine-readable reason"},
+    },
+}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+bp.document("/auth/token", {"post": {
+    "summary": "Exchange a login and password for a bearer token",
+    "security": [],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["login", "password"],
+        "properties": {"login": {"type": "string"}, "password": {"type": "string"}}}}}},
+    "responses": {
+        "200": {"description": "A token", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"token": {"type": "string"}}}}}},
+        "401": _problem_response("Wrong login or password"),
+        "403": _problem_response("The account is blocked"),
+        "429": _problem_response("Too many attempts"),
+    }}})
+bp.document("/me", {"get": {
+    "summary": "The signed-in person: role, shop, balance",
+    "responses": {"200": {"description": "Profile", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {
+            "id": {"type": "integer"}, "login": {"type": "string"}, "role": {"type": "string"},
+            "shop": {"type": ["object", "null"]},
+            "balance": {"type": "object", "properties": {
+                "active": {"type": "integer"}, "pending": {"type": "integer"}}}}}}}},
+        "401": _problem_response("Not signed in")}}})

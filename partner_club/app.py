@@ -1,0 +1,121 @@
+"""The application factory: extensions, blueprints, CLI; nothing else."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, request, session
+from flask_babel import get_locale, lazy_gettext as _l
+from flask_login import current_user
+
+import catalog.api
+import catalog.cli
+import catalog.views
+import codes.api
+import codes.cli
+import codes.views
+import fraud.cli
+import fraud.views
+import reports.cli
+import reports.views
+from partner_club import models as core_models  # noqa: F401 - registers the core tables
+from partner_club import site
+from partner_club.accounts import cli as accounts_cli
+from partner_club.accounts import views as accounts_views
+from partner_club.accounts.models import User, role_label
+from partner_club.api import views as api_views
+from partner_club.api.base import bearer_token, user_from_token
+from partner_club.demo import cli as demo_cli
+from partner_club.config import ROOT, from_environment
+from partner_club.i18n import i18n
+from partner_club.extensions import babel, csrf, db, limiter, login_manager, migrate
+from partner_club.jobs import cli as jobs_cli
+from partner_club.jobs import views as jobs_views
+from partner_club.ledger import api as ledger_api
+from partner_club.ledger import cli as ledger_cli
+from partner_club.ledger import views as ledger_views
+from partner_club.nav import nav_for
+from partner_club.outlets import cli as outlets_cli
+from partner_club.regions import cli as regions_cli
+
+BLUEPRINTS = (
+    site.bp,
+    accounts_views.bp,
+    api_views.bp,
+    jobs_views.bp,
+    ledger_views.bp,
+    ledger_api.bp,
+    codes.views.bp,
+    codes.api.bp,
+    fraud.views.bp,
+    catalog.views.bp,
+    catalog.api.bp,
+    reports.views.bp,
+)
+
+CLI_GROUPS = (
+    accounts_cli.users,
+    outlets_cli.outlets,
+    regions_cli.regions,
+    demo_cli.demo,
+    jobs_cli.worker,
+    ledger_cli.points,
+    codes.cli.products,
+    codes.cli.codes,
+    fraud.cli.fraud,
+    reports.cli.reports,
+    i18n,
+)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    _init_extensions(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for group in CLI_GROUPS:
+        app.cli.add_command(group)
+    app.jinja_env.globals.update(nav_for=nav_for, current_locale=get_locale, role_label=role_label)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_user_from_token)
+
+
+def _select_locale() -> str | None:
+    languages = ("ru", "en")
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or None
+
+
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return None if user is None or user.is_blocked else user
+
+
+def _load_user_from_token(_request: Any) -> User | None:
+    token = bearer_token()
+    return user_from_token(token) if token else None

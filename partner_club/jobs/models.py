@@ -1,0 +1,50 @@
+"""A row per background job, so a person can watch its progress."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from partner_club.database import UTCDateTime, enum_check, utcnow
+from partner_club.extensions import db
+
+
+class JobStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+    __table_args__ = (enum_check("status", JobStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "package.module:function" of the job function; see jobs.services.
+    func: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value, index=True)
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(String(500), default="")
+    result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.FINISHED.value:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in (JobStatus.FINISHED.value, JobStatus.FAILED.value)

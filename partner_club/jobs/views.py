@@ -1,0 +1,39 @@
+"""A job's progress, as a page and as JSON for the page's progress bar."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, render_template
+from flask_login import current_user, login_required
+
+from partner_club.accounts.models import Role
+from partner_club.extensions import db
+from partner_club.jobs.models import Job
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+bp.nav = []
+
+
+def _visible_job(job_id: int) -> Job:
+    job = db.session.get(Job, job_id)
+    if job is None:
+        abort(404)
+    if job.created_by_id != current_user.id and current_user.role != Role.ADMIN.value:
+        abort(404)
+    return job
+
+
+@bp.get("/<int:job_id>")
+@login_required
+def show(job_id: int):
+    return render_template("jobs/job.html", job=_visible_job(job_id))
+
+
+@bp.get("/<int:job_id>.json")
+@login_required
+def status(job_id: int):
+    job = _visible_job(job_id)
+    return jsonify({
+        "id": job.id, "status": job.status, "done": job.done, "total": job.total,
+        "percent": job.percent, "message": job.message,
+        "result": job.result if job.is_over else None,
+        "error": bool(job.error),
+    })

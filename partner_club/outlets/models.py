@@ -1,0 +1,44 @@
+"""Outlets: the independent shops in the club."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from partner_club.database import UTCDateTime, utcnow
+from partner_club.extensions import db
+
+if TYPE_CHECKING:
+    from partner_club.regions.models import Region, Territory
+
+OUTLET_KINDS = ("shop", "market", "builders_yard", "chain", "online")
+
+
+class Outlet(db.Model):
+    __tablename__ = "outlets"
+    __table_args__ = (
+        CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat_range"),
+        CheckConstraint("lon IS NULL OR (lon BETWEEN -180 AND 180)", name="lon_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    legal_name: Mapped[Optional[str]] = mapped_column(String(300))
+    tax_number: Mapped[Optional[str]] = mapped_column(String(12), index=True)
+    address: Mapped[Optional[str]] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(32), default="shop")
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    territory_id: Mapped[Optional[int]] = mapped_column(ForeignKey("territories.id"), index=True)
+    lat: Mapped[Optional[float]]
+    lon: Mapped[Optional[float]]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    region: Mapped["Region"] = relationship()
+    territory: Mapped[Optional["Territory"]] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Outlet {self.id} {self.name}>"
