@@ -10,13 +10,19 @@ from flask_login import current_user
 
 import catalog.api
 import catalog.cli
+import catalog.demo
 import catalog.views
 import codes.api
 import codes.cli
+import codes.demo
+import codes.scan_api
+import codes.scan_views
 import codes.views
 import fraud.cli
+import fraud.demo
 import fraud.views
 import reports.cli
+import reports.demo
 import reports.views
 from partner_club import models as core_models  # noqa: F401 - registers the core tables
 from partner_club import site
@@ -47,11 +53,16 @@ BLUEPRINTS = (
     ledger_api.bp,
     codes.views.bp,
     codes.api.bp,
+    codes.scan_views.bp,
+    codes.scan_api.bp,
     fraud.views.bp,
     catalog.views.bp,
     catalog.api.bp,
     reports.views.bp,
 )
+
+# Each package seeds its part of the demo world after the core, in this order.
+DEMO_SEEDERS = (codes.demo.seed, catalog.demo.seed, fraud.demo.seed, reports.demo.seed)
 
 CLI_GROUPS = (
     accounts_cli.users,
@@ -83,6 +94,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for group in CLI_GROUPS:
         app.cli.add_command(group)
+    app.extensions["partner_club.demo_seeders"] = DEMO_SEEDERS
     app.jinja_env.globals.update(nav_for=nav_for, current_locale=get_locale, role_label=role_label)
     return app
 

@@ -1,0 +1,4 @@
+from flask import Blueprint
+
+bp = Blueprint("scanner", __name__, url_prefix="/scan")
+bp.nav = []

@@ -1,0 +1,85 @@
+"""Where the domain packages meet without importing each other.
+
+`codes` describes each registration attempt as a `RegistrationAttempt` and
+asks `assess_registration()` for a decision before any point moves; `fraud`
+answers by connecting to `registration_checks`. Once a registration is
+stored, `codes` sends `registration_recorded` inside the same transaction,
+and `reports` keeps its rollups current from it. With no receiver the
+attempt is simply accepted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Optional
+
+from blinker import Namespace
+from sqlalchemy.orm import Session
+
+_signals = Namespace()
+
+# sender: RegistrationAttempt; receivers return an Assessment (or None).
+registration_checks = _signals.signal("registration-checks")
+# sender: RegistrationAttempt (with registration_id set); in the same transaction.
+registration_recorded = _signals.signal("registration-recorded")
+# sender: RegistrationAttempt (held one); sent when a reviewer confirms or rejects it.
+registration_reviewed = _signals.signal("registration-reviewed")
+
+ACCEPT, HOLD, REJECT = "accept", "hold", "reject"
+_SEVERITY = {ACCEPT: 0, HOLD: 1, REJECT: 2}
+
+
+@dataclass
+class Reason:
+    detector: str
+    score: float
+    message: str  # plain words a reviewer can read, already in the reviewer's terms
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Assessment:
+    decision: str = ACCEPT
+    score: float = 0.0
+    reasons: list[Reason] = field(default_factory=list)
+
+
+@dataclass
+class RegistrationAttempt:
+    session: Session
+    at: datetime
+    participant_id: int
+    outlet_id: Optional[int]
+    region_id: Optional[int]          # the shop's region (or the participant's territory's)
+    territory_id: Optional[int]
+    channel: str                      # typed | qr | link | scan | api
+    ip: Optional[str] = None
+    device: Optional[str] = None
+    lat: Optional[float] = None       # position the device reported, if any
+    lon: Optional[float] = None
+    code: Optional[str] = None        # normalised code, when it decoded
+    batch_id: Optional[int] = None
+    batch_number: Optional[int] = None
+    serial: Optional[int] = None
+    batch_status: Optional[str] = None
+    batch_region_id: Optional[int] = None
+    is_canary: bool = False
+    product_id: Optional[int] = None
+    product_sku: Optional[str] = None
+    volume_m3: Optional[float] = None
+    points: int = 0
+    registration_id: Optional[int] = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def assess_registration(attempt: RegistrationAttempt) -> Assessment:
+    """The strictest answer of every connected checker; accept with none."""
+    combined = Assessment()
+    for _receiver, answer in registration_checks.send(attempt):
+        if not isinstance(answer, Assessment):
+            continue
+        combined.reasons.extend(answer.reasons)
+        combined.score = max(combined.score, answer.score)
+        if _SEVERITY[answer.decision] > _SEVERITY[combined.decision]:
+            combined.decision = answer.decision
+    return combined
