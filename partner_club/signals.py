@@ -22,7 +22,8 @@ _signals = Namespace()
 registration_checks = _signals.signal("registration-checks")
 # sender: RegistrationAttempt (with registration_id set); in the same transaction.
 registration_recorded = _signals.signal("registration-recorded")
-# sender: RegistrationAttempt (held one); sent when a reviewer confirms or rejects it.
+# sender: registration id; kwargs session, decision ("accept"|"reject"), reviewer, note.
+# Sent by fraud's review queue; codes sets the status and moves the points.
 registration_reviewed = _signals.signal("registration-reviewed")
 
 ACCEPT, HOLD, REJECT = "accept", "hold", "reject"
