@@ -121,3 +121,33 @@ def profile_of(session: Session, user: User) -> dict[str, Any]:
             "region": outlet.region.iso_code,
         },
     }
+
+
+def block_user(session: Session, user: User, *, reason: str, actor: User | None) -> User:
+    """Blocks `user`: no sign-in, and every API token and session issued before dies.
+
+    The reason is shown to the person on the sign-in page, so write it for them.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Give a reason: the person will see it when signing in."), code="reason_missing")
+    if actor is not None and actor.id == user.id:
+        raise Forbidden(_("You cannot block yourself."), code="block_self")
+    user.status = UserStatus.BLOCKED.value
+    user.blocked_reason = reason[:2000]
+    user.token_version += 1
+    session.flush()
+    record(session, actor, "user.block", user, reason=user.blocked_reason)
+    return user
+
+
+def unblock_user(session: Session, user: User, *, actor: User | None) -> User:
+    """Lifts a block; the person signs in again (old tokens stay dead)."""
+    if not user.is_blocked:
+        return user
+    user.status = UserStatus.ACTIVE.value
+    user.blocked_reason = None
+    user.token_version += 1
+    session.flush()
+    record(session, actor, "user.unblock", user)
+    return user

@@ -28,17 +28,21 @@ def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
+    refusal = None
     if form.validate_on_submit():
         try:
             user = authenticate(db.session, form.login.data, form.password.data)
         except DomainError as error:
             db.session.rollback()
-            form.password.errors.append(error.message)
+            if error.code == "blocked":
+                refusal = error.message  # shown above the form: why, and whom to contact
+            else:
+                form.password.errors.append(error.message)
         else:
             db.session.commit()
             login_user(user, remember=True)
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("accounts/login.html", form=form)
+    return render_template("accounts/login.html", form=form, refusal=refusal)
 
 
 @bp.post("/logout")

@@ -1,0 +1,87 @@
+"""Accounts: blocking, unblocking, sign-in refusals."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from partner_club.accounts.models import Role, UserStatus
+from partner_club.accounts.services import authenticate, block_user, unblock_user
+from partner_club.audit.models import AuditEntry
+from partner_club.errors import Forbidden, Invalid
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def ctx(app, db):
+    """Services translate their messages: they run inside a request in real life."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        yield
+
+
+def test_block_bumps_token_version_and_audits(make, db, ctx):
+    admin = make.user(Role.ADMIN)
+    seller = make.user(Role.SELLER)
+    before = seller.token_version
+    block_user(db.session, seller, reason="Sold codes to strangers", actor=admin)
+    assert seller.status == UserStatus.BLOCKED.value
+    assert seller.token_version == before + 1
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.block"))
+    assert entry.actor_id == admin.id and entry.object_id == str(seller.id)
+    assert entry.details["reason"] == "Sold codes to strangers"
+    with pytest.raises(Forbidden) as refused:
+        authenticate(db.session, seller.login, PASSWORD)
+    assert "Sold codes to strangers" in refused.value.message
+
+
+def test_unblock_lets_the_person_back_in(make, db, ctx):
+    admin = make.user(Role.ADMIN)
+    seller = make.user(Role.SELLER)
+    block_user(db.session, seller, reason="Check", actor=admin)
+    version = seller.token_version
+    unblock_user(db.session, seller, actor=admin)
+    assert seller.status == UserStatus.ACTIVE.value and seller.blocked_reason is None
+    assert seller.token_version == version + 1
+    assert authenticate(db.session, seller.login, PASSWORD) is seller
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions[-2:] == ["user.block", "user.unblock"]
+
+
+def test_block_needs_a_reason_and_not_oneself(make, db, ctx):
+    admin = make.user(Role.ADMIN)
+    with pytest.raises(Invalid):
+        block_user(db.session, make.user(Role.SELLER), reason="  ", actor=admin)
+    with pytest.raises(Forbidden):
+        block_user(db.session, admin, reason="oops", actor=admin)
+
+
+def test_blocked_person_sees_reason_on_login_page(client, make, db):
+    admin = make.user(Role.ADMIN)
+    seller = make.user(Role.SELLER)
+    block_user(db.session, seller, reason="Проверка чеков", actor=admin)
+    make.session.commit()
+    response = client.post("/login", data={"login": seller.login, "password": PASSWORD},
+                           headers={"Accept-Language": "ru"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Проверка чеков" in page and "заблокирован" in page
+
+
+def test_blocked_person_loses_open_session_and_token(client, make, db, login, api_token):
+    admin = make.user(Role.ADMIN)
+    seller = make.user(Role.SELLER)
+    make.session.commit()
+    token = api_token(seller)
+    login(seller)
+    assert client.get("/").status_code == 200
+    block_user(db.session, seller, reason="Check", actor=admin)
+    db.session.commit()
+    assert client.get("/").status_code == 302
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_login_is_rate_limited(client, make, db):
+    user = make.user(Role.SELLER)
+    make.session.commit()
+    codes = [client.post("/login", data={"login": user.login, "password": "wrong-pass-1"}).status_code
+             for _ in range(12)]
+    assert codes[0] == 200 and codes[-1] == 429
