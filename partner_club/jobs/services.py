@@ -55,9 +55,12 @@ def _dispatch_after_commit(session: Session) -> None:
             dispatch(app, job_id)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, _previous) -> None:
+    # Every rollback() call, even with no SQL sent; a savepoint's rollback
+    # leaves the outer transaction (and its pending work) alone.
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
 
 
 def dispatch(app: Flask, job_id: int) -> None:

@@ -106,6 +106,9 @@ def _send_pending(session: Session) -> None:
             log.exception("could not send %s to %s", channel, message.to)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, _previous) -> None:
+    # Every rollback() call, even with no SQL sent; a savepoint's rollback
+    # leaves the outer transaction (and its pending work) alone.
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
