@@ -93,8 +93,7 @@ def send_now(message: Message, channel: str = "email", config: Mapping[str, Any]
 
 
 def send_after_commit(session: Session, message: Message, channel: str = "email") -> None:
-    if not session.in_transaction():
-        session.begin()  # so that a rollback() is seen and drops the message
+    session.connection()  # begins the transaction, so a rollback() is seen and drops the message
     session.info.setdefault(_PENDING, []).append((channel, message))
 
 
