@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user
 
@@ -115,6 +115,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _select_locale() -> str | None:
     languages = ("ru", "en")
+    if not has_request_context():
+        return None  # CLI and jobs: the default locale
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -2,11 +2,12 @@
 from partner_club.accounts.models import Invitation, InvitationUse, Role, User, UserStatus
 from partner_club.audit.models import AuditEntry
 from partner_club.jobs.models import Job, JobStatus
+from partner_club.ledger.models import Account, LedgerEntry, PointLot
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region, Territory
 from partner_club.settings_store import Setting
 
 __all__ = [
-    "AuditEntry", "Invitation", "InvitationUse", "Job", "JobStatus", "Outlet", "Region", "Role",
-    "Setting", "Territory", "User", "UserStatus",
+    "Account", "AuditEntry", "Invitation", "InvitationUse", "Job", "JobStatus", "LedgerEntry", "Outlet",
+    "PointLot", "Region", "Role", "Setting", "Territory", "User", "UserStatus",
 ]

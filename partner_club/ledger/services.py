@@ -1,0 +1,371 @@
+"""Every movement of points: the one way other packages change a balance.
+
+Each operation locks the account row (SELECT ... FOR UPDATE on PostgreSQL)
+before it reads the balance, so parallel transactions queue instead of
+overdrawing; the CHECK constraints on the balances are the last guard.
+Services flush, never commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from partner_club.accounts.models import User
+from partner_club.audit.services import record
+from partner_club.database import utcnow
+from partner_club.errors import Conflict, Invalid, NotFound
+from partner_club.ledger.models import Account, AccountKind, Bucket, EntryKind, LedgerEntry, PointLot
+from partner_club.ledger.policy import (
+    ExpiryPolicy, expiry_policy, registration_rule, store_expiry_policy,
+)
+from partner_club.outlets.models import Outlet
+
+
+class InsufficientPoints(Conflict):
+    code = "insufficient_points"
+
+    def __init__(self, message: Any = None, **details: Any) -> None:
+        super().__init__(message or _l("Not enough points."), **details)
+
+
+@dataclass(frozen=True)
+class Balance:
+    active: int = 0
+    pending: int = 0
+
+
+CREDIT_KINDS = frozenset({EntryKind.ACCRUAL, EntryKind.ACTION, EntryKind.REFUND, EntryKind.ADJUSTMENT})
+NOT_REVERSIBLE = frozenset({EntryKind.REVERSAL, EntryKind.CONFIRMATION, EntryKind.REJECTION})
+
+
+# --- accounts -------------------------------------------------------------
+
+def account_for_user(session: Session, user: User) -> Account:
+    return _get_or_create(session, Account.user_id, user.id, AccountKind.PERSON)
+
+
+def account_for_outlet(session: Session, outlet: Outlet) -> Account:
+    return _get_or_create(session, Account.outlet_id, outlet.id, AccountKind.OUTLET)
+
+
+def _get_or_create(session: Session, column, holder_id: int, kind: AccountKind) -> Account:
+    account = session.scalar(select(Account).where(column == holder_id))
+    if account is not None:
+        return account
+    # A parallel transaction may create the same account: the unique holder
+    # column decides, and the loser reads the winner's row.
+    try:
+        with session.begin_nested():
+            account = Account(kind=kind.value, active=0, pending=0, **{column.key: holder_id})
+            session.add(account)
+        return account
+    except IntegrityError:
+        return session.scalars(select(Account).where(column == holder_id)).one()
+
+
+def balance_of(session: Session, user: User) -> Balance:
+    account = session.scalar(select(Account).where(Account.user_id == user.id))
+    return Balance() if account is None else Balance(account.active, account.pending)
+
+
+def _lock(session: Session, account_id: int) -> Account:
+    """The account row, locked for the rest of the transaction, with fresh balances."""
+    statement = (select(Account).where(Account.id == account_id).with_for_update()
+                 .execution_options(populate_existing=True))
+    account = session.scalars(statement).one_or_none()
+    if account is None:
+        raise NotFound(_l("This points account does not exist."), code="no_account")
+    return account
+
+
+# --- credits --------------------------------------------------------------
+
+def credit_registration(session: Session, user: User, points: int, *, pending: bool, cause_type: str,
+                        cause_id: Any, actor: User | None = None, at: datetime | None = None) -> list[LedgerEntry]:
+    """Credits a registration's points to the person, the shop, or both, per the shop's rule."""
+    _require_positive(points)
+    outlet = user.outlet
+    person_points, shop_points = (points, 0) if outlet is None else registration_rule(session, outlet.id).shares(points)
+    credit = hold if pending else accrue
+    entries = []
+    if person_points:
+        entries.append(credit(session, account_for_user(session, user), person_points,
+                              cause_type=cause_type, cause_id=cause_id, actor=actor, at=at))
+    if shop_points:
+        entries.append(credit(session, account_for_outlet(session, outlet), shop_points,
+                              cause_type=cause_type, cause_id=cause_id, actor=actor, at=at))
+    return entries
+
+
+def accrue(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
+           actor: User | None = None, kind: str = "accrual", at: datetime | None = None,
+           reason: str | None = None) -> LedgerEntry:
+    """Active points, earned now (or at `at`), spendable at once."""
+    _require_positive(amount)
+    entry_kind = EntryKind(kind)
+    if entry_kind not in CREDIT_KINDS:
+        raise Invalid(_l("Points cannot be credited as %(kind)s.", kind=kind), code="bad_entry_kind")
+    account = _lock(session, account.id)
+    at = at or utcnow()
+    entry = _write(session, account, entry_kind, Bucket.ACTIVE, amount, cause_type=cause_type,
+                   cause_id=cause_id, actor=actor, at=at, reason=reason)
+    _add_lot(session, account, entry, amount, at)
+    session.flush()
+    return entry
+
+
+def hold(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
+         actor: User | None = None, at: datetime | None = None) -> LedgerEntry:
+    """Pending points: counted, but not spendable until confirmed."""
+    _require_positive(amount)
+    account = _lock(session, account.id)
+    entry = _write(session, account, EntryKind.ACCRUAL, Bucket.PENDING, amount, cause_type=cause_type,
+                   cause_id=cause_id, actor=actor, at=at or utcnow())
+    session.flush()
+    return entry
+
+
+def refund(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
+           actor: User | None = None, at: datetime | None = None) -> LedgerEntry:
+    """Points given back (a cancelled order): a fresh lot, earned now."""
+    return accrue(session, account, amount, cause_type=cause_type, cause_id=cause_id, actor=actor,
+                  kind=EntryKind.REFUND.value, at=at)
+
+
+# --- pending: confirm or reject -------------------------------------------
+
+def confirm(session: Session, *, cause_type: str, cause_id: Any, actor: User | None = None,
+            at: datetime | None = None) -> list[LedgerEntry]:
+    """Moves the pending points of a cause to active (two entries per account)."""
+    entries: list[LedgerEntry] = []
+    at = at or utcnow()
+    for account, net in _settle_pending(session, cause_type, cause_id):
+        entries.append(_write(session, account, EntryKind.CONFIRMATION, Bucket.PENDING, -net,
+                              cause_type=cause_type, cause_id=cause_id, actor=actor, at=at))
+        credit = _write(session, account, EntryKind.CONFIRMATION, Bucket.ACTIVE, net,
+                        cause_type=cause_type, cause_id=cause_id, actor=actor, at=at)
+        _add_lot(session, account, credit, net, at)
+        entries.append(credit)
+    session.flush()
+    return entries
+
+
+def reject(session: Session, *, cause_type: str, cause_id: Any, actor: User | None = None,
+           reason: str = "") -> list[LedgerEntry]:
+    """Removes the pending points of a cause."""
+    entries = [
+        _write(session, account, EntryKind.REJECTION, Bucket.PENDING, -net, cause_type=cause_type,
+               cause_id=cause_id, actor=actor, at=utcnow(), reason=reason or None)
+        for account, net in _settle_pending(session, cause_type, cause_id)
+    ]
+    session.flush()
+    return entries
+
+
+def _settle_pending(session: Session, cause_type: str, cause_id: Any) -> list[tuple[Account, int]]:
+    """(locked account, pending points of the cause) for each account the cause touched.
+
+    Accounts are locked before the pending sums are read, so two reviewers
+    settling the same cause at once cannot both move the points.
+    """
+    cause = _cause_filter(cause_type, cause_id)
+    account_ids = session.scalars(select(LedgerEntry.account_id).where(*cause, LedgerEntry.bucket == Bucket.PENDING.value)
+                                  .distinct()).all()
+    if not account_ids:
+        return []
+    accounts = {account_id: _lock(session, account_id) for account_id in sorted(account_ids)}
+    nets = session.execute(
+        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount))
+        .where(*cause, LedgerEntry.bucket == Bucket.PENDING.value).group_by(LedgerEntry.account_id)
+    ).all()
+    settled = [(accounts[account_id], int(net)) for account_id, net in nets if net > 0]
+    if not settled:
+        raise Conflict(_l("These points were already confirmed or rejected."), code="already_settled")
+    return settled
+
+
+# --- debits ---------------------------------------------------------------
+
+def spend(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
+          actor: User | None = None, at: datetime | None = None) -> LedgerEntry:
+    """Takes active points, the oldest first; InsufficientPoints if the balance is short."""
+    _require_positive(amount)
+    account = _lock(session, account.id)
+    if account.active < amount:
+        raise InsufficientPoints(_l("Not enough points: %(needed)d needed, %(available)d available.",
+                                    needed=amount, available=account.active),
+                                 needed=amount, available=account.active)
+    _consume(session, account, amount)
+    entry = _write(session, account, EntryKind.REDEMPTION, Bucket.ACTIVE, -amount, cause_type=cause_type,
+                   cause_id=cause_id, actor=actor, at=at or utcnow())
+    session.flush()
+    return entry
+
+
+def adjust(session: Session, account: Account, amount: int, *, actor: User, reason: str) -> LedgerEntry:
+    """A manual correction by staff, up or down, with its reason in the audit log."""
+    reason = _require_reason(reason)
+    if not isinstance(amount, int) or amount == 0:
+        raise Invalid(_l("Enter a whole number of points other than zero."), code="invalid_amount")
+    if amount > 0:
+        entry = accrue(session, account, amount, cause_type="adjustment", cause_id=None, actor=actor,
+                       kind=EntryKind.ADJUSTMENT.value, reason=reason)
+    else:
+        account = _lock(session, account.id)
+        if account.active < -amount:
+            raise InsufficientPoints(_l("Not enough points: %(needed)d needed, %(available)d available.",
+                                        needed=-amount, available=account.active))
+        _consume(session, account, -amount)
+        entry = _write(session, account, EntryKind.ADJUSTMENT, Bucket.ACTIVE, amount, cause_type="adjustment",
+                       cause_id=None, actor=actor, at=utcnow(), reason=reason)
+        session.flush()
+    record(session, actor, "points.adjust", entry, account_id=account.id, amount=amount, reason=reason)
+    return entry
+
+
+def reverse(session: Session, entry: LedgerEntry, *, actor: User, reason: str) -> LedgerEntry:
+    """Undoes an entry with a new, opposite entry; the original stays as it was."""
+    reason = _require_reason(reason)
+    if EntryKind(entry.kind) in NOT_REVERSIBLE:
+        raise Conflict(_l("This entry cannot be reversed; make an adjustment instead."), code="not_reversible")
+    if entry.bucket == Bucket.PENDING.value:
+        raise Conflict(_l("Pending points are removed by rejecting them, not by a reversal."),
+                       code="not_reversible")
+    account = _lock(session, entry.account_id)
+    if session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id)) is not None:
+        raise Conflict(_l("This entry has already been reversed."), code="already_reversed")
+    at = utcnow()
+    if entry.amount > 0:
+        if account.active < entry.amount:
+            raise InsufficientPoints(_l("These points have already been spent: %(available)d left to take back.",
+                                        available=account.active))
+        _consume(session, account, entry.amount, first_entry_id=entry.id)
+    reversal = _write(session, account, EntryKind.REVERSAL, Bucket.ACTIVE, -entry.amount,
+                      cause_type=entry.cause_type, cause_id=entry.cause_id, actor=actor, at=at,
+                      reason=reason, reverses_id=entry.id)
+    if entry.amount < 0:
+        _add_lot(session, account, reversal, -entry.amount, at)
+    session.flush()
+    record(session, actor, "points.reverse", reversal, entry_id=entry.id, account_id=account.id,
+           amount=reversal.amount, reason=reason)
+    return reversal
+
+
+# --- expiry ---------------------------------------------------------------
+
+def expire_due(session: Session, now: datetime) -> int:
+    """Expires every lot due by `now`, one entry per account; returns the points expired.
+
+    Idempotent: expired lots have nothing remaining, so a second run finds nothing.
+    """
+    account_ids = session.scalars(
+        select(PointLot.account_id).where(PointLot.expires_at <= now, PointLot.remaining > 0).distinct()
+    ).all()
+    total = 0
+    for account_id in sorted(account_ids):
+        account = _lock(session, account_id)
+        lots = session.scalars(
+            select(PointLot).where(PointLot.account_id == account_id, PointLot.expires_at <= now,
+                                   PointLot.remaining > 0)
+            .execution_options(populate_existing=True)).all()
+        points = sum(lot.remaining for lot in lots)
+        if not points:
+            continue
+        for lot in lots:
+            lot.remaining = 0
+        _write(session, account, EntryKind.EXPIRY, Bucket.ACTIVE, -points, cause_type="expiry",
+               cause_id=now.date().isoformat(), actor=None, at=now)
+        session.flush()
+        total += points
+    return total
+
+
+def set_expiry_policy(session: Session, policy: ExpiryPolicy, *, actor: User | None) -> int:
+    """Stores the policy and re-dates every lot with points left; returns the lots re-dated."""
+    old = expiry_policy(session)
+    store_expiry_policy(session, policy, actor_id=actor.id if actor else None)
+    count = 0
+    lots = session.scalars(select(PointLot).where(PointLot.remaining > 0).order_by(PointLot.id)
+                           .execution_options(yield_per=1000))
+    for lot in lots:
+        lot.expires_at = policy.expires_at(lot.earned_at)
+        count += 1
+    session.flush()
+    record(session, actor, "points.expiry_policy", None, old=vars(old), new=vars(policy), lots=count)
+    return count
+
+
+# --- helpers --------------------------------------------------------------
+
+def _write(session: Session, account: Account, kind: EntryKind, bucket: Bucket, amount: int, *, cause_type: str,
+           cause_id: Any, actor: User | None, at: datetime, reason: str | None = None,
+           reverses_id: int | None = None) -> LedgerEntry:
+    """Adds the entry and moves the balance by the same amount, in SQL (`active = active + n`)."""
+    entry = LedgerEntry(account_id=account.id, kind=kind.value, bucket=bucket.value, amount=amount,
+                        cause_type=cause_type, cause_id=None if cause_id is None else str(cause_id),
+                        actor_id=_actor_id(actor), created_at=at, reason=reason, reverses_id=reverses_id)
+    session.add(entry)
+    if bucket is Bucket.ACTIVE:
+        account.active = Account.active + amount
+    else:
+        account.pending = Account.pending + amount
+    return entry
+
+
+def _add_lot(session: Session, account: Account, entry: LedgerEntry, amount: int, earned_at: datetime) -> PointLot:
+    lot = PointLot(account_id=account.id, entry=entry, earned_at=earned_at,
+                   expires_at=expiry_policy(session).expires_at(earned_at), amount=amount, remaining=amount)
+    session.add(lot)
+    return lot
+
+
+def _consume(session: Session, account: Account, amount: int, *, first_entry_id: int | None = None) -> None:
+    """Takes `amount` from the account's lots, oldest first (or the named entry's lot first)."""
+    lots = session.scalars(
+        select(PointLot).where(PointLot.account_id == account.id, PointLot.remaining > 0)
+        .order_by(PointLot.earned_at, PointLot.id).execution_options(populate_existing=True)).all()
+    if first_entry_id is not None:
+        lots.sort(key=lambda lot: lot.entry_id != first_entry_id)
+    left = amount
+    for lot in _take_while(lots, lambda: left > 0):
+        taken = min(lot.remaining, left)
+        lot.remaining -= taken
+        left -= taken
+    if left:
+        raise InsufficientPoints(_l("Not enough points."))
+
+
+def _take_while(items: Iterable[PointLot], more) -> Iterable[PointLot]:
+    for item in items:
+        if not more():
+            return
+        yield item
+
+
+def _cause_filter(cause_type: str, cause_id: Any) -> tuple:
+    return (LedgerEntry.cause_type == cause_type,
+            LedgerEntry.cause_id.is_(None) if cause_id is None else LedgerEntry.cause_id == str(cause_id))
+
+
+def _require_positive(amount: Any) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise Invalid(_l("The number of points must be a whole number above zero."), code="invalid_amount")
+
+
+def _require_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_l("Give a reason."), code="reason_required")
+    return reason[:1000]
+
+
+def _actor_id(actor: User | int | None) -> int | None:
+    if actor is None or isinstance(actor, int):
+        return actor
+    return actor.id
