@@ -1,0 +1,360 @@
+"""Ordering prizes: what a person sees, placing an order, its status flow.
+
+An order takes its stock and its points in ONE transaction: the prize rows
+are locked in id order (so two orders for the same prizes cannot deadlock),
+each stock is lowered by `UPDATE ... SET stock = stock - q WHERE stock >= q`
+(the CHECK stock >= 0 is the last guard) and the points are spent through
+the ledger, which locks the account row. Anything short raises a
+DomainError and the caller rolls the whole transaction back.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+from flask_babel import force_locale, get_locale, gettext as _
+from sqlalchemy import Select, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from partner_club.accounts.models import Role, User
+from partner_club.audit.services import record
+from partner_club.database import utcnow
+from partner_club.errors import Conflict, Forbidden, Invalid, NotFound
+from partner_club.ledger.services import account_for_user, refund, spend
+from partner_club.notifications.services import Message, send_after_commit
+
+from catalog.models import (DeliveryAddress, Order, OrderLine, OrderStatus, Prize, PrizeRegion, PrizeRole,
+                            ProviderStatus)
+from catalog.providers import PROVIDERS
+from catalog.tax import needs_tax_profile
+
+MAX_QUANTITY = 20
+MAX_LINES = 30
+CAUSE = "order"
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+
+
+class TaxProfileRequired(Conflict):
+    code = "tax_profile_required"
+
+
+# --- what a person may see --------------------------------------------------
+
+def person_region_id(user: User) -> int | None:
+    if user.outlet is not None:
+        return user.outlet.region_id
+    if user.territory is not None:
+        return user.territory.region_id
+    return None
+
+
+def visible_prizes(user: User) -> Select:
+    """Active prizes this person may see: their region and role, or no limit set."""
+    statement = select(Prize).where(Prize.active.is_(True))
+    if not user.is_participant:
+        return statement  # staff look at the whole catalog
+    region_id = person_region_id(user)
+    limited_to_regions = exists().where(PrizeRegion.prize_id == Prize.id)
+    in_region = exists().where(PrizeRegion.prize_id == Prize.id, PrizeRegion.region_id == region_id)
+    limited_to_roles = exists().where(PrizeRole.prize_id == Prize.id)
+    has_role = exists().where(PrizeRole.prize_id == Prize.id, PrizeRole.role == user.role)
+    return statement.where(or_(~limited_to_regions, in_region), or_(~limited_to_roles, has_role))
+
+
+def can_see_prize(user: User, prize: Prize) -> bool:
+    if not prize.active:
+        return False
+    if not user.is_participant:
+        return True
+    regions = prize.region_ids
+    roles = prize.roles
+    return (not regions or person_region_id(user) in regions) and (not roles or user.role in roles)
+
+
+def search_catalog(session: Session, user: User, *, query: str = "", category_id: int | None = None,
+                   max_points: int | None = None) -> list[Prize]:
+    statement = visible_prizes(user)
+    if category_id:
+        statement = statement.where(Prize.category_id == category_id)
+    if max_points is not None:
+        statement = statement.where(Prize.points <= max_points)
+    for word in query.split()[:5]:
+        pattern = f"%{word.replace('%', '').replace('_', '')}%"
+        statement = statement.where(or_(Prize.name_en.ilike(pattern), Prize.name_ru.ilike(pattern),
+                                        Prize.description_en.ilike(pattern), Prize.description_ru.ilike(pattern)))
+    return list(session.scalars(statement.order_by(Prize.points, Prize.id)))
+
+
+# --- input ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Item:
+    prize_id: int
+    quantity: int
+
+
+def parse_items(raw: Any) -> list[Item]:
+    """[{prize, quantity}] from a person or a client, merged by prize; Invalid if malformed."""
+    if not isinstance(raw, list) or not raw:
+        raise Invalid(_("The order is empty: choose at least one prize."), code="empty_order")
+    merged: dict[int, int] = {}
+    for item in raw:
+        prize = item.get("prize") if isinstance(item, dict) else None
+        quantity = item.get("quantity", 1) if isinstance(item, dict) else None
+        if isinstance(prize, bool) or not isinstance(prize, int) or isinstance(quantity, bool) \
+                or not isinstance(quantity, int):
+            raise Invalid(_("Each item needs a prize id and a whole quantity."), code="bad_item")
+        if quantity < 1:
+            raise Invalid(_("The quantity must be at least 1."), code="bad_quantity")
+        merged[prize] = merged.get(prize, 0) + quantity
+    if len(merged) > MAX_LINES:
+        raise Invalid(_("Too many different prizes in one order."), code="too_many_lines")
+    for quantity in merged.values():
+        if quantity > MAX_QUANTITY:
+            raise Invalid(_("At most %(count)d of one prize per order.", count=MAX_QUANTITY), code="bad_quantity")
+    return [Item(prize_id, quantity) for prize_id, quantity in sorted(merged.items())]
+
+
+PHONE_CHARS = re.compile(r"[\s\-().]")
+
+
+def clean_delivery(address: Any, phone: Any) -> tuple[str, str]:
+    """A usable address and a phone in +digits form; Invalid naming the field otherwise."""
+    address = " ".join(str(address or "").split())
+    if len(address) < 10 or not re.search(r"\d", address) or len(address) > 500:
+        raise Invalid(_("Enter the full delivery address: town, street, house number and flat."),
+                      code="bad_address", field="address")
+    digits = PHONE_CHARS.sub("", str(phone or ""))
+    if digits.startswith("8") and len(digits) == 11:
+        digits = "+7" + digits[1:]
+    if not re.fullmatch(r"\+?\d{10,15}", digits):
+        raise Invalid(_("Enter a phone number with its area code, for example +7 912 345-67-89."),
+                      code="bad_phone", field="phone")
+    return address, digits if digits.startswith("+") else "+" + digits
+
+
+def saved_address(session: Session, user: User) -> DeliveryAddress | None:
+    return session.scalar(select(DeliveryAddress).where(DeliveryAddress.user_id == user.id))
+
+
+def _remember_address(session: Session, user: User, address: str, phone: str) -> None:
+    saved = saved_address(session, user)
+    if saved is None:
+        session.add(DeliveryAddress(user_id=user.id, address=address, phone=phone))
+    elif (saved.address, saved.phone) != (address, phone):
+        saved.address, saved.phone = address, phone
+
+
+# --- placing an order -----------------------------------------------------
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    replay: bool  # True when the idempotency key named an order placed before
+
+
+def find_by_key(session: Session, user: User, key: str) -> Order | None:
+    return session.scalar(select(Order).where(Order.user_id == user.id, Order.idempotency_key == key))
+
+
+def place_order(session: Session, user: User, items: Iterable[Item], *, address: Any, phone: Any,
+                idempotency_key: str | None = None, at: datetime | None = None) -> Placed:
+    """Reserves stock and points and records the order, all or nothing."""
+    if not user.is_participant:
+        raise Forbidden(_("Only participants can order prizes."), code="not_a_participant")
+    items = list(items)
+    if not items:
+        raise Invalid(_("The order is empty: choose at least one prize."), code="empty_order")
+    key = (idempotency_key or "").strip()[:100] or None
+    if key and (earlier := find_by_key(session, user, key)) is not None:
+        return Placed(earlier, True)
+    address, phone = clean_delivery(address, phone)
+    wanted = {item.prize_id: item.quantity for item in items}
+    prizes = _lock_prizes(session, sorted(wanted))
+    for prize_id in sorted(wanted):
+        prize = prizes.get(prize_id)
+        if prize is None or not can_see_prize(user, prize):
+            raise Invalid(_("This prize is not available to you (it may be limited to other regions)."),
+                          code="prize_not_available", prize=prize_id)
+    points = sum(prizes[p].points * q for p, q in wanted.items())
+    value = sum(prizes[p].value_kopecks * q for p, q in wanted.items())
+    if needs_tax_profile(session, user, value, at):
+        raise TaxProfileRequired(_("This order takes your prizes of the year above the tax-free allowance: "
+                                   "give your INN and consent once, and the organizer pays the tax."))
+    order = Order(user_id=user.id, points=points, value_kopecks=value, address=address, phone=phone,
+                  idempotency_key=key, placed_at=at or utcnow(), status=OrderStatus.PLACED.value)
+    for prize_id, quantity in sorted(wanted.items()):
+        prize = prizes[prize_id]
+        automatic = PROVIDERS.get(prize.provider) is not None and PROVIDERS[prize.provider].automatic
+        order.lines.append(OrderLine(prize_id=prize.id, quantity=quantity, points_each=prize.points,
+                                     value_kopecks_each=prize.value_kopecks, provider=prize.provider,
+                                     provider_sku=prize.provider_sku,
+                                     provider_status=(ProviderStatus.PENDING if automatic
+                                                      else ProviderStatus.MANUAL).value))
+    if key:
+        try:  # the unique (user, key) decides between two simultaneous clicks
+            with session.begin_nested():
+                session.add(order)
+        except IntegrityError:
+            return Placed(session.scalars(select(Order).where(Order.user_id == user.id,
+                                                              Order.idempotency_key == key)).one(), True)
+    else:
+        session.add(order)
+        session.flush()
+    for prize_id, quantity in sorted(wanted.items()):
+        _take_stock(session, prizes[prize_id], quantity)
+    spend(session, account_for_user(session, user), points, cause_type=CAUSE, cause_id=order.id, actor=user)
+    _remember_address(session, user, address, phone)
+    record(session, user, "catalog.order_placed", order, points=points,
+           lines=[{"prize": line.prize_id, "quantity": line.quantity} for line in order.lines])
+    session.flush()
+    return Placed(order, False)
+
+
+def _lock_prizes(session: Session, prize_ids: list[int]) -> dict[int, Prize]:
+    statement = (select(Prize).where(Prize.id.in_(prize_ids)).order_by(Prize.id).with_for_update()
+                 .execution_options(populate_existing=True))
+    return {prize.id: prize for prize in session.scalars(statement)}
+
+
+def _take_stock(session: Session, prize: Prize, quantity: int) -> None:
+    result = session.execute(
+        update(Prize).where(Prize.id == prize.id, Prize.stock >= quantity)
+        .values(stock=Prize.stock - quantity).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        available = session.scalar(select(Prize.stock).where(Prize.id == prize.id)) or 0
+        name = prize.name(str(get_locale() or "ru"))
+        message = (_("Only %(count)d of “%(name)s” left.", count=available, name=name) if available
+                   else _("“%(name)s” is out of stock.", name=name))
+        raise OutOfStock(message, prize=prize.id, available=available)
+    session.refresh(prize, ["stock"])
+
+
+# --- reading orders -------------------------------------------------------
+
+def own_order(session: Session, user: User, order_id: int) -> Order:
+    order = session.get(Order, order_id)
+    if order is None or order.user_id != user.id:
+        raise NotFound(_("There is no such order."), code="order_not_found")
+    return order
+
+
+def orders_of(session: Session, user: User) -> list[Order]:
+    return list(session.scalars(select(Order).where(Order.user_id == user.id).order_by(Order.id.desc())))
+
+
+# --- the status flow (staff) ----------------------------------------------
+
+NEXT = {
+    "confirm": ({OrderStatus.PLACED}, OrderStatus.CONFIRMED),
+    "ship": ({OrderStatus.PLACED, OrderStatus.CONFIRMED}, OrderStatus.SHIPPED),
+    "deliver": ({OrderStatus.CONFIRMED, OrderStatus.SHIPPED}, OrderStatus.DELIVERED),
+    "cancel": ({OrderStatus.PLACED, OrderStatus.CONFIRMED}, OrderStatus.CANCELLED),
+}
+
+
+def lock_order(session: Session, order_id: int) -> Order:
+    order = session.scalars(select(Order).where(Order.id == order_id).with_for_update()
+                            .execution_options(populate_existing=True)).one_or_none()
+    if order is None:
+        raise NotFound(_("There is no such order."), code="order_not_found")
+    return order
+
+
+def _move(session: Session, order: Order, action: str, actor: User | None, **details: Any) -> None:
+    allowed, target = NEXT[action]
+    if OrderStatus(order.status) not in allowed:
+        raise Conflict(_("This order is %(status)s and cannot be changed that way.", status=order.status_label),
+                       code="bad_transition")
+    before = order.status
+    order.status = target.value
+    setattr(order, f"{target.value}_at", utcnow())
+    record(session, actor, f"catalog.order_{target.value}", order, before=before, **details)
+
+
+def confirm_order(session: Session, order_id: int, *, actor: User) -> Order:
+    order = lock_order(session, order_id)
+    _move(session, order, "confirm", actor)
+    session.flush()
+    return order
+
+
+def ship_order(session: Session, order_id: int, *, tracking_number: str, actor: User) -> Order:
+    tracking_number = " ".join((tracking_number or "").split())
+    if not 4 <= len(tracking_number) <= 64:
+        raise Invalid(_("Enter the tracking number (4 to 64 characters)."), code="bad_tracking")
+    order = lock_order(session, order_id)
+    order.tracking_number = tracking_number
+    _move(session, order, "ship", actor, tracking_number=tracking_number)
+    session.flush()
+    _notify(session, order, "shipped")
+    return order
+
+
+def deliver_order(session: Session, order_id: int, *, actor: User | None) -> Order:
+    order = lock_order(session, order_id)
+    _move(session, order, "deliver", actor)
+    session.flush()
+    return order
+
+
+def cancel_order(session: Session, order_id: int, *, reason: str, actor: User | None) -> Order:
+    """Cancels an open order: its points go back through the ledger and its stock back on the shelf.
+
+    Lines already delivered by a provider (gift cards sent) are neither refunded nor restocked.
+    """
+    reason = " ".join((reason or "").split())[:500]
+    if not reason:
+        raise Invalid(_("Give the reason for the cancellation: the participant will read it."),
+                      code="reason_required")
+    order = lock_order(session, order_id)
+    _move(session, order, "cancel", actor, reason=reason)
+    order.cancel_reason = reason
+    returned = [line for line in order.lines if line.provider_status != ProviderStatus.DONE.value]
+    for line in sorted(returned, key=lambda line: line.prize_id):
+        session.execute(update(Prize).where(Prize.id == line.prize_id)
+                        .values(stock=Prize.stock + line.quantity).execution_options(synchronize_session=False))
+        if line.provider_status in (ProviderStatus.PENDING.value, ProviderStatus.RETRY.value):
+            line.provider_status = ProviderStatus.FAILED.value
+    points = sum(line.points for line in returned)
+    if points:
+        refund(session, account_for_user(session, order.user), points, cause_type=CAUSE, cause_id=order.id,
+               actor=actor)
+    order.refunded = True
+    session.flush()
+    _notify(session, order, "cancelled")
+    return order
+
+
+def _notify(session: Session, order: Order, what: str) -> None:
+    person = order.user
+    if not person.email:
+        return
+    with force_locale(person.locale or "ru"):
+        if what == "shipped":
+            subject = _("Your prize order %(id)d is on its way", id=order.id)
+            text = _("Order %(id)d has been shipped. Tracking number: %(tracking)s.", id=order.id,
+                     tracking=order.tracking_number)
+        else:
+            subject = _("Your prize order %(id)d was cancelled", id=order.id)
+            text = _("Order %(id)d was cancelled: %(reason)s. Its points are back on your balance.",
+                     id=order.id, reason=order.cancel_reason)
+    send_after_commit(session, Message(to=person.email, subject=subject, text=text))
+
+
+def order_queue(session: Session, *, status: str | None = None, limit: int = 200) -> list[Order]:
+    statement = select(Order).order_by(Order.placed_at, Order.id).limit(limit)
+    if status:
+        statement = statement.where(Order.status == status)
+    return list(session.scalars(statement))
+
+
+def require_staff(user: User) -> None:
+    if user.role != Role.ADMIN.value:
+        raise Forbidden(_("Only the organizer's staff can do this."), code="forbidden")
