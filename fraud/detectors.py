@@ -1,0 +1,345 @@
+"""The detectors: small classes in a dict keyed by name.
+
+Each looks at one `Observation` and the `History` before it, and returns a
+`Reason` (score, plain words, evidence) or None. Thresholds are parameters
+the admin sets within sane ranges (`Param`); `describe(evidence)` renders the
+reason in the current language, so a reviewer reads it in theirs.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+
+from fraud.history import DAY, HOUR, History, Observation, local_day
+from partner_club.signals import Reason
+
+
+@dataclass(frozen=True)
+class Param:
+    default: float
+    low: float
+    high: float
+    label: Any
+    integer: bool = True
+
+
+def _score(default: float = 50) -> Param:
+    return Param(default, 0, 200, _l("score when it fires"))
+
+
+class Detector:
+    name = ""
+    label: Any = ""
+    help: Any = ""
+    params: dict[str, Param] = {}
+
+    def check(self, obs: Observation, history: History, p: dict[str, float]) -> Optional[Reason]:
+        raise NotImplementedError
+
+    def describe(self, evidence: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def reason(self, score: float, **evidence: Any) -> Reason:
+        return Reason(self.name, float(score), self.describe(evidence), evidence)
+
+
+class DuplicateDetector(Detector):
+    name = "duplicate"
+    label = _l("Code registered twice")
+    help = _l("A code can earn points once. The database's unique constraint has the final word.")
+    params = {"score": _score(100)}
+
+    def check(self, obs, history, p):
+        if obs.valid and obs.batch_id is not None and history.is_registered(obs.batch_id, obs.serial):
+            return self.reason(p["score"], batch=obs.batch_number, serial=obs.serial)
+        return None
+
+    def describe(self, e):
+        return _("Code %(serial)s of batch %(batch)s is already registered.", serial=e["serial"], batch=e["batch"])
+
+
+class GuessingDetector(Detector):
+    name = "guessing"
+    label = _l("Code guessing")
+    help = _l("Refused codes in the last hour, per person, per address and per device.")
+    params = {
+        "person_max": Param(10, 3, 1000, _l("refused codes per person an hour")),
+        "ip_max": Param(30, 3, 10000, _l("refused codes per address an hour")),
+        "device_max": Param(15, 3, 1000, _l("refused codes per device an hour")),
+        "ip_accounts_max": Param(3, 2, 1000, _l("accounts with refused codes per address an hour")),
+        "score": _score(60),
+    }
+
+    def check(self, obs, history, p):
+        own = 1 if obs.failure is not None else 0
+        checks = (("person", "participant", obs.participant_id, "person_max"),
+                  ("device", "device", obs.device, "device_max"),
+                  ("ip", "ip", obs.ip, "ip_max"))
+        for who, kind, key, limit in checks:
+            if key is None:
+                continue
+            n = history.failed(kind, key, obs.ts) + own
+            if n > p[limit]:
+                return self.reason(p["score"], who=who, refused=n, limit=int(p[limit]))
+        if obs.ip is not None and own:
+            accounts = history.failed_accounts("ip", obs.ip, obs.ts) + 1
+            if accounts > p["ip_accounts_max"]:
+                return self.reason(p["score"], who="spread", accounts=accounts, limit=int(p["ip_accounts_max"]))
+        return None
+
+    def describe(self, e):
+        if e["who"] == "spread":
+            return _("Refused codes from %(accounts)d accounts on one address within an hour (limit %(limit)d).",
+                     accounts=e["accounts"], limit=e["limit"])
+        places = {"person": _("by this person"), "device": _("from this device"), "ip": _("from this address")}
+        return _("%(n)d refused codes %(where)s within an hour (limit %(limit)d).",
+                 n=e["refused"], where=places[e["who"]], limit=e["limit"])
+
+
+class CanaryDetector(Detector):
+    name = "canary"
+    label = _l("Canary codes")
+    help = _l("Codes issued but never printed: registering one proves guessing or a leak.")
+    params = {"score": _score(100)}
+
+    def check(self, obs, history, p):
+        if obs.is_canary:
+            return self.reason(p["score"], batch=obs.batch_number, serial=obs.serial)
+        return None
+
+    def describe(self, e):
+        return _("Code %(serial)s of batch %(batch)s was never printed: it can only be guessed or leaked.",
+                 serial=e["serial"], batch=e["batch"])
+
+
+class VelocityDetector(Detector):
+    name = "velocity"
+    label = _l("Velocity")
+    help = _l("Registrations per shop and per person per hour and per day, against the shop's usual day "
+              "(median and MAD of the last four weeks) or similar shops' when the shop is new.")
+    params = {
+        "shop_day_min": Param(25, 3, 10000, _l("a shop may always register this many a day")),
+        "shop_hour_min": Param(12, 2, 10000, _l("a shop may always register this many an hour")),
+        "ratio": Param(4, 1.5, 100, _l("times the shop's usual day"), integer=False),
+        "mad_k": Param(6, 2, 50, _l("MADs above the usual day"), integer=False),
+        "person_hour_max": Param(30, 3, 10000, _l("registrations per person an hour")),
+        "person_day_max": Param(80, 5, 10000, _l("registrations per person a day")),
+        "score": _score(50),
+    }
+
+    def check(self, obs, history, p):
+        if not obs.valid:
+            return None
+        return self._shop(obs, history, p) or self._person(obs, history, p)
+
+    def _shop(self, obs, history, p):
+        if obs.outlet_id is None:
+            return None
+        day = local_day(obs.ts, history.utc_offset_hours)
+        usual, mad, basis = history.usual_day(obs.outlet_id, obs.outlet_kind, day)
+        allowed_day = max(p["shop_day_min"], usual * p["ratio"], usual + p["mad_k"] * 1.4826 * mad)
+        allowed_hour = max(p["shop_hour_min"], allowed_day / 4)
+        s_hour = history.count("outlet", obs.outlet_id, obs.ts, HOUR) + 1
+        s_day = history.count("outlet", obs.outlet_id, obs.ts, DAY) + 1
+        if s_hour <= allowed_hour and s_day <= allowed_day:
+            return None
+        window = HOUR if s_hour > allowed_hour else DAY
+        first = history.first_ts("outlet", obs.outlet_id, obs.ts, window) or obs.ts
+        return self.reason(p["score"], who="shop", n=s_hour if window == HOUR else s_day,
+                           minutes=_minutes(obs.ts - first), usual=round(usual, 1), mad=round(mad, 1),
+                           basis=basis)
+
+    def _person(self, obs, history, p):
+        n_hour = history.count("participant", obs.participant_id, obs.ts, HOUR) + 1
+        n_day = history.count("participant", obs.participant_id, obs.ts, DAY) + 1
+        if n_hour > p["person_hour_max"] or n_day > p["person_day_max"]:
+            window = HOUR if n_hour > p["person_hour_max"] else DAY
+            first = history.first_ts("participant", obs.participant_id, obs.ts, window) or obs.ts
+            return self.reason(p["score"], who="person", n=n_hour if window == HOUR else n_day,
+                               minutes=_minutes(obs.ts - first),
+                               limit=int(p["person_hour_max"] if window == HOUR else p["person_day_max"]),
+                               per="hour" if window == HOUR else "day")
+        return None
+
+    def describe(self, e):
+        if e["who"] == "person":
+            if e["per"] == "hour":
+                return _("%(n)d codes in %(minutes)d minutes by one person (limit %(limit)d an hour).",
+                         n=e["n"], minutes=e["minutes"], limit=e["limit"])
+            return _("%(n)d codes in a day by one person (limit %(limit)d a day).", n=e["n"], limit=e["limit"])
+        usual = _format_number(e["usual"])
+        if e["basis"] == "own":
+            tail = _("this shop's usual is %(usual)s a day", usual=usual)
+        elif e["basis"] == "peers":
+            tail = _("similar shops' usual is %(usual)s a day", usual=usual)
+        else:
+            tail = _("the shop has no history yet")
+        return _("%(n)d codes in %(minutes)d minutes; %(tail)s.", n=e["n"], minutes=e["minutes"], tail=tail)
+
+
+class SequenceDetector(Detector):
+    name = "sequence"
+    label = _l("Serial sequences")
+    help = _l("Long runs of neighbouring serials of one batch by one person: labels from a roll, not sold goods.")
+    params = {"run_min": Param(6, 3, 1000, _l("serials in a row")), "score": _score(50)}
+
+    def check(self, obs, history, p):
+        if obs.valid and obs.run_length >= p["run_min"]:
+            low, high = sorted((obs.run_start if obs.run_start is not None else obs.serial, obs.serial))
+            return self.reason(p["score"], batch=obs.batch_number, first=low, last=high, run=obs.run_length)
+        return None
+
+    def describe(self, e):
+        return _("Serials %(first)s-%(last)s of batch %(batch)s in a row (%(run)d codes).",
+                 first=e["first"], last=e["last"], batch=e["batch"], run=e["run"])
+
+
+class GeographyDetector(Detector):
+    name = "geography"
+    label = _l("Geography")
+    help = _l("A batch shipped to one region registered by a shop in another; a device far from the shop.")
+    params = {
+        "region_score": Param(50, 0, 200, _l("score when the regions differ")),
+        "distance_km": Param(100, 1, 20000, _l("kilometres from the shop")),
+        "distance_score": Param(25, 0, 200, _l("score when the device is far")),
+    }
+
+    def check(self, obs, history, p):
+        if not obs.valid:
+            return None
+        score, evidence = 0.0, {}
+        if obs.batch_region_id is not None and obs.region_id is not None and obs.batch_region_id != obs.region_id:
+            score += p["region_score"]
+            evidence.update(shipped_to=obs.batch_region_name or str(obs.batch_region_id),
+                            registered_in=obs.region_name or str(obs.region_id))
+        if None not in (obs.lat, obs.lon, obs.outlet_lat, obs.outlet_lon):
+            km = _km(obs.lat, obs.lon, obs.outlet_lat, obs.outlet_lon)
+            if km > p["distance_km"]:
+                score += p["distance_score"]
+                evidence.update(km=int(km))
+        return self.reason(score, **evidence) if evidence else None
+
+    def describe(self, e):
+        parts = []
+        if "shipped_to" in e:
+            parts.append(_("batch shipped to %(shipped)s, registered in %(registered)s",
+                           shipped=e["shipped_to"], registered=e["registered_in"]))
+        if "km" in e:
+            parts.append(_("the device was %(km)d km from the shop", km=e["km"]))
+        text = "; ".join(parts)
+        return text[:1].upper() + text[1:] + "."
+
+
+class BatchStateDetector(Detector):
+    name = "batch_state"
+    label = _l("Batch not shipped")
+    help = _l("Codes of a batch that was not activated yet: a leak from the printer or the warehouse.")
+    params = {"score": _score(100)}
+
+    def check(self, obs, history, p):
+        if obs.valid and obs.batch_shipped is False and not obs.is_canary:
+            return self.reason(p["score"], batch=obs.batch_number)
+        return None
+
+    def describe(self, e):
+        return _("Batch %(batch)s was not shipped yet: its codes leaked before delivery.", batch=e["batch"])
+
+
+class SharedIdentityDetector(Detector):
+    name = "shared_identity"
+    label = _l("Shared devices and addresses")
+    help = _l("One device or network address behind many accounts or shops over the last week.")
+    params = {
+        "device_accounts": Param(4, 2, 1000, _l("accounts per device")),
+        "device_shops": Param(3, 2, 1000, _l("shops per device")),
+        "device_score": Param(45, 0, 200, _l("score for a shared device")),
+        "ip_accounts": Param(12, 2, 10000, _l("accounts per address")),
+        "ip_shops": Param(6, 2, 10000, _l("shops per address")),
+        "ip_score": Param(20, 0, 200, _l("score for a shared address")),
+    }
+
+    def check(self, obs, history, p):
+        if not obs.valid:
+            return None
+        score, evidence = 0.0, {}
+        for kind, key in (("device", obs.device), ("ip", obs.ip)):
+            if key is None:
+                continue
+            accounts, shops = history.accounts(kind, key, obs.ts, obs.participant_id, obs.outlet_id)
+            if accounts >= p[f"{kind}_accounts"] or shops >= p[f"{kind}_shops"]:
+                score += p[f"{kind}_score"]
+                evidence[kind] = {"accounts": accounts, "shops": shops}
+        return self.reason(score, **evidence) if evidence else None
+
+    def describe(self, e):
+        parts = []
+        if "device" in e:
+            parts.append(_("one device used by %(accounts)d accounts of %(shops)d shops this week",
+                           accounts=e["device"]["accounts"], shops=e["device"]["shops"]))
+        if "ip" in e:
+            parts.append(_("one address used by %(accounts)d accounts of %(shops)d shops this week",
+                           accounts=e["ip"]["accounts"], shops=e["ip"]["shops"]))
+        text = "; ".join(parts)
+        return text[:1].upper() + text[1:] + "."
+
+
+class TimeDetector(Detector):
+    name = "time"
+    label = _l("Night bursts and inhuman speed")
+    help = _l("Bursts at night (local time) and registrations faster than a person can type or scan.")
+    params = {
+        "night_start": Param(0, 0, 23, _l("night starts at (hour)")),
+        "night_end": Param(5, 0, 23, _l("night ends at (hour)")),
+        "night_max": Param(5, 2, 1000, _l("registrations per person in a night hour")),
+        "night_score": Param(45, 0, 200, _l("score for a night burst")),
+        "typed_seconds": Param(4, 0, 120, _l("seconds a person needs to type a code"), integer=False),
+        "scan_seconds": Param(0.5, 0, 60, _l("seconds a person needs to scan a code"), integer=False),
+        "fast_streak": Param(3, 1, 1000, _l("too fast in a row")),
+        "fast_score": Param(45, 0, 200, _l("score for inhuman speed")),
+    }
+
+    def check(self, obs, history, p):
+        if not obs.valid:
+            return None
+        hour = ((obs.ts + history.utc_offset_hours * HOUR) % DAY) // HOUR
+        start, end = p["night_start"], p["night_end"]
+        at_night = start <= hour < end if start <= end else (hour >= start or hour < end)
+        if at_night:
+            n = history.count("participant", obs.participant_id, obs.ts, HOUR) + 1
+            if n >= p["night_max"]:
+                return self.reason(p["night_score"], kind="night", n=n, hour=int(hour))
+        if obs.fast_streak >= p["fast_streak"]:
+            return self.reason(p["fast_score"], kind="fast", n=obs.fast_streak,
+                               seconds=obs.extra.get("gap", 0.0))
+        return None
+
+    def describe(self, e):
+        if e["kind"] == "night":
+            return _("%(n)d codes within an hour at night (%(hour)02d:00 local time).", n=e["n"], hour=e["hour"])
+        return ngettext("%(num)d registration faster than a person can type or scan (%(seconds)s s apart).",
+                        "%(num)d registrations in a row faster than a person can type or scan "
+                        "(last %(seconds)s s apart).", e["n"], seconds=_format_number(e["seconds"]))
+
+
+DETECTORS: dict[str, Detector] = {d.name: d for d in (
+    DuplicateDetector(), GuessingDetector(), CanaryDetector(), VelocityDetector(), SequenceDetector(),
+    GeographyDetector(), BatchStateDetector(), SharedIdentityDetector(), TimeDetector(),
+)}
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, int(math.ceil(seconds / 60.0)))
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))

@@ -1,0 +1,406 @@
+"""The past the detectors look at, behind one small interface.
+
+`MemoryHistory` keeps sliding windows in dictionaries: replay and backtests
+feed it millions of events in time order without touching the database.
+`DbHistory` answers the same questions from `fraud_observations` for live
+registrations. Both see `Observation`s: one registration attempt, already
+enriched with what the detectors need (shop, batch, regions).
+"""
+from __future__ import annotations
+
+import statistics
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Optional
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from fraud.models import Decision, FraudObservation
+from partner_club.outlets.models import Outlet
+
+HOUR = 3600.0
+DAY = 86400.0
+FAIL_WINDOW = HOUR          # invalid attempts are counted over the last hour
+IDENTITY_WINDOW = 7 * DAY   # accounts behind one device or address: the last week
+BASELINE_DAYS = 28          # a shop's usual: the median day of the last four weeks
+MIN_BASELINE_DAYS = 7       # fewer days than this: compare with similar shops instead
+
+
+@dataclass(slots=True)
+class Observation:
+    ts: float                          # seconds since the epoch (UTC)
+    participant_id: int
+    outlet_id: Optional[int] = None
+    outlet_kind: Optional[str] = None
+    outlet_lat: Optional[float] = None
+    outlet_lon: Optional[float] = None
+    region_id: Optional[int] = None
+    region_name: Optional[str] = None
+    channel: str = "typed"
+    ip: Optional[str] = None
+    device: Optional[str] = None
+    lat: Optional[float] = None
+    lon: Optional[float] = None
+    code: Optional[str] = None
+    failure: Optional[str] = None      # why the code was refused; None when it decoded
+    batch_id: Optional[int] = None
+    batch_number: Optional[int] = None
+    serial: Optional[int] = None
+    batch_region_id: Optional[int] = None
+    batch_region_name: Optional[str] = None
+    batch_shipped: Optional[bool] = None  # False: the batch was not activated at `ts`
+    is_canary: bool = False
+    run_length: int = 0
+    run_start: Optional[int] = None
+    fast_streak: int = 0
+    decision: str = Decision.ACCEPT.value
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return self.failure is None
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.ts, timezone.utc)
+
+
+def local_day(ts: float, utc_offset_hours: float = 3.0) -> int:
+    return int((ts + utc_offset_hours * HOUR) // DAY)
+
+
+def median_mad(values: list[int] | list[float]) -> tuple[float, float]:
+    """Median and median absolute deviation: one wild day does not move them."""
+    if not values:
+        return 0.0, 0.0
+    med = statistics.median(values)
+    return float(med), float(statistics.median(abs(v - med) for v in values))
+
+
+class History:
+    """What every detector may ask. Times are epoch seconds; windows end at `now`."""
+
+    utc_offset_hours = 3.0
+
+    def count(self, kind: str, key: Any, now: float, seconds: float) -> int:
+        """Decoded registrations by participant|outlet in the window."""
+        raise NotImplementedError
+
+    def first_ts(self, kind: str, key: Any, now: float, seconds: float) -> Optional[float]:
+        raise NotImplementedError
+
+    def failed(self, kind: str, key: Any, now: float) -> int:
+        """Refused codes by participant|ip|device over FAIL_WINDOW."""
+        raise NotImplementedError
+
+    def failed_accounts(self, kind: str, key: Any, now: float) -> int:
+        """Distinct participants with refused codes from one ip|device over FAIL_WINDOW."""
+        raise NotImplementedError
+
+    def accounts(self, kind: str, key: Any, now: float, participant_id: int,
+                 outlet_id: Optional[int]) -> tuple[int, int]:
+        """(distinct participants, distinct shops) behind one ip|device over IDENTITY_WINDOW,
+        counting the given participant and shop too."""
+        raise NotImplementedError
+
+    def outlet_days(self, outlet_id: int, day: int) -> list[int]:
+        """Registrations per local day before `day`, since the shop's first one (at most 28)."""
+        raise NotImplementedError
+
+    def peer_baseline(self, group: Any, day: int) -> tuple[float, float, int]:
+        """(median, MAD, number of shops) of the usual day of shops in `group`."""
+        raise NotImplementedError
+
+    def is_registered(self, batch_id: int, serial: int) -> bool:
+        raise NotImplementedError
+
+    def last_in_batch(self, participant_id: int, batch_id: int) -> Optional[tuple[int, int, int]]:
+        """(serial, run_length, run_start) of this person's last code of the batch."""
+        raise NotImplementedError
+
+    def last_of(self, participant_id: int) -> Optional[tuple[float, int]]:
+        """(ts, fast_streak) of this person's last decoded registration."""
+        raise NotImplementedError
+
+    def add(self, obs: Observation) -> None:
+        raise NotImplementedError
+
+    def usual_day(self, outlet_id: Optional[int], group: Any, day: int) -> tuple[float, float, str]:
+        """The shop's usual registrations a day: its own median, or similar shops' when new."""
+        if outlet_id is not None:
+            own = self.outlet_days(outlet_id, day)
+            if len(own) >= MIN_BASELINE_DAYS:
+                med, mad = median_mad(own)
+                return med, mad, "own"
+        med, mad, shops = self.peer_baseline(group, day)
+        return med, mad, "peers" if shops else "none"
+
+
+class _Window:
+    """Timestamps in time order with optional distinct-value counters over the kept span."""
+
+    __slots__ = ("ts", "tags", "start", "counters")
+
+    def __init__(self, distinct: int = 0) -> None:
+        self.ts: list[float] = []
+        self.tags: list[tuple] = []
+        self.start = 0
+        self.counters = [Counter() for _ in range(distinct)]
+
+    def add(self, ts: float, *tags: Any) -> None:
+        self.ts.append(ts)
+        if self.counters:
+            self.tags.append(tags)
+            for counter, tag in zip(self.counters, tags):
+                counter[tag] += 1
+
+    def prune(self, horizon: float) -> None:
+        end = bisect_right(self.ts, horizon, self.start)
+        if end == self.start:
+            return
+        if self.counters:
+            for tags in self.tags[self.start:end]:
+                for counter, tag in zip(self.counters, tags):
+                    counter[tag] -= 1
+                    if not counter[tag]:
+                        del counter[tag]
+        self.start = end
+        if end > 256 and end * 2 > len(self.ts):
+            del self.ts[:end]
+            if self.counters:
+                del self.tags[:end]
+            self.start = 0
+
+    def count_after(self, horizon: float) -> int:
+        return len(self.ts) - bisect_right(self.ts, horizon, self.start)
+
+    def first_after(self, horizon: float) -> Optional[float]:
+        i = bisect_right(self.ts, horizon, self.start)
+        return self.ts[i] if i < len(self.ts) else None
+
+
+class MemoryHistory(History):
+    def __init__(self, utc_offset_hours: float = 3.0) -> None:
+        self.utc_offset_hours = utc_offset_hours
+        self.valid = {"participant": {}, "outlet": {}}
+        self.fails = {"participant": {}, "ip": {}, "device": {}}
+        self.idents = {"ip": {}, "device": {}}
+        self.days: dict[int, dict[int, int]] = {}
+        self.first_day: dict[int, int] = {}
+        self.groups: dict[Any, set[int]] = {}
+        self.registered: set[tuple[int, int]] = set()
+        self.batch_last: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self.person_last: dict[int, tuple[float, int]] = {}
+        self._usual_cache: dict[tuple[int, int], list[int]] = {}
+        self._peer_cache: dict[tuple[Any, int], tuple[float, float, int]] = {}
+
+    def _window(self, table: dict, key: Any, now: float, keep: float) -> Optional[_Window]:
+        window = table.get(key)
+        if window is not None:
+            window.prune(now - keep)
+        return window
+
+    def count(self, kind, key, now, seconds):
+        window = self._window(self.valid[kind], key, now, DAY)
+        return window.count_after(now - seconds) if window else 0
+
+    def first_ts(self, kind, key, now, seconds):
+        window = self._window(self.valid[kind], key, now, DAY)
+        return window.first_after(now - seconds) if window else None
+
+    def failed(self, kind, key, now):
+        window = self._window(self.fails[kind], key, now, FAIL_WINDOW)
+        return window.count_after(now - FAIL_WINDOW) if window else 0
+
+    def failed_accounts(self, kind, key, now):
+        window = self._window(self.fails[kind], key, now, FAIL_WINDOW)
+        return len(window.counters[0]) if window else 0
+
+    def accounts(self, kind, key, now, participant_id, outlet_id):
+        window = self._window(self.idents[kind], key, now, IDENTITY_WINDOW)
+        if window is None:
+            return 1, int(outlet_id is not None)
+        people, shops = window.counters
+        return (len(people) + (participant_id not in people),
+                len(shops) + (outlet_id is not None and outlet_id not in shops))
+
+    def outlet_days(self, outlet_id, day):
+        cached = self._usual_cache.get((outlet_id, day))
+        if cached is not None:
+            return cached
+        first = self.first_day.get(outlet_id)
+        counts = self.days.get(outlet_id, {})
+        result = [] if first is None else [counts.get(d, 0) for d in range(max(first, day - BASELINE_DAYS), day)]
+        self._usual_cache[(outlet_id, day)] = result
+        return result
+
+    def peer_baseline(self, group, day):
+        cached = self._peer_cache.get((group, day))
+        if cached is None:
+            usuals = [median_mad(days)[0] for outlet in self.groups.get(group, ())
+                      if len(days := self.outlet_days(outlet, day)) >= MIN_BASELINE_DAYS]
+            cached = (*median_mad(usuals), len(usuals))
+            self._peer_cache[(group, day)] = cached
+        return cached
+
+    def is_registered(self, batch_id, serial):
+        return (batch_id, serial) in self.registered
+
+    def last_in_batch(self, participant_id, batch_id):
+        return self.batch_last.get((participant_id, batch_id))
+
+    def last_of(self, participant_id):
+        return self.person_last.get(participant_id)
+
+    def add(self, obs: Observation) -> None:
+        ts = obs.ts
+        if obs.failure is not None:
+            for kind, key in (("participant", obs.participant_id), ("ip", obs.ip), ("device", obs.device)):
+                if key is not None:
+                    self.fails[kind].setdefault(key, _Window(distinct=1)).add(ts, obs.participant_id)
+            return
+        self.valid["participant"].setdefault(obs.participant_id, _Window()).add(ts)
+        for kind, key in (("ip", obs.ip), ("device", obs.device)):
+            if key is not None:
+                self.idents[kind].setdefault(key, _Window(distinct=2)).add(ts, obs.participant_id, obs.outlet_id)
+        if obs.outlet_id is not None:
+            self.valid["outlet"].setdefault(obs.outlet_id, _Window()).add(ts)
+            day = local_day(ts, self.utc_offset_hours)
+            per_day = self.days.setdefault(obs.outlet_id, {})
+            per_day[day] = per_day.get(day, 0) + 1
+            if obs.outlet_id not in self.first_day:
+                self.first_day[obs.outlet_id] = day
+                self.groups.setdefault(obs.outlet_kind, set()).add(obs.outlet_id)
+        if obs.batch_id is not None and obs.serial is not None:
+            if obs.decision != Decision.REJECT.value:
+                self.registered.add((obs.batch_id, obs.serial))
+            self.batch_last[(obs.participant_id, obs.batch_id)] = (obs.serial, obs.run_length,
+                                                                   obs.run_start or obs.serial)
+        self.person_last[obs.participant_id] = (ts, obs.fast_streak)
+
+
+def _dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, timezone.utc)
+
+
+# Similar shops' usual day, per (database, group, day): one query a day per process.
+_PEER_CACHE: dict[tuple[str, Any, int], tuple[float, float, int]] = {}
+
+
+class DbHistory(History):
+    """The same answers from `fraud_observations`, for live registrations."""
+
+    _columns = {"participant": FraudObservation.participant_id, "outlet": FraudObservation.outlet_id,
+                "ip": FraudObservation.ip, "device": FraudObservation.device}
+
+    def __init__(self, session: Session, utc_offset_hours: float = 3.0) -> None:
+        self.session = session
+        self.utc_offset_hours = utc_offset_hours
+
+    def _valid(self, kind, key, now, seconds):
+        return and_(self._columns[kind] == key, FraudObservation.failure.is_(None),
+                    FraudObservation.at > _dt(now - seconds), FraudObservation.at <= _dt(now))
+
+    def _fails(self, kind, key, now):
+        return and_(self._columns[kind] == key, FraudObservation.failure.is_not(None),
+                    FraudObservation.at > _dt(now - FAIL_WINDOW), FraudObservation.at <= _dt(now))
+
+    def count(self, kind, key, now, seconds):
+        return self.session.scalar(select(func.count()).where(self._valid(kind, key, now, seconds)))
+
+    def first_ts(self, kind, key, now, seconds):
+        first = self.session.scalar(select(func.min(FraudObservation.at)).where(self._valid(kind, key, now, seconds)))
+        if first is None:
+            return None
+        if first.tzinfo is None:  # aggregates skip the column type on SQLite
+            first = datetime.fromisoformat(str(first)).replace(tzinfo=timezone.utc)
+        return first.timestamp()
+
+    def failed(self, kind, key, now):
+        return self.session.scalar(select(func.count()).where(self._fails(kind, key, now)))
+
+    def failed_accounts(self, kind, key, now):
+        return self.session.scalar(select(func.count(func.distinct(FraudObservation.participant_id)))
+                                   .where(self._fails(kind, key, now)))
+
+    def accounts(self, kind, key, now, participant_id, outlet_id):
+        within = self._valid(kind, key, now, IDENTITY_WINDOW)
+        people = self.session.scalar(select(func.count(func.distinct(FraudObservation.participant_id)))
+                                     .where(within, FraudObservation.participant_id != participant_id))
+        shops = self.session.scalar(select(func.count(func.distinct(FraudObservation.outlet_id)))
+                                    .where(within, FraudObservation.outlet_id.is_not(None),
+                                           FraudObservation.outlet_id != (outlet_id or -1)))
+        return int(people) + 1, int(shops) + int(outlet_id is not None)
+
+    def _day_counts(self, outlet_ids, day) -> dict[int, dict[int, int]]:
+        start = (day - BASELINE_DAYS) * DAY - self.utc_offset_hours * HOUR
+        end = day * DAY - self.utc_offset_hours * HOUR
+        rows = self.session.execute(
+            select(FraudObservation.outlet_id, FraudObservation.at)
+            .where(FraudObservation.outlet_id.in_(outlet_ids), FraudObservation.failure.is_(None),
+                   FraudObservation.at >= _dt(start), FraudObservation.at < _dt(end)))
+        result: dict[int, dict[int, int]] = {}
+        for outlet_id, at in rows:
+            d = local_day(at.timestamp(), self.utc_offset_hours)
+            per_day = result.setdefault(outlet_id, {})
+            per_day[d] = per_day.get(d, 0) + 1
+        return result
+
+    def _first_days(self, outlet_ids) -> dict[int, int]:
+        rows = self.session.execute(select(FraudObservation.outlet_id, func.min(FraudObservation.at))
+                                    .where(FraudObservation.outlet_id.in_(outlet_ids),
+                                           FraudObservation.failure.is_(None))
+                                    .group_by(FraudObservation.outlet_id))
+        result = {}
+        for outlet_id, first in rows:
+            if first.tzinfo is None:
+                first = datetime.fromisoformat(str(first)).replace(tzinfo=timezone.utc)
+            result[outlet_id] = local_day(first.timestamp(), self.utc_offset_hours)
+        return result
+
+    def _usuals(self, outlet_ids, day) -> dict[int, list[int]]:
+        counts = self._day_counts(outlet_ids, day)
+        firsts = self._first_days(outlet_ids)
+        return {o: [counts.get(o, {}).get(d, 0) for d in range(max(first, day - BASELINE_DAYS), day)]
+                for o, first in firsts.items()}
+
+    def outlet_days(self, outlet_id, day):
+        return self._usuals([outlet_id], day).get(outlet_id, [])
+
+    def peer_baseline(self, group, day):
+        key = (str(self.session.get_bind().url), group, day)
+        cached = _PEER_CACHE.get(key)
+        if cached is None:
+            outlet_ids = list(self.session.scalars(select(Outlet.id).where(Outlet.kind == group)))
+            usuals = [median_mad(days)[0] for days in self._usuals(outlet_ids, day).values()
+                      if len(days) >= MIN_BASELINE_DAYS] if outlet_ids else []
+            cached = (*median_mad(usuals), len(usuals))
+            _PEER_CACHE[key] = cached
+        return cached
+
+    def is_registered(self, batch_id, serial):
+        return self.session.scalar(select(FraudObservation.id).where(
+            FraudObservation.batch_id == batch_id, FraudObservation.serial == serial,
+            FraudObservation.failure.is_(None),
+            FraudObservation.decision != Decision.REJECT.value).limit(1)) is not None
+
+    def last_in_batch(self, participant_id, batch_id):
+        row = self.session.execute(
+            select(FraudObservation.serial, FraudObservation.run_length, FraudObservation.run_start)
+            .where(FraudObservation.participant_id == participant_id, FraudObservation.batch_id == batch_id,
+                   FraudObservation.failure.is_(None))
+            .order_by(FraudObservation.at.desc(), FraudObservation.id.desc()).limit(1)).first()
+        return None if row is None else (row[0], row[1], row[2] if row[2] is not None else row[0])
+
+    def last_of(self, participant_id):
+        row = self.session.execute(
+            select(FraudObservation.at, FraudObservation.fast_streak)
+            .where(FraudObservation.participant_id == participant_id, FraudObservation.failure.is_(None))
+            .order_by(FraudObservation.at.desc(), FraudObservation.id.desc()).limit(1)).first()
+        return None if row is None else (row[0].timestamp(), row[1])
+
+    def add(self, obs: Observation) -> None:
+        """The live path stores the observation row itself (services.record_observation)."""

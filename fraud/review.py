@@ -1,0 +1,88 @@
+"""The review queue: who may review which case, and what a decision does.
+
+Approving or rejecting a held registration tells codes through
+`registration_reviewed` (codes sets the registration's status and moves the
+points); a rejection can also warn or block the participant. Every decision
+is audited.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from fraud.models import CaseAction, CaseStatus, FraudObservation, ReviewCase
+from partner_club.accounts.access import rep_territory_ids
+from partner_club.accounts.models import Role, User
+from partner_club.accounts.services import block_user
+from partner_club.audit.services import record
+from partner_club.database import utcnow
+from partner_club.errors import Conflict, Forbidden, Invalid
+from partner_club.outlets.models import Outlet
+from partner_club.signals import registration_reviewed
+
+REVIEWER_ROLES = frozenset({Role.ADMIN, Role.REP})
+
+
+def is_reviewer(user: User) -> bool:
+    return Role(user.role) in REVIEWER_ROLES
+
+
+def case_filter(viewer: User) -> ColumnElement[bool]:
+    """Cases a reviewer may see: all for an admin, their territory's for a rep."""
+    role = Role(viewer.role)
+    if role is Role.ADMIN:
+        return true()
+    if role is not Role.REP:
+        return false()
+    territories = rep_territory_ids(viewer)
+    shops = select(Outlet.id).where(Outlet.territory_id.in_(territories)).scalar_subquery()
+    people = select(User.id).where(User.territory_id.in_(territories)).scalar_subquery()
+    return or_(ReviewCase.outlet_id.in_(shops), ReviewCase.participant_id.in_(people))
+
+
+def cases_query(viewer: User, *, status: str = CaseStatus.OPEN.value) -> Select:
+    query = select(ReviewCase).where(case_filter(viewer))
+    if status != "all":
+        query = query.where(ReviewCase.status == status)
+    return query.order_by(ReviewCase.score.desc(), ReviewCase.created_at)
+
+
+def can_review(session: Session, viewer: User, case: ReviewCase) -> bool:
+    return session.scalar(select(ReviewCase.id).where(ReviewCase.id == case.id, case_filter(viewer))) is not None
+
+
+def participant_history(session: Session, participant_id: int, *, limit: int = 50) -> list[FraudObservation]:
+    return list(session.scalars(select(FraudObservation).where(FraudObservation.participant_id == participant_id)
+                                .order_by(FraudObservation.at.desc(), FraudObservation.id.desc()).limit(limit)))
+
+
+def decide_case(session: Session, case: ReviewCase, *, reviewer: User, decision: str, note: str = "",
+                action: str = CaseAction.NONE.value) -> ReviewCase:
+    """Approve (pending points become active) or reject (points removed; warn or block)."""
+    if not can_review(session, reviewer, case):
+        raise Forbidden(_("You may not review this case."), code="not_your_case")
+    if case.status != CaseStatus.OPEN.value:
+        raise Conflict(_("This case was already decided."), code="case_closed")
+    if decision not in ("accept", "reject"):
+        raise Invalid(_("Choose approve or reject."), code="decision_invalid")
+    if action not in {a.value for a in CaseAction}:
+        raise Invalid(_("Choose what happens to the participant."), code="action_invalid")
+    note = (note or "").strip()
+    if decision == "reject" and action == CaseAction.BLOCK.value and not note:
+        raise Invalid(_("Write a note: a blocked participant sees it as the reason."), code="note_missing")
+    if decision == "accept":
+        action = CaseAction.NONE.value
+    case.status = CaseStatus.APPROVED.value if decision == "accept" else CaseStatus.REJECTED.value
+    case.action, case.note = action, note or None
+    case.reviewer_id, case.resolved_at = reviewer.id, utcnow()
+    session.flush()
+    if case.registration_id is not None:
+        registration_reviewed.send(case.registration_id, session=session, decision=decision,
+                                   reviewer=reviewer, note=note)
+    participant = session.get(User, case.participant_id)
+    if action == CaseAction.BLOCK.value and not participant.is_blocked:
+        block_user(session, participant, reason=note, actor=reviewer)
+    record(session, reviewer, f"fraud.case.{'approve' if decision == 'accept' else 'reject'}", case,
+           registration_id=case.registration_id, participant_id=case.participant_id, action=action, note=note)
+    return case

@@ -1,0 +1,248 @@
+"""Fraud decisions: settings, the engine that runs the detectors, live checks.
+
+The engine is the same for a live registration (database history) and for
+replay or backtests (memory history): annotate the observation from history
+(runs of serials, typing speed), run the enabled detectors, add the scores,
+compare the sum with the admin's hold and reject scores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from fraud.detectors import DETECTORS, Detector
+from fraud.history import DbHistory, History, Observation
+from fraud.models import CaseStatus, Decision, FraudObservation, ReviewCase
+from partner_club.accounts.models import User
+from partner_club.audit.services import record
+from partner_club.errors import Invalid
+from partner_club.outlets.models import Outlet
+from partner_club.regions.models import Region
+from partner_club.settings_store import get_setting, put_setting
+from partner_club.signals import Assessment, Reason, RegistrationAttempt
+
+SETTING_KEY = "fraud.config"
+DEFAULT_HOLD, DEFAULT_REJECT = 40.0, 90.0
+SHIPPED_STATUSES = frozenset({"activated"})
+
+
+@dataclass
+class FraudConfig:
+    hold_score: float = DEFAULT_HOLD
+    reject_score: float = DEFAULT_REJECT
+    utc_offset_hours: float = 3.0
+    enabled: dict[str, bool] = field(default_factory=lambda: {name: True for name in DETECTORS})
+    params: dict[str, dict[str, float]] = field(default_factory=lambda: {
+        name: {key: p.default for key, p in d.params.items()} for name, d in DETECTORS.items()})
+
+    def as_json(self) -> dict[str, Any]:
+        return {"hold_score": self.hold_score, "reject_score": self.reject_score,
+                "utc_offset_hours": self.utc_offset_hours,
+                "detectors": {name: {"enabled": self.enabled[name], "params": self.params[name]}
+                              for name in DETECTORS}}
+
+
+def _number(raw: Any, label: str, low: float, high: float, integer: bool, problems: list[str]) -> Optional[float]:
+    try:
+        value = float(str(raw).replace(",", ".").strip())
+    except (TypeError, ValueError):
+        problems.append(_("%(label)s: enter a number.", label=label))
+        return None
+    if not low <= value <= high:
+        problems.append(_("%(label)s: %(value)s is outside the sane range %(low)s-%(high)s.",
+                          label=label, value=raw, low=_plain(low), high=_plain(high)))
+        return None
+    if integer and not value.is_integer():
+        problems.append(_("%(label)s: enter a whole number.", label=label))
+        return None
+    return value
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def validate_config(raw: dict[str, Any]) -> FraudConfig:
+    """A complete config from a partial one, or `Invalid` listing every problem."""
+    config, problems = FraudConfig(), []
+    hold = _number(raw.get("hold_score", DEFAULT_HOLD), _("Hold score"), 1, 1000, False, problems)
+    reject = _number(raw.get("reject_score", DEFAULT_REJECT), _("Reject score"), 1, 1000, False, problems)
+    offset = _number(raw.get("utc_offset_hours", 3), _("Local time offset from UTC"), -12, 14, False, problems)
+    if hold is not None and reject is not None and reject <= hold:
+        problems.append(_("The reject score must be higher than the hold score."))
+    for name, settings in (raw.get("detectors") or {}).items():
+        detector = DETECTORS.get(name)
+        if detector is None:
+            problems.append(_("There is no detector called %(name)s.", name=name))
+            continue
+        config.enabled[name] = bool(settings.get("enabled", True))
+        for key, value in (settings.get("params") or {}).items():
+            param = detector.params.get(key)
+            if param is None:
+                continue
+            label = f"{detector.label}: {param.label}"
+            number = _number(value, label, param.low, param.high, param.integer, problems)
+            if number is not None:
+                config.params[name][key] = number
+    if problems:
+        raise Invalid(" ".join(problems), code="fraud_settings_invalid", problems=problems)
+    config.hold_score, config.reject_score, config.utc_offset_hours = hold, reject, offset
+    return config
+
+
+def load_config(session: Session) -> FraudConfig:
+    stored = get_setting(session, SETTING_KEY, None)
+    if not stored:
+        return FraudConfig()
+    try:
+        return validate_config(stored)
+    except Invalid:
+        return FraudConfig()
+
+
+def save_config(session: Session, raw: dict[str, Any], *, actor: User | None) -> FraudConfig:
+    config = validate_config(raw)
+    put_setting(session, SETTING_KEY, config.as_json(), actor_id=actor.id if actor else None)
+    record(session, actor, "fraud.settings", None, **config.as_json())
+    return config
+
+
+class Engine:
+    """Runs the enabled detectors over one observation at a time."""
+
+    def __init__(self, config: FraudConfig, history: History, *, only: Iterable[str] | None = None,
+                 params: dict[str, dict[str, float]] | None = None) -> None:
+        self.config = config
+        self.history = history
+        history.utc_offset_hours = config.utc_offset_hours
+        names = list(only) if only is not None else [n for n in DETECTORS if config.enabled.get(n)]
+        merged = {n: dict(config.params[n], **(params or {}).get(n, {})) for n in DETECTORS}
+        self.detectors: list[tuple[Detector, dict[str, float]]] = [(DETECTORS[n], merged[n]) for n in names]
+        self.time_params = merged["time"]
+
+    def annotate(self, obs: Observation) -> None:
+        """Derived facts the detectors share: this person's run of serials and pace."""
+        if not obs.valid:
+            return
+        history = self.history
+        if obs.batch_id is not None and obs.serial is not None:
+            last = history.last_in_batch(obs.participant_id, obs.batch_id)
+            if last is not None and 1 <= abs(obs.serial - last[0]) <= 3:
+                obs.run_length, obs.run_start = last[1] + 1, last[2]
+            else:
+                obs.run_length, obs.run_start = 1, obs.serial
+        previous = history.last_of(obs.participant_id)
+        if previous is not None:
+            gap = obs.ts - previous[0]
+            slowest = (self.time_params["typed_seconds"] if obs.channel == "typed"
+                       else self.time_params["scan_seconds"])
+            obs.fast_streak = previous[1] + 1 if gap < slowest else 0
+            obs.extra["gap"] = round(gap, 1)
+
+    def assess(self, obs: Observation) -> Assessment:
+        self.annotate(obs)
+        reasons: list[Reason] = []
+        if obs.failure is not None:
+            reasons.append(Reason("code", self.config.reject_score,
+                                  _("The code is not valid (%(why)s).", why=obs.failure), {"why": obs.failure}))
+        for detector, params in self.detectors:
+            reason = detector.check(obs, self.history, params)
+            if reason is not None and reason.score > 0:
+                reasons.append(reason)
+        score = sum(r.score for r in reasons)
+        if score >= self.config.reject_score:
+            decision = Decision.REJECT.value
+        elif score >= self.config.hold_score:
+            decision = Decision.HOLD.value
+        else:
+            decision = Decision.ACCEPT.value
+        obs.decision = decision
+        return Assessment(decision, float(score), reasons)
+
+    def observe(self, obs: Observation) -> None:
+        self.history.add(obs)
+
+
+def reasons_json(reasons: list[Reason]) -> list[dict[str, Any]]:
+    return [{"detector": r.detector, "score": r.score, "message": r.message, "evidence": r.evidence}
+            for r in reasons]
+
+
+def describe_reason(reason: dict[str, Any]) -> str:
+    """A stored reason in the reader's language (messages are stored in the writer's)."""
+    detector = DETECTORS.get(reason.get("detector", ""))
+    if detector is None:
+        if reason.get("detector") == "code":
+            return _("The code is not valid (%(why)s).", why=reason.get("evidence", {}).get("why", ""))
+        return reason.get("message", "")
+    try:
+        return detector.describe(reason.get("evidence") or {})
+    except (KeyError, TypeError, ValueError):
+        return reason.get("message", "")
+
+
+# --- live registrations -------------------------------------------------------
+
+def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> Observation:
+    outlet = session.get(Outlet, attempt.outlet_id) if attempt.outlet_id else None
+    region = session.get(Region, attempt.region_id) if attempt.region_id else None
+    batch_region = session.get(Region, attempt.batch_region_id) if attempt.batch_region_id else None
+    shipped = None if attempt.batch_status is None else attempt.batch_status in SHIPPED_STATUSES
+    return Observation(
+        ts=attempt.at.timestamp(), participant_id=attempt.participant_id, outlet_id=attempt.outlet_id,
+        outlet_kind=outlet.kind if outlet else None, outlet_lat=outlet.lat if outlet else None,
+        outlet_lon=outlet.lon if outlet else None, region_id=attempt.region_id,
+        region_name=region.name_en if region else None, channel=attempt.channel, ip=attempt.ip,
+        device=attempt.device, lat=attempt.lat, lon=attempt.lon, code=attempt.code,
+        failure=attempt.extra.get("failure") if attempt.batch_id is None else None,
+        batch_id=attempt.batch_id, batch_number=attempt.batch_number, serial=attempt.serial,
+        batch_region_id=attempt.batch_region_id, batch_region_name=batch_region.name_en if batch_region else None,
+        batch_shipped=shipped, is_canary=attempt.is_canary)
+
+
+def store_observation(session: Session, obs: Observation, assessment: Assessment, *,
+                      registration_id: int | None = None) -> FraudObservation:
+    row = FraudObservation(
+        at=obs.at, participant_id=obs.participant_id, outlet_id=obs.outlet_id, region_id=obs.region_id,
+        channel=obs.channel, ip=obs.ip, device=obs.device, lat=obs.lat, lon=obs.lon, code=obs.code,
+        failure=obs.failure, batch_id=obs.batch_id, serial=obs.serial, run_length=obs.run_length,
+        run_start=obs.run_start, fast_streak=obs.fast_streak, registration_id=registration_id,
+        decision=assessment.decision, score=assessment.score,
+        reasons=reasons_json(assessment.reasons) or None)
+    session.add(row)
+    session.flush()
+    if assessment.decision == Decision.HOLD.value:
+        session.add(ReviewCase(observation_id=row.id, registration_id=registration_id,
+                               participant_id=obs.participant_id, outlet_id=obs.outlet_id,
+                               score=assessment.score, status=CaseStatus.OPEN.value))
+        session.flush()
+    return row
+
+
+def assess_attempt(session: Session, attempt: RegistrationAttempt) -> Assessment:
+    """The live answer to `registration_checks`: decide, and remember the attempt."""
+    config = load_config(session)
+    obs = observation_from_attempt(session, attempt)
+    engine = Engine(config, DbHistory(session, config.utc_offset_hours))
+    assessment = engine.assess(obs)
+    row = store_observation(session, obs, assessment)
+    attempt.extra["fraud_observation_id"] = row.id
+    return assessment
+
+
+def link_registration(session: Session, attempt: RegistrationAttempt) -> None:
+    """Once codes stored the registration, the observation and its case point at it."""
+    observation_id = attempt.extra.get("fraud_observation_id")
+    if observation_id is None or attempt.registration_id is None:
+        return
+    row = session.get(FraudObservation, observation_id)
+    if row is None:
+        return
+    row.registration_id = attempt.registration_id
+    case = session.query(ReviewCase).filter_by(observation_id=row.id).one_or_none()
+    if case is not None:
+        case.registration_id = attempt.registration_id
+    session.flush()

@@ -1,0 +1,98 @@
+"""Decisions, settings and the live path through the registration signals."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from fraud.history import DbHistory, MemoryHistory, Observation
+from fraud.models import FraudObservation, ReviewCase
+from fraud.services import Engine, FraudConfig, load_config, save_config, store_observation, validate_config
+from partner_club.errors import Invalid
+from partner_club.signals import RegistrationAttempt, assess_registration, registration_recorded
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def test_thresholds_outside_sane_ranges_are_refused_with_every_problem_named(db):
+    with pytest.raises(Invalid) as refused:
+        validate_config({"hold_score": 50, "reject_score": 30,
+                         "detectors": {"sequence": {"params": {"run_min": 1}},
+                                       "velocity": {"params": {"ratio": "lots"}}}})
+    text = refused.value.message
+    assert "The reject score must be higher than the hold score." in text
+    assert "Serial sequences: serials in a row: 1 is outside the sane range 3-1000." in text
+    assert "Velocity: times the shop's usual day: enter a number." in text
+
+
+def test_settings_are_stored_and_read_back(db, make):
+    admin = make.user("admin")
+    save_config(db.session, {"hold_score": 35, "reject_score": 80,
+                             "detectors": {"canary": {"enabled": False}, "sequence": {"params": {"run_min": "9"}}}},
+                actor=admin)
+    config = load_config(db.session)
+    assert (config.hold_score, config.reject_score) == (35, 80)
+    assert config.enabled["canary"] is False and config.params["sequence"]["run_min"] == 9
+    assert config.params["velocity"]["ratio"] == 4  # untouched defaults stay
+
+
+def attempt(session, seller, serial, at, **kw):
+    values = dict(session=session, at=at, participant_id=seller.id, outlet_id=seller.outlet_id,
+                  region_id=seller.outlet.region_id, territory_id=None, channel="qr", ip="10.1.1.1",
+                  device=f"phone-{seller.id}", code="X", batch_id=1, batch_number=1, serial=serial,
+                  batch_status="activated", batch_region_id=seller.outlet.region_id)
+    values.update(kw)
+    return RegistrationAttempt(**values)
+
+
+def test_live_decisions_are_stored_with_score_and_reasons_and_holds_open_cases(db, make):
+    seller = make.user("seller")
+    answers = []
+    for i in range(6):  # six labels of a roll, two minutes apart
+        a = attempt(db.session, seller, 500 + i, T0 + timedelta(minutes=2 * i))
+        answers.append(assess_registration(a))
+        a.registration_id = 1000 + i
+        registration_recorded.send(a)
+    assert [x.decision for x in answers] == ["accept"] * 5 + ["hold"]
+    rows = db.session.query(FraudObservation).order_by(FraudObservation.id).all()
+    assert [r.decision for r in rows] == ["accept"] * 5 + ["hold"]
+    assert rows[-1].reasons[0]["detector"] == "sequence" and rows[-1].score == 50
+    case = db.session.query(ReviewCase).one()
+    assert (case.registration_id, case.participant_id, case.status) == (1005, seller.id, "open")
+
+    canary = assess_registration(attempt(db.session, seller, 9, T0 + timedelta(hours=3), is_canary=True))
+    assert canary.decision == "reject" and canary.score == 100
+    again = assess_registration(attempt(db.session, seller, 500, T0 + timedelta(hours=4)))
+    assert again.decision == "reject" and again.reasons[0].detector == "duplicate"
+
+
+def test_database_history_answers_like_memory_history(db, make):
+    """The same stream through both histories gives the same decisions."""
+    rng = random.Random(4)
+    sellers = [make.user("seller") for _ in range(3)]
+    for s in sellers[1:]:
+        s.outlet_id = sellers[0].outlet_id
+    db.session.flush()
+    stream = []
+    t = T0.timestamp() - 9 * 86400
+    for i in range(160):
+        t += rng.choice([2, 30, 200, 3000, 20000])
+        s = rng.choice(sellers)
+        failure = "bad_check_symbol" if rng.random() < 0.15 else None
+        stream.append(dict(ts=t, participant_id=s.id, outlet_id=s.outlet_id, outlet_kind="shop",
+                           channel=rng.choice(["typed", "qr"]), ip=rng.choice(["a", "b"]),
+                           device=rng.choice(["d1", "d2", f"d{s.id}"]), failure=failure,
+                           batch_id=None if failure else 3, batch_number=3,
+                           serial=None if failure else (rng.randint(1, 60) if i % 40 else 70),
+                           batch_region_id=1, region_id=rng.choice([1, 1, 2]), batch_shipped=True))
+    memory = Engine(FraudConfig(), MemoryHistory())
+    live = Engine(FraudConfig(), DbHistory(db.session))
+    for event in stream:
+        a, b = Observation(**event), Observation(**event)
+        first, second = memory.assess(a), live.assess(b)
+        assert (first.decision, first.score, [r.detector for r in first.reasons]) == \
+               (second.decision, second.score, [r.detector for r in second.reasons]), event
+        memory.observe(a)
+        store_observation(db.session, b, second)
+    assert {o.decision for o in db.session.query(FraudObservation)} >= {"accept", "reject"}
