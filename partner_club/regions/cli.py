@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from partner_club.errors import DomainError
 from partner_club.extensions import db
@@ -43,4 +44,5 @@ def import_command(file: Path | None, code_property: str, name_en_property: str,
         db.session.rollback()
         raise click.ClickException(error.message) from None
     db.session.commit()
-    click.echo(f"{path.name}: {result.created} created, {result.updated} updated.")
+    click.echo(_("%(file)s: %(created)d created, %(updated)d updated.",
+                 file=path.name, created=result.created, updated=result.updated))

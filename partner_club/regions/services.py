@@ -141,7 +141,8 @@ def import_bundled_regions(session: Session) -> RegionImportResult:
     return import_regions(session, read_feature_collection(BUNDLED_REGIONS.read_bytes()))
 
 
-def _folded(text: str) -> str:
+def fold_name(text: str) -> str:
+    """A name made comparable: case, ё and runs of spaces do not matter."""
     return " ".join(text.replace("ё", "е").replace("Ё", "Е").split()).casefold()
 
 
@@ -150,13 +151,13 @@ def region_lookup(session: Session) -> dict[str, Region]:
     table: dict[str, Region] = {}
     for region in session.scalars(select(Region).order_by(Region.iso_code)):
         for key in (region.name_en, region.name_ru, region.iso_code):
-            table[_folded(key)] = region  # the code wins over a clashing name
+            table[fold_name(key)] = region  # the code wins over a clashing name
     return table
 
 
 def find_region(session: Session, text: str) -> Region | None:
     """A region by ISO code (RU-TA) or by its English or Russian name."""
-    return region_lookup(session).get(_folded(text or ""))
+    return region_lookup(session).get(fold_name(text or ""))
 
 
 def region_shape(region: Region) -> geo.Shape | None:
