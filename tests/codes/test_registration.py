@@ -1,0 +1,242 @@
+"""register_code: the one path every typed, linked, scanned code takes."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from codes import services
+from codes.models import BatchStatus, Registration, RegistrationStatus
+from codes.normalize import LAYOUT
+from codes.services import AlreadyRegistered, CodeRejected, Rejected, RegistrationContext, register_code
+from partner_club import throttle
+from partner_club.accounts.models import Role
+from partner_club.database import utcnow
+from partner_club.errors import Forbidden, TooManyAttempts
+from partner_club.ledger.services import balance_of
+from partner_club.signals import (HOLD, REJECT, Assessment, registration_checks, registration_recorded,
+                                  registration_reviewed)
+from tests.codes.helpers import batch, code, product
+
+CTX = RegistrationContext(ip="10.0.0.7", device="pytest")
+TO_LAYOUT = {latin: cyr for cyr, latin in LAYOUT.items()}
+
+
+def _count(session) -> int:
+    return session.scalar(select(func.count(Registration.id)))
+
+
+def test_a_typed_code_earns_the_products_points(db, make):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session, product(db.session, points="25"))
+    result = register_code(db.session, seller, code(issued, 7), channel="typed", ctx=CTX)
+    assert (result.status, result.points, result.product["sku"]) == ("accepted", 25, "PAINT-10L")
+    stored = db.session.get(Registration, result.registration_id)
+    assert (stored.batch_id, stored.serial, stored.participant_id, stored.ip) == (issued.id, 7, seller.id, "10.0.0.7")
+    balance = balance_of(db.session, seller)
+    assert balance.active + balance.pending >= 0  # shop/person split is the ledger's rule
+    assert _count(db.session) == 1
+
+
+def test_points_per_cubic_metre_times_volume_are_rounded(db, make):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session, product(db.session, sku="BEAM", points="120/m3", volume=0.0375))
+    result = register_code(db.session, seller, code(issued, 1), channel="typed", ctx=CTX)
+    assert result.points == round(120 * 0.0375)
+
+
+def test_russian_layout_and_lookalikes_register(db, make):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+    typed = "".join(TO_LAYOUT.get(ch, ch) for ch in code(issued, 3)).lower()
+    assert register_code(db.session, seller, typed, channel="typed", ctx=CTX).status == "accepted"
+    assert db.session.scalar(select(Registration.serial)) == 3
+
+
+def test_a_club_link_registers_its_code(db, make):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+    link = f"http://club.test/c/{code(issued, 4)}"
+    assert register_code(db.session, seller, link, channel="qr", ctx=CTX).status == "accepted"
+
+
+@pytest.mark.parametrize("status, reason", [
+    (BatchStatus.GENERATED, "batch_not_active"),
+    (BatchStatus.PRINTED, "batch_not_active"),
+    (BatchStatus.VOIDED, "batch_voided"),
+])
+def test_only_activated_batches_earn(db, make, status, reason):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session, status=status)
+    with pytest.raises(CodeRejected) as error:
+        register_code(db.session, seller, code(issued, 1), channel="typed", ctx=CTX)
+    assert error.value.code == reason and _count(db.session) == 0
+
+
+def test_serial_beyond_the_batch_and_voided_ranges_are_refused(db, make):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session, count=10)
+    services.void_range(db.session, issued, 3, 5, reason="damaged roll", actor=None)
+    with pytest.raises(CodeRejected) as error:
+        register_code(db.session, seller, code(issued, 11), channel="typed", ctx=CTX)
+    assert error.value.code == "serial_out_of_range"
+    with pytest.raises(CodeRejected) as error:
+        register_code(db.session, seller, code(issued, 4), channel="typed", ctx=CTX)
+    assert error.value.code == "batch_voided"
+    assert register_code(db.session, seller, code(issued, 6), channel="typed", ctx=CTX).points == 25
+
+
+def test_an_unknown_batch_is_refused(db, make):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+    stranger = services.current_scheme().encode(issued.number + 50, 1)
+    with pytest.raises(CodeRejected) as error:
+        register_code(db.session, seller, stranger, channel="typed", ctx=CTX)
+    assert error.value.code == "unknown_batch"
+
+
+def test_second_registration_names_nobody(db, make):
+    first, second = make.user(Role.SELLER), make.user(Role.SELLER)
+    issued = batch(db.session)
+    the_code = code(issued, 9)
+    register_code(db.session, first, the_code, channel="typed", ctx=CTX)
+    with pytest.raises(AlreadyRegistered) as error:
+        register_code(db.session, second, the_code, channel="typed", ctx=CTX)
+    assert error.value.status == 409
+    assert "another participant" in error.value.message and first.login not in error.value.message
+    assert _count(db.session) == 1
+
+
+def test_retrying_the_same_code_gives_the_same_answer_and_no_double_points(db, make):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+    the_code = code(issued, 9)
+    first = register_code(db.session, seller, the_code, channel="typed", ctx=CTX)
+    before = balance_of(db.session, seller)
+    again = register_code(db.session, seller, the_code.lower(), channel="api", ctx=CTX)
+    assert again.registration_id == first.registration_id and again.created is False
+    assert balance_of(db.session, seller) == before and _count(db.session) == 1
+    later = RegistrationContext(ip=CTX.ip, at=utcnow() + timedelta(hours=2))
+    with pytest.raises(AlreadyRegistered) as error:
+        register_code(db.session, seller, the_code, channel="typed", ctx=later)
+    assert "by you on" in error.value.message
+
+
+def test_staff_do_not_register_codes(db, make):
+    rep = make.user(Role.REP)
+    issued = batch(db.session)
+    with pytest.raises(Forbidden):
+        register_code(db.session, rep, code(issued, 1), channel="typed", ctx=CTX)
+
+
+def test_fraud_hold_makes_points_pending_and_review_settles_them(db, make):
+    seller = make.user(Role.SELLER, territory_id=make.territory().id, outlet=None)
+    issued = batch(db.session)
+
+    def hold(_attempt):
+        return Assessment(decision=HOLD, score=0.8)
+
+    recorded = []
+
+    def remember(attempt):
+        recorded.append(attempt.registration_id)
+
+    registration_checks.connect(hold)
+    registration_recorded.connect(remember)
+    try:
+        result = register_code(db.session, seller, code(issued, 2), channel="typed", ctx=CTX)
+    finally:
+        registration_checks.disconnect(hold)
+        registration_recorded.disconnect(remember)
+    assert result.status == "pending_review" and recorded == [result.registration_id]
+    assert balance_of(db.session, seller).pending == 25 and balance_of(db.session, seller).active == 0
+    services.review_registration(db.session, result.registration_id, decision="accept", reviewer=None)
+    assert balance_of(db.session, seller).active == 25 and balance_of(db.session, seller).pending == 0
+    assert db.session.get(Registration, result.registration_id).status == RegistrationStatus.ACCEPTED.value
+
+
+def test_review_signal_rejects_held_points(db, make):
+    seller = make.user(Role.SELLER, territory_id=make.territory().id, outlet=None)
+    admin = make.user(Role.ADMIN)
+    issued = batch(db.session)
+    registration_checks.connect(_hold)
+    try:
+        result = register_code(db.session, seller, code(issued, 2), channel="typed", ctx=CTX)
+    finally:
+        registration_checks.disconnect(_hold)
+    registration_reviewed.send(result.registration_id, session=db.session, decision="reject",
+                               reviewer=admin, note="same device as 40 others")
+    stored = db.session.get(Registration, result.registration_id)
+    assert stored.status == "rejected" and stored.reviewed_by_id == admin.id
+    assert balance_of(db.session, seller).pending == 0 and balance_of(db.session, seller).active == 0
+
+
+def _hold(_attempt):
+    return Assessment(decision=HOLD)
+
+
+def test_fraud_rejection_writes_nothing(db, make):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+
+    def refuse(_attempt):
+        return Assessment(decision=REJECT)
+
+    registration_checks.connect(refuse)
+    try:
+        with pytest.raises(Rejected) as error:
+            register_code(db.session, seller, code(issued, 2), channel="typed", ctx=CTX)
+    finally:
+        registration_checks.disconnect(refuse)
+    assert error.value.code == "fraud_rejected" and _count(db.session) == 0
+
+
+def test_canary_codes_are_held_never_paid_at_once(db, make):
+    seller = make.user(Role.SELLER, territory_id=make.territory().id, outlet=None)
+    canary = batch(db.session, status=BatchStatus.GENERATED, is_canary=True)
+    try:  # codes holds it at least; the fraud package may reject it outright
+        result = register_code(db.session, seller, code(canary, 1), channel="typed", ctx=CTX)
+    except Rejected:
+        assert _count(db.session) == 0
+    else:
+        assert result.status == "pending_review"
+    assert balance_of(db.session, seller).active == 0
+
+
+def test_invalid_attempts_slow_down_then_stop(db, make):
+    seller = make.user(Role.SELLER)
+    db.session.commit()
+    start = utcnow()
+    wrong = "ABCDEFGHJKMN0"
+    refusals = 0
+    for i in range(5):
+        with pytest.raises(CodeRejected):
+            register_code(db.session, seller, wrong, channel="typed",
+                          ctx=RegistrationContext(ip="10.1.1.1", at=start + timedelta(seconds=i)))
+        db.session.commit()
+    # the sixth failure is still counted; the next attempt right after it must wait
+    with pytest.raises(CodeRejected):
+        register_code(db.session, seller, wrong, channel="typed",
+                      ctx=RegistrationContext(ip="10.1.1.1", at=start + timedelta(seconds=6)))
+    db.session.commit()
+    with pytest.raises(TooManyAttempts) as error:
+        register_code(db.session, seller, wrong, channel="typed",
+                      ctx=RegistrationContext(ip="10.1.1.1", at=start + timedelta(seconds=6)))
+    assert error.value.retry_after >= 1 and error.value.status == 429
+    assert throttle.failures_of(db.session, "code", f"user:{seller.id}") == 6
+    # waiting long enough each time, failures go on until the hard stop
+    moment = start + timedelta(seconds=10)
+    while True:
+        moment += timedelta(seconds=61)
+        try:
+            register_code(db.session, seller, wrong, channel="typed",
+                          ctx=RegistrationContext(ip="10.1.1.1", at=moment))
+        except CodeRejected:
+            refusals += 1
+            db.session.commit()
+            continue
+        except TooManyAttempts as stop:
+            assert stop.retry_after > 60 * 50  # stopped for about an hour
+            break
+    assert refusals == throttle.CODE_LIMITS["user"].hard - 6
