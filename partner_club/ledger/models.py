@@ -128,6 +128,8 @@ class PointLot(db.Model):
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     amount: Mapped[int]
     remaining: Mapped[int]
+    # When the owner was told these points are about to expire (once per lot).
+    announced_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship()
     entry: Mapped[LedgerEntry] = relationship()
