@@ -28,6 +28,7 @@ from partner_club import models as core_models  # noqa: F401 - registers the cor
 from partner_club import site
 from partner_club.accounts import cli as accounts_cli
 from partner_club.accounts import views as accounts_views
+from partner_club.admin import views as admin_views
 from partner_club.accounts.models import User, role_label
 from partner_club.api import views as api_views
 from partner_club.api.base import bearer_token, user_from_token
@@ -47,6 +48,7 @@ from partner_club.regions import cli as regions_cli
 BLUEPRINTS = (
     site.bp,
     accounts_views.bp,
+    admin_views.bp,
     api_views.bp,
     jobs_views.bp,
     ledger_views.bp,

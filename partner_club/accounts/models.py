@@ -108,6 +108,11 @@ class User(UserMixin, db.Model):
         return self.status == UserStatus.BLOCKED.value
 
     @property
+    def is_pending(self) -> bool:
+        """A seller the shop owner has not approved yet: may look, may not register codes."""
+        return self.status == UserStatus.PENDING.value
+
+    @property
     def is_active(self) -> bool:  # Flask-Login: blocked people cannot sign in
         return not self.is_blocked
 
@@ -146,6 +151,10 @@ class Invitation(db.Model):
     max_uses: Mapped[int] = mapped_column(default=1)
     uses: Mapped[int] = mapped_column(default=0)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The cards printed together share a batch key: the print page shows one batch.
+    batch: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    # What the rep wrote on the card, e.g. the shop it is meant for.
+    label: Mapped[Optional[str]] = mapped_column(String(200))
 
     territory: Mapped[Optional["Territory"]] = relationship()
     outlet: Mapped[Optional["Outlet"]] = relationship()

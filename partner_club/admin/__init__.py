@@ -1,0 +1,1 @@
+"""The organizer's admin: regions, territories, staff, shops, people, the audit log."""
