@@ -1,4 +1,48 @@
+"""`flask reports ...`: rebuild the rollups, send the due report e-mails."""
+from __future__ import annotations
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from partner_club.database import utcnow
+from partner_club.extensions import db
+from reports.jobs import run_due
+from reports.rollups import rebuild, registration_daily_counts
+
 reports = AppGroup("reports", help="KPI reports.")
+
+
+@reports.command("rebuild")
+@click.option("--check", is_flag=True, help="Only compare; change nothing.")
+def rebuild_command(check: bool) -> None:
+    """Recompute the rollups from the registrations and prove they matched.
+
+    Exits with status 1 when the stored rollups differed (after fixing them,
+    unless --check).
+    """
+    report = rebuild(db.session, registration_daily_counts(db.session), write=not check)
+    if check:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    click.echo(f"{report.registrations} registrations in {report.rows} day/shop/product rows.")
+    if report.matched:
+        click.echo("Rollups matched the registrations.")
+        return
+    click.echo(f"Rollups differed from the registrations ({'not changed' if check else 'now fixed'}):")
+    for line in report.differences:
+        click.echo(f"  {line}")
+    raise SystemExit(1)
+
+
+@reports.command("send")
+@click.option("--due", "only_due", is_flag=True, required=True, help="Send the reports that are due now.")
+def send_command(only_due: bool) -> None:
+    """Send the scheduled report e-mails that are due (run it from cron)."""
+    result = run_due(db.session, now=utcnow(), config=current_app.config)
+    click.echo(f"sent {len(result.sent)}, skipped {len(result.skipped)} (no e-mail), failed {len(result.failed)}")
+    for label in result.failed:
+        click.echo(f"  failed: {label}", err=True)
+    if result.failed:
+        raise SystemExit(1)

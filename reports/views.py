@@ -1,4 +1,237 @@
-from flask import Blueprint
+"""Report pages: the map, a region's drill-down, a shop's card, exports, targets."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+import reports.hooks  # noqa: F401 - connects the rollup receiver to registration_recorded
+from partner_club.accounts.access import EVERYTHING, STAFF, roles_required
+from partner_club.database import utcnow
+from partner_club.errors import DomainError, Forbidden, NotFound
+from partner_club.extensions import db
+from partner_club.nav import NavItem
+from reports import analytics, exports, maps, services, subscriptions, targets
+from reports.kpi import METRICS, STATUS_COLOURS, STATUS_LABELS
+from reports.models import Frequency, Target
+from reports.periods import Period, current_month, parse_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-bp.nav = []
+bp.nav = [
+    NavItem("reports.map_country", _l("KPI map"), STAFF, 40),
+    NavItem("reports.analytics_page", _l("Programme analytics"), EVERYTHING, 42),
+    NavItem("reports.targets_page", _l("KPI targets"), EVERYTHING, 44),
+    NavItem("reports.subscriptions_page", _l("Report e-mails"), STAFF, 46),
+]
+
+
+def _period() -> tuple[Period, str | None]:
+    """The asked period, or this month with a message when it cannot be read."""
+    raw = request.args.get("period")
+    if not raw:
+        return current_month(utcnow()), None
+    try:
+        return parse_period(raw), None
+    except DomainError as error:
+        return current_month(utcnow()), error.message
+
+
+def _labels() -> dict[str, str]:
+    return {"shops": _("active shops")}
+
+
+def _legend() -> list[tuple[str, str, str]]:
+    return [(status, STATUS_COLOURS[status], str(label)) for status, label in STATUS_LABELS.items()]
+
+
+def _static(path: str) -> str:
+    return url_for("static", filename=path)
+
+
+def _or_abort(call, *args: Any, **kwargs: Any):
+    try:
+        return call(*args, **kwargs)
+    except NotFound as error:
+        return render_template("errors.html", code=404, message=error.message), 404
+    except Forbidden as error:
+        return render_template("errors.html", code=403, message=error.message), 403
+
+
+def _locale() -> str:
+    return str(get_locale() or "ru")
+
+
+@bp.context_processor
+def _report_globals() -> dict[str, Any]:
+    return {"status_labels": STATUS_LABELS}
+
+
+@bp.get("/map")
+@roles_required(*STAFF)
+def map_country():
+    period, problem = _period()
+    report = _or_abort(services.country_report, db.session, current_user, period, now=utcnow(), locale=_locale())
+    if isinstance(report, tuple):
+        return report
+    parts = maps.country_map(report, static_url=_static, labels=_labels(),
+                             url_for_region=lambda r: url_for(".map_region", iso=r.code, period=period.key),
+                             tile_url=current_app.config.get("MAP_TILE_URL"))
+    return render_template("reports/map.html", report=report, parts=parts, problem=problem,
+                           legend=_legend(), metrics=METRICS, period=period)
+
+
+@bp.get("/map/<iso>")
+@roles_required(*STAFF)
+def map_region(iso: str):
+    period, problem = _period()
+    report = _or_abort(services.region_report, db.session, current_user, iso, period, now=utcnow(),
+                       locale=_locale())
+    if isinstance(report, tuple):
+        return report
+    territory_id = request.args.get("territory", type=int)
+    parts = maps.region_map(
+        report, static_url=_static, labels=_labels(), tile_url=current_app.config.get("MAP_TILE_URL"),
+        url_for_territory=lambda r: url_for(".map_region", iso=report.region.iso_code, period=period.key,
+                                            territory=r.id) + "#shops",
+        url_for_outlet=lambda r: url_for(".shop", outlet_id=r.id, period=period.key))
+    shops = [s for s in report.outlets if territory_id is None or s.territory_id == territory_id]
+    chosen = next((t for t in report.rows if t.id == territory_id), None)
+    return render_template("reports/map.html", report=report, parts=parts, problem=problem, legend=_legend(),
+                           metrics=METRICS, period=period, shops=shops, territory=chosen)
+
+
+@bp.get("/shop/<int:outlet_id>")
+@roles_required(*STAFF)
+def shop(outlet_id: int):
+    period, problem = _period()
+    card = _or_abort(services.shop_card, db.session, current_user, outlet_id, period, now=utcnow())
+    if isinstance(card, tuple):
+        return card
+    return render_template("reports/shop.html", card=card, period=period, problem=problem, metrics=METRICS,
+                           chart=analytics.line_chart(
+                               [m.strftime("%m.%y") for m in card.months], card.series,
+                               title=_("Registrations by product")))
+
+
+def _download(columns, rows, name: str, fmt: str) -> Response:
+    if fmt == "xlsx":
+        return Response(exports.to_xlsx(columns, rows, title=name),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(exports.to_csv(columns, rows), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+@bp.get("/export/<any(csv, xlsx):fmt>")
+@bp.get("/export/<iso>/<any(csv, xlsx):fmt>")
+@roles_required(*STAFF)
+def export(fmt: str, iso: str | None = None):
+    period, problem = _period()
+    if problem:
+        return render_template("errors.html", code=422, message=problem), 422
+    if iso:
+        report = _or_abort(services.region_report, db.session, current_user, iso, period, now=utcnow(),
+                           locale=_locale())
+    else:
+        report = _or_abort(services.country_report, db.session, current_user, period, now=utcnow(),
+                           locale=_locale())
+    if isinstance(report, tuple):
+        return report
+    columns, rows = exports.report_table(report)
+    return _download(columns, rows, f"kpi-{iso or 'country'}-{period.key}", fmt)
+
+
+@bp.get("/shop/<int:outlet_id>/export/<any(csv, xlsx):fmt>")
+@roles_required(*STAFF)
+def shop_export(outlet_id: int, fmt: str):
+    period, _problem = _period()
+    card = _or_abort(services.shop_card, db.session, current_user, outlet_id, period, now=utcnow())
+    if isinstance(card, tuple):
+        return card
+    columns, rows = exports.shop_table(card)
+    return _download(columns, rows, f"shop-{outlet_id}-{period.key}", fmt)
+
+
+# --- targets -----------------------------------------------------------------
+
+@bp.route("/targets", methods=["GET", "POST"])
+@roles_required(*EVERYTHING)
+def targets_page():
+    errors: list[tuple[int, str]] = []
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if upload is not None and upload.filename:
+                result = targets.import_targets(db.session, upload.read(), actor=current_user)
+                errors = result.errors
+                if errors:
+                    db.session.rollback()
+                    flash(_("Nothing was loaded: fix the lines below and load the file again."), "error")
+                else:
+                    db.session.commit()
+                    flash(_("%(count)s targets loaded.", count=result.saved), "success")
+                    return redirect(url_for(".targets_page"))
+            else:
+                kind, scope_id = targets.resolve_scope(db.session, request.form.get("scope", ""),
+                                                       request.form.get("code", ""))
+                targets.set_target(db.session, scope_kind=kind, scope_id=scope_id,
+                                   metric=request.form.get("metric", ""), period=request.form.get("period", ""),
+                                   value=targets.parse_value(request.form.get("value", "")), actor=current_user)
+                db.session.commit()
+                flash(_("Target saved."), "success")
+                return redirect(url_for(".targets_page", period=request.form.get("period", "")))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    period, problem = _period()
+    rows = db.session.scalars(select(Target).where(Target.period == period.key)
+                              .order_by(Target.scope_kind, Target.metric, Target.id)).all()
+    return render_template("reports/targets.html", rows=rows, errors=errors, metrics=METRICS, period=period,
+                           problem=problem)
+
+
+@bp.post("/targets/<int:target_id>/delete")
+@roles_required(*EVERYTHING)
+def delete_target(target_id: int):
+    try:
+        targets.delete_target(db.session, target_id)
+        db.session.commit()
+        flash(_("Target deleted."), "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for(".targets_page", period=request.form.get("period", "")))
+
+
+# --- analytics and subscriptions -------------------------------------------------
+
+@bp.get("/analytics")
+@roles_required(*EVERYTHING)
+def analytics_page():
+    summary = analytics.programme_summary(db.session, now=utcnow())
+    return render_template("reports/analytics.html", summary=summary, charts=analytics.charts(summary),
+                           segments=analytics.SEGMENTS)
+
+
+@bp.route("/subscriptions", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def subscriptions_page():
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "cancel":
+                subscriptions.unsubscribe(db.session, current_user, request.form.get("frequency", ""))
+                flash(_("You will no longer receive this report."), "success")
+            else:
+                subscriptions.subscribe(db.session, current_user, request.form.get("frequency", ""),
+                                        now=utcnow())
+                flash(_("Subscribed. The first report comes with the next mailing."), "success")
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        return redirect(url_for(".subscriptions_page"))
+    mine = subscriptions.of_user(db.session, current_user)
+    return render_template("reports/subscriptions.html", mine=mine, frequencies=list(Frequency))

@@ -1,0 +1,67 @@
+"""Every figure of a report as a table: CSV and XLSX (openpyxl)."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Sequence
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from reports.kpi import METRICS, STATUS_LABELS
+from reports.services import Report, Row, ShopCard
+
+FIGURE_METRICS = ("packages", "volume_m3", "points", "active_share", "new_shops", "self_audit_share")
+
+
+def header() -> list[str]:
+    columns = [_("Level"), _("Code"), _("Name"), _("Status"), _("Gap to target, %"), _("Shops"),
+               _("Active shops")]
+    for key in FIGURE_METRICS:
+        columns += [str(METRICS[key].label), _("Target: %(metric)s", metric=METRICS[key].label)]
+    return columns
+
+
+def row_values(row: Row) -> list[Any]:
+    targets = {c.metric.key: c.target for c in row.checks}
+    values: list[Any] = [row.kind, row.code, row.name, str(STATUS_LABELS[row.status]),
+                         None if row.gap is None else round(100 * row.gap, 1),
+                         row.figures.shops, row.figures.active_shops]
+    for key in FIGURE_METRICS:
+        values += [METRICS[key].value(row.figures), targets.get(key)]
+    return values
+
+
+def report_table(report: Report) -> tuple[list[str], list[list[Any]]]:
+    rows = [row_values(report.total)] + [row_values(r) for r in report.rows] + [row_values(r) for r in report.outlets]
+    return header(), rows
+
+
+def shop_table(card: ShopCard) -> tuple[list[str], list[list[Any]]]:
+    columns = [_("Product")] + [month.strftime("%Y-%m") for month in card.months]
+    return columns, [[sku] + counts for sku, counts in card.series.items()]
+
+
+def to_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens Cyrillic right
+
+
+def to_xlsx(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31] or "report"
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(list(row))
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,292 @@
+"""Drawing report maps: folium (Leaflet) for the pages, Pillow for the e-mails.
+
+The region shapes are the map: no tile layer is needed, and every script and
+stylesheet comes from the app's own static folder (folium's CDN defaults are
+replaced), so the map works on an intranet and in tests without internet.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Optional
+
+import folium
+from folium.utilities import JsCode
+from markupsafe import Markup, escape
+from PIL import Image, ImageDraw, ImageFont
+
+from reports.kpi import GREY, STATUS_COLOURS, STATUS_LABELS, METRICS
+from reports.services import Report, Row
+
+LEAFLET_JS = "vendor/leaflet-1.9.4/leaflet.js"
+LEAFLET_CSS = "vendor/leaflet-1.9.4/leaflet.css"
+CARD_METRICS = ("packages", "volume_m3", "points", "active_share")
+_GEOMETRY_CACHE: dict[tuple[int, int], Any] = {}
+
+_NAVIGATE = JsCode("""
+function(feature, layer) {
+  if (feature.properties.card) {
+    layer.bindTooltip(feature.properties.card, {sticky: true, direction: "top", className: "kpi-card"});
+  }
+  if (feature.properties.url) {
+    layer.on("click", function() { window.location.href = feature.properties.url; });
+  }
+}
+""")
+
+
+@dataclass
+class MapParts:
+    """What a page template needs to embed a folium map."""
+
+    header: Markup
+    html: Markup
+    script: Markup
+
+
+def geometry_of(row_id: int, geometry: Optional[str]) -> Any:
+    """The parsed GeoJSON of a region, parsed once per process and shape."""
+    if not geometry:
+        return None
+    key = (row_id, hash(geometry))
+    if key not in _GEOMETRY_CACHE:
+        if len(_GEOMETRY_CACHE) > 2000:
+            _GEOMETRY_CACHE.clear()
+        try:
+            _GEOMETRY_CACHE[key] = json.loads(geometry)
+        except ValueError:
+            _GEOMETRY_CACHE[key] = None
+    return _GEOMETRY_CACHE[key]
+
+
+def _coordinates(geometry: Any) -> Iterable[tuple[float, float]]:
+    """Every (lon, lat) of a Polygon or MultiPolygon."""
+    if not geometry:
+        return
+    rings = geometry["coordinates"]
+    polygons = [rings] if geometry.get("type") == "Polygon" else rings
+    for polygon in polygons:
+        for ring in polygon:
+            for lon, lat, *_rest in ring:
+                yield lon, lat
+
+
+def bounds_of(points: Iterable[tuple[float, float]]) -> Optional[list[list[float]]]:
+    """[[south, west], [north, east]] of (lon, lat) points."""
+    lons, lats = [], []
+    for lon, lat in points:
+        lons.append(lon)
+        lats.append(lat)
+    if not lons:
+        return None
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+def card_html(row: Row, labels: dict[str, str]) -> str:
+    """The hover card of a region, territory or shop: its figures and targets."""
+    lines = [f"<strong>{escape(row.name)}</strong>",
+             f"<span class='kpi-status kpi-{row.status}'>{escape(str(STATUS_LABELS[row.status]))}</span>"]
+    targets = {c.metric.key: c for c in row.checks}
+    for key in CARD_METRICS:
+        metric = METRICS[key]
+        text = metric.format(metric.value(row.figures))
+        if key in targets:
+            text += f" / {metric.format(targets[key].target)}"
+        lines.append(f"{escape(str(metric.label))}: {escape(text)}")
+    if row.kind != "outlet":
+        lines.append(f"{escape(labels['shops'])}: {row.figures.active_shops} / {row.figures.shops}")
+    return "<br>".join(lines)
+
+
+def hull(points: list[tuple[float, float]], pad: float = 0.04) -> list[list[float]]:
+    """A padded convex hull of (lat, lon) points as a GeoJSON ring of [lon, lat].
+
+    Territories have no drawn borders: the hull of their shops is the shape
+    shown, widened a little so a territory of one shop is still clickable.
+    """
+    unique = sorted({(lon, lat) for lat, lon in points})
+    if len(unique) < 3:
+        lon0 = min(p[0] for p in unique) - pad
+        lon1 = max(p[0] for p in unique) + pad
+        lat0 = min(p[1] for p in unique) - pad
+        lat1 = max(p[1] for p in unique) + pad
+        return [[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list = []
+    for p in unique:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list = []
+    for p in reversed(unique):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    ring = lower[:-1] + upper[:-1]
+    cx = sum(p[0] for p in ring) / len(ring)
+    cy = sum(p[1] for p in ring) / len(ring)
+    padded = []
+    for x, y in ring:
+        dx, dy = x - cx, y - cy
+        length = math.hypot(dx, dy) or 1.0
+        padded.append([x + pad * dx / length, y + pad * dy / length])
+    return padded + [padded[0]]
+
+
+def _feature(geometry: Any, row: Row, url: Optional[str], labels: dict[str, str]) -> dict:
+    return {"type": "Feature", "geometry": geometry,
+            "properties": {"colour": STATUS_COLOURS[row.status], "url": url, "card": card_html(row, labels),
+                           "name": row.name}}
+
+
+def _style(feature: dict) -> dict:
+    return {"fillColor": feature["properties"]["colour"], "color": "#ffffff", "weight": 1.5,
+            "fillOpacity": 0.75}
+
+
+def _base_map(static_url: Callable[[str], str], tile_url: Optional[str]) -> folium.Map:
+    fmap = folium.Map(location=[60, 90], zoom_start=3, tiles=None, control_scale=False,
+                      prefer_canvas=True, width="100%", height="100%")
+    # Only Leaflet is needed, and it comes from our own static folder.
+    fmap.default_js = [("leaflet", static_url(LEAFLET_JS))]
+    fmap.default_css = [("leaflet_css", static_url(LEAFLET_CSS))]
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr="&copy; map tiles", name="tiles").add_to(fmap)
+    return fmap
+
+
+def _parts(fmap: folium.Map) -> MapParts:
+    root = fmap.get_root()
+    html = root.render()  # noqa: F841 - renders the children into header/html/script
+    return MapParts(Markup(root.header.render()), Markup(root.html.render()), Markup(root.script.render()))
+
+
+def country_map(report: Report, *, static_url: Callable[[str], str], url_for_region: Callable[[Row], str],
+                labels: dict[str, str], tile_url: Optional[str] = None) -> MapParts:
+    fmap = _base_map(static_url, tile_url)
+    features, corners = [], []
+    for row in report.rows:
+        geometry = geometry_of(row.id, row.geometry)
+        if geometry is None:
+            continue
+        features.append(_feature(geometry, row, url_for_region(row), labels))
+        corners.extend(bounds_of(_coordinates(geometry)) or [])
+    _add_layer(fmap, features, "regions")
+    _fit(fmap, corners)
+    return _parts(fmap)
+
+
+def region_map(report: Report, *, static_url: Callable[[str], str], url_for_territory: Callable[[Row], str],
+               url_for_outlet: Callable[[Row], str], labels: dict[str, str],
+               tile_url: Optional[str] = None) -> MapParts:
+    fmap = _base_map(static_url, tile_url)
+    outline = geometry_of(report.total.id, report.total.geometry)
+    corners = bounds_of(_coordinates(outline)) or []
+    if outline is not None:
+        grey = Row("region", report.total.id, report.total.name, figures=report.total.figures,
+                   checks=report.total.checks, status=report.total.status)
+        feature = _feature(outline, grey, None, labels)
+        folium.GeoJson({"type": "FeatureCollection", "features": [feature]}, name="region",
+                       style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#5b6675",
+                                                 "weight": 2, "fillOpacity": 0.12},
+                       on_each_feature=_NAVIGATE).add_to(fmap)
+    territories = [_feature({"type": "Polygon", "coordinates": [hull(row.points)]}, row,
+                            url_for_territory(row), labels) for row in report.rows if row.points]
+    _add_layer(fmap, territories, "territories")
+    shops = [_feature({"type": "Point", "coordinates": [row.lon, row.lat]}, row, url_for_outlet(row), labels)
+             for row in report.outlets if row.lat is not None and row.lon is not None]
+    if shops:
+        folium.GeoJson({"type": "FeatureCollection", "features": shops}, name="shops",
+                       marker=folium.CircleMarker(radius=7, fill=True),
+                       style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#1d2430",
+                                                 "weight": 1.5, "fillOpacity": 0.95},
+                       on_each_feature=_NAVIGATE).add_to(fmap)
+        corners.extend(bounds_of((row.lon, row.lat) for row in report.outlets
+                                 if row.lat is not None and row.lon is not None) or [])
+    _fit(fmap, corners)
+    return _parts(fmap)
+
+
+def _add_layer(fmap: folium.Map, features: list[dict], name: str) -> None:
+    if features:
+        folium.GeoJson({"type": "FeatureCollection", "features": features}, name=name,
+                       style_function=_style, on_each_feature=_NAVIGATE,
+                       highlight_function=lambda _f: {"weight": 3, "color": "#1d2430"}).add_to(fmap)
+
+
+def _fit(fmap: folium.Map, corners: list[list[float]]) -> None:
+    if corners:
+        south = min(c[0] for c in corners)
+        west = min(c[1] for c in corners)
+        north = max(c[0] for c in corners)
+        east = max(c[1] for c in corners)
+        fmap.fit_bounds([[south, west], [north, east]])
+
+
+# --- a PNG picture for e-mails ------------------------------------------------
+
+def map_png(report: Report, *, title: str, legend: dict[str, str], width: int = 800, height: int = 560) -> bytes:
+    """The report's shapes filled by status, drawn with Pillow: no browser needed."""
+    shapes: list[tuple[str, list[list[tuple[float, float]]]]] = []
+    if report.level == "country":
+        for row in report.rows:
+            shapes.append((row.status, _rings(geometry_of(row.id, row.geometry))))
+    else:
+        shapes.append((GREY, _rings(geometry_of(report.total.id, report.total.geometry))))
+        for row in report.rows:
+            if row.points:
+                shapes.append((row.status, [[(x, y) for x, y in hull(row.points)]]))
+    dots = [(row.lon, row.lat, row.status) for row in report.outlets if row.lat is not None and row.lon is not None]
+    all_points = [p for _s, rings in shapes for ring in rings for p in ring] + [(x, y) for x, y, _s in dots]
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default()
+    draw.text((12, 10), title, fill="#1d2430", font=font)
+    if all_points:
+        project = _projection(all_points, (12, 34, width - 12, height - 60))
+        for status, rings in shapes:
+            for ring in rings:
+                if len(ring) >= 3:
+                    fill = STATUS_COLOURS[status] if report.level == "country" or status != GREY else "#eef0f2"
+                    draw.polygon([project(p) for p in ring], fill=fill, outline="white")
+        for lon, lat, status in dots:
+            x, y = project((lon, lat))
+            draw.ellipse((x - 4, y - 4, x + 4, y + 4), fill=STATUS_COLOURS[status], outline="#1d2430")
+    x = 12
+    for status, label in legend.items():
+        draw.rectangle((x, height - 34, x + 14, height - 20), fill=STATUS_COLOURS[status])
+        draw.text((x + 20, height - 34), label, fill="#1d2430", font=font)
+        x += 30 + int(draw.textlength(label, font=font))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _rings(geometry: Any) -> list[list[tuple[float, float]]]:
+    if not geometry:
+        return []
+    polygons = [geometry["coordinates"]] if geometry.get("type") == "Polygon" else geometry["coordinates"]
+    return [[(p[0], p[1]) for p in polygon[0]] for polygon in polygons]
+
+
+def _projection(points: list[tuple[float, float]], box: tuple[int, int, int, int]):
+    lons = [p[0] for p in points]
+    lats = [p[1] for p in points]
+    mid = math.radians((min(lats) + max(lats)) / 2)
+    squeeze = max(math.cos(mid), 0.2)  # equirectangular, narrowed by latitude
+    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+    span_x = max((east - west) * squeeze, 1e-6)
+    span_y = max(north - south, 1e-6)
+    scale = min((box[2] - box[0]) / span_x, (box[3] - box[1]) / span_y)
+    offset_x = box[0] + ((box[2] - box[0]) - span_x * scale) / 2
+    offset_y = box[1] + ((box[3] - box[1]) - span_y * scale) / 2
+
+    def project(point: tuple[float, float]) -> tuple[float, float]:
+        return (offset_x + (point[0] - west) * squeeze * scale, offset_y + (north - point[1]) * scale)
+
+    return project
