@@ -157,11 +157,10 @@ def import_products(session: Session, text: str, *, actor: Optional[User] = None
             continue
         seen.add(sku)
         exists = session.scalar(select(Product.id).where(Product.sku == sku)) is not None
-        try:
-            with session.begin_nested():
-                save_product(session, sku=sku, name=row.get("name") or "", kind=row.get("kind") or "",
-                             package=row.get("package") or "", volume_m3=row.get("volume_m3"),
-                             points=row.get("points") or "", actor=actor, source="import")
+        try:  # save_product validates before it changes anything, so no savepoint is needed
+            save_product(session, sku=sku, name=row.get("name") or "", kind=row.get("kind") or "",
+                         package=row.get("package") or "", volume_m3=row.get("volume_m3"),
+                         points=row.get("points") or "", actor=actor, source="import")
         except Invalid as error:
             report.errors.append((line, error.message))
             continue
@@ -308,8 +307,7 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
         points=attempt.points, created_at=at, ip=ctx.ip, device=(ctx.device or "")[:300] or None,
         lat=ctx.lat, lon=ctx.lon)
     try:
-        with session.begin_nested():
-            session.add(registration)
+        _insert(session, registration)
     except IntegrityError:  # a parallel request stored the same code first
         earlier = _registration_of(session, found)
         if earlier is None:
@@ -330,6 +328,26 @@ def commit_refusal(session: Session, error: Exception) -> None:
         session.commit()
     else:
         session.rollback()
+
+
+def _insert(session: Session, registration: Registration) -> None:
+    """Inserts under the unique (batch, serial) constraint.
+
+    On PostgreSQL a savepoint keeps the transaction usable when a parallel
+    request won, so the loser can answer who registered first. pysqlite
+    cannot nest a savepoint in a transaction it has not begun (RELEASE would
+    commit), and SQLite runs one writer at a time anyway: there the loser
+    gets "already registered" and its request rolls back.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        try:
+            session.add(registration)
+            session.flush()
+        except IntegrityError:
+            raise AlreadyRegistered(_("This code is already registered.")) from None
+        return
+    with session.begin_nested():
+        session.add(registration)
 
 
 def find_code(session: Session, raw: str) -> Found:

@@ -118,13 +118,16 @@ def _count(session: Session, scope: str, subject: str, limits: Limits, now: date
         query = query.with_for_update()
     counter = session.scalars(query).first()
     if counter is None:
-        try:
-            with session.begin_nested():
-                counter = AttemptCounter(scope=scope, subject=subject, failures=0, total_failures=0,
-                                         window_started_at=now)
-                session.add(counter)
-        except IntegrityError:  # a parallel request created it first
-            counter = session.scalars(query).one()
+        counter = AttemptCounter(scope=scope, subject=subject, failures=0, total_failures=0,
+                                 window_started_at=now)
+        if session.get_bind().dialect.name == "postgresql":
+            try:
+                with session.begin_nested():
+                    session.add(counter)
+            except IntegrityError:  # a parallel request created it first
+                counter = session.scalars(query).one()
+        else:  # SQLite has one writer at a time (and pysqlite savepoints would commit)
+            session.add(counter)
     if now - counter.window_started_at > limits.window and not (
             counter.blocked_until and counter.blocked_until > now):
         counter.failures = 0
