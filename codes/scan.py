@@ -1,0 +1,211 @@
+"""QR decoding of photos: every payload in a picture, in reading order.
+
+zxing-cpp reads the most photos by far, so it goes first; pyzbar and OpenCV
+only get the pictures it could not read. Each decoder is wrapped so that its
+crash (OpenCV's binding raises UnicodeDecodeError on some payloads) counts
+as "nothing found" rather than a failed request.
+
+Speed comes from never decoding more pixels than needed: a JPEG is decoded
+straight into a reduced grayscale draft (the DCT scales by 1/2, 1/4, 1/8 for
+free), so a 12-megapixel phone photo costs a 3-megapixel decode. Only when
+that finds nothing do we look at the full resolution (small codes far away)
+and at an upscaled copy (small, dense codes in a small picture).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+import zxingcpp
+from PIL import Image, ImageOps
+from pyzbar import pyzbar
+
+from codes.uploads import load_pixels, open_image
+
+log = logging.getLogger(__name__)
+
+# Long sides of the passes, cheapest first. A JPEG is decoded at 1/4 or 1/2
+# scale for the first two, so a 12 MP photo whose code fills a fair part of
+# the frame costs a ~1 MP decode; the full resolution is only for codes that
+# are small in a big frame.
+PASSES = (1000, 2000, 4096)
+# A symbol narrower than this (pixels, in the pass that found it) is small
+# enough that others like it may have been missed: the next pass looks too.
+SMALL_SYMBOL = 70
+# Pictures smaller than this get an upscaled try (dense codes in small frames).
+UPSCALE_BELOW = 1000
+
+
+@dataclass(frozen=True)
+class Found:
+    """One decoded symbol: its text and where it sits (centre and size, in pixels)."""
+
+    text: str
+    x: float
+    y: float
+    size: float
+
+
+Decoder = Callable[[np.ndarray], list[Found]]
+
+
+def read_zxing(gray: np.ndarray) -> list[Found]:
+    results = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode,
+                                     text_mode=zxingcpp.TextMode.Plain,
+                                     try_rotate=True, try_downscale=True, try_invert=False)
+    found = []
+    for result in results:
+        if not result.valid or not result.text:
+            continue
+        pos = result.position
+        xs = (pos.top_left.x, pos.top_right.x, pos.bottom_right.x, pos.bottom_left.x)
+        ys = (pos.top_left.y, pos.top_right.y, pos.bottom_right.y, pos.bottom_left.y)
+        found.append(_found(result.text, xs, ys))
+    return found
+
+
+def read_pyzbar(gray: np.ndarray) -> list[Found]:
+    found = []
+    for symbol in pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE]):
+        text = _text(symbol.data)
+        if text:
+            left, top, width, height = symbol.rect
+            found.append(Found(text, left + width / 2, top + height / 2, float(max(width, height))))
+    return found
+
+
+def read_opencv(gray: np.ndarray) -> list[Found]:
+    detector = cv2.QRCodeDetector()
+    ok, texts, points, _ = detector.detectAndDecodeMulti(gray)
+    if not ok or points is None:
+        return []
+    found = []
+    for text, quad in zip(texts, points):
+        if text:
+            found.append(_found(text, quad[:, 0], quad[:, 1]))
+    return found
+
+
+DECODERS: dict[str, Decoder] = {"zxing": read_zxing, "pyzbar": read_pyzbar, "opencv": read_opencv}
+
+
+def _found(text: str, xs, ys) -> Found:
+    xs, ys = [float(v) for v in xs], [float(v) for v in ys]
+    size = max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
+    return Found(text, sum(xs) / len(xs), sum(ys) / len(ys), size)
+
+
+def _text(raw: bytes) -> str:
+    # Club links are ASCII; anything else is still shown to the person, so
+    # a non-UTF-8 payload degrades to Latin-1 rather than to an exception.
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def safely(decoder: Decoder, gray: np.ndarray) -> list[Found]:
+    """A decoder's answer, or nothing when the decoder itself fails."""
+    try:
+        return decoder(gray)
+    except Exception:  # noqa: BLE001 - a third-party decoder's crash must not fail the scan
+        log.warning("QR decoder %s failed", getattr(decoder, "__name__", decoder), exc_info=True)
+        return []
+
+
+def grayscale(data: bytes, *, max_side: int = PASSES[1]) -> tuple[np.ndarray, float]:
+    """The upload as an upright grayscale array whose long side is at most `max_side`.
+
+    Returns the array and its scale against the original (for positions).
+    Raises codes.uploads.ImageRejected for anything that is not a sound image.
+    """
+    image = open_image(data)
+    full_w, full_h = image.size
+    ratio = max(full_w, full_h) / max_side
+    if image.format == "JPEG" and ratio >= 2:
+        # libjpeg decodes at 1/2, 1/4 or 1/8 scale almost for free.
+        k = 8 if ratio >= 8 else 4 if ratio >= 4 else 2
+        image.draft("L", (full_w // k, full_h // k))
+    image = load_pixels(image)
+    image = ImageOps.exif_transpose(image)
+    if image.mode != "L":
+        image = image.convert("RGBA" if image.mode in ("P", "PA", "LA") else "RGB").convert("L")
+    long_side = max(image.size)
+    if long_side > max_side:
+        factor = max_side / long_side
+        image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))),
+                             Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(image), max(image.size) / max(full_w, full_h)
+
+
+def find_codes(data: bytes) -> list[Found]:
+    """Every QR symbol in the picture (positions in original pixels), cheap passes first."""
+    found: dict[str, Found] = {}
+    tried: list[tuple[np.ndarray, float]] = []
+    last_scale = 0.0
+    for side in PASSES:
+        gray, scale = grayscale(data, max_side=side)
+        if scale <= last_scale * 1.01:
+            break  # the picture has no more pixels to offer
+        last_scale = scale
+        tried.append((gray, scale))
+        hits = safely(read_zxing, gray)
+        _merge(found, hits, scale)
+        if hits and min(h.size for h in hits) >= SMALL_SYMBOL:
+            break
+    if not found and max(tried[-1][0].shape) < UPSCALE_BELOW:
+        upscaled = cv2.resize(tried[-1][0], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        _merge(found, safely(read_zxing, upscaled), 2 * last_scale)
+        tried.append((upscaled, 2 * last_scale))
+    # The fallbacks are slow on big pictures: pyzbar gets the first two
+    # passes, OpenCV (the slowest, and the weakest) only the first.
+    for decoder, passes in ((read_pyzbar, tried[:2]), (read_opencv, tried[:1])):
+        for gray, scale in passes:
+            if found:
+                break
+            _merge(found, safely(decoder, gray), scale)
+    return _in_reading_order(list(found.values()))
+
+
+def _merge(found: dict[str, Found], hits: list[Found], scale: float) -> None:
+    for hit in hits:
+        if hit.text not in found:
+            found[hit.text] = Found(hit.text, hit.x / scale, hit.y / scale, hit.size / scale)
+
+
+def decode_image(data: bytes) -> list[str]:
+    """Every QR payload in the image, de-duplicated, top-to-bottom, left-to-right.
+
+    Raises codes.uploads.ImageRejected when the bytes are not an acceptable
+    image (empty, too big, not an image, a decompression bomb, truncated).
+    """
+    seen: set[str] = set()
+    texts = []
+    for symbol in find_codes(data):
+        if symbol.text not in seen:
+            seen.add(symbol.text)
+            texts.append(symbol.text)
+    return texts
+
+
+def _in_reading_order(found: list[Found]) -> list[Found]:
+    """Rows first, then left to right within a row.
+
+    Two symbols share a row when their centres are closer vertically than
+    half the smaller one's size; a tilted shelf photo still reads row by row.
+    """
+    rows: list[list[Found]] = []
+    for symbol in sorted(found, key=lambda f: f.y):
+        row = rows[-1] if rows else None
+        if row is not None and abs(symbol.y - _mean_y(row)) < 0.6 * min(symbol.size, min(f.size for f in row)):
+            row.append(symbol)
+        else:
+            rows.append([symbol])
+    return [symbol for row in rows for symbol in sorted(row, key=lambda f: f.x)]
+
+
+def _mean_y(row: list[Found]) -> float:
+    return sum(f.y for f in row) / len(row)

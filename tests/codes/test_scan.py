@@ -1,0 +1,167 @@
+"""The QR decoder and the upload checks, on the club's own generated labels."""
+from __future__ import annotations
+
+import io
+import json
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+import segno
+from PIL import Image
+
+from codes import scan
+from codes.uploads import ImageRejected, open_image, without_metadata
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+import make_scan_testset  # noqa: E402
+
+PUBLIC_URL = "https://club.example.ru"
+
+
+@pytest.fixture(scope="module")
+def scanset(tmp_path_factory) -> tuple[Path, dict]:
+    """Two pictures of every condition, at half size to keep the suite quick."""
+    folder = tmp_path_factory.mktemp("scanset")
+    labels = make_scan_testset.build(folder, per_condition=2, seed=11, public_url=PUBLIC_URL, scale=0.5)
+    return folder, labels
+
+
+def qr_png(text: str | bytes, *, scale: int = 8, border: int = 4) -> bytes:
+    out = io.BytesIO()
+    segno.make(text, error="m", boost_error=False).save(out, kind="png", scale=scale, border=border)
+    return out.getvalue()
+
+
+def test_the_generated_set_is_read_with_exact_payloads(scanset):
+    folder, labels = scanset
+    read = 0
+    for item in labels["images"]:
+        decoded = scan.decode_image((folder / item["file"]).read_bytes())
+        # Never a payload that is not on the picture, whatever else happens.
+        assert set(decoded) <= set(item["expected"]), item["file"]
+        read += decoded == item["expected"]
+    assert read / len(labels["images"]) >= 0.9
+
+
+def test_several_labels_come_in_reading_order(scanset):
+    folder, labels = scanset
+    shelves = [i for i in labels["images"] if i["condition"] == "shelf"]
+    assert shelves and all(len(i["expected"]) >= 4 for i in shelves)
+    for item in shelves:
+        assert scan.decode_image((folder / item["file"]).read_bytes()) == item["expected"]
+
+
+def test_exif_orientation_is_honoured(scanset):
+    folder, labels = scanset
+    turned = [i for i in labels["images"] if i["condition"] == "rotated_exif"]
+    for item in turned:
+        data = (folder / item["file"]).read_bytes()
+        assert Image.open(io.BytesIO(data)).getexif().get(0x0112) in (3, 6, 8)
+        # Left to right as the person saw it, not as the sensor stored it.
+        assert scan.decode_image(data) == item["expected"]
+
+
+def test_labels_carry_club_links_with_valid_codes(scanset):
+    _, labels = scanset
+    payload = labels["images"][0]["expected"][0]
+    assert payload.startswith(PUBLIC_URL + "/c/")
+    code = payload.rsplit("/", 1)[1]
+    assert len(code) == 13 and make_scan_testset.check_symbol(code[:12]) == code[12]
+
+
+def test_a_small_dense_code_is_read_through_the_upscaled_copy():
+    text = PUBLIC_URL + "/c/" + "7" * 13 + "?" + "x" * 120  # a dense version-8 symbol
+    png = qr_png(text, scale=2, border=2)
+    assert max(Image.open(io.BytesIO(png)).size) < scan.UPSCALE_BELOW
+    assert scan.decode_image(png) == [text]
+
+
+def test_duplicates_are_reported_once():
+    one = Image.open(io.BytesIO(qr_png(PUBLIC_URL + "/c/AAAA"))).convert("L")
+    twice = Image.new("L", (one.width * 2 + 40, one.height), 255)
+    twice.paste(one, (0, 0))
+    twice.paste(one, (one.width + 40, 0))
+    out = io.BytesIO()
+    twice.save(out, "PNG")
+    assert scan.decode_image(out.getvalue()) == [PUBLIC_URL + "/c/AAAA"]
+
+
+def test_a_non_utf8_payload_does_not_crash_the_decoder():
+    decoded = scan.decode_image(qr_png(b"\xff\xfe\xfa club \x80\x81"))
+    assert len(decoded) == 1 and "club" in decoded[0]
+
+
+def test_a_crashing_decoder_counts_as_nothing_found():
+    def broken(_gray):
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    assert scan.safely(broken, Image.new("L", (10, 10))) == []
+
+
+def test_a_picture_without_a_code_gives_an_empty_list():
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), (120, 130, 140)).save(out, "JPEG")
+    assert scan.decode_image(out.getvalue()) == []
+
+
+# --- upload checks -------------------------------------------------------------
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG that claims a huge size: a decompression bomb's header."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"", "empty_file"),
+    (b"%PDF-1.7 not a photo at all", "not_an_image"),
+    (b"GIF89a" + b"\0" * 100, "not_an_image"),
+    (png_header_only(20000, 20000), "too_many_pixels"),
+    (b"\xff\xd8\xff\xe0 garbage that only starts like a JPEG", "damaged_image"),
+])
+def test_bad_uploads_are_refused_before_decoding(data, reason):
+    with pytest.raises(ImageRejected) as refused:
+        scan.decode_image(data)
+    assert refused.value.code == reason
+
+
+def test_a_truncated_jpeg_is_answered_clearly():
+    image = Image.effect_noise((1200, 900), 60).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    with pytest.raises(ImageRejected) as refused:
+        scan.decode_image(out.getvalue()[: len(out.getvalue()) // 2])
+    assert refused.value.code == "truncated_image"
+
+
+def test_an_oversized_file_is_refused_by_its_length():
+    with pytest.raises(ImageRejected) as refused:
+        open_image(b"\xff\xd8\xff" + b"\0" * 2048, max_bytes=1024)
+    assert refused.value.code == "file_too_large"
+
+
+def test_a_kept_copy_has_no_exif():
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "PhoneMaker"  # camera make; GPS would sit beside it
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), (200, 10, 10)).save(out, "JPEG", exif=exif.tobytes())
+    clean = without_metadata(out.getvalue())
+    kept = Image.open(io.BytesIO(clean))
+    assert not kept.getexif() and "exif" not in kept.info
+    assert kept.size == (200, 300)  # turned upright before the tag was dropped
+
+
+def test_labels_json_is_deterministic(tmp_path):
+    a = make_scan_testset.build(tmp_path / "a", per_condition=1, seed=3, conditions=["frame"], scale=0.5)
+    b = make_scan_testset.build(tmp_path / "b", per_condition=1, seed=3, conditions=["frame"], scale=0.5)
+    assert a["images"] == b["images"]
+    assert (tmp_path / "a" / "frame-000.jpg").read_bytes() == (tmp_path / "b" / "frame-000.jpg").read_bytes()
+    assert json.loads((tmp_path / "a" / "labels.json").read_text())["seed"] == 3
