@@ -5,6 +5,7 @@ import json
 import random
 
 import pytest
+from flask_babel import force_locale
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import func, select
 
@@ -176,7 +177,7 @@ def test_bad_features_are_reported_by_index_and_nothing_is_imported(db):
         feature("RU-SPE", geometry={"type": "Point", "coordinates": [30, 60]}),  # 5
         "not a feature",                                                 # 6
     )
-    with pytest.raises(RegionImportError) as caught:
+    with force_locale("en"), pytest.raises(RegionImportError) as caught:
         import_regions(db.session, data)
     problems = caught.value.problems
     assert [p.split(":")[0] for p in problems] == [f"Feature {i}" for i in range(1, 7)]
@@ -203,12 +204,12 @@ def test_cli_imports_the_bundled_file_and_any_other(app, db, tmp_path):
     path.write_text(json.dumps(collection(feature("XX-CD"), feature("bad"))))
     result = runner.invoke(args=["regions", "import", str(path)])
     assert result.exit_code == 1
-    assert "Feature 1" in result.output
+    assert "Объект 1:" in result.output  # the club's default language is Russian
     assert find_region(db.session, "XX-CD") is None
 
     path.write_text("{not json")
     result = runner.invoke(args=["regions", "import", str(path)])
-    assert result.exit_code == 1 and "JSON" in result.output
+    assert result.exit_code == 1 and "JSON" in result.output and "ничего не загружено" not in result.output
 
 
 def test_territory_for_creates_one_per_rep_and_region(db, make: Factories):
