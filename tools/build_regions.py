@@ -40,6 +40,8 @@ CORRECTIONS = {
     # Kyiv city and Kyiv oblast are both "Kyiv" / "Киев".
     ("UA-32", "Kiev"): {"name_en": "Kyiv Oblast", "name_ru": "Киевская область"},
     ("UA-30", "Kiev City"): {"name_en": "Kyiv", "name_ru": "Киев"},
+    # NE's English name is the bare adjective.
+    ("RU-YEV", "Yevrey"): {"name_en": "Jewish Autonomous Oblast"},
     # The capital was renamed back to Astana in 2022.
     ("KZ-AST", "Astana"): {"name_en": "Astana", "name_ru": "Астана"},
 }

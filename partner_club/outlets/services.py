@@ -116,6 +116,23 @@ def _rep(session: Session, ctx: _Context, email: str) -> User | None:
     return ctx.reps[key]
 
 
+def _outside_region(region: Region, lat: float, lon: float, row: dict[str, str],
+                    tolerance_km: float, locale: str) -> str | None:
+    """Why the point is not in the region, or None when it is (or close enough to its border)."""
+    shape = region_shape(region)
+    if shape is None or geo.contains(shape, lat, lon):
+        return None
+    distance = geo.distance_to_border_km(shape, lat, lon)
+    if distance <= tolerance_km:
+        return None
+    where = f"{region.iso_code} {region.name(locale)}"
+    if abs(lon) <= 90 and geo.contains(shape, lon, lat):
+        return _("the point %(lat)s, %(lon)s lies outside %(region)s: are lat and lon swapped?",
+                 lat=row["lat"], lon=row["lon"], region=where)
+    return _("the point %(lat)s, %(lon)s lies outside %(region)s (%(km).1f km from its border).",
+             lat=row["lat"], lon=row["lon"], region=where, km=distance)
+
+
 def _check_row(session: Session, ctx: _Context, line: int, row: dict[str, str],
                border_tolerance_km: float, locale: str) -> tuple[_Row | None, list[str]]:
     problems = []
@@ -147,13 +164,9 @@ def _check_row(session: Session, ctx: _Context, line: int, row: dict[str, str],
             problems.append(_("%(column)s %(value)s is out of range (-%(limit)d to %(limit)d).",
                               column=column, value=row[column], limit=limit))
     if region is not None and lat is not None and lon is not None and abs(lat) <= 90 and abs(lon) <= 180:
-        shape = region_shape(region)
-        if shape is not None and not geo.contains(shape, lat, lon):
-            distance = geo.distance_to_border_km(shape, lat, lon)
-            if distance > border_tolerance_km:
-                problems.append(_("the point %(lat)s, %(lon)s lies outside %(region)s "
-                                  "(%(km).1f km from its border).", lat=row["lat"], lon=row["lon"],
-                                  region=f"{region.iso_code} {region.name(locale)}", km=distance))
+        outside = _outside_region(region, lat, lon, row, border_tolerance_km, locale)
+        if outside:
+            problems.append(outside)
     kind = (row.get("kind") or DEFAULT_KIND).lower()
     if kind not in OUTLET_KINDS:
         problems.append(_("unknown kind \"%(kind)s\" (one of: %(kinds)s).",
@@ -203,8 +216,11 @@ def import_outlets(session: Session, data: bytes | str, *, actor: User | None = 
     there gets one named "<rep name> — <region>".
     """
     rows = validate_outlets_csv(session, data, border_tolerance_km=border_tolerance_km, locale=locale)
-    existing = {o.external_id: o for o in session.scalars(
-        select(Outlet).where(Outlet.external_id.in_([r.external_id for r in rows])))}
+    ids = [r.external_id for r in rows]
+    existing = {}
+    for start in range(0, len(ids), 5000):  # stay under the databases' bound-parameter limits
+        existing.update((o.external_id, o) for o in session.scalars(
+            select(Outlet).where(Outlet.external_id.in_(ids[start:start + 5000]))))
     result = OutletImportResult()
     territories: dict[tuple[int, int], Any] = {}
     for row in rows:

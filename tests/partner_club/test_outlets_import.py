@@ -90,11 +90,12 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_imported(db, make, tat
         "OK-1,Twin,RU-TA,55.79,49.12,shop,rep@example.com\n"              # 11: duplicate id
         "\"B-12\",\"Multi\nline\",RU-TA,,49.12,shop,rep@example.com\n"     # 12-13: lat missing
         "B-14,Shop,RU-TA,55.79,49.12,shop,rep@example.com\n"              # 14: fine
+        "B-15,Shop,RU-TA,49.12,55.79,shop,rep@example.com\n"              # 15: swapped
     )
     with force_locale("en"), pytest.raises(OutletImportError) as caught:
         import_outlets(db.session, data.encode())
     problems = caught.value.problems
-    assert [p.line for p in problems] == [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    assert [p.line for p in problems] == [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15]
     messages = {p.line: p.message for p in problems}
     assert "external_id" in messages[3]
     assert "RU-ZZ" in messages[4]
@@ -106,6 +107,7 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_imported(db, make, tat
     assert "nobody@example.com" in messages[10]
     assert "line 2" in messages[11]
     assert "lat" in messages[12]
+    assert "swapped" in messages[15]
     with force_locale("en"):
         assert str(problems[0]).startswith("Line 3: ")
     assert count(db, Outlet) == before
