@@ -28,7 +28,7 @@ class DailyProductRollup(db.Model):
     __table_args__ = (
         UniqueConstraint("day", "outlet_id", "product_id", name="uq_report_daily_key"),
         Index("ix_report_daily_outlet_day", "outlet_id", "day"),
-        CheckConstraint("registrations >= 0", name="report_daily_registrations_nonneg"),
+        CheckConstraint("registrations >= 0", name="registrations_nonneg"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +53,7 @@ class MonthlyOutletRollup(db.Model):
     __tablename__ = "report_monthly"
     __table_args__ = (
         UniqueConstraint("month", "outlet_id", name="uq_report_monthly_key"),
-        CheckConstraint("registrations >= 0", name="report_monthly_registrations_nonneg"),
+        CheckConstraint("registrations >= 0", name="registrations_nonneg"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,13 +85,13 @@ class Target(db.Model):
 
     __tablename__ = "report_targets"
     __table_args__ = (
-        enum_check("scope_kind", ScopeKind, name="report_targets_scope_kind_valid"),
-        CheckConstraint("value >= 0", name="report_targets_value_nonneg"),
+        enum_check("scope_kind", ScopeKind, name="scope_kind_valid"),
+        CheckConstraint("value >= 0", name="value_nonneg"),
         CheckConstraint(
             "(scope_kind = 'region' AND region_id IS NOT NULL AND territory_id IS NULL AND outlet_id IS NULL)"
             " OR (scope_kind = 'territory' AND territory_id IS NOT NULL AND region_id IS NULL AND outlet_id IS NULL)"
             " OR (scope_kind = 'outlet' AND outlet_id IS NOT NULL AND region_id IS NULL AND territory_id IS NULL)",
-            name="report_targets_one_scope",
+            name="one_scope",
         ),
         Index("uq_report_targets_region", "metric", "period", "region_id", unique=True,
               sqlite_where=text("region_id IS NOT NULL"), postgresql_where=text("region_id IS NOT NULL")),
@@ -132,7 +132,7 @@ class Subscription(db.Model):
 
     __tablename__ = "report_subscriptions"
     __table_args__ = (
-        enum_check("frequency", Frequency, name="report_subscriptions_frequency_valid"),
+        enum_check("frequency", Frequency, name="frequency_valid"),
         UniqueConstraint("user_id", "frequency", name="uq_report_subscriptions_user_frequency"),
     )
 

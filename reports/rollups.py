@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Iterable, Iterator
 
-from sqlalchemy import Date, case, cast, delete, func, insert, select
+from sqlalchemy import Date, case, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,10 +32,13 @@ def _insert(session: Session, table):
 
 def record_registration(session: Session, *, outlet_id: int, product_id: int, product_sku: str,
                         at: datetime, volume_m3: float, points: int, count: int = 1) -> None:
-    """Adds one registration (or takes one away with count=-1) to every rollup."""
+    """Adds one registration to every rollup (or takes one away with count=-1)."""
     day = at.astimezone(timezone.utc).date()
-    volume = float(volume_m3 or 0.0) * (1 if count > 0 else -1)
-    points = int(points or 0) * (1 if count > 0 else -1)
+    if count < 0:
+        _take_away(session, outlet_id=outlet_id, product_id=product_id, day=day,
+                   volume=float(volume_m3 or 0.0), points=int(points or 0))
+        return
+    volume, points = float(volume_m3 or 0.0), int(points or 0)
 
     daily = DailyProductRollup.__table__
     stmt = _insert(session, daily).values(day=day, outlet_id=outlet_id, product_id=product_id,
@@ -56,15 +59,32 @@ def record_registration(session: Session, *, outlet_id: int, product_id: int, pr
               "volume_m3": monthly.c.volume_m3 + stmt.excluded.volume_m3,
               "points": monthly.c.points + stmt.excluded.points}))
 
-    if count > 0:
-        activity = OutletActivity.__table__
-        stmt = _insert(session, activity).values(outlet_id=outlet_id, first_day=day, last_day=day)
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=[activity.c.outlet_id],
-            set_={"first_day": case((stmt.excluded.first_day < activity.c.first_day, stmt.excluded.first_day),
-                                    else_=activity.c.first_day),
-                  "last_day": case((stmt.excluded.last_day > activity.c.last_day, stmt.excluded.last_day),
-                                   else_=activity.c.last_day)}))
+    activity = OutletActivity.__table__
+    stmt = _insert(session, activity).values(outlet_id=outlet_id, first_day=day, last_day=day)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=[activity.c.outlet_id],
+        set_={"first_day": case((stmt.excluded.first_day < activity.c.first_day, stmt.excluded.first_day),
+                                else_=activity.c.first_day),
+              "last_day": case((stmt.excluded.last_day > activity.c.last_day, stmt.excluded.last_day),
+                               else_=activity.c.last_day)}))
+
+
+def _take_away(session: Session, *, outlet_id: int, product_id: int, day: date, volume: float,
+               points: int) -> None:
+    """Removes a registration that was counted (a rejection on review).
+
+    A plain UPDATE: the rows exist, and the CHECK on negative counts would
+    refuse an upsert's candidate row. First/last active days stay: the shop
+    was active that day, whatever a reviewer decided later.
+    """
+    daily, monthly = DailyProductRollup, MonthlyOutletRollup
+    session.execute(update(daily).where(daily.day == day, daily.outlet_id == outlet_id,
+                                        daily.product_id == product_id)
+                    .values(registrations=daily.registrations - 1, volume_m3=daily.volume_m3 - volume,
+                            points=daily.points - points))
+    session.execute(update(monthly).where(monthly.month == day.replace(day=1), monthly.outlet_id == outlet_id)
+                    .values(registrations=monthly.registrations - 1, volume_m3=monthly.volume_m3 - volume,
+                            points=monthly.points - points))
 
 
 # --- rebuild ---------------------------------------------------------------
