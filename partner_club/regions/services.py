@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,9 +166,27 @@ def region_shape(region: Region) -> geo.Shape | None:
 
 
 def region_at(session: Session, lat: float, lon: float, *, within_km: float = 0.0) -> Region | None:
-    """The region containing the point (or, with within_km, the nearest one that close)."""
-    shapes = [(r, s) for r in session.scalars(select(Region).order_by(Region.iso_code))
-              if (s := region_shape(r)) is not None]
+    """The region containing the point (or, with within_km, the nearest one that close).
+
+    Bounding boxes are read first, so only the few regions around the point
+    have their shapes loaded.
+    """
+    margin_lat = within_km / geo.KM_PER_DEGREE_LAT
+    margin_lon = within_km / (geo.KM_PER_DEGREE_LON_AT_EQUATOR * max(0.01, math.cos(math.radians(lat))))
+    candidates = []
+    for region_id, bbox in session.execute(select(Region.id, Region.bbox).order_by(Region.iso_code)):
+        try:
+            min_lon, min_lat, max_lon, max_lat = (float(v) for v in (bbox or "").split(","))
+        except ValueError:
+            candidates.append(region_id)  # no usable box: look at the shape itself
+            continue
+        if min_lat - margin_lat <= lat <= max_lat + margin_lat and \
+                min_lon - margin_lon <= lon <= max_lon + margin_lon:
+            candidates.append(region_id)
+    if not candidates:
+        return None
+    regions = session.scalars(select(Region).where(Region.id.in_(candidates)).order_by(Region.iso_code))
+    shapes = [(r, s) for r in regions if (s := region_shape(r)) is not None]
     return geo.nearest(shapes, lat, lon, within_km=within_km)
 
 
