@@ -180,7 +180,7 @@ def nearest(shapes: Sequence[tuple[K, Shape]], lat: float, lon: float, *,
     margin_lat = within_km / KM_PER_DEGREE_LAT
     candidates = []
     for key, shape in shapes:
-        min_lon, min_lat, max_lon, max_lat = shape.bbox
+        _, min_lat, _, max_lat = shape.bbox
         if min_lat - margin_lat <= lat <= max_lat + margin_lat:
             distance = distance_to_border_km(shape, lat, lon)
             if distance <= within_km:
