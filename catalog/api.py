@@ -78,9 +78,13 @@ def place_order():
     key = request.headers.get("Idempotency-Key") or data.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or len(key) > 100):
         raise Invalid(_("The Idempotency-Key must be text of at most 100 characters."), code="bad_idempotency_key")
-    placed = services.place_order(db.session, current_user, items, address=delivery.get("address"),
-                                  phone=delivery.get("phone"), idempotency_key=key)
-    schedule_submission(db.session, placed.order)
+    try:
+        placed = services.place_order(db.session, current_user, items, address=delivery.get("address"),
+                                      phone=delivery.get("phone"), idempotency_key=key)
+        schedule_submission(db.session, placed.order)
+    except services.AlreadyPlaced:  # the same key, sent twice at the same moment
+        db.session.rollback()
+        placed = services.Placed(services.find_by_key(db.session, current_user, key), True)
     db.session.commit()
     order = placed.order
     response = jsonify({"id": order.id, "status": order.status, "points": order.points,

@@ -44,6 +44,10 @@ class TaxProfileRequired(Conflict):
     code = "tax_profile_required"
 
 
+class AlreadyPlaced(Conflict):
+    code = "already_placed"
+
+
 # --- what a person may see --------------------------------------------------
 
 def person_region_id(user: User) -> int | None:
@@ -197,16 +201,13 @@ def place_order(session: Session, user: User, items: Iterable[Item], *, address:
                                      provider_sku=prize.provider_sku,
                                      provider_status=(ProviderStatus.PENDING if automatic
                                                       else ProviderStatus.MANUAL).value))
-    if key:
-        try:  # the unique (user, key) decides between two simultaneous clicks
-            with session.begin_nested():
-                session.add(order)
-        except IntegrityError:
-            return Placed(session.scalars(select(Order).where(Order.user_id == user.id,
-                                                              Order.idempotency_key == key)).one(), True)
-    else:
-        session.add(order)
+    session.add(order)
+    try:
         session.flush()
+    except IntegrityError:
+        # The unique (user, key) caught a simultaneous click: the caller rolls
+        # back and shows the order the other click placed.
+        raise AlreadyPlaced(_("This order was already placed."), key=key) from None
     for prize_id, quantity in sorted(wanted.items()):
         _take_stock(session, prizes[prize_id], quantity)
     spend(session, account_for_user(session, user), points, cause_type=CAUSE, cause_id=order.id, actor=user)

@@ -130,10 +130,15 @@ def checkout():
         form.idempotency_key.data = uuid.uuid4().hex
     elif form.validate_on_submit():
         items = [services.Item(p.id, q) for p, q in lines]
+        placed = None
         try:
             placed = services.place_order(db.session, current_user, items, address=form.address.data,
                                           phone=form.phone.data, idempotency_key=form.idempotency_key.data)
             schedule_submission(db.session, placed.order)
+        except services.AlreadyPlaced:
+            db.session.rollback()
+            placed = services.Placed(services.find_by_key(db.session, current_user, form.idempotency_key.data), True)
+            db.session.commit()
         except services.TaxProfileRequired as error:
             db.session.rollback()
             session[CHECKOUT] = {"address": form.address.data, "phone": form.phone.data}
@@ -141,10 +146,12 @@ def checkout():
             return redirect(url_for("catalog.tax_profile"))
         except DomainError as error:
             db.session.rollback()
+            placed = None
             field = error.details.get("field")
             (getattr(form, field).errors if field in ("address", "phone") else form.form_errors).append(error.message)
         else:
             db.session.commit()
+        if placed is not None:
             session.pop(CART, None)
             session.pop(CHECKOUT, None)
             if placed.replay:

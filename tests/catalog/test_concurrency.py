@@ -96,3 +96,41 @@ def test_one_buyer_many_clicks_cannot_overdraw(app, db, cat):
     sold = sum(50 - db.session.get(Prize, p.id).stock for p in prizes)
     assert sold * 100 == ordered
     _ledger_agrees(db.session)
+
+
+def test_simultaneous_clicks_with_one_key_make_one_order(app, db, cat):
+    buyer = cat.participant(1000)
+    prize = cat.prize(points=100, stock=10)
+    db.session.commit()
+    buyer_id, prize_id = buyer.id, prize.id  # the threads must not touch the test's own session
+    barrier = threading.Barrier(5)
+    ids: list[int | str] = []
+
+    def click() -> None:
+        with app.app_context():
+            session = _db.session
+            user = session.get(User, buyer_id)
+            barrier.wait(timeout=30)
+            try:
+                placed = place_order(session, user, [Item(prize_id, 1)], address=ADDRESS, phone=PHONE,
+                                     idempotency_key="same-click")
+                session.commit()
+                ids.append(placed.order.id)
+            except Conflict as error:
+                session.rollback()
+                ids.append(error.code)
+            finally:
+                session.remove()
+
+    threads = [threading.Thread(target=click) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    orders = db.session.scalars(select(Order)).all()
+    assert len(orders) == 1 and orders[0].points == 100
+    assert sorted(map(str, ids)) == sorted([str(orders[0].id)] * ids.count(orders[0].id)
+                                           + ["already_placed"] * (5 - ids.count(orders[0].id)))
+    db.session.expire_all()
+    assert db.session.get(Prize, prize_id).stock == 9
+    _ledger_agrees(db.session)
