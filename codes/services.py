@@ -9,7 +9,9 @@ and announces the registration, all in the caller's transaction.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Optional
@@ -237,6 +239,13 @@ def batch_by_number(session: Session, number: int) -> Batch:
     return batch
 
 
+def print_file_path(instance_path: str, batch: Batch) -> str:
+    """Where the job leaves a batch's CSV; the name holds everything its content depends on."""
+    link = hashlib.sha1(code_url("").encode()).hexdigest()[:8]
+    name = f"batch-{batch.number}-k{batch.key_version}-n{batch.count}-{link}.csv"
+    return os.path.join(instance_path, "print_files", name)
+
+
 def batch_code(batch: Batch, serial: int) -> str:
     return current_scheme().encode(batch.number, serial, batch.key_version)
 
@@ -281,16 +290,7 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
     must survive: the caller commits after the refusal (see `commit_refusal`).
     """
     at = ctx.at or utcnow()
-    if not participant.is_participant:
-        raise Forbidden(_("Only shop owners and sellers register codes."))
-    counted = throttle.subjects(participant.id, ctx.ip)
-    throttle.check(session, THROTTLE_SCOPE, counted, now=at)
-    try:
-        found = find_code(session, raw)
-        _check_batch(found)
-    except CodeRejected:
-        throttle.record_failure(session, THROTTLE_SCOPE, counted, now=at)
-        raise
+    found = _locate(session, participant, raw, ctx.ip, at)
     earlier = _registration_of(session, found)
     if earlier is not None:
         return _answer_again(earlier, participant, at)
@@ -320,6 +320,47 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
     attempt.extra["assessment"] = assessment
     registration_recorded.send(attempt)
     return _result(registration, created=True)
+
+
+def _locate(session: Session, participant: User, raw: str, ip: Optional[str], at: datetime) -> Found:
+    """The valid, earning code behind the input; invalid attempts are counted."""
+    if not participant.is_participant:
+        raise Forbidden(_("Only shop owners and sellers register codes."))
+    counted = throttle.subjects(participant.id, ip)
+    throttle.check(session, THROTTLE_SCOPE, counted, now=at)
+    try:
+        found = find_code(session, raw)
+        _check_batch(found)
+    except CodeRejected:
+        throttle.record_failure(session, THROTTLE_SCOPE, counted, now=at)
+        raise
+    return found
+
+
+@dataclass(frozen=True)
+class Preview:
+    code: str
+    product: Product
+    points: int
+
+
+def preview_code(session: Session, participant: User, raw: str, *, ip: Optional[str] = None,
+                 at: Optional[datetime] = None) -> Preview:
+    """What registering a code would give, for the one-tap confirmation of a deep link.
+
+    Counts invalid attempts like `register_code` (a preview must not be a
+    free oracle for guessing); already registered codes raise AlreadyRegistered.
+    """
+    at = at or utcnow()
+    found = _locate(session, participant, raw, ip, at)
+    earlier = _registration_of(session, found)
+    if earlier is not None:
+        if earlier.participant_id != participant.id:
+            raise AlreadyRegistered(_("This code is already registered by another participant."))
+        raise AlreadyRegistered(_("This code was registered by you on %(date)s.",
+                                  date=format_datetime(earlier.created_at, "short")))
+    product = found.batch.product
+    return Preview(code=found.code, product=product, points=registration_points(product, at))
 
 
 def commit_refusal(session: Session, error: Exception) -> None:

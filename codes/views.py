@@ -1,4 +1,312 @@
-from flask import Blueprint
+"""Pages: register a code, the deep link /c/<code>, registrations, products, batches."""
+from __future__ import annotations
+
+import os
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   send_file, stream_with_context, url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from partner_club.accounts.access import ALL_ROLES, PARTICIPANTS, STAFF, roles_required
+from partner_club.accounts.models import Role
+from partner_club.errors import DomainError
+from partner_club.extensions import db
+from partner_club.jobs.models import Job
+from partner_club.jobs.services import enqueue
+from partner_club.nav import NavItem
+from partner_club.regions.models import Region
+
+from codes import jobs, printing, queries, services
+from codes.forms import BatchForm, CodeForm, ImportForm, LabelsForm, ProductForm, VoidRangeForm
+from codes.models import Batch, BatchStatus, Product
+from codes.scheme import CSV_HEADER, csv_chunks
 
 bp = Blueprint("codes", __name__, url_prefix="")
-bp.nav = []
+ADMIN = frozenset({Role.ADMIN})
+bp.nav = [
+    NavItem("codes.register", _l("Register a code"), PARTICIPANTS, 5),
+    NavItem("codes.registrations", _l("Registrations"), ALL_ROLES, 12),
+    NavItem("codes.products", _l("Products"), ADMIN, 55),
+    NavItem("codes.batches", _l("Batches of codes"), ADMIN, 56),
+]
+
+
+def _ctx() -> services.RegistrationContext:
+    return services.RegistrationContext(ip=request.remote_addr, device=request.user_agent.string[:300] or None)
+
+
+# --- participants -----------------------------------------------------------
+
+@bp.route("/codes/register", methods=["GET", "POST"])
+@roles_required(*PARTICIPANTS)
+def register():
+    form = CodeForm()
+    result = None
+    if form.validate_on_submit():
+        try:
+            result = services.register_code(db.session, current_user, form.code.data, channel="typed", ctx=_ctx())
+        except DomainError as error:
+            services.commit_refusal(db.session, error)
+            form.code.errors.append(error.message)
+            return render_template("codes/register.html", form=form, result=None), 422
+        db.session.commit()
+        form = CodeForm(formdata=None)
+    return render_template("codes/register.html", form=form, result=result)
+
+
+@bp.get("/c/<path:code>")
+@login_required
+def deep_link(code: str):
+    if not current_user.is_participant:
+        return render_template("codes/link.html", code=code, preview=None,
+                               refusal=_("Only shop owners and sellers register codes.")), 403
+    try:
+        preview = services.preview_code(db.session, current_user, code, ip=request.remote_addr)
+    except DomainError as error:
+        services.commit_refusal(db.session, error)
+        return render_template("codes/link.html", code=code, preview=None, refusal=error.message), error.status
+    return render_template("codes/link.html", code=code, preview=preview, refusal=None)
+
+
+@bp.post("/c/<path:code>")
+@roles_required(*PARTICIPANTS)
+def confirm_link(code: str):
+    try:
+        result = services.register_code(db.session, current_user, code, channel="link", ctx=_ctx())
+    except DomainError as error:
+        services.commit_refusal(db.session, error)
+        return render_template("codes/link.html", code=code, preview=None, refusal=error.message), error.status
+    db.session.commit()
+    return render_template("codes/link.html", code=code, preview=None, refusal=None, result=result)
+
+
+@bp.get("/codes/registrations")
+@login_required
+def registrations():
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    mine = current_user.is_participant and request.args.get("scope") != "shop"
+    rows, total = queries.registrations_page(db.session, current_user, page, participant_only=mine)
+    count, points = queries.registration_totals(db.session, current_user, participant_only=mine)
+    return render_template("codes/registrations.html", rows=rows, total=total, page=page, per_page=50,
+                           mine=mine, count=count, points=points)
+
+
+# --- products (admin) -------------------------------------------------------
+
+@bp.get("/codes/products")
+@roles_required(*STAFF)
+def products():
+    return render_template("codes/products.html", products=queries.products(db.session), form=ImportForm())
+
+
+@bp.route("/codes/products/new", methods=["GET", "POST"])
+@bp.route("/codes/products/<int:product_id>", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def product(product_id: int | None = None):
+    item = db.session.get(Product, product_id) if product_id else None
+    if product_id and item is None:
+        abort(404)
+    form = ProductForm(obj=None)
+    if request.method == "GET" and item is not None:
+        form.process(data={"sku": item.sku, "name": item.name, "kind": item.kind, "package": item.package,
+                           "volume_m3": "" if item.volume_m3 is None else f"{item.volume_m3:g}",
+                           "points": item.rule_text})
+    if form.validate_on_submit():
+        try:
+            saved = services.save_product(db.session, sku=form.sku.data, name=form.name.data, kind=form.kind.data,
+                                          package=form.package.data, volume_m3=form.volume_m3.data,
+                                          points=form.points.data, actor=current_user, product=item)
+        except DomainError as error:
+            db.session.rollback()
+            field = {"bad_points": form.points, "bad_volume": form.volume_m3, "bad_name": form.name}.get(
+                error.code, form.sku)
+            field.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Product %(sku)s saved.", sku=saved.sku), "success")
+            return redirect(url_for("codes.product", product_id=saved.id))
+    return render_template("codes/product.html", form=form, product=item)
+
+
+@bp.post("/codes/products/import")
+@roles_required(*ADMIN)
+def import_products():
+    form = ImportForm()
+    upload = request.files.get("file")
+    if not form.validate_on_submit() or upload is None:
+        flash(_("Choose a CSV file."), "error")
+        return redirect(url_for("codes.products"))
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        flash(_("The file must be CSV in UTF-8."), "error")
+        return redirect(url_for("codes.products"))
+    report = services.import_products(db.session, text, actor=current_user)
+    if report.errors:
+        db.session.rollback()
+        return render_template("codes/products.html", products=queries.products(db.session), form=form,
+                               import_errors=report.errors), 422
+    db.session.commit()
+    flash(_("%(created)s products created, %(updated)s updated.", created=report.created,
+            updated=report.updated), "success")
+    return redirect(url_for("codes.products"))
+
+
+# --- batches (admin) --------------------------------------------------------
+
+def _batch(batch_id: int) -> Batch:
+    batch = db.session.get(Batch, batch_id)
+    if batch is None:
+        abort(404)
+    return batch
+
+
+@bp.get("/codes/batches")
+@roles_required(*ADMIN)
+def batches():
+    status = request.args.get("status") or None
+    if status not in {s.value for s in BatchStatus}:
+        status = None
+    return render_template("codes/batches.html", batches=queries.batches(db.session, status), status=status,
+                           statuses=list(BatchStatus))
+
+
+@bp.route("/codes/batches/new", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def new_batch():
+    form = BatchForm()
+    form.product_id.choices = [(p.id, f"{p.sku} · {p.name}") for p in queries.products(db.session) if p.active]
+    regions = db.session.scalars(select(Region).order_by(Region.iso_code)).all()
+    form.region_id.choices = [(0, "—")] + [(r.id, f"{r.iso_code} {r.name(str(get_locale()))}") for r in regions]
+    if form.validate_on_submit():
+        product = db.session.get(Product, form.product_id.data)
+        region = db.session.get(Region, form.region_id.data) if form.region_id.data else None
+        try:
+            batch = services.issue_batch(db.session, product, form.count.data, region=region,
+                                         distributor=form.distributor.data, production_lot=form.production_lot.data,
+                                         is_canary=form.is_canary.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            form.count.errors.append(error.message)
+        else:
+            enqueue(db.session, jobs.generate_print_file, title=_("Print file of batch %(number)s",
+                                                                  number=batch.number),
+                    created_by_id=current_user.id, batch_id=batch.id)
+            db.session.commit()
+            return redirect(url_for("codes.batch", batch_id=batch.id))
+    return render_template("codes/batch_new.html", form=form)
+
+
+@bp.get("/codes/batches/<int:batch_id>")
+@roles_required(*ADMIN)
+def batch(batch_id: int):
+    item = _batch(batch_id)
+    job = db.session.scalars(select(Job).where(Job.func == "codes.jobs:generate_print_file")
+                             .where(Job.args["batch_id"].as_integer() == item.id).order_by(Job.id.desc())).first()
+    file_ready = os.path.exists(services.print_file_path(current_app.instance_path, item))
+    sample = [(s, services.batch_code(item, s)) for s in range(1, min(item.count, 5) + 1)]
+    return render_template("codes/batch.html", batch=item, job=job, file_ready=file_ready, sample=sample,
+                           void_form=VoidRangeForm(), labels_form=LabelsForm(formdata=None),
+                           registered=queries.registered_count(db.session, item),
+                           next_statuses=[s for s in BatchStatus if item.can_move_to(s)])
+
+
+@bp.post("/codes/batches/<int:batch_id>/status")
+@roles_required(*ADMIN)
+def batch_status(batch_id: int):
+    item = _batch(batch_id)
+    try:
+        services.set_batch_status(db.session, item, BatchStatus(request.form.get("status", "")), actor=current_user)
+    except (DomainError, ValueError) as error:
+        db.session.rollback()
+        flash(getattr(error, "message", _("Unknown status.")), "error")
+    else:
+        db.session.commit()
+        flash(_("Batch %(number)s is now %(status)s.", number=item.number, status=item.status_label), "success")
+    return redirect(url_for("codes.batch", batch_id=batch_id))
+
+
+@bp.post("/codes/batches/<int:batch_id>/void-range")
+@roles_required(*ADMIN)
+def void_range(batch_id: int):
+    item = _batch(batch_id)
+    form = VoidRangeForm()
+    if form.validate_on_submit():
+        try:
+            services.void_range(db.session, item, form.from_serial.data, form.to_serial.data,
+                                reason=form.reason.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Serials %(first)s to %(last)s are void.", first=form.from_serial.data,
+                    last=form.to_serial.data), "success")
+    else:
+        flash(_("Give the first and last serial and a reason."), "error")
+    return redirect(url_for("codes.batch", batch_id=batch_id))
+
+
+@bp.post("/codes/batches/<int:batch_id>/print-file")
+@roles_required(*ADMIN)
+def make_print_file(batch_id: int):
+    item = _batch(batch_id)
+    enqueue(db.session, jobs.generate_print_file, title=_("Print file of batch %(number)s", number=item.number),
+            created_by_id=current_user.id, batch_id=item.id)
+    db.session.commit()
+    return redirect(url_for("codes.batch", batch_id=batch_id))
+
+
+@bp.get("/codes/batches/<int:batch_id>/codes.csv")
+@roles_required(*ADMIN)
+def batch_csv(batch_id: int):
+    item = _batch(batch_id)
+    name = f"batch-{item.number}.csv"
+    path = services.print_file_path(current_app.instance_path, item)
+    if os.path.exists(path):
+        return send_file(path, mimetype="text/csv", as_attachment=True, download_name=name)
+    scheme, prefix = services.current_scheme(), services.code_url("")
+    number, version, count = item.number, item.key_version, item.count
+
+    def rows():  # computed on the fly: codes are deterministic
+        yield CSV_HEADER
+        for _done, data in csv_chunks(scheme, version, number, 1, count, prefix, chunk=1 << 16):
+            yield data
+
+    return Response(stream_with_context(rows()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/codes/batches/<int:batch_id>/labels.pdf")
+@roles_required(*ADMIN)
+def batch_pdf(batch_id: int):
+    item = _batch(batch_id)
+    form = LabelsForm(request.args)
+    if not form.validate() or not 1 <= form.first.data <= form.last.data <= item.count:
+        flash(_("Choose serials between 1 and %(count)s.", count=item.count), "error")
+        return redirect(url_for("codes.batch", batch_id=batch_id))
+    if form.last.data - form.first.data + 1 > printing.MAX_PDF_LABELS:
+        flash(_("A PDF holds at most %(max)s labels; use the CSV for a packaging printer.",
+                max=printing.MAX_PDF_LABELS), "error")
+        return redirect(url_for("codes.batch", batch_id=batch_id))
+    labels = ((code, services.code_url(code)) for code in
+              (services.batch_code(item, s) for s in range(form.first.data, form.last.data + 1)))
+    pdf = printing.labels_pdf(labels, form.layout.data)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="batch-{item.number}-{form.first.data}-{form.last.data}.pdf"'})
+
+
+@bp.get("/codes/batches/<int:batch_id>/label/<int:serial>.<any(svg, png):kind>")
+@roles_required(*ADMIN)
+def batch_label(batch_id: int, serial: int, kind: str):
+    item = _batch(batch_id)
+    if not 1 <= serial <= item.count:
+        abort(404)
+    code = services.batch_code(item, serial)
+    if kind == "svg":
+        return Response(printing.label_svg(code, services.code_url(code)), mimetype="image/svg+xml")
+    return Response(printing.label_png(code, services.code_url(code)), mimetype="image/png")

@@ -1,0 +1,36 @@
+"""Background jobs of the codes package (thin wrappers over services)."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import current_app
+
+from partner_club.extensions import db
+from partner_club.jobs.services import JobContext
+
+from codes import services
+from codes.models import Batch
+from codes.scheme import write_csv
+
+
+def generate_print_file(ctx: JobContext, batch_id: int) -> dict[str, Any]:
+    """Writes a batch's CSV print file (serial,code,display,url) with progress."""
+    batch = db.session.get(Batch, batch_id)
+    path = services.print_file_path(current_app.instance_path, batch)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    partial = path + ".part"
+    ctx.progress(0, batch.count, "")
+    step = max(1, batch.count // 100)
+    last = [0]
+
+    def report(done: int) -> None:
+        if done - last[0] >= step or done == batch.count:
+            last[0] = done
+            ctx.progress(done, batch.count, "")
+
+    with open(partial, "wb", buffering=1 << 22) as out:
+        write_csv(out, services.current_scheme(), batch.key_version, batch.number, 1, batch.count,
+                  services.code_url(""), progress=report)
+    os.replace(partial, path)  # the file appears whole or not at all
+    return {"batch": batch.number, "count": batch.count, "file": os.path.basename(path)}

@@ -1,0 +1,132 @@
+"""Print files of a batch: PDF label sheets, and one label as SVG or PNG.
+
+A label is the QR code (the club link `<public URL>/c/<code>`) with the
+letter code under it in its display form, so a person without a camera can
+type it. The big CSV for packaging printers is written by
+`codes.scheme.write_csv`; these files are for small runs.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from html import escape
+from typing import Iterable
+
+import segno
+from PIL import Image, ImageDraw, ImageFont
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from codes.scheme import display
+
+MAX_PDF_LABELS = 5000
+MONO_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    page: tuple[float, float]
+    columns: int
+    rows: int
+    label: tuple[float, float]   # width, height
+    margin: tuple[float, float]  # left, top
+
+
+LAYOUTS = {
+    # A4 sheets of 3 x 8 labels of 70 x 37 mm (the common office label sheet).
+    "a4": SheetLayout(page=A4, columns=3, rows=8, label=(70 * mm, 37 * mm), margin=(0, 4.5 * mm)),
+    # A roll label printer: one 58 x 40 mm label per page.
+    "label": SheetLayout(page=(58 * mm, 40 * mm), columns=1, rows=1, label=(58 * mm, 40 * mm), margin=(0, 0)),
+}
+
+
+def _runs(matrix) -> Iterable[tuple[int, int, int]]:
+    """(row, first column, length) of each horizontal run of dark modules."""
+    for y, row in enumerate(matrix):
+        x, width = 0, len(row)
+        while x < width:
+            if row[x]:
+                start = x
+                while x < width and row[x]:
+                    x += 1
+                yield y, start, x - start
+            else:
+                x += 1
+
+
+def labels_pdf(labels: Iterable[tuple[str, str]], layout_name: str = "a4") -> bytes:
+    """A PDF of (code, url) labels laid out on sheets."""
+    layout = LAYOUTS[layout_name]
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=layout.page)
+    canvas.setTitle("Partner Club labels")
+    per_page = layout.columns * layout.rows
+    page_width, page_height = layout.page
+    label_width, label_height = layout.label
+    left = layout.margin[0] or (page_width - layout.columns * label_width) / 2
+    index = 0
+    for index, (code, url) in enumerate(labels):
+        if index and index % per_page == 0:
+            canvas.showPage()
+        slot = index % per_page
+        x = left + (slot % layout.columns) * label_width
+        y = page_height - layout.margin[1] - (slot // layout.columns + 1) * label_height
+        _draw_label(canvas, code, url, x, y, label_width, label_height)
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def _draw_label(canvas: Canvas, code: str, url: str, x: float, y: float, width: float, height: float) -> None:
+    qr = segno.make(url, error="m", micro=False)
+    matrix = qr.matrix
+    size = min(height - 6 * mm, width * 0.5)
+    module = size / (len(matrix) + 2)  # two modules of quiet zone around it
+    qx, qy = x + 3 * mm, y + (height - size) / 2
+    canvas.setFillColorRGB(0, 0, 0)
+    for row, column, length in _runs(matrix):
+        canvas.rect(qx + (column + 1) * module, qy + size - (row + 2) * module, length * module, module,
+                    stroke=0, fill=1)
+    text_x = qx + size + 2 * mm
+    shown = display(code)
+    canvas.setFont("Courier-Bold", 9)
+    for line_number, part in enumerate(shown.split("-")):
+        canvas.drawString(text_x, y + height / 2 + 6 * mm - line_number * 4.2 * mm, part)
+
+
+def label_svg(code: str, url: str) -> str:
+    """One label as SVG: QR on top, the display code under it."""
+    qr = segno.make(url, error="m", micro=False)
+    scale, border = 4, 2
+    side = qr.symbol_size(scale=scale, border=border)[0]
+    text_height = 28
+    inline = qr.svg_inline(scale=scale, border=border, dark="#000", light="#fff")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}" height="{side + text_height}" '
+            f'viewBox="0 0 {side} {side + text_height}">'
+            f'<rect width="100%" height="100%" fill="#fff"/>{inline}'
+            f'<text x="{side / 2}" y="{side + 18}" text-anchor="middle" font-family="DejaVu Sans Mono, monospace" '
+            f'font-weight="bold" font-size="14">{escape(display(code))}</text></svg>')
+
+
+def label_png(code: str, url: str) -> bytes:
+    """One label as PNG (300 dpi-ish): QR on top, the display code under it."""
+    qr = segno.make(url, error="m", micro=False)
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="png", scale=10, border=2)
+    buffer.seek(0)
+    qr_image = Image.open(buffer).convert("L")
+    width = qr_image.width
+    try:
+        font = ImageFont.truetype(MONO_FONT, size=max(18, width // 12))
+    except OSError:
+        font = ImageFont.load_default(size=max(18, width // 12))
+    text = display(code)
+    left, top, right, bottom = font.getbbox(text)
+    canvas = Image.new("L", (max(width, right - left + 20), qr_image.height + bottom - top + 30), 255)
+    canvas.paste(qr_image, ((canvas.width - width) // 2, 0))
+    ImageDraw.Draw(canvas).text(((canvas.width - (right - left)) // 2, qr_image.height + 5), text, font=font,
+                                fill=0)
+    out = io.BytesIO()
+    canvas.save(out, format="PNG", dpi=(300, 300))
+    return out.getvalue()

@@ -1,0 +1,57 @@
+"""Read-only queries for the codes pages, scoped by who is looking."""
+from __future__ import annotations
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from partner_club.accounts.access import outlet_filter, user_filter
+from partner_club.accounts.models import Role, User
+from partner_club.outlets.models import Outlet
+
+from codes.models import Batch, Product, Registration
+
+
+def visible_registrations(viewer: User) -> Select:
+    """Registrations `viewer` may see: own (seller), the shop's (owner), the territory's (rep)..."""
+    query = select(Registration).options(joinedload(Registration.product), joinedload(Registration.participant),
+                                         joinedload(Registration.outlet))
+    if Role(viewer.role) is Role.SELLER:
+        return query.where(Registration.participant_id == viewer.id)
+    people = select(User.id).where(user_filter(viewer)).scalar_subquery()
+    outlets = select(Outlet.id).where(outlet_filter(viewer)).scalar_subquery()
+    return query.where(or_(Registration.participant_id.in_(people), Registration.outlet_id.in_(outlets)))
+
+
+def registrations_page(session: Session, viewer: User, page: int, per_page: int = 50,
+                       participant_only: bool = False) -> tuple[list[Registration], int]:
+    query = visible_registrations(viewer)
+    if participant_only:
+        query = query.where(Registration.participant_id == viewer.id)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.scalars(query.order_by(Registration.created_at.desc(), Registration.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return list(rows), int(total or 0)
+
+
+def registration_totals(session: Session, viewer: User, participant_only: bool = False) -> tuple[int, int]:
+    query = visible_registrations(viewer)
+    if participant_only:
+        query = query.where(Registration.participant_id == viewer.id)
+    sub = query.order_by(None).subquery()
+    count, points = session.execute(select(func.count(), func.coalesce(func.sum(sub.c.points), 0))).one()
+    return int(count), int(points)
+
+
+def batches(session: Session, status: str | None = None) -> list[Batch]:
+    query = select(Batch).options(joinedload(Batch.product), joinedload(Batch.region)).order_by(Batch.number.desc())
+    if status:
+        query = query.where(Batch.status == status)
+    return list(session.scalars(query.limit(500)).unique())
+
+
+def products(session: Session) -> list[Product]:
+    return list(session.scalars(select(Product).order_by(Product.sku)))
+
+
+def registered_count(session: Session, batch: Batch) -> int:
+    return int(session.scalar(select(func.count(Registration.id)).where(Registration.batch_id == batch.id)) or 0)
