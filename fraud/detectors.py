@@ -127,6 +127,7 @@ class VelocityDetector(Detector):
         "mad_k": Param(6, 2, 50, _l("MADs above the usual day"), integer=False),
         "person_hour_max": Param(30, 3, 10000, _l("registrations per person an hour")),
         "person_day_max": Param(80, 5, 10000, _l("registrations per person a day")),
+        "unknown_day": Param(60, 3, 10000, _l("a day's limit while no shop has any history")),
         "score": _score(50),
     }
 
@@ -140,15 +141,19 @@ class VelocityDetector(Detector):
             return None
         day = local_day(obs.ts, history.utc_offset_hours)
         usual, mad, basis = history.usual_day(obs.outlet_id, obs.outlet_kind, day)
-        allowed_day = max(p["shop_day_min"], usual * p["ratio"], usual + p["mad_k"] * 1.4826 * mad)
+        if basis == "none":  # a club without history yet: only the generous limit applies
+            allowed_day = p["unknown_day"]
+        else:
+            allowed_day = max(p["shop_day_min"], usual * p["ratio"], usual + p["mad_k"] * 1.4826 * mad)
         allowed_hour = max(p["shop_hour_min"], allowed_day / 4)
         s_hour = history.count("outlet", obs.outlet_id, obs.ts, HOUR) + 1
         s_day = history.count("outlet", obs.outlet_id, obs.ts, DAY) + 1
         if s_hour <= allowed_hour and s_day <= allowed_day:
             return None
+        # Accepted registrations decide; the reviewer sees every one, held ones included.
         window = HOUR if s_hour > allowed_hour else DAY
-        first = history.first_ts("outlet", obs.outlet_id, obs.ts, window) or obs.ts
-        return self.reason(p["score"], who="shop", n=s_hour if window == HOUR else s_day,
+        first = history.first_ts("outlet_all", obs.outlet_id, obs.ts, window) or obs.ts
+        return self.reason(p["score"], who="shop", n=history.count("outlet_all", obs.outlet_id, obs.ts, window) + 1,
                            minutes=_minutes(obs.ts - first), usual=round(usual, 1), mad=round(mad, 1),
                            basis=basis)
 
@@ -157,8 +162,9 @@ class VelocityDetector(Detector):
         n_day = history.count("participant", obs.participant_id, obs.ts, DAY) + 1
         if n_hour > p["person_hour_max"] or n_day > p["person_day_max"]:
             window = HOUR if n_hour > p["person_hour_max"] else DAY
-            first = history.first_ts("participant", obs.participant_id, obs.ts, window) or obs.ts
-            return self.reason(p["score"], who="person", n=n_hour if window == HOUR else n_day,
+            first = history.first_ts("participant_all", obs.participant_id, obs.ts, window) or obs.ts
+            return self.reason(p["score"], who="person",
+                               n=history.count("participant_all", obs.participant_id, obs.ts, window) + 1,
                                minutes=_minutes(obs.ts - first),
                                limit=int(p["person_hour_max"] if window == HOUR else p["person_day_max"]),
                                per="hour" if window == HOUR else "day")
@@ -254,10 +260,10 @@ class SharedIdentityDetector(Detector):
     help = _l("One device or network address behind many accounts or shops over the last week.")
     params = {
         "device_accounts": Param(4, 2, 1000, _l("accounts per device")),
-        "device_shops": Param(3, 2, 1000, _l("shops per device")),
+        "device_shops": Param(2, 2, 1000, _l("shops per device")),
         "device_score": Param(45, 0, 200, _l("score for a shared device")),
-        "ip_accounts": Param(12, 2, 10000, _l("accounts per address")),
-        "ip_shops": Param(6, 2, 10000, _l("shops per address")),
+        "ip_accounts": Param(25, 2, 10000, _l("accounts per address")),
+        "ip_shops": Param(10, 2, 10000, _l("shops per address")),
         "ip_score": Param(20, 0, 200, _l("score for a shared address")),
     }
 
@@ -277,11 +283,11 @@ class SharedIdentityDetector(Detector):
     def describe(self, e):
         parts = []
         if "device" in e:
-            parts.append(_("one device used by %(accounts)d accounts of %(shops)d shops this week",
-                           accounts=e["device"]["accounts"], shops=e["device"]["shops"]))
+            parts.append(_("one device used by %(accounts)d accounts of %(shops)s this week",
+                           accounts=e["device"]["accounts"], shops=_shops(e["device"]["shops"])))
         if "ip" in e:
-            parts.append(_("one address used by %(accounts)d accounts of %(shops)d shops this week",
-                           accounts=e["ip"]["accounts"], shops=e["ip"]["shops"]))
+            parts.append(_("one address used by %(accounts)d accounts of %(shops)s this week",
+                           accounts=e["ip"]["accounts"], shops=_shops(e["ip"]["shops"])))
         text = "; ".join(parts)
         return text[:1].upper() + text[1:] + "."
 
@@ -328,6 +334,10 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
     DuplicateDetector(), GuessingDetector(), CanaryDetector(), VelocityDetector(), SequenceDetector(),
     GeographyDetector(), BatchStateDetector(), SharedIdentityDetector(), TimeDetector(),
 )}
+
+
+def _shops(n: int) -> str:
+    return ngettext("%(num)d shop", "%(num)d shops", n)
 
 
 def _minutes(seconds: float) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
 
 from fraud.models import Decision, FraudObservation
@@ -27,6 +27,7 @@ FAIL_WINDOW = HOUR          # invalid attempts are counted over the last hour
 IDENTITY_WINDOW = 7 * DAY   # accounts behind one device or address: the last week
 BASELINE_DAYS = 28          # a shop's usual: the median day of the last four weeks
 MIN_BASELINE_DAYS = 7       # fewer days than this: compare with similar shops instead
+RECENT_RUNS = 8             # a roll's run survives this many other codes in between
 
 
 @dataclass(slots=True)
@@ -86,7 +87,8 @@ class History:
     utc_offset_hours = 3.0
 
     def count(self, kind: str, key: Any, now: float, seconds: float) -> int:
-        """Decoded registrations by participant|outlet in the window."""
+        """Accepted registrations by participant|outlet in the window (held ones wait for review);
+        kinds participant_all|outlet_all count held and refused ones too."""
         raise NotImplementedError
 
     def first_ts(self, kind: str, key: Any, now: float, seconds: float) -> Optional[float]:
@@ -117,8 +119,8 @@ class History:
     def is_registered(self, batch_id: int, serial: int) -> bool:
         raise NotImplementedError
 
-    def last_in_batch(self, participant_id: int, batch_id: int) -> Optional[tuple[int, int, int]]:
-        """(serial, run_length, run_start) of this person's last code of the batch."""
+    def recent_in_batch(self, participant_id: int, batch_id: int) -> list[tuple[int, int, int]]:
+        """(serial, run_length, run_start) of this person's last RECENT_RUNS codes of the batch."""
         raise NotImplementedError
 
     def last_of(self, participant_id: int) -> Optional[tuple[float, int]]:
@@ -185,14 +187,14 @@ class _Window:
 class MemoryHistory(History):
     def __init__(self, utc_offset_hours: float = 3.0) -> None:
         self.utc_offset_hours = utc_offset_hours
-        self.valid = {"participant": {}, "outlet": {}}
+        self.valid = {"participant": {}, "outlet": {}, "participant_all": {}, "outlet_all": {}}
         self.fails = {"participant": {}, "ip": {}, "device": {}}
         self.idents = {"ip": {}, "device": {}}
         self.days: dict[int, dict[int, int]] = {}
         self.first_day: dict[int, int] = {}
         self.groups: dict[Any, set[int]] = {}
         self.registered: set[tuple[int, int]] = set()
-        self.batch_last: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self.batch_last: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
         self.person_last: dict[int, tuple[float, int]] = {}
         self._usual_cache: dict[tuple[int, int], list[int]] = {}
         self._peer_cache: dict[tuple[Any, int], tuple[float, float, int]] = {}
@@ -249,8 +251,8 @@ class MemoryHistory(History):
     def is_registered(self, batch_id, serial):
         return (batch_id, serial) in self.registered
 
-    def last_in_batch(self, participant_id, batch_id):
-        return self.batch_last.get((participant_id, batch_id))
+    def recent_in_batch(self, participant_id, batch_id):
+        return self.batch_last.get((participant_id, batch_id), ())
 
     def last_of(self, participant_id):
         return self.person_last.get(participant_id)
@@ -262,11 +264,15 @@ class MemoryHistory(History):
                 if key is not None:
                     self.fails[kind].setdefault(key, _Window(distinct=1)).add(ts, obs.participant_id)
             return
-        self.valid["participant"].setdefault(obs.participant_id, _Window()).add(ts)
         for kind, key in (("ip", obs.ip), ("device", obs.device)):
             if key is not None:
                 self.idents[kind].setdefault(key, _Window(distinct=2)).add(ts, obs.participant_id, obs.outlet_id)
+        self.valid["participant_all"].setdefault(obs.participant_id, _Window()).add(ts)
         if obs.outlet_id is not None:
+            self.valid["outlet_all"].setdefault(obs.outlet_id, _Window()).add(ts)
+        if obs.decision == Decision.ACCEPT.value:
+            self.valid["participant"].setdefault(obs.participant_id, _Window()).add(ts)
+        if obs.outlet_id is not None and obs.decision == Decision.ACCEPT.value:
             self.valid["outlet"].setdefault(obs.outlet_id, _Window()).add(ts)
             day = local_day(ts, self.utc_offset_hours)
             per_day = self.days.setdefault(obs.outlet_id, {})
@@ -277,8 +283,9 @@ class MemoryHistory(History):
         if obs.batch_id is not None and obs.serial is not None:
             if obs.decision != Decision.REJECT.value:
                 self.registered.add((obs.batch_id, obs.serial))
-            self.batch_last[(obs.participant_id, obs.batch_id)] = (obs.serial, obs.run_length,
-                                                                   obs.run_start or obs.serial)
+            recent = self.batch_last.setdefault((obs.participant_id, obs.batch_id), [])
+            recent.insert(0, (obs.serial, obs.run_length, obs.run_start or obs.serial))
+            del recent[RECENT_RUNS:]
         self.person_last[obs.participant_id] = (ts, obs.fast_streak)
 
 
@@ -300,8 +307,11 @@ class DbHistory(History):
         self.session = session
         self.utc_offset_hours = utc_offset_hours
 
-    def _valid(self, kind, key, now, seconds):
+    def _valid(self, kind, key, now, seconds, accepted=True):
+        if kind.endswith("_all"):
+            kind, accepted = kind[:-4], False
         return and_(self._columns[kind] == key, FraudObservation.failure.is_(None),
+                    FraudObservation.decision == Decision.ACCEPT.value if accepted else true(),
                     FraudObservation.at > _dt(now - seconds), FraudObservation.at <= _dt(now))
 
     def _fails(self, kind, key, now):
@@ -327,7 +337,7 @@ class DbHistory(History):
                                    .where(self._fails(kind, key, now)))
 
     def accounts(self, kind, key, now, participant_id, outlet_id):
-        within = self._valid(kind, key, now, IDENTITY_WINDOW)
+        within = self._valid(kind, key, now, IDENTITY_WINDOW, accepted=False)
         people = self.session.scalar(select(func.count(func.distinct(FraudObservation.participant_id)))
                                      .where(within, FraudObservation.participant_id != participant_id))
         shops = self.session.scalar(select(func.count(func.distinct(FraudObservation.outlet_id)))
@@ -341,7 +351,7 @@ class DbHistory(History):
         rows = self.session.execute(
             select(FraudObservation.outlet_id, FraudObservation.at)
             .where(FraudObservation.outlet_id.in_(outlet_ids), FraudObservation.failure.is_(None),
-                   FraudObservation.at >= _dt(start), FraudObservation.at < _dt(end)))
+                   FraudObservation.decision == Decision.ACCEPT.value, FraudObservation.at >= _dt(start), FraudObservation.at < _dt(end)))
         result: dict[int, dict[int, int]] = {}
         for outlet_id, at in rows:
             d = local_day(at.timestamp(), self.utc_offset_hours)
@@ -352,7 +362,8 @@ class DbHistory(History):
     def _first_days(self, outlet_ids) -> dict[int, int]:
         rows = self.session.execute(select(FraudObservation.outlet_id, func.min(FraudObservation.at))
                                     .where(FraudObservation.outlet_id.in_(outlet_ids),
-                                           FraudObservation.failure.is_(None))
+                                           FraudObservation.failure.is_(None),
+                                           FraudObservation.decision == Decision.ACCEPT.value)
                                     .group_by(FraudObservation.outlet_id))
         result = {}
         for outlet_id, first in rows:
@@ -387,13 +398,13 @@ class DbHistory(History):
             FraudObservation.failure.is_(None),
             FraudObservation.decision != Decision.REJECT.value).limit(1)) is not None
 
-    def last_in_batch(self, participant_id, batch_id):
-        row = self.session.execute(
+    def recent_in_batch(self, participant_id, batch_id):
+        rows = self.session.execute(
             select(FraudObservation.serial, FraudObservation.run_length, FraudObservation.run_start)
             .where(FraudObservation.participant_id == participant_id, FraudObservation.batch_id == batch_id,
                    FraudObservation.failure.is_(None))
-            .order_by(FraudObservation.at.desc(), FraudObservation.id.desc()).limit(1)).first()
-        return None if row is None else (row[0], row[1], row[2] if row[2] is not None else row[0])
+            .order_by(FraudObservation.at.desc(), FraudObservation.id.desc()).limit(RECENT_RUNS))
+        return [(serial, run, start if start is not None else serial) for serial, run, start in rows]
 
     def last_of(self, participant_id):
         row = self.session.execute(

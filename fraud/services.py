@@ -129,9 +129,12 @@ class Engine:
             return
         history = self.history
         if obs.batch_id is not None and obs.serial is not None:
-            last = history.last_in_batch(obs.participant_id, obs.batch_id)
-            if last is not None and 1 <= abs(obs.serial - last[0]) <= 3:
-                obs.run_length, obs.run_start = last[1] + 1, last[2]
+            # A roll is read in order: the code right after the end of a recent run extends it.
+            runs = [r for r in history.recent_in_batch(obs.participant_id, obs.batch_id)
+                    if 1 <= obs.serial - r[0] <= 2]
+            if runs:
+                best = max(runs, key=lambda r: r[1])
+                obs.run_length, obs.run_start = best[1] + 1, best[2]
             else:
                 obs.run_length, obs.run_start = 1, obs.serial
         previous = history.last_of(obs.participant_id)
