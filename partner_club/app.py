@@ -76,6 +76,7 @@ CLI_GROUPS = (
     codes.cli.products,
     codes.cli.codes,
     fraud.cli.fraud,
+    catalog.cli.catalog,
     reports.cli.reports,
     i18n,
 )

@@ -54,6 +54,10 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         # version signs new batches; old ones keep decoding their batches.
         "CODE_KEYS": env.get("CODE_KEYS", "1:" + "5f" * 32),
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
+        # The external gift-card showcase (catalog.providers.GiftCardHttpProvider).
+        "GIFTCARD_URL": env.get("GIFTCARD_URL") or None,
+        "GIFTCARD_TOKEN": env.get("GIFTCARD_TOKEN") or None,
+        "GIFTCARD_TIMEOUT": float(env.get("GIFTCARD_TIMEOUT", "10")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "ru"),
         "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Europe/Moscow"),
