@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from partner_club.accounts.models import Role
-from partner_club.accounts.services import create_user
+from partner_club.accounts.services import block_user, create_user, find_by_login, unblock_user
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.outlets.models import Outlet
@@ -37,3 +37,35 @@ def create(role: str, login: str, password: str, outlet_external_id: str | None,
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(f"Created {user.role} {user.login} (id {user.id}).")
+
+
+def _person(login: str):
+    user = find_by_login(db.session, login)
+    if user is None:
+        raise click.ClickException(f"No account with login {login!r}.")
+    return user
+
+
+@users.command("block")
+@click.argument("login")
+@click.option("--reason", required=True, help="Shown to the person when they try to sign in.")
+def block(login: str, reason: str) -> None:
+    """Block an account: no sign-in, every token dies."""
+    user = _person(login)
+    try:
+        block_user(db.session, user, reason=reason, actor=None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Blocked {user.login}.")
+
+
+@users.command("unblock")
+@click.argument("login")
+def unblock(login: str) -> None:
+    """Lift a block."""
+    user = _person(login)
+    unblock_user(db.session, user, actor=None)
+    db.session.commit()
+    click.echo(f"Unblocked {user.login}.")

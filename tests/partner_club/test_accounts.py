@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from partner_club.accounts.models import Role, UserStatus
+from partner_club.accounts.models import Role, User, UserStatus
 from partner_club.accounts.services import authenticate, block_user, unblock_user
 from partner_club.audit.models import AuditEntry
 from partner_club.errors import Forbidden, Invalid
@@ -85,3 +85,24 @@ def test_login_is_rate_limited(client, make, db):
     codes = [client.post("/login", data={"login": user.login, "password": "wrong-pass-1"}).status_code
              for _ in range(12)]
     assert codes[0] == 200 and codes[-1] == 429
+
+
+def test_cli_creates_blocks_and_unblocks(app, make, db):
+    outlet = make.outlet()
+    make.session.commit()
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["users", "create", "--role", "owner", "--login", "+7 912 111-22-33",
+                                  "--password", "long-enough-1", "--outlet", outlet.external_id])
+    assert created.exit_code == 0, created.output
+    refused = runner.invoke(args=["users", "create", "--role", "seller", "--login", "x@example.com",
+                                  "--password", "long-enough-1"])
+    assert refused.exit_code != 0 and "--outlet" in refused.output
+    blocked = runner.invoke(args=["users", "block", "+79121112233", "--reason", "Audit"])
+    assert blocked.exit_code == 0, blocked.output
+    db.session.expire_all()
+    user = db.session.scalar(select(User).where(User.login == "+79121112233"))
+    assert user.is_blocked and user.blocked_reason == "Audit"
+    assert runner.invoke(args=["users", "unblock", "+79121112233"]).exit_code == 0
+    db.session.expire_all()
+    assert not db.session.get(User, user.id).is_blocked
+    assert runner.invoke(args=["users", "block", "nobody@example.com", "--reason", "x"]).exit_code != 0
