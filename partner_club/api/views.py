@@ -9,6 +9,7 @@ from flask_login import current_user
 from partner_club.accounts.services import authenticate, profile_of
 from partner_club.api.base import ApiBlueprint, api_login_required, issue_token, json_body
 from partner_club.extensions import csrf, db, limiter
+from partner_club.ledger.services import balance_of
 
 bp = ApiBlueprint("api", __name__)
 csrf.exempt(bp)
@@ -26,7 +27,9 @@ def token():
 @bp.get("/me")
 @api_login_required()
 def me():
-    return jsonify(profile_of(db.session, current_user))
+    balance = balance_of(db.session, current_user)
+    return jsonify({**profile_of(db.session, current_user),
+                    "balance": {"active": balance.active, "pending": balance.pending}})
 
 
 @bp.get("/openapi.json")

@@ -22,7 +22,8 @@ from partner_club.database import utcnow
 from partner_club.errors import Conflict, Invalid, NotFound
 from partner_club.ledger.models import Account, AccountKind, Bucket, EntryKind, LedgerEntry, PointLot
 from partner_club.ledger.policy import (
-    ExpiryPolicy, expiry_policy, registration_rule, store_expiry_policy,
+    ExpiryPolicy, PointValue, RegistrationRule, expiry_policy, registration_rule, store_expiry_policy,
+    store_point_value, store_registration_rule,
 )
 from partner_club.outlets.models import Outlet
 
@@ -299,6 +300,17 @@ def set_expiry_policy(session: Session, policy: ExpiryPolicy, *, actor: User | N
     session.flush()
     record(session, actor, "points.expiry_policy", None, old=vars(old), new=vars(policy), lots=count)
     return count
+
+
+def set_point_value(session: Session, value: PointValue, *, actor: User) -> None:
+    store_point_value(session, value, actor_id=actor.id)
+    record(session, actor, "points.point_value", None, amount=str(value.amount), currency=value.currency)
+
+
+def set_registration_rule(session: Session, rule: RegistrationRule, *, outlet: Outlet | None, actor: User) -> None:
+    """The programme's default rule (`outlet` None, admin) or one shop's own (its owner)."""
+    store_registration_rule(session, rule, outlet_id=outlet.id if outlet else None, actor_id=actor.id)
+    record(session, actor, "points.registration_rule", outlet, mode=rule.mode, person_percent=rule.person_percent)
 
 
 # --- helpers --------------------------------------------------------------
