@@ -204,8 +204,9 @@ def keep_review_photo(session: Session, participant: User, photo: bytes, registr
     kept = ScanPhoto(uploaded_by_id=participant.id, data=without_metadata(photo))
     session.add(kept)
     session.flush()
-    session.execute(insert(scan_photo_registrations),
-                    [{"photo_id": kept.id, "registration_id": rid} for rid in registration_ids])
+    if registration_ids:
+        session.execute(insert(scan_photo_registrations),
+                        [{"photo_id": kept.id, "registration_id": rid} for rid in registration_ids])
     return kept
 
 

@@ -1,0 +1,87 @@
+"""Bulk photo decoding: a rep's photos from a shop visit, read in the background.
+
+The job gets the ids of the stored pictures, decodes them one by one with
+progress, tells for every club code whether it is registered yet, and
+deletes each picture once read: the result keeps only codes, not photos.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from partner_club.extensions import db
+from partner_club.jobs.services import JobContext, func_path
+
+from codes.models import Registration
+from codes.normalize import CodeRejected
+from codes.scan import decode_image
+from codes.scan_models import BulkScanImage
+from codes.scan_services import classify
+from codes.services import find_code
+from codes.uploads import ImageRejected
+
+
+def decode_bulk(ctx: JobContext, *, image_ids: list[int]) -> dict[str, Any]:
+    public_url = current_app.config["PUBLIC_URL"]
+    total = len(image_ids)
+    ctx.progress(0, total)
+    images: list[dict[str, Any]] = []
+    for done, image_id in enumerate(image_ids, start=1):
+        row = db.session.get(BulkScanImage, image_id)
+        if row is None:
+            continue
+        entry: dict[str, Any] = {"file": row.file_name, "codes": [], "error": None}
+        try:
+            payloads = decode_image(row.data)
+        except ImageRejected as refusal:
+            entry["error"] = refusal.code
+            payloads = []
+        for outcome in classify(payloads, public_url):
+            entry["codes"].append({"payload": outcome.payload, "code": outcome.code,
+                                   "state": _state_of(outcome.code) if outcome.code else outcome.reason})
+        images.append(entry)
+        db.session.delete(row)
+        db.session.commit()
+        ctx.progress(done, total, row.file_name)
+    club = [c for image in images for c in image["codes"] if c["code"]]
+    return {"images": images, "club_codes": len(club),
+            "unregistered": sum(1 for c in club if c["state"] == "not_registered"),
+            "unreadable": sum(1 for image in images if not image["codes"])}
+
+
+FUNC = func_path(decode_bulk)
+
+
+def _state_of(code: str) -> str:
+    """registered / not_registered, or the reason the code is not valid."""
+    try:
+        found = find_code(db.session, code)
+    except CodeRejected as refusal:
+        return refusal.code
+    registered = db.session.scalar(select(Registration.id).where(Registration.batch_id == found.batch.id,
+                                                                 Registration.serial == found.serial))
+    return "registered" if registered else "not_registered"
+
+
+def reason_texts() -> dict[str, Any]:
+    """What the result page says for each state and refusal."""
+    return {
+        "registered": _l("registered"),
+        "not_registered": _l("not registered yet"),
+        "not_a_club_link": _l("not a Partner Club code"),
+        "other_host": _l("a link to another site"),
+        "unknown_batch": _l("not a Partner Club code"),
+        "serial_out_of_range": _l("not a Partner Club code"),
+        "batch_not_active": _l("goods not shipped yet"),
+        "batch_voided": _l("withdrawn code"),
+        "bad_check_symbol": _l("damaged code"),
+        "empty_file": _l("empty file"),
+        "file_too_large": _l("file too large"),
+        "too_many_pixels": _l("picture too large"),
+        "not_an_image": _l("not a photo"),
+        "damaged_image": _l("damaged file"),
+        "truncated_image": _l("incomplete file"),
+    }
