@@ -68,4 +68,4 @@ class CancelForm(FlaskForm):
 class TaxSettingsForm(FlaskForm):
     allowance_rub = IntegerField(_l("Tax-free allowance per person and year, roubles"),
                                  validators=[InputRequired(), NumberRange(min=0, max=10_000_000)])
-    rate_percent = DecimalField(_l("Tax rate, %"), places=2, validators=[InputRequired(), NumberRange(min=0, max=99)])
+    rate_percent = DecimalField(_l("Tax rate, percent"), places=2, validators=[InputRequired(), NumberRange(min=0, max=99)])

@@ -63,7 +63,7 @@ def save_tax_settings(session: Session, *, allowance_rub: int, rate_percent: Dec
     if allowance_rub < 0:
         raise Invalid(_("The allowance cannot be negative."), code="bad_allowance")
     if not Decimal(0) <= rate < Decimal(100):
-        raise Invalid(_("The rate must be at least 0% and below 100%."), code="bad_rate")
+        raise Invalid(_("The rate must be from 0 to 99.99 percent."), code="bad_rate")
     put_setting(session, SETTING_KEY, {"allowance_rub": allowance_rub, "rate_percent": str(rate)},
                 actor_id=actor.id)
     record(session, actor, "catalog.tax_settings", None, allowance_rub=allowance_rub, rate_percent=str(rate))
