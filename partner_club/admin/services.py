@@ -44,8 +44,19 @@ def _paginate(session: Session, query: Select, page: int, per_page: int = PER_PA
 
 
 def _like(text: str) -> str:
-    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _contains(column: Any, text: str) -> Any:
+    """Case-insensitive "contains", also for Cyrillic on SQLite.
+
+    SQLite's lower() folds only ASCII, so besides ILIKE we try the usual
+    spellings of the text (as typed, lower, Capitalised, UPPER).
+    """
+    text = text.strip()
+    variants = {text, text.lower(), text.capitalize(), text.title(), text.upper()}
+    return or_(*(column.ilike(_like(v), escape="\\") for v in sorted(variants)))
 
 
 # --- regions and territories -----------------------------------------------------
@@ -155,12 +166,8 @@ def update_outlet(session: Session, outlet: Outlet, changes: OutletChanges, *, a
 def search_outlets(session: Session, viewer: User, *, q: str = "", page: int = 1) -> Page[Outlet]:
     query = select(Outlet).where(outlet_filter(viewer))
     if q.strip():
-        pattern = _like(q)
-        query = query.where(or_(func.lower(Outlet.name).like(pattern, escape="\\"),
-                                func.lower(Outlet.legal_name).like(pattern, escape="\\"),
-                                func.lower(Outlet.address).like(pattern, escape="\\"),
-                                Outlet.tax_number.like(pattern, escape="\\"),
-                                func.lower(Outlet.external_id).like(pattern, escape="\\")))
+        query = query.where(or_(*(_contains(column, q) for column in (
+            Outlet.name, Outlet.legal_name, Outlet.address, Outlet.tax_number, Outlet.external_id))))
     return _paginate(session, query.order_by(Outlet.name, Outlet.id), page)
 
 
@@ -170,9 +177,7 @@ def search_people(session: Session, viewer: User, *, q: str = "", role: str = ""
                   page: int = 1) -> Page[User]:
     query = select(User).where(user_filter(viewer))
     if q.strip():
-        pattern = _like(q)
-        query = query.where(or_(func.lower(User.login).like(pattern, escape="\\"),
-                                func.lower(User.full_name).like(pattern, escape="\\")))
+        query = query.where(or_(_contains(User.login, q), _contains(User.full_name, q)))
     if role in {r.value for r in Role}:
         query = query.where(User.role == role)
     if status:
@@ -191,10 +196,9 @@ def audit_entries(session: Session, *, action: str = "", actor: str = "", object
                   page: int = 1) -> Page[AuditEntry]:
     query = select(AuditEntry)
     if action.strip():
-        query = query.where(AuditEntry.action.like(_like(action), escape="\\"))
+        query = query.where(_contains(AuditEntry.action, action))
     if actor.strip():
-        people = select(User.id).where(or_(func.lower(User.login).like(_like(actor), escape="\\"),
-                                           func.lower(User.full_name).like(_like(actor), escape="\\")))
+        people = select(User.id).where(or_(_contains(User.login, actor), _contains(User.full_name, actor)))
         query = query.where(AuditEntry.actor_id.in_(people))
     if object_type.strip():
         query = query.where(func.lower(AuditEntry.object_type) == object_type.strip().lower())

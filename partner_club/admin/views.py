@@ -264,4 +264,5 @@ def audit():
                                   object_type=args["object_type"], object_id=args["object_id"],
                                   since=_day(args["since"]), until=until + timedelta(days=1) if until else None,
                                   page=_page())
-    return render_template("admin/audit.html", page=page, args=args, actions=services.audit_actions(db.session))
+    return render_template("admin/audit.html", page=page, args=args, actions=services.audit_actions(db.session),
+                           can_write=_can_write())

@@ -87,6 +87,8 @@ def test_search_people_by_text_role_and_scope(ctx, make, db):
     assert [u.id for u in services.search_people(db.session, rep, q="boris").items] == [mine.id]
     assert all(u.role == "rep" for u in services.search_people(db.session, admin, role="rep").items)
     assert services.search_people(db.session, admin, q="100%").total == 0  # wildcards are literal
+    cyrillic = make.user(Role.SELLER, full_name="Пётр Сидоров")
+    assert [u.id for u in services.search_people(db.session, admin, q="сидор").items] == [cyrillic.id]
 
 
 def test_audit_filters(ctx, make, db):
@@ -111,7 +113,8 @@ def test_admin_blocks_and_unblocks_from_the_person_page(client, make, login, db)
     assert client.post(f"/admin/people/{seller.id}/block", data={"reason": "Fake receipts"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(User, seller.id).status == UserStatus.BLOCKED.value
-    assert "Fake receipts" in client.get("/admin/audit?action=user.block").get_data(as_text=True)
+    audit_page = client.get("/admin/audit?action=user.block").get_data(as_text=True)
+    assert "Fake receipts" in audit_page and "readonly-note" not in audit_page
     client.post(f"/admin/people/{seller.id}/unblock")
     db.session.expire_all()
     assert db.session.get(User, seller.id).status == UserStatus.ACTIVE.value

@@ -1,0 +1,73 @@
+"""Phone journeys (360 px, Russian): an admin blocks a person; an owner approves a seller."""
+from __future__ import annotations
+
+from partner_club.accounts.models import Role
+from tests.factories import PASSWORD
+
+
+def sign_in(page, login: str, password: str = PASSWORD) -> None:
+    page.context.clear_cookies()
+    page.goto("/login")
+    page.fill("[name=login]", login)
+    page.fill("[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def test_admin_blocks_a_person_who_then_sees_why(phone, make, db, screenshot):
+    admin = make.user(Role.ADMIN)
+    seller = make.user(Role.SELLER, full_name="Пётр Сидоров")
+    make.user(Role.SELLER, full_name="Иван Иванов")
+    make.session.commit()
+    page = phone
+    sign_in(page, admin.login)
+    page.goto("/admin/people")
+    page.fill("[name=q]", "сидор")
+    page.select_option("[name=role]", "seller")
+    page.click("form.filters button")
+    rows = page.locator("table.admin tbody tr")
+    assert rows.count() == 1 and "Пётр Сидоров" in rows.inner_text()
+    screenshot(page, "1-people")
+    page.click("text=Пётр Сидоров")
+    page.fill("[name=reason]", "Коды с чужого склада")
+    screenshot(page, "2-person")
+    page.click("button.danger")
+    assert "Заблокирован: Коды с чужого склада" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    page.goto("/admin/audit")
+    assert "user.block" in page.locator("table.audit").inner_text()
+    screenshot(page, "3-audit")
+
+    sign_in(page, seller.login)
+    refusal = page.locator(".blocked").inner_text()
+    assert "Коды с чужого склада" in refusal and "торговому представителю" in refusal
+    screenshot(page, "4-blocked-login")
+
+
+def test_owner_approves_a_seller_on_a_phone(phone, make, db, screenshot):
+    rep, territory, outlet = make.rep_with_outlet()
+    owner = make.user(Role.OWNER, outlet=outlet)
+    make.session.commit()
+    page = phone
+    sign_in(page, owner.login)
+    page.goto("/shop/sellers")
+    page.click("text=Новый код")
+    link = page.locator(".seller-link a").inner_text()
+
+    page.context.clear_cookies()
+    page.goto(link)
+    page.fill("[name=full_name]", "Мария Продавцова")
+    page.fill("[name=login]", "maria@example.com")
+    page.fill("[name=password]", "пароль-продавца")
+    page.fill("[name=password_again]", "пароль-продавца")
+    page.click("button[type=submit]")
+    assert "одобрит" in page.locator(".pending-note").inner_text()
+    screenshot(page, "1-seller-pending")
+
+    sign_in(page, owner.login)
+    page.goto("/shop/sellers")
+    assert "ждёт подтверждения" in page.locator(".person").inner_text()
+    screenshot(page, "2-owner-sellers")
+    page.click("text=Подтвердить")
+    assert "теперь может регистрировать коды" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
