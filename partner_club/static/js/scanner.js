@@ -25,6 +25,7 @@
   var handled = new Set();     // payloads answered on this page: each registered once
   var lastSeen = null;
   var audio = null;
+  var cameraNote = "";         // why the camera is off, kept for the status line
   var tally = loadTally();
   showTally();
 
@@ -88,7 +89,8 @@
 
   function countResults(body) {
     var good = false;
-    (body.results || []).forEach(function (result) {
+    // Newest on top, but one photo's codes keep their reading order.
+    (body.results || []).slice().reverse().forEach(function (result) {
       addResult(result);
       if ((result.result === "accepted" || result.result === "pending_review") && !result.repeat) {
         tally.codes += 1;
@@ -168,13 +170,16 @@
 
   function start() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      say(texts.no_camera);
+      cameraNote = texts.no_camera;
+      say(cameraNote);
+      startButton.hidden = true;
       return;
     }
     navigator.mediaDevices.getUserMedia({
       video: {facingMode: {ideal: "environment"}, width: {ideal: 1280}, height: {ideal: 720}}, audio: false
     }).then(function (media) {
       stream = media;
+      cameraNote = "";
       video.srcObject = media;
       view.hidden = false;
       startButton.hidden = true;
@@ -188,7 +193,8 @@
       timer = setInterval(detector ? readLocally : readOnServer, detector ? LOCAL_EVERY_MS : SERVER_EVERY_MS);
     }).catch(function (error) {
       stop();
-      say(error && error.name === "NotAllowedError" ? texts.denied : texts.no_camera);
+      cameraNote = error && error.name === "NotAllowedError" ? texts.denied : texts.no_camera;
+      say(cameraNote);
     });
   }
 
@@ -202,7 +208,7 @@
   }
 
   startButton.addEventListener("click", start);
-  stopButton.addEventListener("click", function () { stop(); say(texts.stopped); });
+  stopButton.addEventListener("click", function () { stop(); cameraNote = texts.stopped; say(cameraNote); });
   document.addEventListener("visibilitychange", function () {
     if (document.hidden && stream) { stop(); }
   });
@@ -230,7 +236,7 @@
         (answer.body.codes || []).forEach(function (p) { handled.add(p); });
         signal(countResults(answer.body));
       }
-      say(stream ? texts.aim : "");
+      say(stream ? texts.aim : cameraNote);
     }).catch(function () { say(texts.network); })
       .then(function () { button.disabled = false; input.value = ""; });
   });
