@@ -50,7 +50,7 @@ def _holders(session: Session, account: Account) -> list[User]:
 
 def _message(person: User, points: int, expires_at: datetime) -> Message:
     with force_locale(person.locale or "ru"):
-        when = format_date(expires_at.date(), "long")
+        when = format_date(expires_at.date(), "d MMMM y")  # no "г." to clash with the full stop
         subject = _("Your points are about to expire")
         text = ngettext("%(num)d point expires on %(date)s. Spend it in the club catalog before then.",
                         "%(num)d points expire on %(date)s. Spend them in the club catalog before then.",
