@@ -57,3 +57,10 @@ def cat(make) -> CatalogFactories:
 
 ADDRESS = "Kazan, Baumana street 12, flat 5"
 PHONE = "+7 912 345-67-89"
+
+
+def points_check(app) -> str:
+    """The ledger's own reconciliation (`flask points check`): every balance equals its entries."""
+    result = app.test_cli_runner().invoke(args=["points", "check"])
+    assert result.exit_code == 0, result.output
+    return result.output

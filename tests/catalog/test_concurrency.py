@@ -13,7 +13,7 @@ from partner_club.ledger.models import Account, LedgerEntry, PointLot
 
 from catalog.models import Order, OrderLine, Prize
 from catalog.services import Item, place_order
-from tests.catalog.conftest import ADDRESS, PHONE
+from tests.catalog.conftest import ADDRESS, PHONE, points_check
 
 pytestmark = pytest.mark.postgres
 
@@ -55,8 +55,10 @@ def _race(app, attempts: list[tuple[int, list[Item]]]) -> list[str]:
     return outcomes
 
 
-def _ledger_agrees(session) -> None:
-    """The reconciliation: entries sum to balances, lots hold what is active."""
+def _ledger_agrees(app, session) -> None:
+    """The reconciliation, by hand and by `points check`: entries sum to balances, lots hold what is active."""
+    session.commit()
+    assert "OK" in points_check(app)
     session.expire_all()
     for account in session.scalars(select(Account)):
         active = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
@@ -77,7 +79,7 @@ def test_twelve_buyers_three_left(app, db, cat):
     assert db.session.scalar(select(func.sum(OrderLine.quantity))) == 3
     spent = db.session.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.cause_type == "order"))
     assert spent == -300
-    _ledger_agrees(db.session)
+    _ledger_agrees(app, db.session)
 
 
 def test_one_buyer_many_clicks_cannot_overdraw(app, db, cat):
@@ -95,7 +97,7 @@ def test_one_buyer_many_clicks_cannot_overdraw(app, db, cat):
     assert balance >= 0 and ordered + balance == 250 and ordered >= 200
     sold = sum(50 - db.session.get(Prize, p.id).stock for p in prizes)
     assert sold * 100 == ordered
-    _ledger_agrees(db.session)
+    _ledger_agrees(app, db.session)
 
 
 def test_simultaneous_clicks_with_one_key_make_one_order(app, db, cat):
@@ -133,4 +135,4 @@ def test_simultaneous_clicks_with_one_key_make_one_order(app, db, cat):
                                            + ["already_placed"] * (5 - ids.count(orders[0].id)))
     db.session.expire_all()
     assert db.session.get(Prize, prize_id).stock == 9
-    _ledger_agrees(db.session)
+    _ledger_agrees(app, db.session)

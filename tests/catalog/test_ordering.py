@@ -13,7 +13,7 @@ from partner_club.ledger.services import InsufficientPoints, balance_of
 from catalog import services
 from catalog.models import DeliveryAddress, Order, OrderStatus
 from catalog.services import Item, OutOfStock, place_order
-from tests.catalog.conftest import ADDRESS, PHONE
+from tests.catalog.conftest import ADDRESS, PHONE, points_check
 
 
 def test_order_takes_stock_and_points_and_saves_the_address(db, cat):
@@ -112,7 +112,7 @@ def test_staff_cannot_order(db, make, cat):
         place_order(db.session, make.user(Role.ADMIN), [Item(mug.id, 1)], address=ADDRESS, phone=PHONE)
 
 
-def test_status_flow_and_cancel_refunds(db, make, cat):
+def test_status_flow_and_cancel_refunds(app, db, make, cat):
     admin = make.user(Role.ADMIN)
     person = cat.participant(1000)
     mug = cat.prize(points=250, stock=3)
@@ -138,3 +138,4 @@ def test_status_flow_and_cancel_refunds(db, make, cat):
                                  .order_by(AuditEntry.id)).all()
     assert actions == ["catalog.order_placed", "catalog.order_confirmed", "catalog.order_shipped",
                        "catalog.order_delivered", "catalog.order_placed", "catalog.order_cancelled"]
+    points_check(app)

@@ -18,7 +18,7 @@ from catalog.models import GiftCardDelivery, ProviderStatus
 from catalog.providers import (PROVIDERS, GiftCardHttpProvider, ProviderRefused, ProviderUnavailable,
                                WarehouseProvider, get_provider)
 from catalog.services import Item, place_order
-from tests.catalog.conftest import ADDRESS, PHONE
+from tests.catalog.conftest import ADDRESS, PHONE, points_check
 
 
 class GiftCardService:
@@ -190,6 +190,7 @@ def test_timeout_keeps_points_reserved_and_retry_finds_the_late_order(db, app, c
     db.session.commit()
     assert order.status == "delivered" and len(giftcards.orders) == 1  # bought once
     assert [c.code for c in order.lines[0].gift_cards] == ["GIFT-1-0"]
+    points_check(app)
 
 
 def test_provider_that_never_answers_is_given_up_with_a_refund(db, cat, card_prize, giftcards, app):
@@ -203,6 +204,7 @@ def test_provider_that_never_answers_is_given_up_with_a_refund(db, cat, card_pri
         db.session.commit()
     assert order.status == "cancelled" and order.refunded
     assert balance_of(db.session, person).active == 1000
+    points_check(app)
 
 
 def test_processing_then_status_poll_delivers(db, cat, card_prize, giftcards, app):
