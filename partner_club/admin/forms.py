@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (BooleanField, FloatField, IntegerField, PasswordField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from partner_club.accounts.models import ROLE_LABELS
 from partner_club.admin.services import STAFF_ACCOUNT_ROLES
@@ -48,3 +49,8 @@ class BlockForm(FlaskForm):
 
 class UnblockForm(FlaskForm):
     """Only the CSRF token."""
+
+
+class InvitationDaysForm(FlaskForm):
+    valid_days = IntegerField(_l("New invitations are valid for, days"),
+                              validators=[InputRequired(), NumberRange(min=1, max=365)])

@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from partner_club.accounts.access import outlet_filter, user_filter
+from partner_club.accounts.invitations import VALID_DAYS_SETTING
 from partner_club.accounts.models import Role, User
 from partner_club.accounts.services import create_user
 from partner_club.accounts.signup import check_position, validate_inn
@@ -18,6 +19,7 @@ from partner_club.audit.services import record
 from partner_club.errors import Conflict, Invalid
 from partner_club.outlets.models import OUTLET_KINDS, Outlet
 from partner_club.regions.models import Region, Territory
+from partner_club.settings_store import put_setting
 
 STAFF_ACCOUNT_ROLES = (Role.ADMIN, Role.HEAD_OFFICE, Role.REGIONAL_MANAGER, Role.REP)
 PER_PAGE = 50
@@ -99,6 +101,15 @@ def save_territory(session: Session, territory: Territory | None, *, region: Reg
     record(session, actor, "territory.create" if creating else "territory.update", territory,
            before=before, after={"name": name, "rep_id": territory.rep_id, "region_id": region.id})
     return territory
+
+
+def set_invitation_valid_days(session: Session, days: int, *, actor: User) -> int:
+    """The default life of new invitation cards and seller codes."""
+    if not 1 <= days <= 365:
+        raise Invalid(_("An invitation is valid for 1 to 365 days."), code="valid_days", field="valid_days")
+    put_setting(session, VALID_DAYS_SETTING, days, actor_id=actor.id)
+    record(session, actor, "setting.update", None, key=VALID_DAYS_SETTING, value=days)
+    return days
 
 
 def create_staff(session: Session, *, role: Role | str, login: str, password: str, full_name: str,

@@ -15,7 +15,9 @@ from partner_club.accounts.access import can_see_outlet, can_see_user, roles_req
 from partner_club.accounts.models import Role, User, UserStatus
 from partner_club.accounts.services import block_user, unblock_user
 from partner_club.admin import services
-from partner_club.admin.forms import BlockForm, OutletForm, RegionForm, StaffForm, TerritoryForm, UnblockForm
+from partner_club.accounts.invitations import default_valid_days
+from partner_club.admin.forms import (BlockForm, InvitationDaysForm, OutletForm, RegionForm, StaffForm, TerritoryForm,
+                                      UnblockForm)
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.nav import NavItem
@@ -83,8 +85,22 @@ def territories():
     form = TerritoryForm()
     _territory_choices(form)
     rows = db.session.scalars(select(Territory).join(Region).order_by(Region.name_en, Territory.name)).all()
+    days_form = InvitationDaysForm(valid_days=default_valid_days(db.session))
     return render_template("admin/territories.html", form=form, territories=rows, regions=_regions(),
-                           region_form=RegionForm(), can_write=_can_write())
+                           region_form=RegionForm(), days_form=days_form, can_write=_can_write())
+
+
+@bp.post("/settings/invitation-days")
+@roles_required(Role.ADMIN)
+def invitation_days():
+    form = InvitationDaysForm()
+    if form.validate_on_submit():
+        services.set_invitation_valid_days(db.session, form.valid_days.data, actor=current_user)
+        db.session.commit()
+        flash(_("Saved: new invitations are valid for %(n)d days.", n=form.valid_days.data), "success")
+    else:
+        flash(_("An invitation is valid for 1 to 365 days."), "error")
+    return redirect(url_for("admin.territories"))
 
 
 def _territory_choices(form: TerritoryForm) -> None:

@@ -1,6 +1,8 @@
 """The admin pages: services directly, then pages for admin, head office, managers, others."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import g
 from sqlalchemy import func, select
@@ -222,3 +224,17 @@ def test_csrf_is_enforced_when_enabled(app, database_url, redis_url, make, db):
         assert refused.status_code == 400
     db.session.expire_all()
     assert db.session.get(User, seller.id).status == UserStatus.ACTIVE.value
+
+
+def test_admin_sets_default_invitation_life(client, make, login, db):
+    admin = make.user(Role.ADMIN)
+    rep, territory, _ = make.rep_with_outlet()
+    make.session.commit()
+    login(admin)
+    assert client.post("/admin/settings/invitation-days", data={"valid_days": 400}).status_code == 302
+    assert client.post("/admin/settings/invitation-days", data={"valid_days": 14}).status_code == 302
+    g.pop("_login_user", None)
+    login(rep)
+    assert re.search(r'name="valid_days"[^>]*value="14"', client.get("/invitations").get_data(as_text=True))
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "setting.update"))
+    assert entry.details == {"key": "invitations.valid_days", "value": 14}

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from partner_club.accounts import invitations as inv
 from partner_club.accounts import signup
@@ -187,3 +188,30 @@ def test_seller_moves_to_another_shop_one_at_a_time(ctx, make, db):
     code = inv.issue_seller_invitation(db.session, other_owner, valid_days=7)
     signup.move_to_shop(db.session, seller, code.code)
     assert seller.outlet_id == other.id and seller.is_pending
+
+
+def test_two_people_racing_for_one_card_only_one_wins(app, ctx, make, db):
+    """Both see the card unused; the conditional UPDATE lets only the first claim count."""
+    rep, territory, _ = make.rep_with_outlet()
+    card = inv.issue_outlet_invitations(db.session, rep, territory, count=1, valid_days=5)[0]
+    db.session.commit()
+    first, second = Session(db.engine), Session(db.engine)
+    try:
+        seen_by_first = inv.find_invitation(first, card.code)
+        seen_by_second = inv.find_invitation(second, card.code)
+        second.rollback()  # SQLite: end the reader's snapshot; PostgreSQL does not need it
+        winner = signup.sign_up_individual(first, seen_by_first.code, person(login="one@example.com"))
+        first.commit()
+        winner_id = winner.id
+        with pytest.raises(Conflict):
+            loser = User(login="two@example.com", role="seller", territory_id=territory.id, password_hash="x")
+            second.add(loser)
+            second.flush()
+            inv.claim(second, seen_by_second, loser)
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    db.session.expire_all()
+    assert db.session.get(Invitation, card.id).uses == 1
+    assert db.session.scalars(select(InvitationUse.user_id)).all() == [winner_id]
