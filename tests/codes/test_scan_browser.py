@@ -148,3 +148,42 @@ def test_the_live_camera_reads_a_code_and_registers_it_once(browser, live_server
     finally:
         camera_browser.close()
     assert registrations(db) == 1
+
+
+def _noisy_photo(payloads: list[str], seed: int) -> bytes:
+    """A 12-megapixel JPEG full of grain (about 6 MB), labels in the middle."""
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, size=(3000, 4000, 3), dtype=np.uint8)
+    canvas = Image.fromarray(pixels)
+    if payloads:
+        labels = Image.open(io.BytesIO(photo_of(payloads)))
+        labels = labels.resize((labels.width * 3, labels.height * 3))
+        canvas.paste(labels, (200, 800))
+    out = io.BytesIO()
+    canvas.save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
+def test_a_rep_decodes_a_folder_of_big_shop_photos(phone, live_server, make, db, screenshot, tmp_path):
+    rep, _territory, _outlet = make.rep_with_outlet()
+    issued = batch(db.session)
+    codes = [code(issued, n) for n in (41, 42, 43)]
+    make.session.commit()
+    files = []
+    for i, payloads in enumerate([[f"{live_server}/c/{codes[0]}", f"{live_server}/c/{codes[1]}"],
+                                  [f"{live_server}/c/{codes[2]}"], []]):
+        path = tmp_path / f"visit-{i}.jpg"
+        path.write_bytes(_noisy_photo(payloads, i))
+        files.append(str(path))
+    assert sum(Path(f).stat().st_size for f in files) > 16 * 1024 * 1024  # over the upload limit as they are
+    page = phone
+    sign_in(page, rep.login)
+    page.goto("/scan/bulk")
+    page.set_input_files("#bulk-form input[type=file]", files)
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_url("**/scan/bulk/*")
+    page.wait_for_selector(".bulk-summary")
+    assert page.locator(".scan-result.state-not_registered").count() == 3
+    assert page.locator(".bulk-images > li").count() == 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "bulk")

@@ -6,6 +6,11 @@
   "use strict";
   var root = document.getElementById("scanner");
   if (!root) { return; }
+  liveScanner(root);
+})();
+
+function liveScanner(root) {
+  "use strict";
   var texts = JSON.parse(document.getElementById("scanner-texts").textContent);
   var api = root.dataset.api;
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
@@ -242,4 +247,48 @@
   });
 
   start();
+}
+
+// Bulk upload: a visit's photos are shrunk in the browser when together they
+// would exceed the upload limit, so a rep can send a whole folder at once.
+(function () {
+  "use strict";
+  var form = document.getElementById("bulk-form");
+  if (!form || !window.fetch || !window.createImageBitmap) { return; }
+  var LONG_SIDE = 2560;
+  var limit = parseInt(form.dataset.limit, 10) || 16 * 1024 * 1024;
+
+  function shrink(file) {
+    return createImageBitmap(file, {imageOrientation: "from-image"}).then(function (bitmap) {
+      var scale = Math.min(1, LONG_SIDE / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) { resolve(blob || file); }, "image/jpeg", 0.88);
+      });
+    }).catch(function () { return file; });  // not decodable here: the server will say why
+  }
+
+  form.addEventListener("submit", function (event) {
+    var input = form.querySelector('input[type="file"]');
+    var files = Array.prototype.slice.call(input.files);
+    var total = files.reduce(function (sum, f) { return sum + f.size; }, 0);
+    if (!files.length || total < limit * 0.9) { return; }  // small enough: a plain form post
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    Promise.all(files.map(shrink)).then(function (blobs) {
+      var body = new FormData();
+      body.append("csrf_token", form.querySelector('input[name="csrf_token"]').value);
+      blobs.forEach(function (blob, i) { body.append("images", blob, files[i].name); });
+      return fetch(form.action || window.location.href, {method: "POST", body: body, credentials: "same-origin"});
+    }).then(function (response) {
+      if (response.redirected) { window.location.href = response.url; return; }
+      return response.text().then(function (html) {
+        document.open(); document.write(html); document.close();
+      });
+    }).catch(function () { button.disabled = false; });
+  });
 })();
