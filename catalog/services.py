@@ -19,7 +19,7 @@ from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from partner_club.accounts.models import Role, User
+from partner_club.accounts.models import User
 from partner_club.audit.services import record
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid, NotFound
@@ -355,7 +355,3 @@ def order_queue(session: Session, *, status: str | None = None, limit: int = 200
         statement = statement.where(Order.status == status)
     return list(session.scalars(statement))
 
-
-def require_staff(user: User) -> None:
-    if user.role != Role.ADMIN.value:
-        raise Forbidden(_("Only the organizer's staff can do this."), code="forbidden")

@@ -113,7 +113,7 @@ def valid_inn(inn: str) -> bool:
     digits = [int(c) for c in inn]
 
     def check(weights: list[int], count: int) -> int:
-        return sum(w * d for w, d in zip(weights, digits[:count])) % 11 % 10
+        return sum(w * d for w, d in zip(weights, digits[:count], strict=True)) % 11 % 10
 
     first = check([7, 2, 4, 10, 3, 5, 9, 4, 6, 8], 10)
     second = check([3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8], 11)

@@ -29,7 +29,7 @@ def test_order_a_prize_and_follow_it_to_the_tracking_number(phone, browser, live
     admin = make.user(Role.ADMIN)
     person = cat.participant(1000, full_name="Ольга Продавцова")
     branded = cat.category(name_ru="Фирменные товары")
-    mug = cat.prize(points=300, stock=3, category=branded, name_ru="Фирменная кружка", name_en="Mug",
+    cat.prize(points=300, stock=3, category=branded, name_ru="Фирменная кружка", name_en="Mug",
                     picture=picture(make.session))
     cat.prize(points=1500, category=branded, name_ru="Термос", name_en="Thermos")
     make.session.commit()

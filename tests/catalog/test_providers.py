@@ -198,7 +198,7 @@ def test_provider_that_never_answers_is_given_up_with_a_refund(db, cat, card_pri
     giftcards.mode = "error"
     order = place_order(db.session, person, [Item(card_prize.id, 1)], address=ADDRESS, phone=PHONE).order
     db.session.commit()
-    for attempt in range(fulfilment.MAX_ATTEMPTS):
+    for _attempt in range(fulfilment.MAX_ATTEMPTS):
         assert order.status == "placed" and balance_of(db.session, person).active == 600
         fulfilment.submit_to_providers(db.session, order.id, app.config)
         db.session.commit()
