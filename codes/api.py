@@ -5,13 +5,12 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from codes import services
+from codes.models import CHANNELS
 from partner_club.accounts.access import PARTICIPANTS
 from partner_club.api.base import ApiBlueprint, api_login_required, json_body
 from partner_club.errors import DomainError, Invalid
 from partner_club.extensions import csrf, db
-
-from codes import services
-from codes.models import CHANNELS
 
 bp = ApiBlueprint("codes_api", __name__)
 csrf.exempt(bp)

@@ -8,13 +8,12 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from codes import issuing, services
+from codes.models import BatchStatus, Product
+from codes.scheme import write_csv
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.regions.models import Region
-
-from codes import services
-from codes.models import BatchStatus, Product
-from codes.scheme import write_csv
 
 products = AppGroup("products", help="Products (SKUs) and their points rules.")
 codes = AppGroup("codes", help="Batches of package codes.")
@@ -24,7 +23,7 @@ codes = AppGroup("codes", help="Batches of package codes.")
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 def import_products(file) -> None:
     """Load sku,name,kind,package,volume_m3,points (points: N per package or N/m3)."""
-    report = services.import_products(db.session, file.read())
+    report = issuing.import_products(db.session, file.read())
     if report.errors:
         db.session.rollback()
         for line, message in report.errors:
@@ -56,7 +55,7 @@ def generate(sku: str, count: int, region_iso: str | None, distributor: str, pro
         if region is None:
             raise click.ClickException(f"no region {region_iso}")
     try:
-        batch = services.issue_batch(session, product, count, region=region, distributor=distributor,
+        batch = issuing.issue_batch(session, product, count, region=region, distributor=distributor,
                                      production_lot=production_lot)
     except DomainError as error:
         raise click.ClickException(error.message) from None
@@ -75,8 +74,8 @@ def generate(sku: str, count: int, region_iso: str | None, distributor: str, pro
 def activate(number: int) -> None:
     """Mark batch NUMBER shipped, so its codes earn points."""
     try:
-        batch = services.batch_by_number(db.session, number)
-        services.set_batch_status(db.session, batch, BatchStatus.ACTIVATED, actor=None)
+        batch = issuing.batch_by_number(db.session, number)
+        issuing.set_batch_status(db.session, batch, BatchStatus.ACTIVATED, actor=None)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     db.session.commit()
@@ -89,8 +88,8 @@ def activate(number: int) -> None:
 def status(number: int, status: str) -> None:
     """Move batch NUMBER to STATUS (printed, activated, voided)."""
     try:
-        batch = services.batch_by_number(db.session, number)
-        services.set_batch_status(db.session, batch, BatchStatus(status), actor=None)
+        batch = issuing.batch_by_number(db.session, number)
+        issuing.set_batch_status(db.session, batch, BatchStatus(status), actor=None)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     db.session.commit()

@@ -6,18 +6,17 @@ from typing import Any
 
 from flask import current_app
 
-from partner_club.extensions import db
-from partner_club.jobs.services import JobContext
-
-from codes import services
+from codes import issuing, services
 from codes.models import Batch
 from codes.scheme import write_csv
+from partner_club.extensions import db
+from partner_club.jobs.services import JobContext
 
 
 def generate_print_file(ctx: JobContext, batch_id: int) -> dict[str, Any]:
     """Writes a batch's CSV print file (serial,code,display,url) with progress."""
     batch = db.session.get(Batch, batch_id)
-    path = services.print_file_path(current_app.instance_path, batch)
+    path = issuing.print_file_path(current_app.instance_path, batch)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     partial = path + ".part"
     ctx.progress(0, batch.count, "")

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partner_club.accounts.models import User
@@ -41,21 +48,21 @@ class Product(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(64), default="")       # product type
     package: Mapped[str] = mapped_column(String(64), default="")    # package type
-    volume_m3: Mapped[Optional[float]] = mapped_column(Float)
+    volume_m3: Mapped[float | None] = mapped_column(Float)
     rule_kind: Mapped[str] = mapped_column(String(16), default=RuleKind.FIXED.value)
     rule_value: Mapped[float] = mapped_column(Float, default=0)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    rule_changes: Mapped[list["ProductRuleChange"]] = relationship(
+    rule_changes: Mapped[list[ProductRuleChange]] = relationship(
         back_populates="product", order_by="ProductRuleChange.changed_at.desc()")
 
     @property
     def points(self) -> int:
         """Points one package of this product earns before campaigns."""
         if self.rule_kind == RuleKind.PER_M3.value:
-            return int(round(self.rule_value * (self.volume_m3 or 0)))
-        return int(round(self.rule_value))
+            return round(self.rule_value * (self.volume_m3 or 0))
+        return round(self.rule_value)
 
     @property
     def rule_text(self) -> str:
@@ -76,13 +83,13 @@ class ProductRuleChange(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
     rule_kind: Mapped[str] = mapped_column(String(16))
     rule_value: Mapped[float] = mapped_column(Float)
-    volume_m3: Mapped[Optional[float]] = mapped_column(Float)
+    volume_m3: Mapped[float | None] = mapped_column(Float)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    changed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source: Mapped[str] = mapped_column(String(32), default="admin")  # admin | import
 
     product: Mapped[Product] = relationship(back_populates="rule_changes")
-    changed_by: Mapped[Optional[User]] = relationship()
+    changed_by: Mapped[User | None] = relationship()
 
     @property
     def rule_text(self) -> str:
@@ -127,21 +134,21 @@ class Batch(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     key_version: Mapped[int]
     count: Mapped[int]
-    region_id: Mapped[Optional[int]] = mapped_column(ForeignKey("regions.id"), index=True)
-    distributor: Mapped[Optional[str]] = mapped_column(String(200))
-    production_lot: Mapped[Optional[str]] = mapped_column(String(100))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    distributor: Mapped[str | None] = mapped_column(String(200))
+    production_lot: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default=BatchStatus.GENERATED.value, index=True)
     # Canary codes are issued and never printed: a registration of one means a leak.
     is_canary: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    printed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    activated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    voided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     product: Mapped[Product] = relationship()
-    region: Mapped[Optional[Region]] = relationship()
-    voided_ranges: Mapped[list["VoidedRange"]] = relationship(back_populates="batch",
+    region: Mapped[Region | None] = relationship()
+    voided_ranges: Mapped[list[VoidedRange]] = relationship(back_populates="batch",
                                                               order_by="VoidedRange.from_serial")
 
     @property
@@ -164,7 +171,7 @@ class VoidedRange(db.Model):
     to_serial: Mapped[int]
     reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     batch: Mapped[Batch] = relationship(back_populates="voided_ranges")
 
@@ -199,24 +206,24 @@ class Registration(db.Model):
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
     serial: Mapped[int]
     participant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    outlet_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outlets.id"))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16), default="typed")
     status: Mapped[str] = mapped_column(String(16), default=RegistrationStatus.ACCEPTED.value, index=True)
     points: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    ip: Mapped[Optional[str]] = mapped_column(String(45))
-    device: Mapped[Optional[str]] = mapped_column(String(300))
-    lat: Mapped[Optional[float]]
-    lon: Mapped[Optional[float]]
-    reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    review_note: Mapped[Optional[str]] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    device: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_note: Mapped[str | None] = mapped_column(Text)
 
     batch: Mapped[Batch] = relationship()
     product: Mapped[Product] = relationship()
     participant: Mapped[User] = relationship(foreign_keys=[participant_id])
-    outlet: Mapped[Optional[Outlet]] = relationship()
+    outlet: Mapped[Outlet | None] = relationship()
 
     @property
     def status_label(self) -> str:

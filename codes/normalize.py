@@ -24,9 +24,8 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from partner_club.errors import Invalid
-
 from codes.scheme import ALPHABET, CODE_LENGTH, is_well_formed
+from partner_club.errors import Invalid
 
 # Crockford's own look-alikes.
 CROCKFORD = {"O": "0", "I": "1", "L": "1"}

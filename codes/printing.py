@@ -8,9 +8,9 @@ type it. The big CSV for packaging printers is written by
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
-from typing import Iterable
 
 import segno
 from PIL import Image, ImageDraw, ImageFont

@@ -4,11 +4,10 @@ from __future__ import annotations
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from codes.models import Batch, Product, Registration
 from partner_club.accounts.access import outlet_filter, user_filter
 from partner_club.accounts.models import Role, User
 from partner_club.outlets.models import Outlet
-
-from codes.models import Batch, Product, Registration
 
 
 def visible_registrations(viewer: User) -> Select:

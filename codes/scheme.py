@@ -41,8 +41,8 @@ a code is valid when  w_0 d_0 + ... + w_11 d_11 + c = 0  in GF(32).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -165,7 +165,7 @@ class CodeScheme:
             left, right = right ^ self._round(version, number, left), left
         return (left << HALF_BITS) | right
 
-    def encode(self, batch: int, serial: int, version: Optional[int] = None) -> str:
+    def encode(self, batch: int, serial: int, version: int | None = None) -> str:
         version = self.current_version if version is None else version
         value = self.encrypt(version, pack(batch, serial))
         data = "".join(ALPHABET[(value >> (5 * (DATA_SYMBOLS - 1 - i))) & 31]
@@ -293,7 +293,7 @@ def _csv_rows(scheme: CodeScheme, version: int, batch: int, start: int, stop: in
 
 
 def write_csv(out, scheme: CodeScheme, version: int, batch: int, first: int, last: int,
-              url_prefix: str, progress: Optional[Callable[[int], None]] = None) -> int:
+              url_prefix: str, progress: Callable[[int], None] | None = None) -> int:
     """Streams the CSV of a serial range into a binary file object; returns the count."""
     out.write(CSV_HEADER)
     done = 0

@@ -1,4 +1,4 @@
-"""Products, batches and the registration of codes.
+"""The registration of codes (products and batches are in `codes.issuing`).
 
 Every entry point (the typed form, the deep link `/c/<code>`, the API, the
 scanner) calls `register_code`. It normalises, decodes, checks the batch,
@@ -8,44 +8,50 @@ and announces the registration, all in the caller's transaction.
 """
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Optional
+from typing import Any
 
 from flask import current_app
-from flask_babel import format_datetime, gettext as _
-from sqlalchemy import func, select
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from codes.models import Batch, BatchStatus, Product, Registration, RegistrationStatus
+from codes.normalize import CodeRejected, read
+from codes.scheme import CodeScheme, scheme_from_setting
 from partner_club import throttle
 from partner_club.accounts.models import User
-from partner_club.audit.services import record as audit
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
 from partner_club.ledger import services as ledger
-from partner_club.regions.models import Region
-from partner_club.signals import (HOLD, REJECT, Assessment, Reason, RegistrationAttempt, assess_registration,
-                                  registration_recorded, registration_reviewed)
+from partner_club.signals import (
+    HOLD,
+    REJECT,
+    Assessment,
+    Reason,
+    RegistrationAttempt,
+    assess_registration,
+    registration_recorded,
+    registration_reviewed,
+)
 
-from codes.models import (Batch, BatchStatus, Product, ProductRuleChange, Registration, RegistrationStatus,
-                          RuleKind, VoidedRange)
-from codes.normalize import CodeRejected, read
-from codes.scheme import MAX_BATCH, CodeScheme, scheme_from_setting
-
-__all__ = ["CodeRejected", "AlreadyRegistered", "Rejected", "RegistrationContext", "RegistrationResult",
-           "register_code"]
+__all__ = [
+    "AlreadyRegistered",
+    "CodeRejected",
+    "RegistrationContext",
+    "RegistrationResult",
+    "Rejected",
+    "register_code",
+]
 
 CAUSE = "registration"
 THROTTLE_SCOPE = "code"
 # The same person sending the same code again within this time gets the first
 # answer back (a retried request, a double tap), not a refusal.
 IDEMPOTENCY_WINDOW = timedelta(minutes=10)
-MAX_BATCH_COUNT = 100_000_000
 
 
 class AlreadyRegistered(Conflict):
@@ -64,188 +70,6 @@ def code_url(code: str) -> str:
     return f"{current_app.config['PUBLIC_URL']}/c/{code}"
 
 
-# --- products -----------------------------------------------------------------
-
-def parse_points(text: str) -> tuple[str, float]:
-    """"25" -> fixed 25 per package; "120/m3" -> 120 per cubic metre."""
-    raw = (text or "").strip().lower().replace(" ", "").replace("м3", "m3").replace("m³", "m3")
-    kind = RuleKind.FIXED.value
-    if raw.endswith("/m3"):
-        kind, raw = RuleKind.PER_M3.value, raw[:-3]
-    try:
-        value = float(raw.replace(",", "."))
-    except ValueError:
-        raise Invalid(_("Points must be a number, or a number followed by /m3."), code="bad_points") from None
-    if value < 0 or value != value or value > 1_000_000:
-        raise Invalid(_("Points must be a number between 0 and 1000000."), code="bad_points")
-    return kind, value
-
-
-def _volume(text: Any) -> Optional[float]:
-    if text is None or str(text).strip() == "":
-        return None
-    try:
-        value = float(str(text).strip().replace(",", "."))
-    except ValueError:
-        raise Invalid(_("The volume must be a number of cubic metres."), code="bad_volume") from None
-    if value < 0 or value != value:
-        raise Invalid(_("The volume must be a number of cubic metres."), code="bad_volume")
-    return value
-
-
-def save_product(session: Session, *, sku: str, name: str, kind: str = "", package: str = "",
-                 volume_m3: Any = None, points: str, actor: Optional[User] = None,
-                 source: str = "admin", product: Optional[Product] = None) -> Product:
-    """Creates or updates a product; a changed points rule gets a history row."""
-    sku, name = (sku or "").strip(), (name or "").strip()
-    if not sku or len(sku) > 64:
-        raise Invalid(_("The SKU is required (at most 64 characters)."), code="bad_sku")
-    if not name or len(name) > 200:
-        raise Invalid(_("The name is required (at most 200 characters)."), code="bad_name")
-    rule_kind, rule_value = parse_points(points)
-    volume = _volume(volume_m3)
-    if rule_kind == RuleKind.PER_M3.value and not volume:
-        raise Invalid(_("Points per m3 need the package volume."), code="bad_volume")
-    if product is None:
-        product = session.scalar(select(Product).where(Product.sku == sku))
-    elif product.sku != sku and session.scalar(select(Product.id).where(Product.sku == sku)):
-        raise Conflict(_("Another product already has SKU %(sku)s.", sku=sku), code="duplicate_sku")
-    changed = (product is None or product.rule_kind != rule_kind or product.rule_value != rule_value
-               or product.volume_m3 != volume)
-    if product is None:
-        product = Product(sku=sku)
-        session.add(product)
-    product.sku, product.name = sku, name
-    product.kind, product.package = (kind or "").strip()[:64], (package or "").strip()[:64]
-    product.volume_m3, product.rule_kind, product.rule_value = volume, rule_kind, rule_value
-    session.flush()
-    if changed:
-        session.add(ProductRuleChange(product_id=product.id, rule_kind=rule_kind, rule_value=rule_value,
-                                      volume_m3=volume, changed_by_id=actor.id if actor else None,
-                                      source=source))
-        audit(session, actor, "product.rule", product, rule=product.rule_text, volume_m3=volume)
-    session.flush()
-    return product
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-
-PRODUCT_COLUMNS = ("sku", "name", "kind", "package", "volume_m3", "points")
-
-
-def import_products(session: Session, text: str, *, actor: Optional[User] = None) -> ImportReport:
-    """Loads `sku,name,kind,package,volume_m3,points` rows; all or nothing.
-
-    Every bad row is reported with its line number; with any error nothing is
-    kept (the caller rolls back), so a fixed file can simply be loaded again.
-    """
-    report = ImportReport()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in PRODUCT_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        report.errors.append((1, _("Missing columns: %(columns)s.", columns=", ".join(missing))))
-        return report
-    seen: set[str] = set()
-    for row in reader:
-        line = reader.line_num
-        sku = (row.get("sku") or "").strip()
-        if sku in seen:
-            report.errors.append((line, _("SKU %(sku)s appears twice in the file.", sku=sku)))
-            continue
-        seen.add(sku)
-        exists = session.scalar(select(Product.id).where(Product.sku == sku)) is not None
-        try:  # save_product validates before it changes anything, so no savepoint is needed
-            save_product(session, sku=sku, name=row.get("name") or "", kind=row.get("kind") or "",
-                         package=row.get("package") or "", volume_m3=row.get("volume_m3"),
-                         points=row.get("points") or "", actor=actor, source="import")
-        except Invalid as error:
-            report.errors.append((line, error.message))
-            continue
-        if exists:
-            report.updated += 1
-        else:
-            report.created += 1
-    return report
-
-
-# --- batches ------------------------------------------------------------------
-
-def issue_batch(session: Session, product: Product, count: int, *, region: Optional[Region] = None,
-                distributor: str = "", production_lot: str = "", is_canary: bool = False,
-                actor: Optional[User] = None) -> Batch:
-    """A new batch number for `count` codes, under the newest key version."""
-    if not 1 <= count <= MAX_BATCH_COUNT:
-        raise Invalid(_("A batch holds 1 to %(max)s codes.", max=MAX_BATCH_COUNT), code="bad_count")
-    if not product.active:
-        raise Invalid(_("This product is no longer active."), code="product_inactive")
-    number = (session.scalar(select(func.max(Batch.number))) or 0) + 1
-    if number > MAX_BATCH:
-        raise Conflict(_("No batch numbers are left under this key."), code="batch_numbers_exhausted")
-    batch = Batch(number=number, product_id=product.id, key_version=current_scheme().current_version,
-                  count=count, region_id=region.id if region else None,
-                  distributor=(distributor or "").strip() or None,
-                  production_lot=(production_lot or "").strip() or None,
-                  is_canary=is_canary, created_by_id=actor.id if actor else None)
-    session.add(batch)
-    session.flush()
-    audit(session, actor, "batch.issue", batch, number=number, sku=product.sku, count=count,
-          canary=is_canary)
-    return batch
-
-
-def set_batch_status(session: Session, batch: Batch, status: BatchStatus, *, actor: Optional[User]) -> Batch:
-    if BatchStatus(batch.status) is status:
-        return batch
-    if not batch.can_move_to(status):
-        raise Conflict(_("A %(current)s batch cannot become %(new)s.", current=batch.status_label,
-                         new=status.value), code="bad_transition")
-    if batch.is_canary and status in (BatchStatus.PRINTED, BatchStatus.ACTIVATED):
-        raise Conflict(_("Canary batches are never printed or shipped."), code="canary_batch")
-    now = utcnow()
-    batch.status = status.value
-    if status is BatchStatus.PRINTED:
-        batch.printed_at = now
-    elif status is BatchStatus.ACTIVATED:
-        batch.activated_at = now
-    elif status is BatchStatus.VOIDED:
-        batch.voided_at = now
-    audit(session, actor, f"batch.{status.value}", batch, number=batch.number)
-    session.flush()
-    return batch
-
-
-def void_range(session: Session, batch: Batch, from_serial: int, to_serial: int, *, reason: str = "",
-               actor: Optional[User]) -> VoidedRange:
-    if not 1 <= from_serial <= to_serial <= batch.count:
-        raise Invalid(_("The range must lie within serials 1 to %(count)s.", count=batch.count),
-                      code="bad_range")
-    voided = VoidedRange(batch_id=batch.id, from_serial=from_serial, to_serial=to_serial,
-                         reason=(reason or "").strip()[:500], created_by_id=actor.id if actor else None)
-    session.add(voided)
-    session.flush()
-    audit(session, actor, "batch.void_range", batch, number=batch.number, range=[from_serial, to_serial])
-    return voided
-
-
-def batch_by_number(session: Session, number: int) -> Batch:
-    batch = session.scalar(select(Batch).where(Batch.number == number))
-    if batch is None:
-        raise Invalid(_("There is no batch %(number)s.", number=number), code="unknown_batch")
-    return batch
-
-
-def print_file_path(instance_path: str, batch: Batch) -> str:
-    """Where the job leaves a batch's CSV; the name holds everything its content depends on."""
-    link = hashlib.sha1(code_url("").encode()).hexdigest()[:8]
-    name = f"batch-{batch.number}-k{batch.key_version}-n{batch.count}-{link}.csv"
-    return os.path.join(instance_path, "print_files", name)
-
-
 def batch_code(batch: Batch, serial: int) -> str:
     return current_scheme().encode(batch.number, serial, batch.key_version)
 
@@ -254,11 +78,11 @@ def batch_code(batch: Batch, serial: int) -> str:
 
 @dataclass(frozen=True)
 class RegistrationContext:
-    ip: Optional[str] = None
-    device: Optional[str] = None
-    lat: Optional[float] = None
-    lon: Optional[float] = None
-    at: Optional[datetime] = None
+    ip: str | None = None
+    device: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -268,7 +92,7 @@ class RegistrationResult:
     product: dict[str, str]
     registration_id: int
     created: bool = True          # False: the same person's earlier answer, returned again
-    registered_at: Optional[datetime] = None
+    registered_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"status": self.status, "points": self.points, "product": self.product,
@@ -300,29 +124,45 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
     if assessment.decision == REJECT:
         raise Rejected(_("This registration was refused by the club's checks."))
     pending = assessment.decision == HOLD
-    registration = Registration(
-        batch_id=found.batch.id, serial=found.serial, participant_id=participant.id,
-        outlet_id=participant.outlet_id, product_id=found.batch.product_id, channel=channel,
-        status=(RegistrationStatus.PENDING_REVIEW if pending else RegistrationStatus.ACCEPTED).value,
-        points=attempt.points, created_at=at, ip=ctx.ip, device=(ctx.device or "")[:300] or None,
-        lat=ctx.lat, lon=ctx.lon)
+    attempt.extra["assessment"] = assessment
     try:
-        _insert(session, registration)
+        registration = _store(session, participant, found, attempt, pending=pending, ctx=ctx, at=at)
     except IntegrityError:  # a parallel request stored the same code first
         earlier = _registration_of(session, found)
         if earlier is None:
             raise
         return _answer_again(earlier, participant, at)
+    return _result(registration, created=True)
+
+
+def _store(session: Session, participant: User, found: Found, attempt: RegistrationAttempt, *, pending: bool,
+           ctx: RegistrationContext, at: datetime) -> Registration:
+    registration = Registration(
+        batch_id=found.batch.id, serial=found.serial, participant_id=participant.id,
+        outlet_id=participant.outlet_id, product_id=found.batch.product_id, channel=attempt.channel,
+        status=(RegistrationStatus.PENDING_REVIEW if pending else RegistrationStatus.ACCEPTED).value,
+        points=attempt.points, created_at=at, ip=ctx.ip, device=(ctx.device or "")[:300] or None,
+        lat=ctx.lat, lon=ctx.lon)
+    _insert(session, registration)
     if registration.points > 0:
         ledger.credit_registration(session, participant, registration.points, pending=pending,
                                    cause_type=CAUSE, cause_id=registration.id, at=at)
     attempt.registration_id = registration.id
-    attempt.extra["assessment"] = assessment
     registration_recorded.send(attempt)
-    return _result(registration, created=True)
+    return registration
 
 
-def _locate(session: Session, participant: User, raw: str, ip: Optional[str], at: datetime) -> Found:
+def store_registration(session: Session, participant: User, batch: Batch, serial: int, *, channel: str,
+                       ctx: RegistrationContext) -> Registration:
+    """Stores a known-good registration without the fraud assessment: demo data and imports of
+    history. Points, the ledger and `registration_recorded` behave as in `register_code`."""
+    at = ctx.at or utcnow()
+    found = Found(batch_code(batch, serial), batch, serial)
+    attempt = _attempt(session, participant, found, channel, ctx, at)
+    return _store(session, participant, found, attempt, pending=False, ctx=ctx, at=at)
+
+
+def _locate(session: Session, participant: User, raw: str, ip: str | None, at: datetime) -> Found:
     """The valid, earning code behind the input; invalid attempts are counted."""
     if not participant.is_participant:
         raise Forbidden(_("Only shop owners and sellers register codes."))
@@ -344,8 +184,8 @@ class Preview:
     points: int
 
 
-def preview_code(session: Session, participant: User, raw: str, *, ip: Optional[str] = None,
-                 at: Optional[datetime] = None) -> Preview:
+def preview_code(session: Session, participant: User, raw: str, *, ip: str | None = None,
+                 at: datetime | None = None) -> Preview:
     """What registering a code would give, for the one-tap confirmation of a deep link.
 
     Counts invalid attempts like `register_code` (a preview must not be a
@@ -418,7 +258,7 @@ def _check_batch(found: Found) -> None:
                            code="batch_not_active")
 
 
-def _registration_of(session: Session, found: Found) -> Optional[Registration]:
+def _registration_of(session: Session, found: Found) -> Registration | None:
     return session.scalar(select(Registration).where(Registration.batch_id == found.batch.id,
                                                      Registration.serial == found.serial))
 
@@ -472,7 +312,7 @@ def _assess(attempt: RegistrationAttempt, found: Found) -> Assessment:
 
 
 def review_registration(session: Session, registration_id: int, *, decision: str,
-                        reviewer: Optional[User], note: str = "") -> Registration:
+                        reviewer: User | None, note: str = "") -> Registration:
     """A reviewer's decision on a held registration: its points become active or vanish."""
     registration = session.get(Registration, registration_id)
     if registration is None:
@@ -495,7 +335,7 @@ def review_registration(session: Session, registration_id: int, *, decision: str
     return registration
 
 
-def _on_reviewed(registration_id: int, *, session: Session, decision: str, reviewer: Optional[User] = None,
+def _on_reviewed(registration_id: int, *, session: Session, decision: str, reviewer: User | None = None,
                  note: str = "", **_extra: Any) -> Registration:
     return review_registration(session, registration_id, decision=decision, reviewer=reviewer, note=note)
 

@@ -3,14 +3,36 @@ from __future__ import annotations
 
 import os
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   send_file, stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from codes import issuing, jobs, printing, queries, services
+from codes.forms import (
+    BatchForm,
+    CodeForm,
+    ImportForm,
+    LabelsForm,
+    ProductForm,
+    VoidRangeForm,
+)
+from codes.models import Batch, BatchStatus, Product
+from codes.scheme import CSV_HEADER, csv_chunks
 from partner_club.accounts.access import ALL_ROLES, PARTICIPANTS, STAFF, roles_required
 from partner_club.accounts.models import Role
 from partner_club.errors import DomainError
@@ -19,11 +41,6 @@ from partner_club.jobs.models import Job
 from partner_club.jobs.services import enqueue
 from partner_club.nav import NavItem
 from partner_club.regions.models import Region
-
-from codes import jobs, printing, queries, services
-from codes.forms import BatchForm, CodeForm, ImportForm, LabelsForm, ProductForm, VoidRangeForm
-from codes.models import Batch, BatchStatus, Product
-from codes.scheme import CSV_HEADER, csv_chunks
 
 bp = Blueprint("codes", __name__, url_prefix="")
 ADMIN = frozenset({Role.ADMIN})
@@ -117,7 +134,7 @@ def product(product_id: int | None = None):
                            "points": item.rule_text})
     if form.validate_on_submit():
         try:
-            saved = services.save_product(db.session, sku=form.sku.data, name=form.name.data, kind=form.kind.data,
+            saved = issuing.save_product(db.session, sku=form.sku.data, name=form.name.data, kind=form.kind.data,
                                           package=form.package.data, volume_m3=form.volume_m3.data,
                                           points=form.points.data, actor=current_user, product=item)
         except DomainError as error:
@@ -145,7 +162,7 @@ def import_products():
     except UnicodeDecodeError:
         flash(_("The file must be CSV in UTF-8."), "error")
         return redirect(url_for("codes.products"))
-    report = services.import_products(db.session, text, actor=current_user)
+    report = issuing.import_products(db.session, text, actor=current_user)
     if report.errors:
         db.session.rollback()
         return render_template("codes/products.html", products=queries.products(db.session), form=form,
@@ -186,7 +203,7 @@ def new_batch():
         product = db.session.get(Product, form.product_id.data)
         region = db.session.get(Region, form.region_id.data) if form.region_id.data else None
         try:
-            batch = services.issue_batch(db.session, product, form.count.data, region=region,
+            batch = issuing.issue_batch(db.session, product, form.count.data, region=region,
                                          distributor=form.distributor.data, production_lot=form.production_lot.data,
                                          is_canary=form.is_canary.data, actor=current_user)
         except DomainError as error:
@@ -207,7 +224,7 @@ def batch(batch_id: int):
     item = _batch(batch_id)
     job = db.session.scalars(select(Job).where(Job.func == "codes.jobs:generate_print_file")
                              .where(Job.args["batch_id"].as_integer() == item.id).order_by(Job.id.desc())).first()
-    file_ready = os.path.exists(services.print_file_path(current_app.instance_path, item))
+    file_ready = os.path.exists(issuing.print_file_path(current_app.instance_path, item))
     sample = [(s, services.batch_code(item, s)) for s in range(1, min(item.count, 5) + 1)]
     return render_template("codes/batch.html", batch=item, job=job, file_ready=file_ready, sample=sample,
                            void_form=VoidRangeForm(), labels_form=LabelsForm(formdata=None),
@@ -220,7 +237,7 @@ def batch(batch_id: int):
 def batch_status(batch_id: int):
     item = _batch(batch_id)
     try:
-        services.set_batch_status(db.session, item, BatchStatus(request.form.get("status", "")), actor=current_user)
+        issuing.set_batch_status(db.session, item, BatchStatus(request.form.get("status", "")), actor=current_user)
     except (DomainError, ValueError) as error:
         db.session.rollback()
         flash(getattr(error, "message", _("Unknown status.")), "error")
@@ -237,7 +254,7 @@ def void_range(batch_id: int):
     form = VoidRangeForm()
     if form.validate_on_submit():
         try:
-            services.void_range(db.session, item, form.from_serial.data, form.to_serial.data,
+            issuing.void_range(db.session, item, form.from_serial.data, form.to_serial.data,
                                 reason=form.reason.data, actor=current_user)
         except DomainError as error:
             db.session.rollback()
@@ -266,7 +283,7 @@ def make_print_file(batch_id: int):
 def batch_csv(batch_id: int):
     item = _batch(batch_id)
     name = f"batch-{item.number}.csv"
-    path = services.print_file_path(current_app.instance_path, item)
+    path = issuing.print_file_path(current_app.instance_path, item)
     if os.path.exists(path):
         return send_file(path, mimetype="text/csv", as_attachment=True, download_name=name)
     scheme, prefix = services.current_scheme(), services.code_url("")

@@ -18,9 +18,9 @@ default (SQLite, no Redis) behaves the same, and so a reviewer can see them.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import String, UniqueConstraint, select
@@ -55,11 +55,11 @@ class AttemptCounter(db.Model):
     failures: Mapped[int] = mapped_column(default=0)    # in the current window
     total_failures: Mapped[int] = mapped_column(default=0)  # ever, for the fraud package
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_failure_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    blocked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-def subjects(user_id: Optional[int], ip: Optional[str]) -> list[tuple[str, str]]:
+def subjects(user_id: int | None, ip: str | None) -> list[tuple[str, str]]:
     """(kind, subject) pairs an attempt counts against."""
     found = []
     if user_id is not None:
@@ -84,13 +84,13 @@ def wait_seconds(counter: AttemptCounter, limits: Limits, now: datetime) -> int:
 
 
 def check(session: Session, scope: str, pairs: Iterable[tuple[str, str]], *,
-          limits: dict[str, Limits] = CODE_LIMITS, now: Optional[datetime] = None) -> None:
+          limits: dict[str, Limits] = CODE_LIMITS, now: datetime | None = None) -> None:
     """Raises TooManyAttempts if any subject has to wait."""
     now = now or utcnow()
     pairs = list(pairs)
     if not pairs:
         return
-    kinds = dict((subject, kind) for kind, subject in pairs)
+    kinds = {subject: kind for kind, subject in pairs}
     counters = session.scalars(select(AttemptCounter).where(
         AttemptCounter.scope == scope, AttemptCounter.subject.in_(kinds))).all()
     wait = max((wait_seconds(c, limits[kinds[c.subject]], now) for c in counters), default=0)
@@ -100,7 +100,7 @@ def check(session: Session, scope: str, pairs: Iterable[tuple[str, str]], *,
 
 
 def record_failure(session: Session, scope: str, pairs: Iterable[tuple[str, str]], *,
-                   limits: dict[str, Limits] = CODE_LIMITS, now: Optional[datetime] = None) -> None:
+                   limits: dict[str, Limits] = CODE_LIMITS, now: datetime | None = None) -> None:
     """Counts one failure per subject in the caller's session.
 
     The refused request has nothing else to keep, so its handler commits

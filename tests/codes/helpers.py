@@ -1,20 +1,20 @@
 """Builders shared by the codes tests."""
 from __future__ import annotations
 
-from codes import services
+from codes import issuing, services
 from codes.models import Batch, BatchStatus, Product
 
 
 def product(session, sku: str = "PAINT-10L", points: str = "25", volume: float | None = 0.01,
             name: str = "Facade paint 10 l") -> Product:
-    return services.save_product(session, sku=sku, name=name, kind="paint", package="bucket",
+    return issuing.save_product(session, sku=sku, name=name, kind="paint", package="bucket",
                                  volume_m3=volume, points=points)
 
 
 def batch(session, prod: Product | None = None, count: int = 100, status: BatchStatus = BatchStatus.ACTIVATED,
           **kw) -> Batch:
     prod = prod or product(session)
-    issued = services.issue_batch(session, prod, count, **kw)
+    issued = issuing.issue_batch(session, prod, count, **kw)
     if status is not BatchStatus.GENERATED:
         issued.status = status.value
         session.flush()

@@ -5,7 +5,7 @@ import csv
 
 from sqlalchemy import func, select
 
-from codes import services
+from codes import issuing, services
 from codes.models import Batch, Product, ProductRuleChange
 
 GOOD = ("sku,name,kind,package,volume_m3,points\n"
@@ -40,7 +40,7 @@ def test_products_import_reports_every_bad_row_and_imports_nothing(app, db, tmp_
 
 
 def test_generate_streams_codes_and_prints_the_batch_number_last(app, db, tmp_path):
-    services.save_product(db.session, sku="PAINT-10L", name="Paint", points="25")
+    issuing.save_product(db.session, sku="PAINT-10L", name="Paint", points="25")
     db.session.commit()
     out = tmp_path / "codes.csv"
     runner = app.test_cli_runner(mix_stderr=False) if _mixes() else app.test_cli_runner()
@@ -68,5 +68,6 @@ def test_generate_refuses_an_unknown_sku(app, db, tmp_path):
 
 def _mixes() -> bool:
     import inspect
+
     from click.testing import CliRunner
     return "mix_stderr" in inspect.signature(CliRunner.__init__).parameters

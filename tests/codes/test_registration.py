@@ -6,17 +6,29 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from codes import services
+from codes import issuing, services
 from codes.models import BatchStatus, Registration, RegistrationStatus
 from codes.normalize import LAYOUT
-from codes.services import AlreadyRegistered, CodeRejected, Rejected, RegistrationContext, register_code
+from codes.services import (
+    AlreadyRegistered,
+    CodeRejected,
+    RegistrationContext,
+    Rejected,
+    register_code,
+)
 from partner_club import throttle
 from partner_club.accounts.models import Role
 from partner_club.database import utcnow
 from partner_club.errors import Forbidden, TooManyAttempts
 from partner_club.ledger.services import balance_of
-from partner_club.signals import (HOLD, REJECT, Assessment, registration_checks, registration_recorded,
-                                  registration_reviewed)
+from partner_club.signals import (
+    HOLD,
+    REJECT,
+    Assessment,
+    registration_checks,
+    registration_recorded,
+    registration_reviewed,
+)
 from tests.codes.helpers import batch, code, product
 
 CTX = RegistrationContext(ip="10.0.0.7", device="pytest")
@@ -77,7 +89,7 @@ def test_only_activated_batches_earn(db, make, status, reason):
 def test_serial_beyond_the_batch_and_voided_ranges_are_refused(db, make):
     seller = make.user(Role.SELLER)
     issued = batch(db.session, count=10)
-    services.void_range(db.session, issued, 3, 5, reason="damaged roll", actor=None)
+    issuing.void_range(db.session, issued, 3, 5, reason="damaged roll", actor=None)
     with pytest.raises(CodeRejected) as error:
         register_code(db.session, seller, code(issued, 11), channel="typed", ctx=CTX)
     assert error.value.code == "serial_out_of_range"

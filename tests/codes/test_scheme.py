@@ -2,15 +2,27 @@
 from __future__ import annotations
 
 import io
+import itertools
 import random
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codes.normalize import CROCKFORD, LAYOUT, LOOKALIKE, CodeRejected, read
-from codes.scheme import (ALPHABET, CODE_LENGTH, MAX_BATCH, MAX_SERIAL, CodeScheme, check_symbol,
-                          display, is_well_formed, parse_keys, write_csv)
+from codes.scheme import (
+    ALPHABET,
+    CODE_LENGTH,
+    MAX_BATCH,
+    MAX_SERIAL,
+    CodeScheme,
+    check_symbol,
+    display,
+    is_well_formed,
+    parse_keys,
+    write_csv,
+)
 
 SCHEME = CodeScheme(parse_keys("1:" + "a1" * 32 + ",2:" + "b2" * 16))
 batches = st.integers(min_value=1, max_value=MAX_BATCH)
@@ -42,7 +54,7 @@ def test_consecutive_serials_share_no_visible_structure(batch, first):
     codes = [SCHEME.encode(batch, s) for s in range(first, first + 64)]
     assert len(set(codes)) == 64
     # per position, consecutive codes agree only by chance (1/32 each)
-    same = sum(a[i] == b[i] for a, b in zip(codes, codes[1:]) for i in range(12))
+    same = sum(a[i] == b[i] for a, b in itertools.pairwise(codes) for i in range(12))
     assert same < 63 * 12 / 32 * 3
     # no common prefix: the first symbol takes many values over 64 codes
     assert len({c[0] for c in codes}) > 12
@@ -121,18 +133,16 @@ def test_crockford_lookalikes_read_as_digits():
     ("https://evil.example/c/ABCDEFGHJKMNP", "not_a_club_link"),
 ])
 def test_bad_input_has_its_own_reason(app, typed, reason):
-    with app.test_request_context():
-        with pytest.raises(CodeRejected) as error:
-            read(typed, "http://club.test")
+    with app.test_request_context(), pytest.raises(CodeRejected) as error:
+        read(typed, "http://club.test")
     assert error.value.code == reason
 
 
 def test_a_typo_is_a_bad_check_symbol(app):
     code = SCHEME.encode(7, 99)
     wrong = code[:3] + ("0" if code[3] != "0" else "1") + code[4:]
-    with app.test_request_context():
-        with pytest.raises(CodeRejected) as error:
-            read(wrong)
+    with app.test_request_context(), pytest.raises(CodeRejected) as error:
+        read(wrong)
     assert error.value.code == "bad_check_symbol"
 
 

@@ -65,7 +65,7 @@ def test_deep_link_of_a_bad_code_is_counted(client, login, make, db):
 
 
 def test_registrations_are_scoped_by_role(client, login, make, db):
-    rep, territory, shop = make.rep_with_outlet()
+    rep, _territory, shop = make.rep_with_outlet()
     other_shop = make.outlet()
     owner = make.user(Role.OWNER, outlet=shop)
     seller = make.user(Role.SELLER, outlet=shop)
