@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 
 from fraud.history import DAY, HOUR, History, Observation, local_day
 from partner_club.signals import Reason
@@ -219,8 +219,8 @@ class GeographyDetector(Detector):
         score, evidence = 0.0, {}
         if obs.batch_region_id is not None and obs.region_id is not None and obs.batch_region_id != obs.region_id:
             score += p["region_score"]
-            evidence.update(shipped_to=obs.batch_region_name or str(obs.batch_region_id),
-                            registered_in=obs.region_name or str(obs.region_id))
+            evidence.update(shipped_to=list(obs.batch_region_name or (str(obs.batch_region_id),) * 2),
+                            registered_in=list(obs.region_name or (str(obs.region_id),) * 2))
         if None not in (obs.lat, obs.lon, obs.outlet_lat, obs.outlet_lon):
             km = _km(obs.lat, obs.lon, obs.outlet_lat, obs.outlet_lon)
             if km > p["distance_km"]:
@@ -232,7 +232,7 @@ class GeographyDetector(Detector):
         parts = []
         if "shipped_to" in e:
             parts.append(_("batch shipped to %(shipped)s, registered in %(registered)s",
-                           shipped=e["shipped_to"], registered=e["registered_in"]))
+                           shipped=_localized(e["shipped_to"]), registered=_localized(e["registered_in"])))
         if "km" in e:
             parts.append(_("the device was %(km)d km from the shop", km=e["km"]))
         text = "; ".join(parts)
@@ -334,6 +334,14 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
     DuplicateDetector(), GuessingDetector(), CanaryDetector(), VelocityDetector(), SequenceDetector(),
     GeographyDetector(), BatchStateDetector(), SharedIdentityDetector(), TimeDetector(),
 )}
+
+
+def _localized(name: Any) -> str:
+    """A region's name, stored as [English, Russian], in the reader's language."""
+    if isinstance(name, (list, tuple)):
+        locale = get_locale()
+        return name[1] if locale is not None and locale.language == "ru" else name[0]
+    return str(name)
 
 
 def _shops(n: int) -> str:

@@ -39,7 +39,7 @@ class Observation:
     outlet_lat: Optional[float] = None
     outlet_lon: Optional[float] = None
     region_id: Optional[int] = None
-    region_name: Optional[str] = None
+    region_name: Optional[tuple[str, str]] = None  # (English, Russian)
     channel: str = "typed"
     ip: Optional[str] = None
     device: Optional[str] = None
@@ -51,7 +51,7 @@ class Observation:
     batch_number: Optional[int] = None
     serial: Optional[int] = None
     batch_region_id: Optional[int] = None
-    batch_region_name: Optional[str] = None
+    batch_region_name: Optional[tuple[str, str]] = None
     batch_shipped: Optional[bool] = None  # False: the batch was not activated at `ts`
     is_canary: bool = False
     run_length: int = 0
@@ -262,18 +262,18 @@ class MemoryHistory(History):
         if obs.failure is not None:
             for kind, key in (("participant", obs.participant_id), ("ip", obs.ip), ("device", obs.device)):
                 if key is not None:
-                    self.fails[kind].setdefault(key, _Window(distinct=1)).add(ts, obs.participant_id)
+                    _get(self.fails[kind], key, 1).add(ts, obs.participant_id)
             return
         for kind, key in (("ip", obs.ip), ("device", obs.device)):
             if key is not None:
-                self.idents[kind].setdefault(key, _Window(distinct=2)).add(ts, obs.participant_id, obs.outlet_id)
-        self.valid["participant_all"].setdefault(obs.participant_id, _Window()).add(ts)
+                _get(self.idents[kind], key, 2).add(ts, obs.participant_id, obs.outlet_id)
+        _get(self.valid["participant_all"], obs.participant_id).add(ts)
         if obs.outlet_id is not None:
-            self.valid["outlet_all"].setdefault(obs.outlet_id, _Window()).add(ts)
+            _get(self.valid["outlet_all"], obs.outlet_id).add(ts)
         if obs.decision == Decision.ACCEPT.value:
-            self.valid["participant"].setdefault(obs.participant_id, _Window()).add(ts)
+            _get(self.valid["participant"], obs.participant_id).add(ts)
         if obs.outlet_id is not None and obs.decision == Decision.ACCEPT.value:
-            self.valid["outlet"].setdefault(obs.outlet_id, _Window()).add(ts)
+            _get(self.valid["outlet"], obs.outlet_id).add(ts)
             day = local_day(ts, self.utc_offset_hours)
             per_day = self.days.setdefault(obs.outlet_id, {})
             per_day[day] = per_day.get(day, 0) + 1
@@ -287,6 +287,13 @@ class MemoryHistory(History):
             recent.insert(0, (obs.serial, obs.run_length, obs.run_start or obs.serial))
             del recent[RECENT_RUNS:]
         self.person_last[obs.participant_id] = (ts, obs.fast_streak)
+
+
+def _get(table: dict, key: Any, distinct: int = 0) -> _Window:
+    window = table.get(key)
+    if window is None:
+        window = table[key] = _Window(distinct)
+    return window
 
 
 def _dt(ts: float) -> datetime:

@@ -28,7 +28,7 @@ from werkzeug.security import generate_password_hash
 
 from codes.models import Batch, BatchStatus, Registration, VoidedRange
 from codes.normalize import CodeRejected, read
-from codes.scheme import ALPHABET, CODE_LENGTH, CodeScheme, is_well_formed
+from codes.scheme import ALPHABET, CODE_LENGTH, DATA_SYMBOLS, VALUE, CodeScheme, is_well_formed, unpack
 from fraud.history import MemoryHistory, Observation
 from fraud.models import CaseStatus, Decision, FraudObservation, ReviewCase
 from fraud.services import Engine, FraudConfig, reasons_json
@@ -59,9 +59,6 @@ class Event:
     device: Optional[str]
     lat: Optional[float]
     lon: Optional[float]
-
-    def __lt__(self, other: "Event") -> bool:
-        return (self.ts, self.line) < (other.ts, other.line)
 
 
 @dataclass
@@ -156,7 +153,8 @@ class Catalogue:
         self.outlets = {ext: row for ext, *row in session.execute(
             select(Outlet.external_id, Outlet.id, Outlet.kind, Outlet.lat, Outlet.lon, Outlet.region_id)
             .where(Outlet.external_id.is_not(None)))}
-        self.region_names = dict(session.execute(select(Region.id, Region.name_en)).all())
+        self.region_names = {i: (en, ru) for i, en, ru in session.execute(
+            select(Region.id, Region.name_en, Region.name_ru))}
         voided: dict[int, list[tuple[int, int]]] = {}
         for batch_id, low, high in session.execute(select(VoidedRange.batch_id, VoidedRange.from_serial,
                                                           VoidedRange.to_serial)):
@@ -166,26 +164,28 @@ class Catalogue:
                 b.id, b.number, b.count, b.region_id, b.status,
                 b.activated_at.timestamp() if b.activated_at else None, b.is_canary, voided.get(b.id, []))
             for b in session.scalars(select(Batch))}
+        self.versions = sorted(scheme.keys, reverse=True)
         self.people: dict[str, int] = {}
         self._password = generate_password_hash(secrets.token_urlsafe(24))
 
     def decode(self, raw: str) -> tuple[Optional[str], Optional[BatchFacts], Optional[int], Optional[str]]:
         """(failure, batch, serial, code): failure is the refusal reason when the code is not valid."""
-        if len(raw) == CODE_LENGTH and _ALPHABET.issuperset(raw):
-            candidates = [raw] if is_well_formed(raw) else None
+        if len(raw) == CODE_LENGTH and _ALPHABET.issuperset(raw) and is_well_formed(raw):
+            candidates = [raw]  # the common case: a clean code, checked once
         else:
-            candidates = None
-        if candidates is None:
             try:
                 candidates = read(raw, self.public_url).candidates
             except CodeRejected as refusal:
                 return refusal.code, None, None, None
         for candidate in candidates:
-            for decoded in self.scheme.decode(candidate):
-                batch = self.batches.get((decoded.batch, decoded.key_version))
+            value = 0
+            for symbol in candidate[:DATA_SYMBOLS]:
+                value = (value << 5) | VALUE[symbol]
+            for version in self.versions:
+                number, serial = unpack(self.scheme.decrypt(version, value))
+                batch = self.batches.get((number, version))
                 if batch is None:
                     continue
-                serial = decoded.serial
                 if not 1 <= serial <= batch.count:
                     return "serial_out_of_range", None, None, candidate
                 if batch.status == BatchStatus.VOIDED.value or any(a <= serial <= b for a, b in batch.voided):
@@ -227,7 +227,7 @@ def replay(session: Session, lines: Iterable[str], out: TextIO, *, scheme: CodeS
     engine = Engine(config, history)
     loaded_batches: set[int] = set()
     pending_rows: list[dict[str, Any]] = []
-    heap: list[Event] = []
+    heap: list[tuple[float, int, Event]] = []
     last_ts = -math.inf
 
     def decide(event: Event) -> None:
@@ -272,9 +272,9 @@ def replay(session: Session, lines: Iterable[str], out: TextIO, *, scheme: CodeS
     def take(chunk: list[Event]) -> None:
         report.people_created += catalogue.resolve_people(chunk)
         for event in chunk:
-            heapq.heappush(heap, event)
+            heapq.heappush(heap, (event.ts, event.line, event))
             if len(heap) > reorder:
-                decide(heapq.heappop(heap))
+                decide(heapq.heappop(heap)[2])
 
     chunk: list[Event] = []
     for number, text in enumerate(lines, 1):
@@ -291,7 +291,7 @@ def replay(session: Session, lines: Iterable[str], out: TextIO, *, scheme: CodeS
             chunk = []
     take(chunk)
     while heap:
-        decide(heapq.heappop(heap))
+        decide(heapq.heappop(heap)[2])
     if pending_rows:
         _store(session, pending_rows)
     report.bad.sort(key=lambda b: b.line)

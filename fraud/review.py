@@ -18,6 +18,7 @@ from partner_club.accounts.services import block_user
 from partner_club.audit.services import record
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
+from partner_club.notifications.services import Message, send_after_commit
 from partner_club.outlets.models import Outlet
 from partner_club.signals import registration_reviewed
 
@@ -83,6 +84,12 @@ def decide_case(session: Session, case: ReviewCase, *, reviewer: User, decision:
     participant = session.get(User, case.participant_id)
     if action == CaseAction.BLOCK.value and not participant.is_blocked:
         block_user(session, participant, reason=note, actor=reviewer)
+    elif action == CaseAction.WARN.value and participant.email:
+        send_after_commit(session, Message(
+            to=participant.email, subject=_("Partner Club: a registration of yours was rejected"),
+            text=_("A code registration of yours was rejected after a review and its points were removed. "
+                   "Repeated attempts lead to a block. Reviewer's note: %(note)s",
+                   note=note or _("none"))))
     record(session, reviewer, f"fraud.case.{'approve' if decision == 'accept' else 'reject'}", case,
-           registration_id=case.registration_id, participant_id=case.participant_id, action=action, note=note)
+           registration_id=case.registration_id, participant_id=case.participant_id, measure=action, note=note)
     return case

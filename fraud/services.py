@@ -198,11 +198,12 @@ def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> 
         ts=attempt.at.timestamp(), participant_id=attempt.participant_id, outlet_id=attempt.outlet_id,
         outlet_kind=outlet.kind if outlet else None, outlet_lat=outlet.lat if outlet else None,
         outlet_lon=outlet.lon if outlet else None, region_id=attempt.region_id,
-        region_name=region.name_en if region else None, channel=attempt.channel, ip=attempt.ip,
+        region_name=(region.name_en, region.name_ru) if region else None, channel=attempt.channel, ip=attempt.ip,
         device=attempt.device, lat=attempt.lat, lon=attempt.lon, code=attempt.code,
         failure=attempt.extra.get("failure") if attempt.batch_id is None else None,
         batch_id=attempt.batch_id, batch_number=attempt.batch_number, serial=attempt.serial,
-        batch_region_id=attempt.batch_region_id, batch_region_name=batch_region.name_en if batch_region else None,
+        batch_region_id=attempt.batch_region_id,
+        batch_region_name=(batch_region.name_en, batch_region.name_ru) if batch_region else None,
         batch_shipped=shipped, is_canary=attempt.is_canary)
 
 

@@ -1,7 +1,121 @@
-from flask import Blueprint
+"""Fraud pages: the review queue, a case, detector settings with backtests."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
 
 import fraud.hooks  # noqa: F401 - connects fraud to the registration signals
-from fraud import models  # noqa: F401 - registers the fraud tables
+from codes.scan_services import review_photos_of
+from fraud import review
+from fraud.backtest import backtest
+from fraud.detectors import DETECTORS
+from fraud.models import CaseStatus, ReviewCase
+from fraud.services import describe_reason, load_config, save_config, validate_config
+from partner_club.accounts.access import roles_required
+from partner_club.accounts.models import Role
+from partner_club.errors import DomainError
+from partner_club.extensions import db
+from partner_club.nav import NavItem
 
 bp = Blueprint("fraud", __name__, url_prefix="/fraud")
-bp.nav = []
+bp.nav = [
+    NavItem("fraud.queue", _l("Fraud review"), frozenset({Role.ADMIN, Role.REP}), 60),
+    NavItem("fraud.settings", _l("Fraud rules"), frozenset({Role.ADMIN}), 61),
+]
+STATUSES = {"open": _l("open"), "approved": _l("approved"), "rejected": _l("rejected"), "all": _l("all")}
+PAGE = 50
+
+
+@bp.app_template_filter("fraud_reason")
+def _reason_filter(reason: dict[str, Any]) -> str:
+    return describe_reason(reason)
+
+
+@bp.get("/")
+@roles_required(Role.ADMIN, Role.REP)
+def queue():
+    status = request.args.get("status", "open")
+    if status not in STATUSES:
+        status = "open"
+    page = max(1, request.args.get("page", 1, type=int))
+    query = review.cases_query(current_user, status=status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    cases = db.session.scalars(query.offset((page - 1) * PAGE).limit(PAGE)).all()
+    return render_template("fraud/queue.html", cases=cases, status=status, statuses=STATUSES, page=page,
+                           total=total, pages=max(1, -(-total // PAGE)))
+
+
+def _case_or_404(case_id: int) -> ReviewCase:
+    case = db.session.get(ReviewCase, case_id)
+    if case is None or not review.can_review(db.session, current_user, case):
+        abort(404)
+    return case
+
+
+@bp.get("/cases/<int:case_id>")
+@roles_required(Role.ADMIN, Role.REP)
+def case(case_id: int):
+    found = _case_or_404(case_id)
+    return _case_page(found, None)
+
+
+def _case_page(found: ReviewCase, error: str | None):
+    history = review.participant_history(db.session, found.participant_id)
+    photos = review_photos_of(db.session, found.registration_id) if found.registration_id else []
+    return render_template("fraud/case.html", case=found, obs=found.observation, history=history,
+                           photos=photos, error=error)
+
+
+@bp.post("/cases/<int:case_id>")
+@roles_required(Role.ADMIN, Role.REP)
+def decide(case_id: int):
+    found = _case_or_404(case_id)
+    try:
+        review.decide_case(db.session, found, reviewer=current_user, decision=request.form.get("decision", ""),
+                           note=request.form.get("note", ""), action=request.form.get("action", "none"))
+    except DomainError as error:
+        db.session.rollback()
+        return _case_page(_case_or_404(case_id), error.message), 422
+    db.session.commit()
+    flash(_("Approved: the points are active.") if found.status == CaseStatus.APPROVED.value
+          else _("Rejected: the points are removed."), "success")
+    return redirect(url_for("fraud.queue"))
+
+
+def _form_config(form) -> dict[str, Any]:
+    detectors = {}
+    for name, detector in DETECTORS.items():
+        detectors[name] = {"enabled": form.get(f"{name}.enabled") == "on",
+                           "params": {key: form[f"{name}.{key}"] for key in detector.params
+                                      if f"{name}.{key}" in form}}
+    values = {key: form[key] for key in ("hold_score", "reject_score", "utc_offset_hours") if key in form}
+    return dict(values, detectors=detectors)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def settings():
+    config, values, problems, result = load_config(db.session), None, [], None
+    if request.method == "POST":
+        values = _form_config(request.form)
+        tried = request.form.get("backtest")
+        try:
+            if tried in DETECTORS:
+                trial = validate_config(values)
+                result = backtest(db.session, trial, tried, trial.params[tried],
+                                  days=min(365, max(1, request.form.get("days", 30, type=int) or 30)))
+            else:
+                config = save_config(db.session, values, actor=current_user)
+                db.session.commit()
+                flash(_("Fraud rules saved."), "success")
+                return redirect(url_for("fraud.settings"))
+        except DomainError as error:
+            db.session.rollback()
+            problems = error.details.get("problems") or [error.message]
+    shown = values or config.as_json()
+    return render_template("fraud/settings.html", detectors=DETECTORS, values=shown, problems=problems,
+                           result=result), (422 if problems else 200)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from flask_babel import force_locale
 
 from fraud.history import DAY, HOUR, MemoryHistory, Observation, median_mad
 from fraud.services import Engine, FraudConfig
@@ -13,7 +14,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc).timestamp()  # 12:00 in Mos
 
 def obs(ts: float, participant: int = 1, outlet: int | None = 10, **kw) -> Observation:
     values = dict(ts=ts, participant_id=participant, outlet_id=outlet, outlet_kind="shop", region_id=1,
-                  region_name="Tatarstan", batch_id=5, batch_number=5, serial=None, batch_region_id=1,
+                  region_name=("Tatarstan", "Татарстан"), batch_id=5, batch_number=5, serial=None, batch_region_id=1,
                   batch_shipped=True, ip="10.0.0.1", device=f"dev-{participant}", channel="qr")
     values.update(kw)
     return Observation(**values)
@@ -29,7 +30,7 @@ def run(engine: Engine, observations):
 
 @pytest.fixture
 def engine(app):
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         yield Engine(FraudConfig(), MemoryHistory())
 
 
@@ -107,8 +108,8 @@ def test_sequence_of_a_label_roll(engine):
 
 
 def test_geography(engine):
-    answer = engine.assess(obs(T0, serial=1, batch_region_id=2, batch_region_name="Tatarstan",
-                               region_id=3, region_name="Kaliningrad", lat=54.7, lon=20.5,
+    answer = engine.assess(obs(T0, serial=1, batch_region_id=2, batch_region_name=("Tatarstan", "Татарстан"),
+                               region_id=3, region_name=("Kaliningrad", "Калининград"), lat=54.7, lon=20.5,
                                outlet_lat=55.79, outlet_lon=49.12))
     reason = fired(answer, "geography")[0]
     assert reason.score == 75 and answer.decision == "hold"
@@ -140,7 +141,7 @@ def test_disabled_detector_and_own_thresholds(app):
     config = FraudConfig()
     config.enabled["canary"] = False
     config.params["geography"]["region_score"] = 95
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         engine = Engine(config, MemoryHistory())
         assert engine.assess(obs(T0, serial=1, is_canary=True)).decision == "accept"
         assert engine.assess(obs(T0, serial=2, batch_region_id=9)).decision == "reject"

@@ -5,6 +5,7 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from flask_babel import force_locale
 
 from fraud.history import DbHistory, MemoryHistory, Observation
 from fraud.models import FraudObservation, ReviewCase
@@ -16,7 +17,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
 def test_thresholds_outside_sane_ranges_are_refused_with_every_problem_named(db):
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(Invalid) as refused, force_locale("en"):
         validate_config({"hold_score": 50, "reject_score": 30,
                          "detectors": {"sequence": {"params": {"run_min": 1}},
                                        "velocity": {"params": {"ratio": "lots"}}}})
