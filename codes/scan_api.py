@@ -90,6 +90,11 @@ def scan():
     return jsonify(body)
 
 
+@bp.errorhandler(ImageRejected)
+def image_rejected(error: ImageRejected):
+    return problem(error.status, error.message, reason=error.code)
+
+
 @bp.errorhandler(413)
 def too_large(_error):
     return problem(413, _("The photo is too large (at most %(mb)d MB).", mb=upload_limit() // (1024 * 1024)),

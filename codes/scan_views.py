@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from partner_club.accounts.access import PARTICIPANTS, roles_required
 from partner_club.accounts.models import Role
-from partner_club.errors import DomainError
 from partner_club.extensions import db, limiter
 from partner_club.jobs.models import Job
 from partner_club.jobs.services import enqueue
@@ -87,7 +86,7 @@ def bulk():
                                problem=_("At most %(n)d photos at a time.", n=MAX_BULK_FILES)), 400
     try:
         stored = [(f.filename, read_upload(f, upload_limit())) for f in files]
-    except DomainError as refusal:
+    except ImageRejected as refusal:
         return render_template("codes/scan_bulk.html", problem=refusal.message), refusal.status
     image_ids = store_bulk_images(db.session, current_user, stored)
     job = enqueue(db.session, scan_jobs.decode_bulk, title=_("Decoding %(n)d photos", n=len(image_ids)),

@@ -18,8 +18,6 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from partner_club.errors import Invalid
-
 # The default when no app config says otherwise; the app's MAX_CONTENT_LENGTH
 # (MAX_UPLOAD_BYTES) refuses larger request bodies before they are read.
 MAX_IMAGE_BYTES = 16 * 1024 * 1024
@@ -34,10 +32,20 @@ _MAGIC = (
 )
 
 
-class ImageRejected(Invalid):
-    """An upload the scanner will not decode; `code` says why."""
+class ImageRejected(ValueError):
+    """An upload the scanner will not decode: `code` says why, `message` tells the person.
 
-    code = "bad_image"
+    Shaped like partner_club.errors.DomainError but not one of them, so that
+    this module and codes.scan stay plain libraries that import nothing of
+    the app (scripts and the benchmark use them on their own); the scanning
+    API and pages answer it explicitly.
+    """
+
+    def __init__(self, message: str, *, code: str, status: int = 422) -> None:
+        self.message = str(message)
+        self.code = code
+        self.status = status
+        super().__init__(self.message)
 
 
 def accepted_formats() -> frozenset[str]:
