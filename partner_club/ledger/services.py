@@ -109,7 +109,7 @@ def accrue(session: Session, account: Account, amount: int, *, cause_type: str, 
            reason: str | None = None) -> LedgerEntry:
     """Active points, earned now (or at `at`), spendable at once."""
     _require_positive(amount)
-    entry_kind = EntryKind(kind)
+    entry_kind = EntryKind(kind) if kind in {k.value for k in EntryKind} else None
     if entry_kind not in CREDIT_KINDS:
         raise Invalid(_l("Points cannot be credited as %(kind)s.", kind=kind), code="bad_entry_kind")
     account = _lock(session, account.id)
