@@ -4,12 +4,17 @@ from __future__ import annotations
 import io
 
 from PIL import Image, ImageDraw
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from partner_club.accounts.models import User
 from partner_club.demo.world import DemoWorld
+from partner_club.errors import DomainError
+from partner_club.ledger.models import Account
 
 from catalog.models import Category, Prize, PrizeRegion, PrizeRole
 from catalog.prizes import store_picture
+from catalog.services import Item, confirm_order, place_order, ship_order
 
 CATEGORIES = (
     ("branded", "branded", "Branded goods", "Фирменные товары"),
@@ -70,5 +75,27 @@ def seed(session: Session, world: DemoWorld) -> None:
             prize.region_links = [PrizeRegion(region_id=world.regions[0].id)]
         session.add(prize)
     session.flush()
+    orders = _demo_orders(session, world)
     world.notes.append(f"Catalog: {len(PRIZES)} prizes in {len(CATEGORIES)} categories "
-                       "(gift cards need GIFTCARD_URL)")
+                       f"and {orders} orders (gift cards need GIFTCARD_URL)")
+
+
+def _demo_orders(session: Session, world: DemoWorld) -> int:
+    """The three richest participants order the tape measure; the first order is shipped."""
+    tape = session.scalar(select(Prize).where(Prize.provider_sku == "BR-TAPE"))
+    richest = session.scalars(select(User).join(Account, Account.user_id == User.id)
+                              .where(Account.active >= tape.points, User.role.in_(("owner", "seller")))
+                              .order_by(Account.active.desc(), User.id).limit(3)).all()
+    placed = []
+    for person in richest:
+        address = f"{person.outlet.address}, office 1" if person.outlet and person.outlet.address \
+            else "Kazan, Baumana street 1, flat 1"
+        try:
+            placed.append(place_order(session, person, [Item(tape.id, 1)], address=address,
+                                      phone="+7 900 000-00-00").order)
+        except DomainError:
+            continue
+    if placed:
+        confirm_order(session, placed[0].id, actor=world.admin)
+        ship_order(session, placed[0].id, tracking_number="RA000000001RU", actor=world.admin)
+    return len(placed)

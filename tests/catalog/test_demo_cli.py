@@ -10,11 +10,12 @@ from partner_club.accounts.models import Role
 from partner_club.demo.world import DemoWorld
 
 from catalog import demo
-from catalog.models import Category, Prize
+from catalog.models import Category, Order, Prize
 from tests.catalog.test_providers import GiftCardService
 
 
-def test_demo_seed_builds_a_catalog(db, make):
+def test_demo_seed_builds_a_catalog(db, make, cat):
+    rich = cat.participant(500, role=Role.OWNER)
     world = DemoWorld(rng=random.Random(1), now=datetime.now(timezone.utc), admin=make.user(Role.ADMIN),
                       regions=[make.region()])
     demo.seed(db.session, world)
@@ -23,6 +24,9 @@ def test_demo_seed_builds_a_catalog(db, make):
     prizes = db.session.scalars(select(Prize)).all()
     assert len(prizes) == len(demo.PRIZES) and all(p.picture is not None for p in prizes)
     assert any(p.provider == "giftcard_http" for p in prizes) and world.notes
+    assert "1 orders" in world.notes[-1]
+    order = db.session.scalars(select(Order)).one()
+    assert order.user_id == rich.id and order.status == "shipped"
 
 
 def test_cli_import_and_goods(app, db, cat, tmp_path, monkeypatch):
