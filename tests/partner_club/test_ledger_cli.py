@@ -79,3 +79,19 @@ def test_expiring_points_are_announced_once(db, make):
     assert announce_expiring(db.session, soon) == 0
     assert announce_expiring(db.session, T0 + timedelta(days=100)) == 0  # nothing within 30 days
     assert seller.email
+
+
+def test_a_shops_expiring_points_are_announced_to_its_owners(db, make):
+    owner = make.user(Role.OWNER, email="owner@example.com")
+    make.user(Role.SELLER, outlet=owner.outlet, email="seller@example.com")
+    ledger.set_expiry_policy(db.session, ExpiryPolicy("months", 12), actor=None)
+    shop = ledger.account_for_outlet(db.session, owner.outlet)
+    ledger.accrue(db.session, shop, 70, cause_type="registration", cause_id=1, at=T0)
+    assert announce_expiring(db.session, T0 + timedelta(days=350)) == 1  # the owner, not the seller
+
+
+def test_an_individual_participant_gets_all_registration_points(db, make):
+    territory = make.territory()
+    person = make.user(Role.SELLER, territory_id=territory.id)
+    [entry] = ledger.credit_registration(db.session, person, 12, pending=False, cause_type="registration", cause_id=1)
+    assert entry.account.user_id == person.id and entry.amount == 12

@@ -190,3 +190,14 @@ def test_api_ledger_is_for_participants(client, db, make, api_token):
 
 def test_api_ledger_needs_a_sign_in(client, db):
     assert client.get("/api/v1/ledger").status_code == 401
+
+
+def test_regional_manager_sees_the_liability_of_the_region_only(client, db, make, login):
+    mine, other = make.region(name_en="Mine"), make.region(name_en="Other")
+    _points(db, make.user(Role.SELLER, outlet=make.outlet(region=mine)), 30)
+    _points(db, make.user(Role.SELLER, outlet=make.outlet(region=other)), 70)
+    manager = make.user(Role.REGIONAL_MANAGER, region_id=mine.id, locale="en")
+    make.session.commit()
+    login(manager)
+    page = client.get("/points/liability").get_data(as_text=True)
+    assert 'data-figure="active">30<' in page and "Mine" in page and "Other" not in page
