@@ -10,15 +10,17 @@ every Cyrillic letter both ways it can mean:
   "Ф" on "A", "И" on "B").
 
 Some letters read differently (Cyrillic "К" looks like "K" but sits on "R").
-Then the check symbol decides: the readings that pass it are the candidates,
-in order of preference (consistent layout reading, consistent look-alike
-reading, then mixed readings). The registration service takes the first
-candidate that decrypts to an issued code. The same rules run in the browser
+The text itself usually tells which way it was typed: a letter only the
+layout explains (Ф, И, Я...) means the layout was on, a Latin letter means
+look-alikes. Only when every letter could be either are both readings tried,
+and then the check symbol decides (and the batch table after it: the
+service takes the first candidate that decrypts to an issued code). One
+reading per way of typing keeps the check symbol's promise: every single
+wrong symbol and every swap of neighbours is caught. The same rules run in the browser
 (`partner_club/static/js/codeinput.js`) so a typo is caught before sending.
 """
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -42,7 +44,6 @@ LAYOUT = {"Й": "Q", "Ц": "W", "У": "E", "К": "R", "Е": "T", "Н": "Y", "Г"
           "Т": "N", "Ь": "M"}
 
 _IGNORED = re.compile(r"[\s\-\u2010-\u2015_.]+")
-MAX_MIXED = 6  # ambiguous letters read in every combination (2^6 checks at most)
 
 
 class CodeRejected(Invalid):
@@ -102,24 +103,27 @@ def read(raw: str, public_url: str | None = None) -> Reading:
         raise CodeRejected(_msg("too_short"), code="too_short")
     if len(text) > CODE_LENGTH:
         raise CodeRejected(_msg("too_long"), code="too_long")
-    candidates = [c for c in _readings(options) if is_well_formed(c)]
+    candidates = [c for c in _readings(text, options) if is_well_formed(c)]
     if not candidates:
         raise CodeRejected(_msg("bad_check_symbol"), code="bad_check_symbol")
     return Reading(text=text, candidates=candidates)
 
 
-def _readings(options: list[tuple[str, ...]]) -> list[str]:
-    lookalike = "".join(o[0] for o in options)
+def _readings(text: str, options: list[tuple[str, ...]]) -> list[str]:
+    """The readings worth checking, best first.
+
+    One reading per way of typing, so the check symbol keeps its promise:
+    a letter only the layout explains (Ф, И, Я...) means the layout was on;
+    a Latin letter means look-alikes; only when every letter could be either
+    are both readings tried (layout first).
+    """
     layout = "".join(o[-1] for o in options)
-    ordered = [layout, lookalike]
-    ambiguous = [i for i, o in enumerate(options) if len(o) > 1]
-    if 0 < len(ambiguous) <= MAX_MIXED:
-        for choice in itertools.product(*(options[i] for i in ambiguous)):
-            chars = [o[0] for o in options]
-            for index, symbol in zip(ambiguous, choice):
-                chars[index] = symbol
-            ordered.append("".join(chars))
-    return list(dict.fromkeys(ordered))
+    lookalike = "".join(o[0] for o in options)
+    if any(char in LAYOUT and char not in LOOKALIKE for char in text):
+        return [layout]
+    if any(char in ALPHABET and char.isalpha() for char in text) or any(char in CROCKFORD for char in text):
+        return [lookalike]
+    return list(dict.fromkeys([layout, lookalike]))
 
 
 def _msg(reason: str) -> str:

@@ -165,3 +165,27 @@ def test_csv_streams_every_serial_with_its_code_and_link():
 def test_keys_must_be_aes_keys():
     with pytest.raises(ValueError):
         parse_keys("1:abcd")
+
+
+@given(batches, serials, st.sampled_from(["layout", "lookalike"]))
+@settings(max_examples=200)
+def test_swaps_are_caught_in_russian_text_too(batch, serial, style):
+    """One reading per way of typing: the check symbol's promise holds for Cyrillic input."""
+    code = SCHEME.encode(batch, serial)
+    typed = _as_layout(code) if style == "layout" else _as_lookalikes(code)
+    one_reading = any(ch in LAYOUT and ch not in LOOKALIKE for ch in typed) or any(
+        ch.isascii() and ch.isalpha() for ch in typed)
+    for i in range(len(typed) - 1):
+        if typed[i] == typed[i + 1]:
+            continue
+        swapped = typed[:i] + typed[i + 1] + typed[i] + typed[i + 2:]
+        try:
+            candidates = read(swapped).candidates
+        except CodeRejected as error:
+            assert error.code == "bad_check_symbol"
+            continue
+        assert not one_reading, (typed, swapped)
+        # only an all-ambiguous text is read two ways; the other reading may pass the check,
+        # and then it decrypts to a batch that does not exist
+        assert code not in candidates
+        assert all(r.batch != batch for c in candidates for r in SCHEME.decode(c))

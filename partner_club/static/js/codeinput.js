@@ -11,7 +11,7 @@
   var LAYOUT = {"Й": "Q", "Ц": "W", "У": "E", "К": "R", "Е": "T", "Н": "Y", "Г": "U", "Ш": "I", "Щ": "O",
                 "З": "P", "Ф": "A", "Ы": "S", "В": "D", "А": "F", "П": "G", "Р": "H", "О": "J", "Л": "K",
                 "Д": "L", "Я": "Z", "Ч": "X", "С": "C", "М": "V", "И": "B", "Т": "N", "Ь": "M"};
-  var LENGTH = 13, MAX_MIXED = 6;
+  var LENGTH = 13;
 
   function gfMul(a, b) {
     var p = 0;
@@ -63,17 +63,13 @@
     }
     if (text.length < LENGTH) { return {reason: "short", candidates: []}; }
     if (text.length > LENGTH) { return {reason: "long", candidates: []}; }
-    var readings = [opts.map(function (o) { return o[o.length - 1]; }).join(""),
-                    opts.map(function (o) { return o[0]; }).join("")];
-    var ambiguous = [];
-    opts.forEach(function (o, index) { if (o.length > 1) { ambiguous.push(index); } });
-    if (ambiguous.length && ambiguous.length <= MAX_MIXED) {
-      for (var mask = 0; mask < (1 << ambiguous.length); mask++) {
-        var chars = opts.map(function (o) { return o[0]; });
-        ambiguous.forEach(function (index, bit) { chars[index] = opts[index][(mask >> bit) & 1]; });
-        readings.push(chars.join(""));
-      }
-    }
+    var layout = opts.map(function (o) { return o[o.length - 1]; }).join("");
+    var lookalike = opts.map(function (o) { return o[0]; }).join("");
+    var readings;
+    var chars = text.split("");
+    if (chars.some(function (c) { return LAYOUT[c] && !LOOKALIKE[c]; })) { readings = [layout]; }
+    else if (chars.some(function (c) { return (/[A-Z]/).test(c); })) { readings = [lookalike]; }
+    else { readings = [layout, lookalike]; }
     var good = readings.filter(function (c, k) { return readings.indexOf(c) === k && wellFormed(c); });
     return {reason: good.length ? null : "typo", candidates: good};
   }
