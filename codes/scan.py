@@ -141,12 +141,17 @@ def grayscale(data: bytes, *, max_side: int = PASSES[1]) -> tuple[np.ndarray, fl
     return np.asarray(image), max(image.size) / max(full_w, full_h)
 
 
-def find_codes(data: bytes) -> list[Found]:
-    """Every QR symbol in the picture (positions in original pixels), cheap passes first."""
+def find_codes(data: bytes, *, quick: bool = False) -> list[Found]:
+    """Every QR symbol in the picture (positions in original pixels), cheap passes first.
+
+    `quick` is for live camera frames, which come several a second and mostly
+    hold no code at all: zxing-cpp on the bounded picture only. The next
+    frame is the retry.
+    """
     found: dict[str, Found] = {}
     tried: list[tuple[np.ndarray, float]] = []
     last_scale = 0.0
-    for side in PASSES:
+    for side in PASSES[:1] if quick else PASSES:
         gray, scale = grayscale(data, max_side=side)
         if scale <= last_scale * 1.01:
             break  # the picture has no more pixels to offer
@@ -156,6 +161,8 @@ def find_codes(data: bytes) -> list[Found]:
         _merge(found, hits, scale)
         if hits and min(h.size for h in hits) >= SMALL_SYMBOL:
             break
+    if quick:
+        return _in_reading_order(list(found.values()))
     if not found and max(tried[-1][0].shape) < UPSCALE_BELOW:
         upscaled = cv2.resize(tried[-1][0], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
         _merge(found, safely(read_zxing, upscaled), 2 * last_scale)
@@ -176,15 +183,17 @@ def _merge(found: dict[str, Found], hits: list[Found], scale: float) -> None:
             found[hit.text] = Found(hit.text, hit.x / scale, hit.y / scale, hit.size / scale)
 
 
-def decode_image(data: bytes) -> list[str]:
+def decode_image(data: bytes, *, quick: bool = False) -> list[str]:
     """Every QR payload in the image, de-duplicated, top-to-bottom, left-to-right.
+
+    `quick=True` tries only the fast pass (live camera frames).
 
     Raises codes.uploads.ImageRejected when the bytes are not an acceptable
     image (empty, too big, not an image, a decompression bomb, truncated).
     """
     seen: set[str] = set()
     texts = []
-    for symbol in find_codes(data):
+    for symbol in find_codes(data, quick=quick):
         if symbol.text not in seen:
             seen.add(symbol.text)
             texts.append(symbol.text)

@@ -71,7 +71,9 @@ def scan():
     if register and not current_user.is_participant:
         return problem(403, _("Only shop owners and sellers register codes."), reason="forbidden")
     photo = read_upload(upload, upload_limit()) if upload is not None else None
-    payloads = decode_image(photo) if photo is not None else typed
+    # A live camera frame (frame=1) gets the fast pass only: the next frame is the retry.
+    quick = request.form.get("frame") == "1" and not register
+    payloads = decode_image(photo, quick=quick) if photo is not None else typed
     public_url = current_app.config["PUBLIC_URL"]
     if register:
         outcomes = register_payloads(db.session, current_user, payloads, public_url=public_url,
@@ -137,6 +139,8 @@ bp.document("/scans", {"post": {
                       "description": "JPEG, PNG or WebP; at most 16 MB and 50 megapixels"},
             "payload": {"type": "array", "items": {"type": "string"}},
             "register": {"type": "string", "enum": ["0", "1"]},
+            "frame": {"type": "string", "enum": ["0", "1"],
+                      "description": "1: a live camera frame; only the fast decoding pass is tried"},
             "lat": {"type": "number"}, "lon": {"type": "number"},
         }}}}},
     "responses": {

@@ -165,3 +165,11 @@ def test_labels_json_is_deterministic(tmp_path):
     assert a["images"] == b["images"]
     assert (tmp_path / "a" / "frame-000.jpg").read_bytes() == (tmp_path / "b" / "frame-000.jpg").read_bytes()
     assert json.loads((tmp_path / "a" / "labels.json").read_text())["seed"] == 3
+
+
+def test_live_frames_are_read_by_the_quick_pass(scanset):
+    folder, labels = scanset
+    frames = [i for i in labels["images"] if i["condition"] == "frame"]
+    assert frames
+    for item in frames:
+        assert scan.decode_image((folder / item["file"]).read_bytes(), quick=True) == item["expected"]

@@ -159,6 +159,7 @@ function liveScanner(root) {
       var form = new FormData();
       form.append("image", blob, "frame.jpg");
       form.append("register", "0");
+      form.append("frame", "1");
       post(form).then(function (answer) {
         if (answer.ok) { onPayloads(answer.body.codes || []); }
       }).catch(function () { say(texts.network); })
