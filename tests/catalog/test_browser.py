@@ -77,6 +77,10 @@ def test_order_a_prize_and_follow_it_to_the_tracking_number(phone, browser, live
         assert staff.locator(".tracking-number").inner_text() == "RA123456789RU"
         assert staff.evaluate("document.documentElement.scrollWidth") <= 360
         screenshot(staff, "5-staff-shipped")
+        for path in ("/prizes/admin/prizes", "/prizes/admin/tax", "/prizes/admin/orders"):
+            staff.goto(path)
+            assert staff.evaluate("document.documentElement.scrollWidth") <= 360, path
+        screenshot(staff, "5b-staff-queue")
     finally:
         staff_context.close()
 

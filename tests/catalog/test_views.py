@@ -8,9 +8,11 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from partner_club.accounts.models import Role
+from partner_club.errors import Invalid
 from partner_club.ledger.services import balance_of
 
 from catalog.models import Order, Prize
+from catalog.prizes import store_picture
 from tests.catalog.conftest import ADDRESS, PHONE
 
 
@@ -198,3 +200,17 @@ def test_cancel_from_the_queue_refunds(client, make, cat, login):
     make.session.expire_all()
     assert make.session.get(Order, order_id).status == "cancelled"
     assert balance_of(make.session, person).active == 1000
+
+
+def test_pictures_are_bounded_by_content(db):
+    huge = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(huge, "PNG")  # tiny file, 48 million pixels
+    for bad in (huge.getvalue(), b"GIF89a" + b"\0" * 20, b"", b"x" * (6 * 1024 * 1024)):
+        try:
+            store_picture(db.session, bad)
+        except Invalid as error:
+            assert error.code == "bad_picture"
+        else:
+            raise AssertionError("accepted a bad picture")
+    big = store_picture(db.session, png(2000, 1000))
+    assert (big.width, big.height) == (800, 400) and big.mimetype == "image/jpeg"
