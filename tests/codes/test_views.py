@@ -96,7 +96,7 @@ def test_admin_edits_a_product_and_sees_the_rule_history(client, login, make, db
     page = client.get(f"/codes/products/{item.id}").get_data(as_text=True)
     assert "3000/m3" in page and "25" in page
     bad = client.post(f"/codes/products/{item.id}", data={"sku": "PAINT-10L", "name": "x", "points": "lots"})
-    assert bad.status_code == 200 and "number" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "число" in bad.get_data(as_text=True)
     assert client.get("/codes/products").status_code == 200
 
 
@@ -106,7 +106,7 @@ def test_products_import_page_lists_bad_lines(client, login, make, db):
     client = _as(login, admin)
     data = {"file": (io.BytesIO(b"sku,name,kind,package,volume_m3,points\nA,B,c,d,,x\n"), "p.csv")}
     response = client.post("/codes/products/import", data=data, content_type="multipart/form-data")
-    assert response.status_code == 422 and "Line 2" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Строка 2" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Product.id))) == 0
 
 
