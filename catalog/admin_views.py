@@ -18,12 +18,15 @@ from partner_club.accounts.models import Role
 from partner_club.database import utcnow
 from partner_club.errors import DomainError
 from partner_club.extensions import db
+from partner_club.jobs.services import enqueue
 from partner_club.regions.models import Region
 
 from catalog import fulfilment, services, tax
 from catalog.forms import CancelForm, ImportForm, PrizeForm, ShipForm, StockForm, TaxSettingsForm
 from catalog.models import ORDER_STATUS_LABELS, Order, OrderStatus, Prize
-from catalog.prizes import CSV_COLUMNS, PrizeData, all_prizes, categories, import_prizes, save_prize, set_stock
+from catalog.jobs import retry_waiting_orders
+from catalog.prizes import (CSV_COLUMNS, PrizeData, all_prizes, categories, delete_prize, import_prizes, save_prize,
+                            set_stock)
 from catalog.providers import PROVIDERS
 
 ADMIN = Role.ADMIN
@@ -168,6 +171,28 @@ def admin_order_action(order_id: int, action: str):
     return redirect(url_for("catalog.admin_order", order_id=order_id))
 
 
+@roles_required(ADMIN)
+def admin_retry_providers():
+    job = enqueue(db.session, retry_waiting_orders, title=_("Ask the gift-card providers again"),
+                  created_by_id=current_user.id)
+    db.session.commit()
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+@roles_required(ADMIN)
+def admin_prize_delete(prize_id: int):
+    prize = db.session.get(Prize, prize_id) or abort(404)
+    try:
+        delete_prize(db.session, prize, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("catalog.admin_prize_edit", prize_id=prize_id))
+    db.session.commit()
+    flash(_("Prize deleted."), "success")
+    return redirect(url_for("catalog.admin_prizes"))
+
+
 EXPORT_HEADER = ("order_id", "status", "placed_at", "name", "phone", "address", "tracking_number",
                  "prize_id", "sku", "prize", "quantity", "points")
 
@@ -248,6 +273,8 @@ def register(bp: Blueprint) -> None:
     add("/admin/prizes/import", view_func=admin_import, methods=["GET", "POST"])
     add("/admin/orders", view_func=admin_orders)
     add("/admin/orders.csv", view_func=admin_orders_csv)
+    add("/admin/orders/retry-providers", view_func=admin_retry_providers, methods=["POST"])
+    add("/admin/prizes/<int:prize_id>/delete", view_func=admin_prize_delete, methods=["POST"])
     add("/admin/orders/<int:order_id>", view_func=admin_order)
     add("/admin/orders/<int:order_id>/<action>", view_func=admin_order_action, methods=["POST"])
     add("/admin/tax", view_func=tax_register)

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
-from partner_club.errors import Invalid
+from partner_club.errors import Conflict, Invalid
 from partner_club.regions.models import Region
 
-from catalog.models import Category, Prize, PrizePicture, PrizeRegion, PrizeRole
+from catalog.models import Category, OrderLine, Prize, PrizePicture, PrizeRegion, PrizeRole
 from catalog.providers import PROVIDERS
 
 MAX_PICTURE_BYTES = 5 * 1024 * 1024
@@ -141,6 +141,15 @@ def set_stock(session: Session, prize: Prize, stock: int, *, actor: User) -> Pri
     session.flush()
     record(session, actor, "catalog.stock", prize, before=before, after=stock)
     return prize
+
+
+def delete_prize(session: Session, prize: Prize, *, actor: User) -> None:
+    """Only a prize nobody ordered can go; an ordered one is hidden instead (its orders keep pointing at it)."""
+    if session.scalar(select(OrderLine.id).where(OrderLine.prize_id == prize.id).limit(1)) is not None:
+        raise Conflict(_("This prize has orders: hide it instead of deleting it."), code="prize_has_orders")
+    record(session, actor, "catalog.prize_deleted", prize, name=prize.name_en, sku=prize.provider_sku)
+    session.delete(prize)
+    session.flush()
 
 
 # --- CSV upload -----------------------------------------------------------

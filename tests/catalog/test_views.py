@@ -13,6 +13,7 @@ from partner_club.ledger.services import balance_of
 
 from catalog.models import Order, Prize
 from catalog.prizes import store_picture
+from catalog.services import Item, place_order
 from tests.catalog.conftest import ADDRESS, PHONE
 
 
@@ -214,3 +215,20 @@ def test_pictures_are_bounded_by_content(db):
             raise AssertionError("accepted a bad picture")
     big = store_picture(db.session, png(2000, 1000))
     assert (big.width, big.height) == (800, 400) and big.mimetype == "image/jpeg"
+
+
+def test_delete_only_unordered_prizes_and_retry_providers_as_a_job(client, make, cat, login):
+    admin = make.user(Role.ADMIN)
+    person = cat.participant(1000)
+    ordered, spare = cat.prize(), cat.prize()
+    place_order(make.session, person, [Item(ordered.id, 1)], address=ADDRESS, phone=PHONE)
+    make.session.commit()
+    ordered_id, spare_id = ordered.id, spare.id
+    login(admin)
+    refused = client.post(f"/prizes/admin/prizes/{ordered_id}/delete", follow_redirects=True)
+    assert 'flash-error' in refused.get_data(as_text=True)
+    assert client.post(f"/prizes/admin/prizes/{spare_id}/delete").status_code == 302
+    make.session.expire_all()
+    assert make.session.get(Prize, ordered_id) is not None and make.session.get(Prize, spare_id) is None
+    job_page = client.post("/prizes/admin/orders/retry-providers")
+    assert job_page.status_code == 302 and "/jobs/" in job_page.location
