@@ -265,6 +265,8 @@ class SharedIdentityDetector(Detector):
         "ip_accounts": Param(25, 2, 10000, _l("accounts per address")),
         "ip_shops": Param(10, 2, 10000, _l("shops per address")),
         "ip_score": Param(20, 0, 200, _l("score for a shared address")),
+        "delivery_accounts": Param(3, 2, 1000, _l("accounts per delivery address or phone (prizes)")),
+        "delivery_score": Param(45, 0, 200, _l("score for a shared delivery address or phone")),
     }
 
     def check(self, obs, history, p):

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from fraud.models import Decision, FraudObservation
 from partner_club.outlets.models import Outlet
+from partner_club.throttle import AttemptCounter
 
 HOUR = 3600.0
 DAY = 86400.0
 FAIL_WINDOW = HOUR          # invalid attempts are counted over the last hour
 IDENTITY_WINDOW = 7 * DAY   # accounts behind one device or address: the last week
 BASELINE_DAYS = 28          # a shop's usual: the median day of the last four weeks
+THROTTLE_SCOPE = "code"     # codes' attempt counters for typed codes
 MIN_BASELINE_DAYS = 7       # fewer days than this: compare with similar shops instead
 RECENT_RUNS = 8             # a roll's run survives this many other codes in between
 
@@ -337,7 +339,19 @@ class DbHistory(History):
         return first.timestamp()
 
     def failed(self, kind, key, now):
-        return self.session.scalar(select(func.count()).where(self._fails(kind, key, now)))
+        own = self.session.scalar(select(func.count()).where(self._fails(kind, key, now)))
+        return max(own, self._throttled(kind, key, now))
+
+    def _throttled(self, kind, key, now) -> int:
+        """Refused codes the registration service counted (its throttle survives the refusal's rollback)."""
+        subject = {"participant": "user", "ip": "ip"}.get(kind)
+        if subject is None:
+            return 0
+        counter = self.session.scalar(select(AttemptCounter).where(
+            AttemptCounter.scope == THROTTLE_SCOPE, AttemptCounter.subject == f"{subject}:{key}"))
+        if counter is None or counter.last_failure_at is None or counter.last_failure_at.timestamp() < now - FAIL_WINDOW:
+            return 0
+        return counter.failures
 
     def failed_accounts(self, kind, key, now):
         return self.session.scalar(select(func.count(func.distinct(FraudObservation.participant_id)))

@@ -11,6 +11,7 @@ from fraud.history import DbHistory, MemoryHistory, Observation
 from fraud.models import FraudObservation, ReviewCase
 from fraud.services import Engine, FraudConfig, load_config, save_config, store_observation, validate_config
 from partner_club.errors import Invalid
+from partner_club.throttle import AttemptCounter
 from partner_club.signals import RegistrationAttempt, assess_registration, registration_recorded
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -97,3 +98,17 @@ def test_database_history_answers_like_memory_history(db, make):
         memory.observe(a)
         store_observation(db.session, b, second)
     assert {o.decision for o in db.session.query(FraudObservation)} >= {"accept", "reject"}
+
+
+def test_live_guessing_reads_the_registration_throttle(db, make):
+    """Refused codes roll back with their request; codes' attempt counter survives and fraud reads it."""
+    seller = make.user("seller")
+    at = T0 + timedelta(minutes=30)
+    db.session.add(AttemptCounter(scope="code", subject=f"user:{seller.id}", failures=12, total_failures=12,
+                                  window_started_at=T0, last_failure_at=at - timedelta(minutes=1)))
+    db.session.flush()
+    answer = assess_registration(attempt(db.session, seller, 42, at))
+    assert answer.decision == "hold" and answer.reasons[0].detector == "guessing"
+    assert answer.reasons[0].evidence == {"who": "person", "refused": 12, "limit": 10}
+    later = assess_registration(attempt(db.session, seller, 43, at + timedelta(hours=2)))
+    assert later.decision == "accept"
