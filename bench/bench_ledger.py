@@ -49,7 +49,8 @@ ACCOUNTS_PER_WORKER = 10
 
 
 def _app(url: str):
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 40},
+    return create_app({"SQLALCHEMY_DATABASE_URI": url,
+                       "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 40},
                        "SECRET_KEY": "bench", "CODE_KEYS": "1:" + "b2" * 32})
 
 

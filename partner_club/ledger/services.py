@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -176,14 +176,14 @@ def _settle_pending(session: Session, cause_type: str, cause_id: Any) -> list[tu
     settling the same cause at once cannot both move the points.
     """
     cause = _cause_filter(cause_type, cause_id)
-    account_ids = session.scalars(select(LedgerEntry.account_id).where(*cause, LedgerEntry.bucket == Bucket.PENDING.value)
-                                  .distinct()).all()
+    pending = LedgerEntry.bucket == Bucket.PENDING.value
+    account_ids = session.scalars(select(LedgerEntry.account_id).where(*cause, pending).distinct()).all()
     if not account_ids:
         return []
     accounts = {account_id: _lock(session, account_id) for account_id in sorted(account_ids)}
     nets = session.execute(
         select(LedgerEntry.account_id, func.sum(LedgerEntry.amount))
-        .where(*cause, LedgerEntry.bucket == Bucket.PENDING.value).group_by(LedgerEntry.account_id)
+        .where(*cause, pending).group_by(LedgerEntry.account_id)
     ).all()
     settled = [(accounts[account_id], int(net)) for account_id, net in nets if net > 0]
     if not settled:
@@ -345,19 +345,14 @@ def _consume(session: Session, account: Account, amount: int, *, first_entry_id:
     if first_entry_id is not None:
         lots.sort(key=lambda lot: lot.entry_id != first_entry_id)
     left = amount
-    for lot in _take_while(lots, lambda: left > 0):
+    for lot in lots:
+        if left == 0:
+            break
         taken = min(lot.remaining, left)
         lot.remaining -= taken
         left -= taken
-    if left:
+    if left:  # the lots hold less than the balance: `points check` will name the account
         raise InsufficientPoints(_l("Not enough points."))
-
-
-def _take_while(items: Iterable[PointLot], more) -> Iterable[PointLot]:
-    for item in items:
-        if not more():
-            return
-        yield item
 
 
 def _cause_filter(cause_type: str, cause_id: Any) -> tuple:

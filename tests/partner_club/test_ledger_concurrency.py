@@ -20,6 +20,7 @@ from partner_club.ledger.models import Account, LedgerEntry
 from partner_club.ledger.reconcile import disagreements
 
 THREADS = 8
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
