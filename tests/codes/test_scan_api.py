@@ -7,21 +7,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import segno
 from flask import g
 from PIL import Image
 from sqlalchemy import func, select
 
 from codes.models import Registration
 from codes.scan_models import ScanPhoto, scan_photo_registrations
-from codes.scan_services import club_code_of, NotClubCode
+from codes.scan_services import NotClubCode, club_code_of
 from partner_club.accounts.models import Role
 from partner_club.signals import HOLD, Assessment, registration_checks
 from tests.codes.helpers import batch, code
 from tests.codes.test_scan import png_header_only
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-import make_scan_testset  # noqa: E402
+import make_scan_testset
 
 CLUB = "http://club.test"  # PUBLIC_URL of the test app
 
