@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from partner_club.accounts import invitations as inv
@@ -213,9 +214,13 @@ def _join_with_card(invitation: Invitation):
                 user = signup.sign_up_shop(db.session, invitation.code, shop, person)
             else:
                 user = signup.sign_up_individual(db.session, invitation.code, person)
+            db.session.flush()
         except DomainError as error:
             db.session.rollback()
             _form_error(form, error, "login")
+        except IntegrityError:  # the same login signed up a moment ago, in another request
+            db.session.rollback()
+            form.login.errors = list(form.login.errors) + [_("This login is already taken. Sign in instead.")]
         else:
             return _welcome(user, _("Welcome to the club!"))
     return render_template("accounts/join.html", form=form, invitation=invitation,
@@ -234,6 +239,11 @@ def _join_as_seller(invitation: Invitation):
                 user = signup.move_to_shop(db.session, current_user, invitation.code)
             else:
                 user = signup.sign_up_seller(db.session, invitation.code, _person(form))
+            db.session.flush()
+        except IntegrityError:  # the same login signed up a moment ago, in another request
+            db.session.rollback()
+            flash(_("This login is already taken. Sign in instead."), "error")
+            return redirect(url_for("accounts.login"))
         except DomainError as error:
             db.session.rollback()
             if move:
