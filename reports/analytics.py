@@ -185,15 +185,15 @@ def rfm_segments(session: Session, *, as_of: date) -> dict[str, int]:
 # --- inline SVG charts ------------------------------------------------------------
 
 def line_chart(labels: list[str], series: dict[str, list[Optional[float]]], *, title: str,
-               unit: str = "", width: int = 640, height: int = 240) -> Markup:
+               unit: str = "", width: int = 440, height: int = 220) -> Markup:
     """A small responsive SVG line chart with a legend; no script, no library."""
-    left, right, top, bottom = 44, 10, 24, 34
+    left, right, top, bottom = 44, 22, 24, 34
     values = [v for points in series.values() for v in points if v is not None]
     peak = max(values) if values else 0
     peak = peak if peak > 0 else 1
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(labels) - 1, 1)
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height + 18 * ((len(series) + 2) // 3)}" role="img" '
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height + 18 * ((len(series) + 1) // 2)}" role="img" '
              f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
              f'<text x="{left}" y="14" class="chart-title">{escape(title)}</text>']
     for fraction in (0, 0.5, 1):
@@ -202,7 +202,7 @@ def line_chart(labels: list[str], series: dict[str, list[Optional[float]]], *, t
         parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="chart-axis">'
                      f'{_short(peak * fraction)}{escape(unit)}</text>')
     for i, label in enumerate(labels):
-        if len(labels) <= 12 or i % 2 == 0:
+        if len(labels) <= 6 or i % 2 == (len(labels) - 1) % 2:
             parts.append(f'<text x="{left + i * step:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
                          f'class="chart-axis">{escape(label)}</text>')
     for n, (name, points) in enumerate(series.items()):
@@ -212,7 +212,7 @@ def line_chart(labels: list[str], series: dict[str, list[Optional[float]]], *, t
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
             parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in coords)
-        lx, ly = left + (n % 3) * (plot_w / 3), height + 4 + 18 * (n // 3)
+        lx, ly = left + (n % 2) * (plot_w / 2), height + 4 + 18 * (n // 2)
         parts.append(f'<rect x="{lx:.1f}" y="{ly}" width="12" height="12" fill="{colour}"/>'
                      f'<text x="{lx + 16:.1f}" y="{ly + 11}" class="chart-axis">{escape(name[:28])}</text>')
     if not values:

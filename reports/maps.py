@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
 import folium
-from folium.utilities import JsCode
+from branca.element import Element, MacroElement
+from jinja2 import Template
 from markupsafe import Markup, escape
 from PIL import Image, ImageDraw, ImageFont
 
@@ -24,18 +25,6 @@ LEAFLET_JS = "vendor/leaflet-1.9.4/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet-1.9.4/leaflet.css"
 CARD_METRICS = ("packages", "volume_m3", "points", "active_share")
 _GEOMETRY_CACHE: dict[tuple[int, int], Any] = {}
-
-_NAVIGATE = JsCode("""
-function(feature, layer) {
-  if (feature.properties.card) {
-    layer.bindTooltip(feature.properties.card, {sticky: true, direction: "top", className: "kpi-card"});
-  }
-  if (feature.properties.url) {
-    layer.on("click", function() { window.location.href = feature.properties.url; });
-  }
-}
-""")
-
 
 @dataclass
 class MapParts:
@@ -138,20 +127,99 @@ def hull(points: list[tuple[float, float]], pad: float = 0.04) -> list[list[floa
     return padded + [padded[0]]
 
 
-def _feature(geometry: Any, row: Row, url: Optional[str], labels: dict[str, str]) -> dict:
-    return {"type": "Feature", "geometry": geometry,
-            "properties": {"colour": STATUS_COLOURS[row.status], "url": url, "card": card_html(row, labels),
-                           "name": row.name}}
+class StatusLayer(MacroElement):
+    """A GeoJSON layer coloured by each feature's status, from pre-serialised JSON.
+
+    folium's own GeoJson parses, restyles and re-encodes its data in Python;
+    the region shapes are already JSON text in the database, so they are
+    spliced in as they are, which keeps the country map fast however big the
+    shapes are. Hover shows the card; a click opens the feature's page.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
+            style: function(f) { return Object.assign({fillColor: f.properties.colour}, {{ this.style|tojson }}); },
+            pointToLayer: function(f, latlng) { return L.circleMarker(latlng, {radius: 7}); },
+            onEachFeature: function(feature, layer) {
+                if (feature.properties.card) {
+                    layer.bindTooltip(feature.properties.card, {sticky: true, direction: "top", className: "kpi-card"});
+                }
+                if (feature.properties.url) {
+                    layer.on("click", function() { window.location.href = feature.properties.url; });
+                    layer.on("mouseover", function() { if (layer.setStyle) layer.setStyle({weight: 3}); });
+                    layer.on("mouseout", function() { if (layer.setStyle) layer.setStyle({weight: {{ this.style.weight }}}); });
+                }
+            }
+        }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, features: list[str], name: str, style: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = name
+        self.data = Markup('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}")
+        self.style = style
+
+    def render(self, **kwargs: Any) -> None:
+        # branca wraps a rendered script in an Element, which compiles it as a
+        # Jinja template: a megabyte of shapes through the Jinja lexer. The
+        # script is final text, so it goes in as it is.
+        script = self._template.module.__dict__["script"](self, kwargs)
+        self.get_root().script.add_child(_RawScript(str(script)), name=self.get_name())
 
 
-def _style(feature: dict) -> dict:
-    return {"fillColor": feature["properties"]["colour"], "color": "#ffffff", "weight": 1.5,
-            "fillOpacity": 0.75}
+class _RawScript(Element):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+def _geometry_text(geometry: Optional[str]) -> Optional[str]:
+    """The stored GeoJSON text, if it is a shape (checked cheaply, not parsed)."""
+    if not geometry or not geometry.lstrip().startswith("{"):
+        return None
+    return geometry
+
+
+def _feature(geometry_json: str, row: Row, url: Optional[str], labels: dict[str, str]) -> str:
+    properties = {"colour": STATUS_COLOURS[row.status], "url": url, "card": card_html(row, labels),
+                  "name": row.name}
+    # "</" never appears inside a <script> block: the JSON escapes it.
+    encoded = json.dumps(properties, ensure_ascii=False).replace("</", "<\\/")
+    return '{"type":"Feature","geometry":' + geometry_json + ',"properties":' + encoded + "}"
+
+
+def bbox_of(row: Row) -> list[list[float]]:
+    """Corners from the stored "min_lon,min_lat,max_lon,max_lat", else from the shape.
+
+    A shape across the antimeridian (Chukotka) has a box around the whole
+    world; its eastern-hemisphere part alone is what the view should fit.
+    """
+    if row.bbox:
+        try:
+            west, south, east, north = (float(v) for v in row.bbox.split(","))
+            if east - west <= 180:
+                return [[south, west], [north, east]]
+        except ValueError:
+            pass
+    points = list(_coordinates(geometry_of(row.id, row.geometry)))
+    if points and max(p[0] for p in points) - min(p[0] for p in points) > 180:
+        points = [p for p in points if p[0] >= 0]
+    return bounds_of(points) or []
+
+
+REGION_STYLE = {"color": "#ffffff", "weight": 1.5, "fillOpacity": 0.75}
+OUTLINE_STYLE = {"color": "#5b6675", "weight": 2, "fillOpacity": 0.12}
+SHOP_STYLE = {"color": "#1d2430", "weight": 1.5, "fillOpacity": 0.95}
 
 
 def _base_map(static_url: Callable[[str], str], tile_url: Optional[str]) -> folium.Map:
     fmap = folium.Map(location=[60, 90], zoom_start=3, tiles=None, control_scale=False,
-                      prefer_canvas=True, width="100%", height="100%")
+                      width="100%", height="100%")
     # Only Leaflet is needed, and it comes from our own static folder.
     fmap.default_js = [("leaflet", static_url(LEAFLET_JS))]
     fmap.default_css = [("leaflet_css", static_url(LEAFLET_CSS))]
@@ -162,7 +230,7 @@ def _base_map(static_url: Callable[[str], str], tile_url: Optional[str]) -> foli
 
 def _parts(fmap: folium.Map) -> MapParts:
     root = fmap.get_root()
-    html = root.render()  # noqa: F841 - renders the children into header/html/script
+    root.render()  # renders the children into header, html and script
     return MapParts(Markup(root.header.render()), Markup(root.html.render()), Markup(root.script.render()))
 
 
@@ -171,12 +239,13 @@ def country_map(report: Report, *, static_url: Callable[[str], str], url_for_reg
     fmap = _base_map(static_url, tile_url)
     features, corners = [], []
     for row in report.rows:
-        geometry = geometry_of(row.id, row.geometry)
+        geometry = _geometry_text(row.geometry)
         if geometry is None:
             continue
         features.append(_feature(geometry, row, url_for_region(row), labels))
-        corners.extend(bounds_of(_coordinates(geometry)) or [])
-    _add_layer(fmap, features, "regions")
+        corners.extend(bbox_of(row))
+    if features:
+        fmap.add_child(StatusLayer(features, "regions", REGION_STYLE))
     _fit(fmap, corners)
     return _parts(fmap)
 
@@ -185,38 +254,23 @@ def region_map(report: Report, *, static_url: Callable[[str], str], url_for_terr
                url_for_outlet: Callable[[Row], str], labels: dict[str, str],
                tile_url: Optional[str] = None) -> MapParts:
     fmap = _base_map(static_url, tile_url)
-    outline = geometry_of(report.total.id, report.total.geometry)
-    corners = bounds_of(_coordinates(outline)) or []
+    corners: list[list[float]] = []
+    outline = _geometry_text(report.total.geometry)
     if outline is not None:
-        grey = Row("region", report.total.id, report.total.name, figures=report.total.figures,
-                   checks=report.total.checks, status=report.total.status)
-        feature = _feature(outline, grey, None, labels)
-        folium.GeoJson({"type": "FeatureCollection", "features": [feature]}, name="region",
-                       style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#5b6675",
-                                                 "weight": 2, "fillOpacity": 0.12},
-                       on_each_feature=_NAVIGATE).add_to(fmap)
-    territories = [_feature({"type": "Polygon", "coordinates": [hull(row.points)]}, row,
+        fmap.add_child(StatusLayer([_feature(outline, report.total, None, labels)], "region", OUTLINE_STYLE))
+        corners.extend(bbox_of(report.total))
+    territories = [_feature(json.dumps({"type": "Polygon", "coordinates": [hull(row.points)]}), row,
                             url_for_territory(row), labels) for row in report.rows if row.points]
-    _add_layer(fmap, territories, "territories")
-    shops = [_feature({"type": "Point", "coordinates": [row.lon, row.lat]}, row, url_for_outlet(row), labels)
-             for row in report.outlets if row.lat is not None and row.lon is not None]
-    if shops:
-        folium.GeoJson({"type": "FeatureCollection", "features": shops}, name="shops",
-                       marker=folium.CircleMarker(radius=7, fill=True),
-                       style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#1d2430",
-                                                 "weight": 1.5, "fillOpacity": 0.95},
-                       on_each_feature=_NAVIGATE).add_to(fmap)
-        corners.extend(bounds_of((row.lon, row.lat) for row in report.outlets
-                                 if row.lat is not None and row.lon is not None) or [])
+    if territories:
+        fmap.add_child(StatusLayer(territories, "territories", REGION_STYLE))
+    located = [row for row in report.outlets if row.lat is not None and row.lon is not None]
+    if located:
+        fmap.add_child(StatusLayer(
+            [_feature(f'{{"type":"Point","coordinates":[{row.lon},{row.lat}]}}', row, url_for_outlet(row), labels)
+             for row in located], "shops", SHOP_STYLE))
+        corners.extend(bounds_of((row.lon, row.lat) for row in located) or [])
     _fit(fmap, corners)
     return _parts(fmap)
-
-
-def _add_layer(fmap: folium.Map, features: list[dict], name: str) -> None:
-    if features:
-        folium.GeoJson({"type": "FeatureCollection", "features": features}, name=name,
-                       style_function=_style, on_each_feature=_NAVIGATE,
-                       highlight_function=lambda _f: {"weight": 3, "color": "#1d2430"}).add_to(fmap)
 
 
 def _fit(fmap: folium.Map, corners: list[list[float]]) -> None:

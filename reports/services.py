@@ -44,6 +44,7 @@ class Row:
     territory_id: Optional[int] = None
     region_id: Optional[int] = None
     geometry: Optional[str] = None
+    bbox: Optional[str] = None  # "min_lon,min_lat,max_lon,max_lat"
     points: list[tuple[float, float]] = field(default_factory=list)  # shop positions (territories)
     last_day: Optional[date] = None
 
@@ -169,7 +170,7 @@ def country_report(session: Session, user: User, period: Period, *, now: datetim
     for shop in shops:
         by_region[shop.region_id].append(shop)
     rows = [Row("region", r.id, r.name(locale), r.iso_code,
-                _sum(by_region.get(r.id, ())), geometry=r.geometry) for r in regions]
+                _sum(by_region.get(r.id, ())), geometry=r.geometry, bbox=r.bbox) for r in regions]
     elapsed, margin = period.elapsed(now), amber_margin(session)
     whole = [row for row in rows if sees_whole_region(user, row.id)]
     judge(whole, targets_for(session, period, "region", (r.id for r in whole)), elapsed=elapsed, margin=margin)
@@ -210,7 +211,7 @@ def region_report(session: Session, user: User, iso_code: str, period: Period, *
     judge(rows, targets_for(session, period, "territory", (t.id for t in rows)), elapsed=elapsed, margin=margin)
     judge(shops, targets_for(session, period, "outlet", (s.id for s in shops)), elapsed=elapsed, margin=margin)
     total = Row("region", region.id, region.name(locale), region.iso_code,
-                _sum(shops), geometry=region.geometry)
+                _sum(shops), geometry=region.geometry, bbox=region.bbox)
     if sees_whole_region(user, region.id):
         judge([total], targets_for(session, period, "region", [region.id]), elapsed=elapsed, margin=margin)
     else:
@@ -225,7 +226,7 @@ def region_report(session: Session, user: User, iso_code: str, period: Period, *
 def _add_notes(report: Report, shops: list[Row]) -> None:
     if shops and not any(s.figures.registrations for s in shops):
         report.notes.append(_("No registrations in %(period)s: every figure is zero.", period=report.period.key))
-    if not any(r.checks for r in report.rows + report.outlets + [report.total]):
+    if not any(r.checks or r.status != GREY for r in report.rows + report.outlets + [report.total]):
         report.notes.append(_("No targets are set for %(period)s: the map is grey.", period=report.period.key))
     report.notes.append(_("Self-audit share shows “no data” until shop self-audit activities exist."))
 

@@ -1,0 +1,200 @@
+"""How long the KPI map takes as registrations grow: rollups keep it flat.
+
+    .venv/bin/python bench/bench_map.py            # 5,000 shops; 100 k and 1 M registrations
+    .venv/bin/python bench/bench_map.py --full     # ... and 10 M
+    .venv/bin/python bench/bench_map.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+The 126 bundled region shapes are imported, 5,000 shops spread over them
+(three rep territories per region). Registrations are not inserted one by
+one: that is the point of rollups. For each size the daily rollup table is
+filled in bulk with one row per (shop, day, product) cell that had
+registrations in 2026 (random cells, counts summing exactly to the size),
+and the monthly and first/last-active tables are derived from the same
+arrays, as `reports rebuild` would. Then the country map
+(`GET /reports/map?period=2026-Q1`) and the drill-down of the busiest region
+(`GET /reports/map/<ISO>?period=2026-Q1`) are fetched as head office through
+the real app, the median of several runs printed.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import delete, insert, select, text  # noqa: E402
+
+
+from partner_club import create_app  # noqa: E402
+from partner_club.accounts.models import Role, User  # noqa: E402
+from partner_club.extensions import db  # noqa: E402
+from partner_club.outlets.models import Outlet  # noqa: E402
+from partner_club.regions.models import Region, Territory  # noqa: E402
+from partner_club.regions.services import import_bundled_regions  # noqa: E402
+from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity  # noqa: E402
+
+SHOPS = 5000
+PRODUCTS = 4
+DAYS = 365
+PASSWORD = "bench-password-1"
+
+
+def build_world(rng: np.random.Generator) -> None:
+    import_bundled_regions(db.session)
+    regions = list(db.session.scalars(select(Region).order_by(Region.id)))
+    head = User(login="head@bench", role=Role.HEAD_OFFICE.value, full_name="Head office")
+    head.set_password(PASSWORD)
+    db.session.add(head)
+    territories = []
+    for region in regions:
+        for n in range(3):
+            territories.append(Territory(region_id=region.id, name=f"{region.iso_code} T{n + 1}"))
+    db.session.add_all(territories)
+    db.session.flush()
+    by_region: dict[int, list[Territory]] = {}
+    for territory in territories:
+        by_region.setdefault(territory.region_id, []).append(territory)
+    rows = []
+    # Busier regions get more shops, as in life: a skewed share per region.
+    weights = rng.pareto(1.5, len(regions)) + 1
+    picks = rng.choice(len(regions), size=SHOPS, p=weights / weights.sum())
+    for n, index in enumerate(picks):
+        region = regions[index]
+        west, south, east, north = (float(v) for v in region.bbox.split(","))
+        lat = south + (north - south) * (0.3 + 0.4 * rng.random())
+        lon = west + (east - west) * (0.3 + 0.4 * rng.random())
+        territory = by_region[region.id][n % 3]
+        rows.append(dict(external_id=f"B{n}", name=f"Shop {n}", region_id=region.id, territory_id=territory.id,
+                         lat=round(lat, 5), lon=round(lon, 5), kind="shop", active=True))
+    db.session.execute(insert(Outlet), rows)
+    db.session.commit()
+
+
+def fill_rollups(total: int, rng: np.random.Generator) -> int:
+    """Bulk-loads rollups worth `total` registrations; returns the daily row count."""
+    db.session.execute(delete(DailyProductRollup))
+    db.session.execute(delete(MonthlyOutletRollup))
+    db.session.execute(delete(OutletActivity))
+    db.session.commit()
+    outlet_ids = np.array(db.session.scalars(select(Outlet.id).order_by(Outlet.id)).all())
+    cells = SHOPS * DAYS * PRODUCTS
+    rows = min(total, cells)
+    chosen = rng.choice(cells, size=rows, replace=False) if rows < cells else np.arange(cells)
+    counts = np.full(rows, total // rows, dtype=np.int64)
+    counts[: total - counts.sum()] += 1
+    # Cells numbered day-major, so the rows arrive in the unique index's order.
+    chosen.sort()
+    day_index, rest = np.divmod(chosen, SHOPS * PRODUCTS)
+    shop_index, product = np.divmod(rest, PRODUCTS)
+    start = date(2026, 1, 1)
+    days = [start + timedelta(days=int(d)) for d in range(DAYS)]
+    volume = np.array([0.01, 0.02, 0.05, 0.1])[product] * counts
+    points = np.array([10, 20, 40, 80])[product] * counts
+    connection = db.session.connection()
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    # The driver's own executemany with plain tuples: the fastest portable bulk path.
+    sql = ("INSERT INTO report_daily (day, outlet_id, product_id, product_sku, registrations, volume_m3, points) "
+           f"VALUES ({', '.join([mark] * 7)})")
+    day_text = [d.isoformat() for d in days]
+    step = 200_000
+    for begin in range(0, rows, step):
+        end = min(rows, begin + step)
+        connection.exec_driver_sql(sql, list(zip(
+            [day_text[d] for d in day_index[begin:end]], outlet_ids[shop_index[begin:end]].tolist(),
+            (product[begin:end] + 1).tolist(), [f"SKU-{p + 1}" for p in product[begin:end]],
+            counts[begin:end].tolist(), volume[begin:end].tolist(), points[begin:end].tolist())))
+    month_of_day = np.array([d.month - 1 for d in days])
+    month = month_of_day[day_index]
+    key = shop_index * 12 + month
+    monthly_n = np.bincount(key, weights=counts, minlength=SHOPS * 12)
+    monthly_v = np.bincount(key, weights=volume, minlength=SHOPS * 12)
+    monthly_p = np.bincount(key, weights=points, minlength=SHOPS * 12)
+    monthly = [dict(month=date(2026, int(k % 12) + 1, 1), outlet_id=int(outlet_ids[k // 12]),
+                    registrations=int(monthly_n[k]), volume_m3=float(monthly_v[k]), points=int(monthly_p[k]))
+               for k in np.nonzero(monthly_n)[0]]
+    connection.execute(insert(MonthlyOutletRollup.__table__), monthly)
+    first = np.full(SHOPS, DAYS)
+    last = np.full(SHOPS, -1)
+    np.minimum.at(first, shop_index, day_index)
+    np.maximum.at(last, shop_index, day_index)
+    connection.execute(insert(OutletActivity.__table__), [
+        dict(outlet_id=int(outlet_ids[s]), first_day=days[int(first[s])], last_day=days[int(last[s])])
+        for s in range(SHOPS) if last[s] >= 0])
+    db.session.commit()
+    with db.engine.connect() as conn:  # fresh planner statistics, as a nightly ANALYZE would give
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+    return rows
+
+
+def timed(client, url: str, runs: int) -> tuple[float, float]:
+    """(median, best) in ms; the best is the least disturbed by other work on the machine."""
+    client.get(url)  # warm: templates compiled once per process
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, response.status_code
+    return statistics.median(samples), min(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="also 10 million registrations")
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite file)")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    sizes = [100_000, 1_000_000] + ([10_000_000] if args.full else [])
+    workdir = tempfile.mkdtemp(prefix="bench-map-")
+    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
+                      "RATELIMIT_ENABLED": False, "MAIL_SERVER": None})
+    rng = np.random.default_rng(7)
+    results = []
+    with app.app_context():
+        db.drop_all() if args.database_url else None
+        db.create_all()
+        build_world(rng)
+        busiest = db.session.scalar(text(
+            "SELECT r.iso_code FROM regions r JOIN outlets o ON o.region_id = r.id "
+            "GROUP BY r.iso_code ORDER BY COUNT(*) DESC LIMIT 1"))
+        shops_there = db.session.scalar(text(
+            "SELECT COUNT(*) FROM outlets o JOIN regions r ON r.id = o.region_id WHERE r.iso_code = :c"),
+            {"c": busiest})
+        client = app.test_client()
+        response = client.post("/login", data={"login": "head@bench", "password": PASSWORD})
+        assert response.status_code == 302, "could not sign in"
+        for size in sizes:
+            began = time.perf_counter()
+            rows = fill_rollups(size, rng)
+            load = time.perf_counter() - began
+            country = timed(client, "/reports/map?period=2026-Q1", args.runs)
+            region = timed(client, f"/reports/map/{busiest}?period=2026-Q1", args.runs)
+            results.append((size, rows, load, country, region))
+            print(f"  {size:>10,} registrations: {rows:,} daily rollup rows loaded in {load:.1f} s", flush=True)
+        if args.database_url:
+            db.drop_all()
+    print(f"\n{SHOPS:,} shops, 126 regions; drill-down region {busiest} with {shops_there} shops; "
+          f"median of {args.runs} runs, database {url.split(':')[0]}")
+    print(f"{'registrations':>14} {'daily rows':>11} {'country map ms':>22} {'region map ms':>22}")
+    print(f"{'':>14} {'':>11} {'median':>11}{'best':>11} {'median':>11}{'best':>11}")
+    for size, rows, _load, country, region in results:
+        print(f"{size:>14,} {rows:>11,} {country[0]:>11.1f}{country[1]:>11.1f} {region[0]:>11.1f}{region[1]:>11.1f}")
+    first, last = results[0], results[-1]
+    print(f"\nlargest / 100 k (medians): country {last[3][0] / first[3][0]:.2f}x, "
+          f"region {last[4][0] / first[4][0]:.2f}x; (best): country {last[3][1] / first[3][1]:.2f}x, "
+          f"region {last[4][1] / first[4][1]:.2f}x  (goal: < 300 ms at 10 M and <= 1.5x the 100 k time)")
+
+
+if __name__ == "__main__":
+    main()

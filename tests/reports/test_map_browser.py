@@ -1,0 +1,82 @@
+"""A rep on a 360 px phone: the country map, a region, a territory, a shop; each level screenshotted."""
+from __future__ import annotations
+
+from partner_club.accounts.models import Role
+from reports.models import Target
+from tests.factories import PASSWORD
+from tests.reports.helpers import land, utc
+
+SHOPS = [("Краски на Баумана", 55.55, 48.6), ("Стройдвор Север", 55.75, 49.6), ("Мастер", 56.2, 49.0)]
+
+
+def _sign_in(page, login: str) -> None:
+    page.context.clear_cookies()
+    page.goto("/login")
+    page.fill("[name=login]", login)
+    page.fill("[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def _click_at(page, lat: float, lon: float, *, then: str) -> None:
+    """Clicks the map where (lat, lon) is drawn, as a finger would."""
+    page.wait_for_selector(".leaflet-overlay-pane path")
+    x, y = page.evaluate("""([lat, lon]) => {
+        const map = window[Object.keys(window).find(k => k.startsWith('map_') && window[k].latLngToContainerPoint)];
+        map.getContainer().scrollIntoView({block: "center"});
+        const point = map.latLngToContainerPoint([lat, lon]);
+        const box = map.getContainer().getBoundingClientRect();
+        return [box.left + point.x, box.top + point.y];
+    }""", [lat, lon])
+    page.mouse.click(x, y)
+    page.wait_for_url(then)
+    page.wait_for_load_state()
+    if "/reports/map" in page.url:
+        page.wait_for_selector(".leaflet-overlay-pane path")
+
+
+def test_rep_drills_down_from_the_map_to_a_shop(phone, make, db, screenshot):
+    region = make.region("RU-TA", name_ru="Республика Татарстан", name_en="Tatarstan")
+    rep = make.user(Role.REP, full_name="Ирина Представитель")
+    territory = make.territory(region, rep=rep, name="Казань-Север")
+    shops = [make.outlet(territory=territory, name=name, lat=lat, lon=lon) for name, lat, lon in SHOPS]
+    make.outlet(territory=make.territory(region, name="Чужая территория"), name="Чужой магазин",
+                lat=55.2, lon=48.2)
+    land(db.session, shops[0], at=utc(2026, 3, 3), times=12)
+    land(db.session, shops[1], at=utc(2026, 3, 4), times=2)
+    db.session.add_all([
+        Target(metric="packages", period="2026-03", scope_kind="territory", territory_id=territory.id, value=10),
+        Target(metric="packages", period="2026-03", scope_kind="outlet", outlet_id=shops[0].id, value=10),
+        Target(metric="packages", period="2026-03", scope_kind="outlet", outlet_id=shops[1].id, value=10)])
+    make.session.commit()
+    page = phone
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _sign_in(page, rep.login)
+
+    page.goto("/reports/map?period=2026-03")
+    page.wait_for_selector(".leaflet-overlay-pane path")
+    assert errors == []
+    assert page.locator(".leaflet-container").count() == 1
+    assert "Республика Татарстан" in page.locator(".kpi-table").inner_text()
+    screenshot(page, "1-country")
+
+    _click_at(page, 55.75, 49.0, then="**/reports/map/RU-TA?**")  # inside the region's shape
+    assert "/reports/map/RU-TA" in page.url
+    assert "Казань-Север" in page.locator(".kpi-table").first.inner_text()
+    assert "Чужой магазин" not in page.content().split("</main>")[0]
+    screenshot(page, "2-region")
+
+    _click_at(page, 55.83, 49.07, then="**territory=*")  # inside the territory, away from its shops
+    assert f"territory={territory.id}" in page.url
+    shops_table = page.locator("#shops ~ .table-wrap").inner_text()
+    assert all(name in shops_table for name, _lat, _lon in SHOPS)
+    screenshot(page, "3-territory")
+
+    _click_at(page, 55.55, 48.6, then="**/reports/shop/*")  # the first shop's marker
+    assert f"/reports/shop/{shops[0].id}" in page.url
+    assert page.locator("h1").inner_text().startswith("Краски на Баумана")
+    assert page.locator("svg.chart").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "4-shop")
+    assert errors == []
