@@ -3,7 +3,7 @@ the rep's territory, the liability, and the admin's settings and corrections."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -120,7 +120,9 @@ def liability():
     if current_user.role == Role.REGIONAL_MANAGER.value and region_id is None:
         abort(403)
     report = queries.liability(db.session, utcnow(), region_id=region_id, locale=str(get_locale()))
-    return render_template("ledger/liability.html", report=report)
+    return render_template("ledger/liability.html", report=report,
+                           money=lambda points: format_decimal(report.money(points), format="#,##0.00"),
+                           per_point=format_decimal(report.value_per_point, format="#,##0.00##"))
 
 
 # --- the admin: settings -----------------------------------------------------

@@ -115,3 +115,25 @@ def test_parallel_accrue_spend_confirm_and_expire_reconcile(app, postgres, make)
     assert len(confirmed) == len({e.cause_id for e in confirmed})  # each cause confirmed once
     result = app.test_cli_runner().invoke(args=["points", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_parallel_first_credits_create_one_account(app, postgres, make):
+    seller = make.user(Role.SELLER)
+    postgres.session.commit()
+    user_id = seller.id
+    start = threading.Barrier(THREADS)
+
+    def first_credit(n: int):
+        def work(session):
+            start.wait()
+            person = session.get(type(seller), user_id)
+            return ledger.accrue(session, ledger.account_for_user(session, person), 5,
+                                 cause_type="registration", cause_id=n).account_id
+        return _in_own_transaction(app, work)
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        account_ids = set(pool.map(first_credit, range(THREADS)))
+    assert len(account_ids) == 1
+    postgres.session.expire_all()
+    assert ledger.balance_of(postgres.session, seller).active == 5 * THREADS
+    assert disagreements(postgres.session) == []

@@ -112,7 +112,7 @@ def test_head_office_sees_the_liability_by_age_and_region(client, db, make, logi
     make.session.commit()
     login(head)
     page = client.get("/points/liability", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert 'data-figure="active">120<' in page and "worth 60.00 RUB" in page
+    assert 'data-figure="active">120<' in page and "worth 60.00 RUB" in page  # English: 1,234.50
     assert "<td>under 3 months</td><td class=\"num\">20</td>" in page
     assert "<td>6 to 12 months</td><td class=\"num\">100</td>" in page
     assert "Tatarstan" in page
