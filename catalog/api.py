@@ -16,6 +16,7 @@ from partner_club.ledger.services import balance_of
 from catalog import services
 from catalog.jobs import schedule_submission
 from catalog.models import Order, Prize
+from catalog.tax import save_tax_profile
 
 bp = ApiBlueprint("catalog_api", __name__)
 csrf.exempt(bp)
@@ -108,6 +109,16 @@ def list_orders():
     return jsonify({"orders": [order_json(o) for o in services.orders_of(db.session, current_user)]})
 
 
+@bp.put("/tax-profile")
+@api_login_required(*PARTICIPANTS)
+def put_tax_profile():
+    """INN and consent, asked once before the first order above the year's tax-free allowance."""
+    data = json_body()
+    profile = save_tax_profile(db.session, current_user, str(data.get("inn") or ""), consent=data.get("consent") is True)
+    db.session.commit()
+    return jsonify({"inn": profile.inn, "consent_at": profile.consent_at.isoformat()})
+
+
 def _problem(description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -161,3 +172,10 @@ bp.document("/orders/{order_id}", {"get": {
     "responses": {"200": {"description": "The order", "content": {"application/json": {"schema": {
         "$ref": "#/components/schemas/Order"}}}},
         "404": _problem("No such order of yours")}}})
+bp.document("/tax-profile", {"put": {
+    "summary": "Give the INN (12 digits) and consent once; needed when an order answers 409 tax_profile_required",
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["inn", "consent"], "properties": {
+            "inn": {"type": "string"}, "consent": {"type": "boolean", "const": True}}}}}},
+    "responses": {"200": {"description": "Saved"},
+                  "422": _problem("reason bad_inn (checksum) or no_consent")}}})

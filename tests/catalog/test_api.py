@@ -110,3 +110,19 @@ def test_staff_cannot_order_and_openapi_documents_the_paths(client, make, cat, a
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"/api/v1/catalog", "/api/v1/orders", "/api/v1/orders/{order_id}"} <= set(paths)
     assert "409" in paths["/api/v1/orders"]["post"]["responses"]
+
+
+def test_tax_profile_then_the_big_order_goes_through(client, make, cat, api_token):
+    person = cat.participant(10000)
+    tv = cat.prize(points=1000, value_kopecks=500000)
+    make.session.commit()
+    headers = auth(api_token(person))
+    asked = client.post("/api/v1/orders", json=order_body(tv.id), headers=headers)
+    assert asked.status_code == 409 and asked.get_json()["reason"] == "tax_profile_required"
+    bad = client.put("/api/v1/tax-profile", json={"inn": "500100732258", "consent": True}, headers=headers)
+    assert bad.status_code == 422 and bad.get_json()["reason"] == "bad_inn"
+    no = client.put("/api/v1/tax-profile", json={"inn": "500100732259", "consent": "yes"}, headers=headers)
+    assert no.status_code == 422 and no.get_json()["reason"] == "no_consent"
+    assert client.put("/api/v1/tax-profile", json={"inn": "500100732259", "consent": True},
+                      headers=headers).status_code == 200
+    assert client.post("/api/v1/orders", json=order_body(tv.id), headers=headers).status_code == 201
