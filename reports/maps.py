@@ -76,14 +76,15 @@ def bounds_of(points: Iterable[tuple[float, float]]) -> Optional[list[list[float
 def card_html(row: Row, labels: dict[str, str]) -> str:
     """The hover card of a region, territory or shop: its figures and targets."""
     lines = [f"<strong>{escape(row.name)}</strong>",
-             f"<span class='kpi-status kpi-{row.status}'>{escape(str(STATUS_LABELS[row.status]))}</span>"]
+             f"<span class='kpi-status kpi-{row.status}'>{escape(labels.get(row.status) or STATUS_LABELS[row.status])}</span>"]
     targets = {c.metric.key: c for c in row.checks}
     for key in CARD_METRICS:
         metric = METRICS[key]
-        text = metric.format(metric.value(row.figures))
+        value = metric.value(row.figures)
+        text = metric.format(value) if value is not None else labels.get("no_data", "")
         if key in targets:
             text += f" / {metric.format(targets[key].target)}"
-        lines.append(f"{escape(str(metric.label))}: {escape(text)}")
+        lines.append(f"{escape(labels.get(key) or metric.label)}: {escape(text)}")
     if row.kind != "outlet":
         lines.append(f"{escape(labels['shops'])}: {row.figures.active_shops} / {row.figures.shops}")
     return "<br>".join(lines)

@@ -20,6 +20,7 @@ from reports.models import Frequency, Target
 from reports.periods import Period, current_month, parse_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+SHOP_ROWS = 100  # shop table rows shown at once under a region map
 bp.nav = [
     NavItem("reports.map_country", _l("KPI map"), STAFF, 40),
     NavItem("reports.analytics_page", _l("Programme analytics"), EVERYTHING, 42),
@@ -40,7 +41,11 @@ def _period() -> tuple[Period, str | None]:
 
 
 def _labels() -> dict[str, str]:
-    return {"shops": _("active shops")}
+    """Every text of the hover cards, translated once per page rather than once per shop."""
+    texts = {"shops": _("active shops"), "no_data": _("no data")}
+    texts.update({key: str(metric.label) for key, metric in METRICS.items()})
+    texts.update({status: str(label) for status, label in STATUS_LABELS.items()})
+    return texts
 
 
 def _legend() -> list[tuple[str, str, str]]:
@@ -64,9 +69,16 @@ def _locale() -> str:
     return str(get_locale() or "ru")
 
 
+def _url_pattern(endpoint: str, key: str, **values: Any):
+    """url_for once, then the id swapped in: hundreds of markers, one URL build."""
+    marker = 987654321
+    pattern = url_for(endpoint, **{key: marker}, **values)
+    return lambda row: pattern.replace(str(marker), str(row.id), 1)
+
+
 @bp.context_processor
 def _report_globals() -> dict[str, Any]:
-    return {"status_labels": STATUS_LABELS}
+    return {"status_labels": {status: str(label) for status, label in STATUS_LABELS.items()}}
 
 
 @bp.get("/map")
@@ -96,11 +108,14 @@ def map_region(iso: str):
         report, static_url=_static, labels=_labels(), tile_url=current_app.config.get("MAP_TILE_URL"),
         url_for_territory=lambda r: url_for(".map_region", iso=report.region.iso_code, period=period.key,
                                             territory=r.id) + "#shops",
-        url_for_outlet=lambda r: url_for(".shop", outlet_id=r.id, period=period.key))
+        url_for_outlet=_url_pattern(".shop", "outlet_id", period=period.key))
     shops = [s for s in report.outlets if territory_id is None or s.territory_id == territory_id]
     chosen = next((t for t in report.rows if t.id == territory_id), None)
+    hidden = 0
+    if len(shops) > SHOP_ROWS and not request.args.get("all"):
+        hidden, shops = len(shops) - SHOP_ROWS, shops[:SHOP_ROWS]  # the furthest behind; all are in the CSV
     return render_template("reports/map.html", report=report, parts=parts, problem=problem, legend=_legend(),
-                           metrics=METRICS, period=period, shops=shops, territory=chosen)
+                           metrics=METRICS, period=period, shops=shops, territory=chosen, hidden=hidden)
 
 
 @bp.get("/shop/<int:outlet_id>")

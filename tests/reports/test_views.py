@@ -115,3 +115,19 @@ def test_participants_cannot_open_reports(client, db, make, login):
     make.session.commit()
     login(seller)
     assert client.get("/reports/map").status_code == 403
+
+
+def test_long_shop_tables_show_the_furthest_behind_first(client, db, make, login):
+    region = make.region("RU-TA")
+    shops = [make.outlet(region=region, name=f"Shop {n:03d}") for n in range(105)]
+    db.session.add(Target(metric="packages", period="2026-03", scope_kind="outlet", outlet_id=shops[-1].id,
+                          value=50))
+    head = make.user(Role.HEAD_OFFICE)
+    make.session.commit()
+    login(head)
+    page = client.get("/reports/map/RU-TA?period=2026-03").get_data(as_text=True).split("</main>")[0]
+    assert page.count('data-kind="outlet"') == 100
+    assert 'data-kind="outlet" data-id="%d"' % shops[-1].id in page  # behind its target: listed first
+    assert "all=1" in page
+    everything = client.get("/reports/map/RU-TA?period=2026-03&all=1").get_data(as_text=True)
+    assert everything.split("</main>")[0].count('data-kind="outlet"') == 105
