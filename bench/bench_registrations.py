@@ -1,0 +1,216 @@
+"""Registrations per second through the HTTP API on PostgreSQL with gunicorn,
+beside a bare endpoint that does one insert, in the same run.
+
+    .venv/bin/python bench/bench_registrations.py                  # 2000 requests each, ~1-2 minutes
+    .venv/bin/python bench/bench_registrations.py --requests 10000 --concurrency 32 --workers 4
+    .venv/bin/python bench/bench_registrations.py --without-fraud  # codes + ledger + rollups only
+
+Creates its own temporary database on the server (--server, default
+postgresql://postgres@127.0.0.1:5432/test), creates the tables, an activated
+batch and one seller per shop (so no person or shop looks like a burst to the
+fraud checks), issues API tokens, and starts gunicorn (--workers sync
+workers) on the real app. Then it fires the same number of requests with
+the same concurrency at
+
+  bare      POST /bench/bare: authenticate the bearer token, insert one row, commit
+  register  POST /api/v1/registrations: a new valid code each time, the whole path
+            (normalise, decode, batch checks, fraud assessment, insert, ledger, rollups)
+
+and prints requests per second of each and their ratio (goal: register at
+least half of bare). The database is dropped at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests
+from flask import Blueprint, jsonify
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    text,
+)
+from sqlalchemy.engine import make_url
+
+import partner_club  # noqa: F401 - first: the app package imports the domain packages in order
+from codes import issuing, services
+from codes.models import BatchStatus
+from partner_club import create_app
+from partner_club.accounts.models import Role, User
+from partner_club.api.base import api_login_required, issue_token
+from partner_club.extensions import csrf, db
+from partner_club.outlets.models import Outlet
+from partner_club.regions.models import Region
+from partner_club.signals import registration_checks
+
+BENCH_KEYS = "1:" + "c3" * 32
+_bench_metadata = MetaData()
+bench_inserts = Table("bench_inserts", _bench_metadata, Column("id", Integer, primary_key=True),
+                      Column("value", String(64)))
+
+
+def bench_app():
+    """The real app plus the bare endpoint; gunicorn loads this factory."""
+    app = create_app()
+    if os.environ.get("BENCH_WITHOUT_FRAUD"):
+        for receiver in list(registration_checks.receivers_for(None)):
+            registration_checks.disconnect(receiver)
+    bare = Blueprint("bench_bare", __name__)
+
+    @bare.post("/bench/bare")
+    @api_login_required()
+    def bare_insert():
+        db.session.execute(insert(bench_inserts).values(value=uuid.uuid4().hex))
+        db.session.commit()
+        return jsonify({"ok": True}), 201
+
+    app.register_blueprint(bare)
+    csrf.exempt(bare)
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _prepare(url: str, people: int, count: int) -> tuple[list[str], list[str]]:
+    """Tables, a product, an activated batch, sellers with tokens; returns (tokens, codes)."""
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "CODE_KEYS": BENCH_KEYS,
+                      "PUBLIC_URL": "http://bench.test"})
+    with app.app_context():
+        db.create_all()
+        _bench_metadata.create_all(db.engine)
+        session = db.session
+        region = Region(iso_code="RU-MOW", country="RU", name_en="Moscow", name_ru="Москва")
+        session.add(region)
+        session.flush()
+        product = issuing.save_product(session, sku="BENCH-1", name="Bench paint", points="10")
+        batch = issuing.issue_batch(session, product, count)
+        issuing.set_batch_status(session, batch, BatchStatus.ACTIVATED, actor=None)
+        users = []
+        for n in range(people):
+            outlet = Outlet(name=f"Bench shop {n}", region_id=region.id, lat=55.75, lon=37.62)
+            session.add(outlet)
+            session.flush()
+            user = User(login=f"bench{n}@example.com", password_hash="!", role=Role.SELLER.value,
+                        outlet_id=outlet.id)
+            session.add(user)
+            users.append(user)
+        session.flush()
+        with app.test_request_context():
+            tokens = [issue_token(user) for user in users]
+            codes = [services.batch_code(batch, serial) for serial in range(1, count + 1)]
+        session.commit()
+    return tokens, codes
+
+
+def _fire(base: str, path: str, bodies: list[dict], tokens: list[str], concurrency: int) -> tuple[float, dict]:
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    position = [0]
+
+    def worker(index: int) -> None:
+        http = requests.Session()
+        while True:
+            with lock:
+                if position[0] >= len(bodies):
+                    return
+                item = position[0]
+                position[0] += 1
+            token = tokens[item % len(tokens)]
+            response = http.post(base + path, json=bodies[item], headers={"Authorization": f"Bearer {token}"})
+            with lock:
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, statuses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="registrations per second through the API")
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--people", type=int, default=400)
+    parser.add_argument("--without-fraud", action="store_true", help="disconnect the fraud checks")
+    args = parser.parse_args()
+
+    server = make_url(args.server).set(drivername="postgresql+psycopg")
+    name = f"pc_bench_reg_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    gunicorn = None
+    try:
+        tokens, codes = _prepare(url, args.people, args.requests)
+        port = _free_port()
+        env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", CODE_KEYS=BENCH_KEYS,
+                   PUBLIC_URL="http://bench.test", LOGIN_RATE_LIMIT="100000 per minute", REDIS_URL="")
+        if args.without_fraud:
+            env["BENCH_WITHOUT_FRAUD"] = "1"
+        gunicorn = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "--chdir", str(ROOT), "-w", str(args.workers), "-b",
+             f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_registrations:bench_app()"], env=env)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                requests.get(base + "/api/v1/openapi.json", timeout=10)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        warm = min(50, len(codes) // 10)
+        _fire(base, "/bench/bare", [{}] * warm, tokens, args.concurrency)
+        bare_seconds, bare_statuses = _fire(base, "/bench/bare", [{}] * args.requests, tokens, args.concurrency)
+        bodies = [{"code": code, "channel": "api"} for code in codes]
+        reg_seconds, reg_statuses = _fire(base, "/api/v1/registrations", bodies, tokens, args.concurrency)
+        bare_rate = args.requests / bare_seconds
+        reg_rate = args.requests / reg_seconds
+        print(f"PostgreSQL, gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, "
+              f"{args.requests} requests each{' (fraud checks off)' if args.without_fraud else ''}")
+        print(f"bare insert:     {bare_rate:8.1f} req/s  statuses {bare_statuses}")
+        print(f"registrations:   {reg_rate:8.1f} req/s  statuses {reg_statuses}")
+        print(f"ratio:           {reg_rate / bare_rate:8.2f} (goal: at least 0.5)")
+    finally:
+        if gunicorn is not None:
+            gunicorn.send_signal(signal.SIGTERM)
+            try:
+                gunicorn.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                gunicorn.kill()
+                gunicorn.wait()
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
