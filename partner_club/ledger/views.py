@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -155,7 +156,8 @@ def settings_expiry():
             form.months.errors = [error.message]
         else:
             db.session.commit()
-            flash(_("Expiry policy saved; %(count)d lots of points were re-dated.", count=count), "success")
+            flash(ngettext("Expiry policy saved; %(num)d batch of points was re-dated.",
+                           "Expiry policy saved; %(num)d batches of points were re-dated.", count), "success")
             return redirect(url_for("ledger.settings"))
     return _settings_page(expiry_form=form, status=422)
 

@@ -75,3 +75,25 @@ def test_admin_adjusts_points_on_a_phone(phone, make, db, screenshot):
     assert "Бонус за выставку" in page.locator(".ledger-line").first.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "adjusted")
+
+
+def test_liability_and_settings_fit_a_phone(phone, make, db, screenshot):
+    admin = make.user(Role.ADMIN)
+    region = make.region(name_ru="Республика Татарстан")
+    account = ledger.account_for_user(db.session, make.user(Role.SELLER, outlet=make.outlet(region=region)))
+    ledger.accrue(db.session, account, 12345, cause_type="registration", cause_id=1, at=utcnow() - timedelta(days=200))
+    make.session.commit()
+    page = phone
+    sign_in(page, admin.login)
+    page.goto("/points/liability")
+    assert page.locator("[data-figure=active]").inner_text() == "12345"
+    assert "Республика Татарстан" in page.locator(".ledger-regions").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "liability")
+    page.goto("/points/admin/settings")
+    page.check("input[name=mode][value=quarter_end]")
+    page.fill("#expiry [name=months]", "3")
+    page.locator("#expiry button").click()
+    assert "Правило сгорания сохранено" in page.locator(".flash").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "settings")
