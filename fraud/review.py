@@ -8,11 +8,11 @@ is audited.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, case as sql_case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from fraud.models import CaseAction, CaseStatus, FraudObservation, ReviewCase
-from partner_club.accounts.access import rep_territory_ids
+from partner_club.accounts.access import can_see_user, rep_territory_ids, user_filter
 from partner_club.accounts.models import Role, User
 from partner_club.accounts.services import block_user
 from partner_club.audit.services import record
@@ -93,3 +93,31 @@ def decide_case(session: Session, case: ReviewCase, *, reviewer: User, decision:
     record(session, reviewer, f"fraud.case.{'approve' if decision == 'accept' else 'reject'}", case,
            registration_id=case.registration_id, participant_id=case.participant_id, measure=action, note=note)
     return case
+
+
+def flagged_people(session: Session, viewer: User, *, since, minimum: int = 3, limit: int = 50) -> list[tuple]:
+    """People in the viewer's scope with several held or refused attempts since `since`:
+    (user, held, rejected), most suspicious first."""
+    held = func.sum(sql_case((FraudObservation.decision == "hold", 1), else_=0))
+    rejected = func.sum(sql_case((FraudObservation.decision == "reject", 1), else_=0))
+    rows = session.execute(
+        select(FraudObservation.participant_id, held, rejected)
+        .where(FraudObservation.at >= since, FraudObservation.decision != "accept")
+        .group_by(FraudObservation.participant_id)
+        .having(held + rejected >= minimum)
+        .order_by((held + rejected).desc()).limit(limit * 4)).all()
+    if not rows:
+        return []
+    visible = {u.id: u for u in session.scalars(select(User).where(User.id.in_([r[0] for r in rows]),
+                                                                   user_filter(viewer)))}
+    return [(visible[pid], int(h), int(r)) for pid, h, r in rows if pid in visible][:limit]
+
+
+def block_participant(session: Session, person: User, *, reviewer: User, note: str) -> User:
+    if not is_reviewer(reviewer) or not can_see_user(reviewer, person):
+        raise Forbidden(_("You may not review this case."), code="not_your_case")
+    if not person.is_participant:
+        raise Invalid(_("Only shop owners and sellers are blocked here."), code="not_a_participant")
+    block_user(session, person, reason=note, actor=reviewer)
+    record(session, reviewer, "fraud.block", person, note=note)
+    return person

@@ -1,6 +1,7 @@
 """Fraud pages: the review queue, a case, detector settings with backtests."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,8 +16,9 @@ from fraud.backtest import backtest
 from fraud.detectors import DETECTORS
 from fraud.models import CaseStatus, ReviewCase
 from fraud.services import describe_reason, load_config, save_config, validate_config
-from partner_club.accounts.access import roles_required
-from partner_club.accounts.models import Role
+from partner_club.accounts.access import can_see_user, roles_required
+from partner_club.accounts.models import Role, User
+from partner_club.database import utcnow
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.nav import NavItem
@@ -45,8 +47,31 @@ def queue():
     query = review.cases_query(current_user, status=status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     cases = db.session.scalars(query.offset((page - 1) * PAGE).limit(PAGE)).all()
+    flagged = review.flagged_people(db.session, current_user, since=utcnow() - timedelta(days=7)) \
+        if status == "open" and page == 1 else []
     return render_template("fraud/queue.html", cases=cases, status=status, statuses=STATUSES, page=page,
-                           total=total, pages=max(1, -(-total // PAGE)))
+                           total=total, pages=max(1, -(-total // PAGE)), flagged=flagged)
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.REP)
+def person(user_id: int):
+    found = db.session.get(User, user_id)
+    if found is None or not can_see_user(current_user, found) or not found.is_participant:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        try:
+            review.block_participant(db.session, found, reviewer=current_user, note=request.form.get("note", ""))
+        except DomainError as refusal:
+            db.session.rollback()
+            error = refusal.message
+        else:
+            db.session.commit()
+            flash(_("%(name)s is blocked.", name=found.display_name), "success")
+            return redirect(url_for("fraud.person", user_id=found.id))
+    history = review.participant_history(db.session, found.id, limit=100)
+    return render_template("fraud/person.html", person=found, history=history, error=error), 422 if error else 200
 
 
 def _case_or_404(case_id: int) -> ReviewCase:

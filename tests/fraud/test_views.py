@@ -139,3 +139,22 @@ def test_review_queue_in_a_real_browser(phone, make, db, screenshot):
     db.session.expire_all()
     balance = balance_of(db.session, seller)
     assert (balance.active, balance.pending) == (40, 0)
+
+
+def test_flagged_participants_are_listed_and_can_be_blocked(client, login, make, db):
+    seller, _case = held_registration(make)
+    for i in range(3):  # refused attempts seen by fraud
+        db.session.add(FraudObservation(participant_id=seller.id, outlet_id=seller.outlet_id, channel="typed",
+                                        failure="bad_check_symbol", decision="reject", score=90))
+    admin = make.user("admin")
+    make.session.commit()
+    login(admin)
+    page = client.get("/fraud/").get_data(as_text=True)
+    assert "Участники под подозрением" in page and "задержано: 1, отклонено: 3" in page
+    assert client.post(f"/fraud/people/{seller.id}", data={"note": ""}).status_code == 422
+    response = client.post(f"/fraud/people/{seller.id}", data={"note": "подбор кодов"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(seller), seller.id).blocked_reason == "подбор кодов"
+    assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "fraud.block"))
+    assert client.get(f"/fraud/people/{admin.id}").status_code == 404  # not a participant
