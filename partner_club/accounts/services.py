@@ -74,11 +74,19 @@ def authenticate(session: Session, raw_login: str, password: str) -> User:
     if user is None or not user.check_password(password or ""):
         raise BadCredentials(_("Wrong login or password."))
     if user.is_blocked:
+        rep = representative_of(user)
         raise Forbidden(_("Your account is blocked: %(reason)s. Contact your sales representative "
                           "or the club's support.", reason=user.blocked_reason or _("no reason given")),
-                        code="blocked")
+                        code="blocked",
+                        contact=None if rep is None else {"name": rep.display_name, "login": rep.login})
     user.last_login_at = utcnow()
     return user
+
+
+def representative_of(user: User) -> User | None:
+    """The rep who looks after this person's shop or territory: whom they should call."""
+    territory = user.outlet.territory if user.outlet is not None else user.territory
+    return territory.rep if territory is not None else None
 
 
 def create_user(session: Session, *, role: Role | str, login: str, password: str,

@@ -58,7 +58,7 @@ def login():
         except DomainError as error:
             db.session.rollback()
             if error.code == "blocked":
-                refusal = error.message  # shown above the form: why, and whom to contact
+                refusal = error  # shown above the form: why, and whom to contact
             else:
                 form.password.errors.append(error.message)
         else:

@@ -54,9 +54,10 @@ def test_block_needs_a_reason_and_not_oneself(make, db, ctx):
         block_user(db.session, admin, reason="oops", actor=admin)
 
 
-def test_blocked_person_sees_reason_on_login_page(client, make, db):
+def test_blocked_person_sees_reason_and_their_rep_on_login_page(client, make, db):
     admin = make.user(Role.ADMIN)
-    seller = make.user(Role.SELLER)
+    rep, territory, outlet = make.rep_with_outlet()
+    seller = make.user(Role.SELLER, outlet=outlet)
     block_user(db.session, seller, reason="Проверка чеков", actor=admin)
     make.session.commit()
     response = client.post("/login", data={"login": seller.login, "password": PASSWORD},
@@ -64,6 +65,7 @@ def test_blocked_person_sees_reason_on_login_page(client, make, db):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Проверка чеков" in page and "заблокирован" in page
+    assert rep.full_name in page and rep.login in page
 
 
 def test_blocked_person_loses_open_session_and_token(client, make, db, login, api_token):
