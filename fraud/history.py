@@ -18,8 +18,9 @@ from typing import Any, Optional
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
 
-from fraud.models import Decision, FraudObservation
+from fraud.models import FraudObservation
 from partner_club.outlets.models import Outlet
+from partner_club.signals import ACCEPT, REJECT
 from partner_club.throttle import AttemptCounter
 
 HOUR = 3600.0
@@ -59,7 +60,7 @@ class Observation:
     run_length: int = 0
     run_start: Optional[int] = None
     fast_streak: int = 0
-    decision: str = Decision.ACCEPT.value
+    decision: str = ACCEPT
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -200,6 +201,7 @@ class MemoryHistory(History):
         self.person_last: dict[int, tuple[float, int]] = {}
         self._usual_cache: dict[tuple[int, int], list[int]] = {}
         self._peer_cache: dict[tuple[Any, int], tuple[float, float, int]] = {}
+        self._day_cache: dict[tuple[Any, Any, int], tuple[float, float, str]] = {}
 
     def _window(self, table: dict, key: Any, now: float, keep: float) -> Optional[_Window]:
         window = table.get(key)
@@ -241,6 +243,13 @@ class MemoryHistory(History):
         self._usual_cache[(outlet_id, day)] = result
         return result
 
+    def usual_day(self, outlet_id, group, day):
+        key = (outlet_id, group, day)
+        cached = self._day_cache.get(key)
+        if cached is None:
+            cached = self._day_cache[key] = History.usual_day(self, outlet_id, group, day)
+        return cached
+
     def peer_baseline(self, group, day):
         cached = self._peer_cache.get((group, day))
         if cached is None:
@@ -272,9 +281,9 @@ class MemoryHistory(History):
         _get(self.valid["participant_all"], obs.participant_id).add(ts)
         if obs.outlet_id is not None:
             _get(self.valid["outlet_all"], obs.outlet_id).add(ts)
-        if obs.decision == Decision.ACCEPT.value:
+        if obs.decision == ACCEPT:
             _get(self.valid["participant"], obs.participant_id).add(ts)
-        if obs.outlet_id is not None and obs.decision == Decision.ACCEPT.value:
+        if obs.outlet_id is not None and obs.decision == ACCEPT:
             _get(self.valid["outlet"], obs.outlet_id).add(ts)
             day = local_day(ts, self.utc_offset_hours)
             per_day = self.days.setdefault(obs.outlet_id, {})
@@ -283,7 +292,7 @@ class MemoryHistory(History):
                 self.first_day[obs.outlet_id] = day
                 self.groups.setdefault(obs.outlet_kind, set()).add(obs.outlet_id)
         if obs.batch_id is not None and obs.serial is not None:
-            if obs.decision != Decision.REJECT.value:
+            if obs.decision != REJECT:
                 self.registered.add((obs.batch_id, obs.serial))
             recent = self.batch_last.setdefault((obs.participant_id, obs.batch_id), [])
             recent.insert(0, (obs.serial, obs.run_length, obs.run_start or obs.serial))
@@ -320,7 +329,7 @@ class DbHistory(History):
         if kind.endswith("_all"):
             kind, accepted = kind[:-4], False
         return and_(self._columns[kind] == key, FraudObservation.failure.is_(None),
-                    FraudObservation.decision == Decision.ACCEPT.value if accepted else true(),
+                    FraudObservation.decision == ACCEPT if accepted else true(),
                     FraudObservation.at > _dt(now - seconds), FraudObservation.at <= _dt(now))
 
     def _fails(self, kind, key, now):
@@ -372,7 +381,7 @@ class DbHistory(History):
         rows = self.session.execute(
             select(FraudObservation.outlet_id, FraudObservation.at)
             .where(FraudObservation.outlet_id.in_(outlet_ids), FraudObservation.failure.is_(None),
-                   FraudObservation.decision == Decision.ACCEPT.value, FraudObservation.at >= _dt(start), FraudObservation.at < _dt(end)))
+                   FraudObservation.decision == ACCEPT, FraudObservation.at >= _dt(start), FraudObservation.at < _dt(end)))
         result: dict[int, dict[int, int]] = {}
         for outlet_id, at in rows:
             d = local_day(at.timestamp(), self.utc_offset_hours)
@@ -384,7 +393,7 @@ class DbHistory(History):
         rows = self.session.execute(select(FraudObservation.outlet_id, func.min(FraudObservation.at))
                                     .where(FraudObservation.outlet_id.in_(outlet_ids),
                                            FraudObservation.failure.is_(None),
-                                           FraudObservation.decision == Decision.ACCEPT.value)
+                                           FraudObservation.decision == ACCEPT)
                                     .group_by(FraudObservation.outlet_id))
         result = {}
         for outlet_id, first in rows:
@@ -417,7 +426,7 @@ class DbHistory(History):
         return self.session.scalar(select(FraudObservation.id).where(
             FraudObservation.batch_id == batch_id, FraudObservation.serial == serial,
             FraudObservation.failure.is_(None),
-            FraudObservation.decision != Decision.REJECT.value).limit(1)) is not None
+            FraudObservation.decision != REJECT).limit(1)) is not None
 
     def recent_in_batch(self, participant_id, batch_id):
         rows = self.session.execute(

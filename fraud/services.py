@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from fraud.detectors import DETECTORS, Detector
 from fraud.history import DbHistory, History, Observation
-from fraud.models import CaseStatus, Decision, FraudObservation, ReviewCase
+from fraud.models import CaseStatus, FraudObservation, ReviewCase
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
 from partner_club.errors import Invalid
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
 from partner_club.settings_store import get_setting, put_setting
-from partner_club.signals import Assessment, Reason, RegistrationAttempt
+from partner_club.signals import ACCEPT, HOLD, REJECT, Assessment, Reason, RegistrationAttempt
 
 SETTING_KEY = "fraud.config"
 DEFAULT_HOLD, DEFAULT_REJECT = 40.0, 90.0
@@ -157,11 +157,11 @@ class Engine:
                 reasons.append(reason)
         score = sum(r.score for r in reasons)
         if score >= self.config.reject_score:
-            decision = Decision.REJECT.value
+            decision = REJECT
         elif score >= self.config.hold_score:
-            decision = Decision.HOLD.value
+            decision = HOLD
         else:
-            decision = Decision.ACCEPT.value
+            decision = ACCEPT
         obs.decision = decision
         return Assessment(decision, float(score), reasons)
 
@@ -218,7 +218,7 @@ def store_observation(session: Session, obs: Observation, assessment: Assessment
         reasons=reasons_json(assessment.reasons) or None)
     session.add(row)
     session.flush()
-    if assessment.decision == Decision.HOLD.value:
+    if assessment.decision == HOLD:
         session.add(ReviewCase(observation_id=row.id, registration_id=registration_id,
                                participant_id=obs.participant_id, outlet_id=obs.outlet_id,
                                score=assessment.score, status=CaseStatus.OPEN.value))

@@ -301,8 +301,8 @@ def generate(world: World, scheme: CodeScheme, out: TextIO, *, events: int, days
 
 
 def shops_for(events: int, days: int = 35) -> int:
-    """How many shops give about `events` honest events over `days` (a shop sells ~5.5 items a day)."""
-    return max(12, int(events * 0.92 / days / 6.5))
+    """How many shops give about `events` events over `days` (a shop registers ~10.7 codes a day)."""
+    return max(12, int(events * 0.92 / days / 10.7))
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
