@@ -131,3 +131,20 @@ def test_long_shop_tables_show_the_furthest_behind_first(client, db, make, login
     assert "all=1" in page
     everything = client.get("/reports/map/RU-TA?period=2026-03&all=1").get_data(as_text=True)
     assert everything.split("</main>")[0].count('data-kind="outlet"') == 105
+
+
+def test_regional_manager_sees_their_whole_region_only(client, db, make, login):
+    w = _world(make)
+    land(db.session, w["shop"], at=utc(2026, 2, 3), times=2)
+    land(db.session, w["foreign"], at=utc(2026, 3, 3), times=3)
+    db.session.add(Target(metric="packages", period="2026-Q1", scope_kind="region", region_id=w["region"].id,
+                          value=100))
+    manager = make.user(Role.REGIONAL_MANAGER, region_id=w["region"].id)
+    make.session.commit()
+    login(manager)
+    country = client.get("/reports/map?period=2026-Q1").get_data(as_text=True)
+    assert "RU-KO" not in country.split("</main>")[0]
+    region = client.get("/reports/map/RU-TA?period=2026-Q1").get_data(as_text=True).split("</main>")[0]
+    assert "Foreign shop" in region and w["shop"].name in region
+    assert "status-red" in region  # 5 of 100 packages at the end of a past quarter
+    assert client.get("/reports/map/RU-KO").status_code == 403
