@@ -52,10 +52,10 @@ class Found:
 Decoder = Callable[[np.ndarray], list[Found]]
 
 
-def read_zxing(gray: np.ndarray) -> list[Found]:
+def read_zxing(gray: np.ndarray, *, downscale: bool = True) -> list[Found]:
     results = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode,
                                      text_mode=zxingcpp.TextMode.Plain,
-                                     try_rotate=True, try_downscale=True, try_invert=False)
+                                     try_rotate=True, try_downscale=downscale, try_invert=False)
     found = []
     for result in results:
         if not result.valid or not result.text:
@@ -87,6 +87,10 @@ def read_opencv(gray: np.ndarray) -> list[Found]:
         if text:
             found.append(_found(text, quad[:, 0], quad[:, 1]))
     return found
+
+
+def _read_zxing_as_is(gray: np.ndarray) -> list[Found]:
+    return read_zxing(gray, downscale=False)
 
 
 DECODERS: dict[str, Decoder] = {"zxing": read_zxing, "pyzbar": read_pyzbar, "opencv": read_opencv}
@@ -125,9 +129,9 @@ def grayscale(data: bytes, *, max_side: int = PASSES[1]) -> tuple[np.ndarray, fl
     image = open_image(data)
     full_w, full_h = image.size
     ratio = max(full_w, full_h) / max_side
-    if image.format == "JPEG" and ratio >= 2:
-        # libjpeg decodes at 1/2, 1/4 or 1/8 scale almost for free.
-        k = 8 if ratio >= 8 else 4 if ratio >= 4 else 2
+    if image.format == "JPEG":
+        # libjpeg decodes luminance only, and at 1/2, 1/4 or 1/8 scale almost for free.
+        k = 8 if ratio >= 8 else 4 if ratio >= 4 else 2 if ratio >= 2 else 1
         image.draft("L", (full_w // k, full_h // k))
     image = load_pixels(image)
     image = ImageOps.exif_transpose(image)
@@ -156,8 +160,10 @@ def find_codes(data: bytes, *, quick: bool = False) -> list[Found]:
         if scale <= last_scale * 1.01:
             break  # the picture has no more pixels to offer
         last_scale = scale
+        # Later passes exist for small codes: zxing's own downscaled tries
+        # would only repeat the earlier, smaller passes.
+        hits = safely(read_zxing, gray) if not tried else safely(_read_zxing_as_is, gray)
         tried.append((gray, scale))
-        hits = safely(read_zxing, gray)
         _merge(found, hits, scale)
         if hits and min(h.size for h in hits) >= SMALL_SYMBOL:
             break
