@@ -18,6 +18,20 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
+class DecimalCommaField(FloatField):
+    """A number typed with a comma or a dot (Russian keyboards give a comma)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = float(valuelist[0].strip().replace(",", "."))
+            except ValueError:
+                self.data = None
+                raise ValueError(_("Enter a number, like 55.7963.")) from None
+        else:
+            self.data = None
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token travels."""
 
@@ -66,8 +80,8 @@ class ShopSignupForm(PersonForm):
     tax_number = StringField(_l("Tax number (INN)"), validators=[Length(max=20)])
     address = StringField(_l("Address"), validators=[Length(max=500)])
     region_id = SelectField(_l("Region"), coerce=int, validate_choice=False)
-    lat = FloatField(_l("Latitude"), validators=[Optional()])
-    lon = FloatField(_l("Longitude"), validators=[Optional()])
+    lat = DecimalCommaField(_l("Latitude"), validators=[Optional()])
+    lon = DecimalCommaField(_l("Longitude"), validators=[Optional()])
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

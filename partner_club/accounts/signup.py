@@ -5,7 +5,6 @@ the audit entries land together or not at all (the view commits once).
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Optional
@@ -224,8 +223,3 @@ def sellers_of(session: Session, outlet: Outlet) -> list[User]:
 
 def regions_for_choice(session: Session) -> list[Region]:
     return list(session.scalars(select(Region).order_by(Region.country, Region.name_en)))
-
-
-def region_boxes(regions: list[Region]) -> str:
-    """JSON of region id -> bbox, for the sign-up page's position hint."""
-    return json.dumps({r.id: r.bbox for r in regions if r.bbox})

@@ -223,8 +223,7 @@ def _join_with_card(invitation: Invitation):
             form.login.errors = list(form.login.errors) + [_("This login is already taken. Sign in instead.")]
         else:
             return _welcome(user, _("Welcome to the club!"))
-    return render_template("accounts/join.html", form=form, invitation=invitation,
-                           region_boxes=signup.region_boxes(regions), format_code=inv.format_code)
+    return render_template("accounts/join.html", form=form, invitation=invitation, format_code=inv.format_code)
 
 
 def _join_as_seller(invitation: Invitation):

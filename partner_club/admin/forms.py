@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, FloatField, IntegerField, PasswordField, SelectField, StringField,
+from wtforms import (BooleanField, IntegerField, PasswordField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from partner_club.accounts.forms import DecimalCommaField
 from partner_club.accounts.models import ROLE_LABELS
 from partner_club.admin.services import STAFF_ACCOUNT_ROLES
 from partner_club.outlets.models import OUTLET_KINDS
@@ -38,8 +39,8 @@ class OutletForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[(k, k) for k in OUTLET_KINDS])
     region_id = SelectField(_l("Region"), coerce=int)
     territory_id = SelectField(_l("Territory"), coerce=int)
-    lat = FloatField(_l("Latitude"), validators=[Optional()])
-    lon = FloatField(_l("Longitude"), validators=[Optional()])
+    lat = DecimalCommaField(_l("Latitude"), validators=[Optional()])
+    lon = DecimalCommaField(_l("Longitude"), validators=[Optional()])
     active = BooleanField(_l("Active"))
 
 

@@ -152,3 +152,15 @@ def test_owner_cannot_see_or_touch_another_shops_sellers(client, make, login, db
     assert client.post(f"/shop/sellers/{stranger.id}/approve").status_code == 403
     db.session.expire_all()
     assert db.session.get(User, stranger.id).status == UserStatus.PENDING.value
+
+
+def test_position_typed_with_a_comma_is_read_and_nonsense_is_refused(client, make, db):
+    rep, territory, _ = make.rep_with_outlet()
+    first = inv.issue_outlet_invitations(db.session, rep, territory, count=1, valid_days=5)[0]
+    make.session.commit()
+    bad = client.post(f"/join/{first.code}", data=shop_form(first, territory.region, lat="пятьдесят"),
+                      headers={"Accept-Language": "ru"})
+    assert bad.status_code == 200 and "Введите число" in bad.get_data(as_text=True)
+    done = client.post(f"/join/{first.code}", data=shop_form(first, territory.region, lat="55,8", lon="49,1"))
+    assert done.status_code == 302
+    assert db.session.scalar(select(Outlet).where(Outlet.name == "Romashka")).lat == 55.8
