@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
@@ -25,6 +26,8 @@ LEAFLET_JS = "vendor/leaflet-1.9.4/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet-1.9.4/leaflet.css"
 CARD_METRICS = ("packages", "volume_m3", "points", "active_share")
 _GEOMETRY_CACHE: dict[tuple[int, int], Any] = {}
+# Pillow's built-in font has no Cyrillic; DejaVu Sans is vendored for the pictures.
+FONT_PATH = Path(__file__).resolve().parent.parent / "partner_club" / "static" / "vendor" / "dejavu-fonts-2.37.3" / "DejaVuSans.ttf"
 
 @dataclass
 class MapParts:
@@ -297,10 +300,15 @@ def map_png(report: Report, *, title: str, legend: dict[str, str], width: int = 
             if row.points:
                 shapes.append((row.status, [[(x, y) for x, y in hull(row.points)]]))
     dots = [(row.lon, row.lat, row.status) for row in report.outlets if row.lat is not None and row.lon is not None]
+    if any(x < -90 for _s, rings in shapes for ring in rings for x, _y in ring) and \
+            any(x > 90 for _s, rings in shapes for ring in rings for x, _y in ring):
+        # Shapes across the antimeridian (Chukotka): draw the far side east of 180°.
+        shapes = [(status, [[(x + 360 if x < 0 else x, y) for x, y in ring] for ring in rings])
+                  for status, rings in shapes]
     all_points = [p for _s, rings in shapes for ring in rings for p in ring] + [(x, y) for x, y, _s in dots]
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
+    font = ImageFont.truetype(str(FONT_PATH), 14) if FONT_PATH.exists() else ImageFont.load_default()
     draw.text((12, 10), title, fill="#1d2430", font=font)
     if all_points:
         project = _projection(all_points, (12, 34, width - 12, height - 60))
