@@ -33,7 +33,7 @@ BBOX_MARGIN = 0.5  # degrees: simplified region shapes are a little smaller than
 
 
 def _check_digit(digits: list[int], weights: tuple[int, ...]) -> int:
-    return sum(d * w for d, w in zip(digits, weights)) % 11 % 10
+    return sum(d * w for d, w in zip(digits, weights, strict=True)) % 11 % 10
 
 
 def validate_inn(raw: str) -> str:

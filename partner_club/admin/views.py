@@ -12,10 +12,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from partner_club.accounts.access import can_see_outlet, can_see_user, roles_required
+from partner_club.accounts.invitations import default_valid_days
 from partner_club.accounts.models import Role, User, UserStatus
 from partner_club.accounts.services import block_user, unblock_user
 from partner_club.admin import services
-from partner_club.accounts.invitations import default_valid_days
 from partner_club.admin.forms import (BlockForm, InvitationDaysForm, OutletForm, RegionForm, StaffForm, TerritoryForm,
                                       UnblockForm)
 from partner_club.errors import DomainError
