@@ -179,7 +179,11 @@ def place_order(session: Session, user: User, items: Iterable[Item], *, address:
     if key and (earlier := find_by_key(session, user, key)) is not None:
         return Placed(earlier, True)
     address, phone = clean_delivery(address, phone)
-    wanted = {item.prize_id: item.quantity for item in items}
+    wanted: dict[int, int] = {}
+    for item in items:
+        wanted[item.prize_id] = wanted.get(item.prize_id, 0) + item.quantity
+    if any(not 1 <= quantity <= MAX_QUANTITY for quantity in wanted.values()):
+        raise Invalid(_("At most %(count)d of one prize per order.", count=MAX_QUANTITY), code="bad_quantity")
     prizes = _lock_prizes(session, sorted(wanted))
     for prize_id in sorted(wanted):
         prize = prizes.get(prize_id)
@@ -188,9 +192,6 @@ def place_order(session: Session, user: User, items: Iterable[Item], *, address:
                           code="prize_not_available", prize=prize_id)
     points = sum(prizes[p].points * q for p, q in wanted.items())
     value = sum(prizes[p].value_kopecks * q for p, q in wanted.items())
-    if needs_tax_profile(session, user, value, at):
-        raise TaxProfileRequired(_("This order takes your prizes of the year above the tax-free allowance: "
-                                   "give your INN and consent once, and the organizer pays the tax."))
     order = Order(user_id=user.id, points=points, value_kopecks=value, address=address, phone=phone,
                   idempotency_key=key, placed_at=at or utcnow(), status=OrderStatus.PLACED.value)
     for prize_id, quantity in sorted(wanted.items()):
@@ -211,6 +212,11 @@ def place_order(session: Session, user: User, items: Iterable[Item], *, address:
     for prize_id, quantity in sorted(wanted.items()):
         _take_stock(session, prizes[prize_id], quantity)
     spend(session, account_for_user(session, user), points, cause_type=CAUSE, cause_id=order.id, actor=user)
+    # Asked after `spend`, which holds the person's account lock: two orders of
+    # one person cannot both slip under the allowance. The sum includes this order.
+    if needs_tax_profile(session, user, 0, at):
+        raise TaxProfileRequired(_("This order takes your prizes of the year above the tax-free allowance: "
+                                   "give your INN and consent once, and the organizer pays the tax."))
     _remember_address(session, user, address, phone)
     record(session, user, "catalog.order_placed", order, points=points,
            lines=[{"prize": line.prize_id, "quantity": line.quantity} for line in order.lines])
@@ -315,8 +321,8 @@ def cancel_order(session: Session, order_id: int, *, reason: str, actor: User | 
         raise Invalid(_("Give the reason for the cancellation: the participant will read it."),
                       code="reason_required")
     order = lock_order(session, order_id)
+    order.cancel_reason = reason  # before the status: the CHECK wants both at once
     _move(session, order, "cancel", actor, reason=reason)
-    order.cancel_reason = reason
     returned = [line for line in order.lines if line.provider_status != ProviderStatus.DONE.value]
     for line in sorted(returned, key=lambda line: line.prize_id):
         session.execute(update(Prize).where(Prize.id == line.prize_id)

@@ -51,8 +51,10 @@ def test_order_over_the_allowance_needs_inn_once_and_the_register_counts_it(db, 
     big = cat.prize(points=100, value_kopecks=7000 * RUB)
     at = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
     place_order(db.session, person, [Item(small.id, 1)], address=ADDRESS, phone=PHONE, at=at)
+    db.session.commit()
     with pytest.raises(TaxProfileRequired):
         place_order(db.session, person, [Item(big.id, 1)], address=ADDRESS, phone=PHONE, at=at)
+    db.session.rollback()  # as every caller does: nothing of the refused order stays
     with pytest.raises(Invalid):
         tax.save_tax_profile(db.session, person, "500100732259", consent=False)
     tax.save_tax_profile(db.session, person, "5001 0073 2259", consent=True)
