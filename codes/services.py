@@ -16,8 +16,9 @@ from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, joinedload
 
 from codes.models import Batch, BatchStatus, Product, Registration, RegistrationStatus
 from codes.normalize import CodeRejected, read
@@ -27,6 +28,8 @@ from partner_club.accounts.models import User
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
 from partner_club.ledger import services as ledger
+from partner_club.outlets.models import Outlet
+from partner_club.regions.models import Territory
 from partner_club.signals import (
     HOLD,
     REJECT,
@@ -125,25 +128,25 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
         raise Rejected(_("This registration was refused by the club's checks."))
     pending = assessment.decision == HOLD
     attempt.extra["assessment"] = assessment
-    try:
-        registration = _store(session, participant, found, attempt, pending=pending, ctx=ctx, at=at)
-    except IntegrityError:  # a parallel request stored the same code first
+    registration = _store(session, participant, found, attempt, pending=pending, ctx=ctx, at=at)
+    if registration is None:  # a parallel request stored the same code first
         earlier = _registration_of(session, found)
-        if earlier is None:
-            raise
         return _answer_again(earlier, participant, at)
-    return _result(registration, created=True)
+    return _result(registration, found.batch.product, created=True)
 
 
 def _store(session: Session, participant: User, found: Found, attempt: RegistrationAttempt, *, pending: bool,
-           ctx: RegistrationContext, at: datetime) -> Registration:
-    registration = Registration(
-        batch_id=found.batch.id, serial=found.serial, participant_id=participant.id,
-        outlet_id=participant.outlet_id, product_id=found.batch.product_id, channel=attempt.channel,
-        status=(RegistrationStatus.PENDING_REVIEW if pending else RegistrationStatus.ACCEPTED).value,
-        points=attempt.points, created_at=at, ip=ctx.ip, device=(ctx.device or "")[:300] or None,
-        lat=ctx.lat, lon=ctx.lon)
-    _insert(session, registration)
+           ctx: RegistrationContext, at: datetime) -> Registration | None:
+    """Inserts the registration, credits its points, announces it; None if the code was taken."""
+    values = {
+        "batch_id": found.batch.id, "serial": found.serial, "participant_id": participant.id,
+        "outlet_id": participant.outlet_id, "product_id": found.batch.product_id, "channel": attempt.channel,
+        "status": (RegistrationStatus.PENDING_REVIEW if pending else RegistrationStatus.ACCEPTED).value,
+        "points": attempt.points, "created_at": at, "ip": ctx.ip, "device": (ctx.device or "")[:300] or None,
+        "lat": ctx.lat, "lon": ctx.lon}
+    registration = _insert(session, values)
+    if registration is None:
+        return None
     if registration.points > 0:
         ledger.credit_registration(session, participant, registration.points, pending=pending,
                                    cause_type=CAUSE, cause_id=registration.id, at=at)
@@ -159,7 +162,10 @@ def store_registration(session: Session, participant: User, batch: Batch, serial
     at = ctx.at or utcnow()
     found = Found(batch_code(batch, serial), batch, serial)
     attempt = _attempt(session, participant, found, channel, ctx, at)
-    return _store(session, participant, found, attempt, pending=False, ctx=ctx, at=at)
+    registration = _store(session, participant, found, attempt, pending=False, ctx=ctx, at=at)
+    if registration is None:
+        raise AlreadyRegistered(_("This code is already registered."))
+    return registration
 
 
 def _locate(session: Session, participant: User, raw: str, ip: str | None, at: datetime) -> Found:
@@ -211,24 +217,15 @@ def commit_refusal(session: Session, error: Exception) -> None:
         session.rollback()
 
 
-def _insert(session: Session, registration: Registration) -> None:
-    """Inserts under the unique (batch, serial) constraint.
-
-    On PostgreSQL a savepoint keeps the transaction usable when a parallel
-    request won, so the loser can answer who registered first. pysqlite
-    cannot nest a savepoint in a transaction it has not begun (RELEASE would
-    commit), and SQLite runs one writer at a time anyway: there the loser
-    gets "already registered" and its request rolls back.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        try:
-            session.add(registration)
-            session.flush()
-        except IntegrityError:
-            raise AlreadyRegistered(_("This code is already registered.")) from None
-        return
-    with session.begin_nested():
-        session.add(registration)
+def _insert(session: Session, values: dict[str, Any]) -> Registration | None:
+    """INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING: the unique
+    constraint decides between parallel requests in one statement, and the
+    loser's transaction stays usable to answer who registered first (no
+    savepoint, which pysqlite cannot nest in a transaction it has not begun)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (insert(Registration).values(**values)
+                 .on_conflict_do_nothing(index_elements=["batch_id", "serial"]).returning(Registration))
+    return session.scalars(statement, execution_options={"populate_existing": True}).first()
 
 
 def find_code(session: Session, raw: str) -> Found:
@@ -237,8 +234,9 @@ def find_code(session: Session, raw: str) -> Found:
     scheme = current_scheme()
     for candidate in reading.candidates:
         for decoded in scheme.decode(candidate):
-            batch = session.scalar(select(Batch).where(Batch.number == decoded.batch,
-                                                       Batch.key_version == decoded.key_version))
+            batch = session.scalars(
+                select(Batch).options(joinedload(Batch.product), joinedload(Batch.voided_ranges))
+                .where(Batch.number == decoded.batch, Batch.key_version == decoded.key_version)).unique().first()
             if batch is not None:
                 return Found(candidate, batch, decoded.serial)
     raise CodeRejected(_("This code is not a Partner Club code. Please check it."), code="unknown_batch")
@@ -272,8 +270,8 @@ def _answer_again(earlier: Registration, participant: User, at: datetime) -> Reg
                               date=format_datetime(earlier.created_at, "short")))
 
 
-def _result(registration: Registration, *, created: bool) -> RegistrationResult:
-    product = registration.product
+def _result(registration: Registration, product: Product | None = None, *, created: bool) -> RegistrationResult:
+    product = product or registration.product
     return RegistrationResult(status=registration.status, points=registration.points,
                               product={"sku": product.sku, "name": product.name},
                               registration_id=registration.id, created=created,
@@ -282,18 +280,29 @@ def _result(registration: Registration, *, created: bool) -> RegistrationResult:
 
 def _attempt(session: Session, participant: User, found: Found, channel: str, ctx: RegistrationContext,
              at: datetime) -> RegistrationAttempt:
-    outlet = participant.outlet
-    territory = outlet.territory if outlet is not None else participant.territory
-    region_id = outlet.region_id if outlet is not None else (territory.region_id if territory else None)
+    region_id, territory_id = _place_of(session, participant)
     product = found.batch.product
     return RegistrationAttempt(
         session=session, at=at, participant_id=participant.id, outlet_id=participant.outlet_id,
-        region_id=region_id, territory_id=territory.id if territory else None, channel=channel,
+        region_id=region_id, territory_id=territory_id, channel=channel,
         ip=ctx.ip, device=ctx.device, lat=ctx.lat, lon=ctx.lon, code=found.code,
         batch_id=found.batch.id, batch_number=found.batch.number, serial=found.serial,
         batch_status=found.batch.status, batch_region_id=found.batch.region_id,
         is_canary=found.batch.is_canary, product_id=product.id, product_sku=product.sku,
         volume_m3=product.volume_m3, points=registration_points(product, at))
+
+
+def _place_of(session: Session, participant: User) -> tuple[int | None, int | None]:
+    """(region id, territory id) of the participant's shop, or of their territory; one query."""
+    if participant.outlet_id is not None:
+        row = session.execute(select(Outlet.region_id, Outlet.territory_id)
+                              .where(Outlet.id == participant.outlet_id)).first()
+    elif participant.territory_id is not None:
+        row = session.execute(select(Territory.region_id, Territory.id)
+                              .where(Territory.id == participant.territory_id)).first()
+    else:
+        row = None
+    return (row[0], row[1]) if row else (None, None)
 
 
 def registration_points(product: Product, at: datetime) -> int:

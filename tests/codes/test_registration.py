@@ -1,6 +1,7 @@
 """register_code: the one path every typed, linked, scanned code takes."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from codes.services import (
     register_code,
 )
 from partner_club import throttle
-from partner_club.accounts.models import Role
+from partner_club.accounts.models import Role, User
 from partner_club.database import utcnow
 from partner_club.errors import Forbidden, TooManyAttempts
 from partner_club.ledger.services import balance_of
@@ -252,3 +253,45 @@ def test_invalid_attempts_slow_down_then_stop(db, make):
             assert stop.retry_after > 60 * 50  # stopped for about an hour
             break
     assert refusals == throttle.CODE_LIMITS["user"].hard - 6
+
+
+def test_two_people_racing_for_one_code_get_one_registration(app, db, make):
+    """Both pass the 'is it registered?' check; the unique constraint decides."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a real race needs a server with concurrent writers")
+    first, second = make.user(Role.SELLER), make.user(Role.SELLER)
+    issued = batch(db.session)
+    the_code = code(issued, 11)
+    make.session.commit()
+    ids = [first.id, second.id]
+    barrier = threading.Barrier(2, timeout=20)
+    outcomes: dict[int, str] = {}
+
+    def wait_for_the_other(_attempt):
+        barrier.wait()  # both have passed the pre-check before either inserts
+
+    def attempt(user_id: int) -> None:
+        with app.app_context():
+            person = db.session.get(User, user_id)
+            try:
+                services.register_code(db.session, person, the_code, channel="typed", ctx=CTX)
+                db.session.commit()
+                outcomes[user_id] = "registered"
+            except AlreadyRegistered:
+                db.session.rollback()
+                outcomes[user_id] = "already"
+            finally:
+                db.session.remove()
+
+    registration_checks.connect(wait_for_the_other)
+    try:
+        threads = [threading.Thread(target=attempt, args=(user_id,)) for user_id in ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        registration_checks.disconnect(wait_for_the_other)
+    assert sorted(outcomes.values()) == ["already", "registered"]
+    db.session.expire_all()
+    assert _count(db.session) == 1
