@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from codes.models import Batch, Product
 from partner_club.ledger.models import Account, Bucket, EntryKind, LedgerEntry
 from partner_club.outlets.models import Outlet
-from reports.models import MonthlyOutletRollup
+from reports.models import MonthlyOutletRollup, OutletActivity
 
 SEGMENTS = {
     "champions": _l("champions"), "loyal": _l("loyal"), "new": _l("new"), "occasional": _l("occasional"),
@@ -80,14 +80,19 @@ def programme_summary(session: Session, *, now: datetime, months: int = 12) -> S
     summary = Summary(window, [0] * months, [0] * months, [0] * months, [0] * months, [0] * months,
                       [0.0] * months, [0.0] * months)
 
-    created = _month_key(session, Outlet.created_at)
+    # A shop counts as enrolled from when it was created, or from its first
+    # registration if that came earlier (shops imported after their history).
     before = 0
-    for month, count in session.execute(select(created, func.count()).where(Outlet.active).group_by(created)):
-        month = _as_date(month)
+    for created_at, first_day in session.execute(
+            select(Outlet.created_at, OutletActivity.first_day)
+            .outerjoin(OutletActivity, OutletActivity.outlet_id == Outlet.id).where(Outlet.active)):
+        month = created_at.date().replace(day=1)
+        if first_day is not None:
+            month = min(month, _as_date(first_day).replace(day=1))
         if month < window[0]:
-            before += count
+            before += 1
         elif month in position:
-            summary.enrolled[position[month]] += count
+            summary.enrolled[position[month]] += 1
     running = before
     for i in range(months):
         running += summary.enrolled[i]
