@@ -7,10 +7,13 @@ compare the sum with the admin's hold and reject scores.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from flask_babel import gettext as _
+from sqlalchemy import event, insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from fraud.detectors import DETECTORS, Detector
@@ -24,6 +27,7 @@ from partner_club.regions.models import Region
 from partner_club.settings_store import get_setting, put_setting
 from partner_club.signals import ACCEPT, HOLD, REJECT, Assessment, Reason, RegistrationAttempt
 
+log = logging.getLogger(__name__)
 SETTING_KEY = "fraud.config"
 DEFAULT_HOLD, DEFAULT_REJECT = 40.0, 90.0
 SHIPPED_STATUSES = frozenset({"activated"})
@@ -233,6 +237,10 @@ def assess_attempt(session: Session, attempt: RegistrationAttempt) -> Assessment
     engine = Engine(config, DbHistory(session, config.utc_offset_hours))
     assessment = engine.assess(obs)
     row = store_observation(session, obs, assessment)
+    if assessment.decision == REJECT:
+        # The refusal rolls the request back; the decision must outlive it (see _keep_refusals).
+        session.info.setdefault(_REFUSED, []).append(
+            {c.key: getattr(row, c.key) for c in FraudObservation.__table__.columns if c.key != "id"})
     attempt.extra["fraud_observation_id"] = row.id
     return assessment
 
@@ -250,3 +258,25 @@ def link_registration(session: Session, attempt: RegistrationAttempt) -> None:
     if case is not None:
         case.registration_id = attempt.registration_id
     session.flush()
+
+
+_REFUSED = "fraud.refused_observations"
+
+
+@event.listens_for(Session, "after_commit")
+def _refusals_committed(session: Session) -> None:
+    session.info.pop(_REFUSED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_refusals(session: Session) -> None:
+    """Stores rejected attempts again after their request rolled back, in a short transaction
+    of their own (the rolled-back one no longer holds SQLite's write lock)."""
+    rows = session.info.pop(_REFUSED, None)
+    if not rows:
+        return
+    try:
+        with session.get_bind().begin() as connection:
+            connection.execute(insert(FraudObservation), rows)
+    except SQLAlchemyError:
+        log.exception("fraud: %d refused attempts could not be kept", len(rows))

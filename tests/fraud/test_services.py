@@ -112,3 +112,14 @@ def test_live_guessing_reads_the_registration_throttle(db, make):
     assert answer.reasons[0].evidence == {"who": "person", "refused": 12, "limit": 10}
     later = assess_registration(attempt(db.session, seller, 43, at + timedelta(hours=2)))
     assert later.decision == "accept"
+
+
+def test_a_rejected_attempt_outlives_the_rollback_of_its_request(db, make):
+    seller = make.user("seller")
+    make.session.commit()
+    answer = assess_registration(attempt(db.session, seller, 9, T0, is_canary=True))
+    assert answer.decision == "reject"
+    db.session.rollback()  # what the registration view does after a fraud refusal
+    kept = db.session.query(FraudObservation).one()
+    assert (kept.participant_id, kept.decision, kept.score) == (seller.id, "reject", 100)
+    assert kept.reasons[0]["detector"] == "canary"

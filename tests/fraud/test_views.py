@@ -158,3 +158,20 @@ def test_flagged_participants_are_listed_and_can_be_blocked(client, login, make,
     assert db.session.get(type(seller), seller.id).blocked_reason == "подбор кодов"
     assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "fraud.block"))
     assert client.get(f"/fraud/people/{admin.id}").status_code == 404  # not a participant
+
+
+def test_a_refused_registration_is_kept_with_its_reasons(client, api_token, make, db):
+    seller = make.user("seller")
+    product = Product(sku="BAG-C", name="Bag", rule_value=40)
+    make.session.add(product)
+    make.session.flush()
+    canary = Batch(number=900, product_id=product.id, key_version=1, count=100, status=BatchStatus.ACTIVATED.value,
+                   is_canary=True)
+    make.session.add(canary)
+    make.session.commit()
+    token = api_token(seller)
+    response = client.post("/api/v1/registrations", json={"code": batch_code(canary, 5), "channel": "typed"},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422 and response.get_json()["reason"] == "fraud_rejected"
+    kept = db.session.scalars(select(FraudObservation)).all()
+    assert [(k.decision, k.reasons[0]["detector"]) for k in kept] == [("reject", "canary")]
