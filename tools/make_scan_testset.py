@@ -328,6 +328,33 @@ def c_frame(s: Shot) -> None:
     s.camera(sigma=0.5, grain=4)
 
 
+def c_combined(s: Shot) -> None:
+    """Everything at once, mildly: a tilted label, a dim shop, a shaky hand, sometimes a lamp."""
+    x, y, width = s.label(width_frac=s.rng.uniform(0.15, 0.3), tilt=s.rng.uniform(0.2, 0.5),
+                          angle=s.rng.uniform(-30, 30), curved=bool(s.rng.random() < 0.3))
+    if s.rng.random() < 0.5:
+        s.scene = glare(s.scene, s.rng, (x + width * 0.3, y - width * 0.2), radius=width * s.rng.uniform(0.08, 0.15))
+    s.scene = lighting(s.scene, s.rng.uniform(0.25, 0.6), s.rng.uniform(0.1, 0.3), s.rng)
+    scale = s.size[0] / 4000
+    s.scene = motion_blur(s.scene, max(3, int(s.rng.uniform(6, 16) * scale)), s.rng.uniform(0, 180))
+    s.camera(sigma=0.8, grain=s.rng.uniform(3, 6))
+
+
+def c_crowd(s: Shot) -> None:
+    """A pallet face from a few steps back: eight or nine small labels in three rows."""
+    w, h = s.size
+    cols = rows = 3
+    for r in range(rows):
+        for c in range(cols):
+            if s.rng.random() < 0.1 and len(s.placed) >= 7:
+                continue
+            centre = ((c + 0.5) * w / cols + s.rng.uniform(-0.05, 0.05) * w / cols,
+                      (r + 0.5) * h / rows + s.rng.uniform(-0.04, 0.04) * h / rows)
+            s.label(width_frac=s.rng.uniform(0.1, 0.13), centre=centre, tilt=s.rng.uniform(0, 0.15),
+                    angle=s.rng.uniform(-5, 5), row=r)
+    s.camera()
+
+
 # name -> (compose, picture size, JPEG quality range)
 CONDITIONS: dict[str, tuple[Callable[[Shot], None], tuple[int, int], tuple[int, int]]] = {
     "clean": (c_clean, PHONE, (85, 95)),
@@ -341,6 +368,8 @@ CONDITIONS: dict[str, tuple[Callable[[Shot], None], tuple[int, int], tuple[int, 
     "rotated_exif": (c_rotated_exif, PHONE, (85, 95)),
     "jpeg_low": (c_clean, (1600, 1200), (25, 45)),
     "frame": (c_frame, (640, 480), (60, 80)),
+    "combined": (c_combined, PHONE, (70, 88)),
+    "crowd": (c_crowd, PHONE, (85, 95)),
 }
 
 
