@@ -129,6 +129,7 @@ def test_review_queue_in_a_real_browser(phone, make, db, screenshot):
     phone.fill("input[name=password]", "correct-horse-9")
     phone.click("button[type=submit]")
     phone.goto("/fraud/")
+    screenshot(phone, "queue")
     phone.click(f"a[href='/fraud/cases/{case.id}']")
     phone.wait_for_selector("text=Кейс")
     phone.fill("textarea[name=note]", "накладная проверена")
@@ -139,6 +140,11 @@ def test_review_queue_in_a_real_browser(phone, make, db, screenshot):
     db.session.expire_all()
     balance = balance_of(db.session, seller)
     assert (balance.active, balance.pending) == (40, 0)
+    phone.goto("/fraud/settings")
+    phone.click("button[value=geography]")
+    phone.wait_for_selector("#backtest")
+    assert "отмечено 1 из 1 попыток" in phone.inner_text("#backtest")
+    screenshot(phone, "settings")
 
 
 def test_flagged_participants_are_listed_and_can_be_blocked(client, login, make, db):
