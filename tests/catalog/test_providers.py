@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
+from partner_club.accounts.models import Role
 from partner_club.ledger.services import balance_of
 
 from catalog import fulfilment
@@ -17,7 +18,7 @@ from catalog.jobs import schedule_submission
 from catalog.models import GiftCardDelivery, ProviderStatus
 from catalog.providers import (PROVIDERS, GiftCardHttpProvider, ProviderRefused, ProviderUnavailable,
                                WarehouseProvider, get_provider)
-from catalog.services import Item, place_order
+from catalog.services import Item, cancel_order, place_order
 from tests.catalog.conftest import ADDRESS, PHONE, points_check
 
 
@@ -218,3 +219,21 @@ def test_processing_then_status_poll_delivers(db, cat, card_prize, giftcards, ap
     fulfilment.submit_to_providers(db.session, order.id, app.config)
     db.session.commit()
     assert order.status == "delivered" and order.lines[0].gift_cards[0].code == "LATE-CODE-1"
+
+
+def test_mixed_order_cancelled_after_the_card_came_refunds_only_the_rest(db, app, make, cat, card_prize, giftcards):
+    admin = make.user(Role.ADMIN)
+    person = cat.participant(1000)
+    mug = cat.prize(points=100, stock=5)
+    order = place_order(db.session, person, [Item(mug.id, 1), Item(card_prize.id, 1)], address=ADDRESS,
+                        phone=PHONE).order
+    db.session.commit()
+    fulfilment.submit_to_providers(db.session, order.id, app.config)
+    db.session.commit()
+    assert order.status == "placed"  # the mug still waits for the warehouse
+    assert balance_of(db.session, person).active == 500
+    cancel_order(db.session, order.id, reason="the mug is broken", actor=admin)
+    db.session.commit()
+    assert balance_of(db.session, person).active == 600  # the delivered card is not refunded
+    assert card_prize.stock == 9 and mug.stock == 5
+    points_check(app)
