@@ -18,10 +18,12 @@ the real app, the median of several runs printed.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -29,7 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import delete, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, delete, insert, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 
 from partner_club import create_app  # noqa: E402
@@ -154,15 +157,33 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [100_000, 1_000_000] + ([10_000_000] if args.full else [])
     workdir = tempfile.mkdtemp(prefix="bench-map-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    url = f"sqlite:///{workdir}/bench.sqlite3"
+    admin = None
+    if args.database_url:  # a database of its own on that server, dropped at the end
+        base = make_url(args.database_url).set(drivername="postgresql+psycopg")
+        name = f"pc_bench_map_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
                       "RATELIMIT_ENABLED": False, "MAIL_SERVER": None})
     rng = np.random.default_rng(7)
+    try:
+        results, busiest, shops_there = run(app, sizes, args.runs, rng)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if admin is not None:
+            with app.app_context():
+                db.engine.dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    report(results, busiest, shops_there, args.runs, url)
+
+
+def run(app, sizes: list[int], runs: int, rng: np.random.Generator):
     results = []
     with app.app_context():
-        db.drop_all() if args.database_url else None
         db.create_all()
         build_world(rng)
         busiest = db.session.scalar(text(
@@ -178,14 +199,16 @@ def main() -> None:
             began = time.perf_counter()
             rows = fill_rollups(size, rng)
             load = time.perf_counter() - began
-            country = timed(client, "/reports/map?period=2026-Q1", args.runs)
-            region = timed(client, f"/reports/map/{busiest}?period=2026-Q1", args.runs)
+            country = timed(client, "/reports/map?period=2026-Q1", runs)
+            region = timed(client, f"/reports/map/{busiest}?period=2026-Q1", runs)
             results.append((size, rows, load, country, region))
             print(f"  {size:>10,} registrations: {rows:,} daily rollup rows loaded in {load:.1f} s", flush=True)
-        if args.database_url:
-            db.drop_all()
+    return results, busiest, shops_there
+
+
+def report(results, busiest: str, shops_there: int, runs: int, url: str) -> None:
     print(f"\n{SHOPS:,} shops, 126 regions; drill-down region {busiest} with {shops_there} shops; "
-          f"median of {args.runs} runs, database {url.split(':')[0]}")
+          f"median of {runs} runs, database {url.split(':')[0]}")
     print(f"{'registrations':>14} {'daily rows':>11} {'country map ms':>22} {'region map ms':>22}")
     print(f"{'':>14} {'':>11} {'median':>11}{'best':>11} {'median':>11}{'best':>11}")
     for size, rows, _load, country, region in results:

@@ -11,7 +11,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from partner_club.accounts.models import Role
-from reports.jobs import run_due
+from partner_club.jobs.models import Job
+from partner_club.jobs.services import enqueue
+from reports.jobs import run_due, send_due_reports
 from reports.models import Subscription, Target
 from reports.subscriptions import next_due, subscribe
 from tests.reports.helpers import land, utc
@@ -123,3 +125,22 @@ def test_a_dead_mail_server_leaves_the_report_due(app, db, make):
     assert result.failed and not result.sent
     subscription = db.session.scalar(select(Subscription))
     assert subscription.next_due_at == utc(2026, 3, 2, 6)  # still due
+
+
+def test_the_send_job_runs_through_the_job_queue(app, db, make, smtp, work_jobs):
+    inbox, mail_config = smtp
+    head = make.user(Role.HEAD_OFFICE, login="boss@example.com")
+    db.session.add(Subscription(user_id=head.id, frequency="monthly", next_due_at=utc(2020, 1, 1, 6)))
+    db.session.commit()
+    app.config.update(mail_config)
+    try:
+        job = enqueue(db.session, send_due_reports, title="report e-mails")
+        db.session.commit()
+        work_jobs()
+    finally:
+        app.config.update({"MAIL_SERVER": None, "MAIL_PORT": 25})
+    db.session.expire_all()
+    finished = db.session.get(Job, job.id)
+    assert finished.status == "finished", finished.error
+    assert finished.result == {"sent": 1, "failed": 0, "skipped": 0}
+    assert [m["To"] for m in inbox.messages] == ["boss@example.com"]
