@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
+from flask import g
+from flask_babel import refresh as refresh_locale
 from rq import SimpleWorker
 
 from partner_club import create_app
@@ -89,12 +91,26 @@ def app(database_url, redis_url):
     for package in PACKAGES:
         compile_catalog(package)
     app = create_app(_config(database_url, redis_url))
+    app.before_request(_forget_previous_request)
     with app.app_context():
         _db.create_all()
     yield app
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+def _forget_previous_request() -> None:
+    """Each test request starts as a fresh one would in production.
+
+    The `db` fixture keeps an app context open for the whole test, and a
+    request made inside it shares that context: without this, the signed-in
+    person (Flask-Login caches it in `g`) and the chosen language would carry
+    over from one client request to the next.
+    """
+    for name in list(vars(g)):
+        delattr(g, name)
+    refresh_locale()
 
 
 def _wipe(app) -> None:
