@@ -215,8 +215,11 @@ function liveScanner(root) {
 
   startButton.addEventListener("click", start);
   stopButton.addEventListener("click", function () { stop(); cameraNote = texts.stopped; say(cameraNote); });
+  // The camera is released while the page is hidden and comes back with it.
+  var pausedByHiding = false;
   document.addEventListener("visibilitychange", function () {
-    if (document.hidden && stream) { stop(); }
+    if (document.hidden && stream) { stop(); pausedByHiding = true; }
+    else if (!document.hidden && pausedByHiding) { pausedByHiding = false; start(); }
   });
 
   // --- the photo form, answered in place ----------------------------------
