@@ -9,6 +9,7 @@ enriched with what the detectors need (shop, batch, regions).
 from __future__ import annotations
 
 import statistics
+import time
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
@@ -311,8 +312,10 @@ def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, timezone.utc)
 
 
-# Similar shops' usual day, per (database, group, day): one query a day per process.
-_PEER_CACHE: dict[tuple[str, Any, int], tuple[float, float, int]] = {}
+# Similar shops' usual day, per (database, group, day), kept a few minutes: the query reads
+# four weeks of every shop of the kind, too much for each registration.
+_PEER_CACHE: dict[tuple[str, Any, int], tuple[float, tuple[float, float, int]]] = {}
+PEER_CACHE_SECONDS = 600.0
 
 
 class DbHistory(History):
@@ -413,13 +416,14 @@ class DbHistory(History):
 
     def peer_baseline(self, group, day):
         key = (str(self.session.get_bind().url), group, day)
-        cached = _PEER_CACHE.get(key)
+        stamped = _PEER_CACHE.get(key)
+        cached = stamped[1] if stamped and time.monotonic() - stamped[0] < PEER_CACHE_SECONDS else None
         if cached is None:
             outlet_ids = list(self.session.scalars(select(Outlet.id).where(Outlet.kind == group)))
             usuals = [median_mad(days)[0] for days in self._usuals(outlet_ids, day).values()
                       if len(days) >= MIN_BASELINE_DAYS] if outlet_ids else []
             cached = (*median_mad(usuals), len(usuals))
-            _PEER_CACHE[key] = cached
+            _PEER_CACHE[key] = (time.monotonic(), cached)
         return cached
 
     def is_registered(self, batch_id, serial):
