@@ -11,7 +11,7 @@ from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (CheckConstraint, ForeignKey, Index, LargeBinary, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, event)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partner_club.accounts.models import User
@@ -90,6 +90,9 @@ class Prize(db.Model):
     provider_sku: Mapped[str] = mapped_column(String(64))
     picture_id: Mapped[Optional[int]] = mapped_column(ForeignKey("prize_pictures.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Names and descriptions case-folded in Python: SQLite's LIKE and lower()
+    # fold only ASCII, and the catalog is searched in Russian.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -115,6 +118,13 @@ class Prize(db.Model):
     @property
     def roles(self) -> list[str]:
         return sorted(link.role for link in self.role_links)
+
+
+@event.listens_for(Prize, "before_insert")
+@event.listens_for(Prize, "before_update")
+def _fold_search_text(_mapper, _connection, prize: Prize) -> None:
+    parts = (prize.name_ru, prize.name_en, prize.description_ru, prize.description_en, prize.provider_sku)
+    prize.search_text = " ".join(part or "" for part in parts).casefold()
 
 
 class PrizeRegion(db.Model):

@@ -255,8 +255,6 @@ def categories(session: Session) -> list[Category]:
 
 def all_prizes(session: Session, *, query: str = "") -> Iterable[Prize]:
     statement = select(Prize).order_by(Prize.category_id, Prize.id)
-    if query:
-        pattern = f"%{query.strip()}%"
-        statement = statement.where(Prize.name_ru.ilike(pattern) | Prize.name_en.ilike(pattern)
-                                    | Prize.provider_sku.ilike(pattern))
+    for word in query.casefold().split()[:5]:
+        statement = statement.where(Prize.search_text.contains(word, autoescape=True))
     return session.scalars(statement)

@@ -88,10 +88,8 @@ def search_catalog(session: Session, user: User, *, query: str = "", category_id
         statement = statement.where(Prize.category_id == category_id)
     if max_points is not None:
         statement = statement.where(Prize.points <= max_points)
-    for word in query.split()[:5]:
-        pattern = f"%{word.replace('%', '').replace('_', '')}%"
-        statement = statement.where(or_(Prize.name_en.ilike(pattern), Prize.name_ru.ilike(pattern),
-                                        Prize.description_en.ilike(pattern), Prize.description_ru.ilike(pattern)))
+    for word in query.casefold().split()[:5]:
+        statement = statement.where(Prize.search_text.contains(word, autoescape=True))
     return list(session.scalars(statement.order_by(Prize.points, Prize.id)))
 
 

@@ -26,15 +26,18 @@ def png(width=40, height=30, color=(200, 30, 30)) -> bytes:
 def test_catalog_page_shows_affordability_and_filters(client, make, cat, login):
     person = cat.participant(150)
     cheap = cat.prize(points=100, name_ru="Кепка", name_en="Cap")
-    cat.prize(points=400, name_ru="Термос", name_en="Flask")
+    dear = cat.prize(points=400, name_ru="Термос", name_en="Flask")
     make.session.commit()
     login(person)
-    page = client.get("/prizes/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    en = {"Accept-Language": "en"}
+    page = client.get("/prizes/", headers=en).get_data(as_text=True)
     assert "You can afford this" in page and "250 points to go" in page
-    found = client.get("/prizes/?q=Cap").get_data(as_text=True)
-    assert f'data-prize="{cheap.id}"' in found and "Flask" not in found
-    affordable = client.get("/prizes/?affordable=1").get_data(as_text=True)
-    assert "Cap" in affordable and "Flask" not in affordable
+    found = client.get("/prizes/?q=Cap", headers=en).get_data(as_text=True)
+    assert f'data-prize="{cheap.id}"' in found and f'data-prize="{dear.id}"' not in found
+    found_ru = client.get("/prizes/?q=термос", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert f'data-prize="{dear.id}"' in found_ru and f'data-prize="{cheap.id}"' not in found_ru
+    affordable = client.get("/prizes/?affordable=1", headers=en).get_data(as_text=True)
+    assert f'data-prize="{cheap.id}"' in affordable and f'data-prize="{dear.id}"' not in affordable
 
 
 def test_cart_checkout_order_page(client, make, cat, login):
