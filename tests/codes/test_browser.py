@@ -74,3 +74,29 @@ def test_open_a_deep_link_sign_in_and_confirm_with_one_tap(phone, live_server, m
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert _registrations(db) == 1
     screenshot(page, "2-done")
+
+
+def test_admin_issues_a_batch_and_downloads_labels_on_a_phone(phone, make, db, screenshot, work_jobs):
+    admin = make.user(Role.ADMIN)
+    product(db.session, name="Краска фасадная 10 л")
+    make.session.commit()
+    page = phone
+    page.goto("/codes/batches/new")
+    _sign_in(page, admin.login)
+    page.wait_for_url("**/codes/batches/new")
+    page.fill("[name=count]", "48")
+    page.fill("[name=production_lot]", "L-42")
+    screenshot(page, "1-issue")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/codes/batches/*")
+    work_jobs()
+    page.reload()
+    assert "48" in page.locator(".codes-facts").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "2-batch")
+    with page.expect_download() as download:
+        page.click("text=PDF с этикетками")
+    assert download.value.suggested_filename.endswith(".pdf")
+    page.click("text=Активировать (отгружена)")
+    page.wait_for_selector(".flash-success")
+    assert "активирована" in page.locator("h1").inner_text()
