@@ -1,11 +1,13 @@
+import threading
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 
 from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity
 from partner_club.signals import RegistrationAttempt, registration_recorded
-from reports.rollups import DailyCounts, compare, rebuild
+from reports.rollups import DailyCounts, compare, rebuild, record_registration
 from tests.reports.helpers import land, utc
 
 
@@ -60,3 +62,36 @@ def test_counts_compare_with_float_tolerance():
     assert DailyCounts(1, 0.1 + 0.2, 3) != DailyCounts(1, 0.3, 3)  # dataclass equality is exact ...
     key = (date(2026, 1, 1), 1, 1)
     assert compare({key: DailyCounts(1, 0.1 + 0.2, 3)}, {key: DailyCounts(1, 0.3, 3)}) == []  # ... compare is not
+
+
+def test_parallel_upserts_never_lose_an_increment(app, db, make):
+    """Many transactions counting the same shop, product and day at once (real threads)."""
+    shop_id = make.outlet().id
+    db.session.commit()
+    errors: list[BaseException] = []
+
+    def register_many() -> None:
+        try:
+            with app.app_context():
+                for _ in range(10):
+                    with Session(db.engine) as session:
+                        record_registration(session, outlet_id=shop_id, product_id=1, product_sku="SKU-1",
+                                            at=utc(2026, 3, 2, 12), volume_m3=0.5, points=10)
+                        session.commit()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=register_many) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if db.engine.dialect.name == "sqlite":
+        errors = [e for e in errors if "database is locked" not in str(e)]  # SQLite's one writer may time out
+    assert errors == []
+    db.session.expire_all()
+    daily = db.session.scalar(select(DailyProductRollup))
+    monthly = db.session.scalar(select(MonthlyOutletRollup))
+    assert daily.registrations == monthly.registrations
+    if db.engine.dialect.name == "postgresql":
+        assert daily.registrations == 60 and daily.points == 600
