@@ -60,12 +60,15 @@ def main() -> None:
             counts = generate(world, scheme, out, events=args.events, days=args.days, seed=args.seed)
         print(f"simulated {sum(counts.values())} events from {len(world.shops)} shops "
               f"in {time.perf_counter() - started:.1f} s: "
-              + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+              + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), flush=True)
+        cpu = time.process_time()
         with events_path.open() as lines, decisions_path.open("w") as out, force_locale("en"):
             report = replay(db.session, lines, out, scheme=scheme, config=FraudConfig())
         db.session.commit()
-        print(f"replayed {report.events} events in {report.seconds:.1f} s ({report.rate:.0f} events/s), "
-              f"{report.people_created} people created, {len(report.bad)} bad lines")
+        cpu = time.process_time() - cpu
+        print(f"replayed {report.events} events in {report.seconds:.1f} s ({report.rate:.0f} events/s; "
+              f"{cpu:.1f} s of CPU, {report.events / max(cpu, 1e-9):.0f} events per CPU second), "
+              f"{report.people_created} people created, {len(report.bad)} bad lines", flush=True)
     summarize(events_path, decisions_path)
 
 
