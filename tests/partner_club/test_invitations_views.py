@@ -110,11 +110,11 @@ def test_bad_sign_up_shows_errors_in_russian_and_writes_nothing(client, make, db
 
 def test_join_code_checks_are_rate_limited(app, client, make, db):
     app.config["JOIN_RATE_LIMIT"] = "3 per minute"
-    try:
-        statuses = [client.get("/join/AAAAABBBBB").status_code for _ in range(5)]
+    try:  # fixed windows: 7 tries spread over at most two windows put 4 in one of them
+        statuses = [client.get("/join/AAAAABBBBB").status_code for _ in range(7)]
     finally:
         app.config.pop("JOIN_RATE_LIMIT")
-    assert statuses[:3] == [404, 404, 404] and statuses[-1] == 429
+    assert statuses[0] == 404 and 429 in statuses and set(statuses) == {404, 429}
 
 
 def test_owner_invites_seller_who_waits_then_is_approved(client, make, login, db, app):
