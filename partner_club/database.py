@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import enum
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, TypeDecorator, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 
 def utcnow() -> datetime:
@@ -44,3 +47,18 @@ def _sqlite_enforces_foreign_keys(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def savepoint(session: Session) -> AbstractContextManager[Any]:
+    """A savepoint on PostgreSQL; on SQLite, nothing.
+
+    pysqlite opens its own transaction only at the first INSERT/UPDATE, so a
+    SAVEPOINT sent before that starts the transaction itself and its RELEASE
+    commits everything: a later rollback would not undo it. SQLite has one
+    writer at a time, so the races savepoints guard against (two first
+    inserts of the same unique row) cannot happen there; on PostgreSQL they
+    can, and the savepoint lets the loser recover and read the winner's row.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return session.begin_nested()
+    return nullcontext()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
-from partner_club.database import utcnow
+from partner_club.database import savepoint, utcnow
 from partner_club.errors import Conflict, Invalid, NotFound
 from partner_club.ledger.models import Account, AccountKind, Bucket, EntryKind, LedgerEntry, PointLot
 from partner_club.ledger.policy import (
@@ -62,7 +62,7 @@ def _get_or_create(session: Session, column, holder_id: int, kind: AccountKind) 
     # A parallel transaction may create the same account: the unique holder
     # column decides, and the loser reads the winner's row.
     try:
-        with session.begin_nested():
+        with savepoint(session):
             account = Account(kind=kind.value, active=0, pending=0, **{column.key: holder_id})
             session.add(account)
         return account
