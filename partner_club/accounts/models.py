@@ -80,6 +80,8 @@ class User(UserMixin, db.Model):
     # A regional manager's region.
     region_id: Mapped[Optional[int]] = mapped_column(ForeignKey("regions.id"), index=True)
     blocked_reason: Mapped[Optional[str]] = mapped_column(Text)
+    # What unblocking returns to: a seller blocked while awaiting approval still awaits it.
+    status_before_block: Mapped[Optional[str]] = mapped_column(String(16))
     # Bumped on block and password change: every API token issued before dies.
     token_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -141,6 +141,8 @@ def block_user(session: Session, user: User, *, reason: str, actor: User | None)
         raise Invalid(_("Give a reason: the person will see it when signing in."), code="reason_missing")
     if actor is not None and actor.id == user.id:
         raise Forbidden(_("You cannot block yourself."), code="block_self")
+    if not user.is_blocked:
+        user.status_before_block = user.status
     user.status = UserStatus.BLOCKED.value
     user.blocked_reason = reason[:2000]
     user.token_version += 1
@@ -153,7 +155,8 @@ def unblock_user(session: Session, user: User, *, actor: User | None) -> User:
     """Lifts a block; the person signs in again (old tokens stay dead)."""
     if not user.is_blocked:
         return user
-    user.status = UserStatus.ACTIVE.value
+    user.status = user.status_before_block or UserStatus.ACTIVE.value
+    user.status_before_block = None
     user.blocked_reason = None
     user.token_version += 1
     session.flush()

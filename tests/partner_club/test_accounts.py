@@ -113,3 +113,12 @@ def test_cli_creates_blocks_and_unblocks(app, make, db):
     db.session.expire_all()
     assert not db.session.get(User, user.id).is_blocked
     assert runner.invoke(args=["users", "block", "nobody@example.com", "--reason", "x"]).exit_code != 0
+
+
+def test_unblocking_a_pending_seller_keeps_them_waiting_for_the_owner(make, db, ctx):
+    admin = make.user(Role.ADMIN)
+    seller = make.user(Role.SELLER, status=UserStatus.PENDING.value)
+    block_user(db.session, seller, reason="Check", actor=admin)
+    block_user(db.session, seller, reason="Still checking", actor=admin)  # a second block keeps the memory
+    unblock_user(db.session, seller, actor=admin)
+    assert seller.status == UserStatus.PENDING.value and seller.is_pending
