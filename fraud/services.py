@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import event, insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -153,8 +153,8 @@ class Engine:
         self.annotate(obs)
         reasons: list[Reason] = []
         if obs.failure is not None:
-            reasons.append(Reason("code", self.config.reject_score,
-                                  _("The code is not valid (%(why)s).", why=obs.failure), {"why": obs.failure}))
+            reasons.append(Reason("code", self.config.reject_score, describe_failure(obs.failure),
+                                  {"why": obs.failure}))
         for detector, params in self.detectors:
             reason = detector.check(obs, self.history, params)
             if reason is not None and reason.score > 0:
@@ -173,6 +173,23 @@ class Engine:
         self.history.add(obs)
 
 
+FAILURES = {
+    "empty": _l("nothing was typed"),
+    "bad_symbols": _l("characters that codes do not use"),
+    "too_short": _l("too short"),
+    "too_long": _l("too long"),
+    "bad_check_symbol": _l("a typo caught by the check symbol"),
+    "not_a_club_link": _l("not a club link"),
+    "unknown_batch": _l("no such batch"),
+    "serial_out_of_range": _l("a serial the batch does not have"),
+    "batch_voided": _l("a withdrawn code"),
+}
+
+
+def describe_failure(why: str) -> str:
+    return _("The code is not valid: %(why)s.", why=FAILURES.get(why, why))
+
+
 def reasons_json(reasons: list[Reason]) -> list[dict[str, Any]]:
     return [{"detector": r.detector, "score": r.score, "message": r.message, "evidence": r.evidence}
             for r in reasons]
@@ -183,7 +200,7 @@ def describe_reason(reason: dict[str, Any]) -> str:
     detector = DETECTORS.get(reason.get("detector", ""))
     if detector is None:
         if reason.get("detector") == "code":
-            return _("The code is not valid (%(why)s).", why=reason.get("evidence", {}).get("why", ""))
+            return describe_failure((reason.get("evidence") or {}).get("why", ""))
         return reason.get("message", "")
     try:
         return detector.describe(reason.get("evidence") or {})

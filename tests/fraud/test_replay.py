@@ -73,7 +73,7 @@ def test_replay_decides_every_good_line_and_names_every_bad_one(app, db, make, t
     assert by_id["e2"]["decision"] == "reject" and by_id["e2"]["reasons"][0]["detector"] == "duplicate"
     assert by_id["e4"]["reasons"][0]["detector"] == "batch_state"
     assert by_id["e5"]["reasons"][0] == {"detector": "code", "score": 90.0,
-                                         "message": "The code is not valid (bad_check_symbol).",
+                                         "message": "The code is not valid: a typo caught by the check symbol.",
                                          "evidence": {"why": "bad_check_symbol"}}
     assert by_id["e9"]["decision"] == "reject" and by_id["e9"]["reasons"][0]["detector"] == "canary"
     geography = by_id["e11"]["reasons"][0]
