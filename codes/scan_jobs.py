@@ -24,8 +24,9 @@ from codes.services import find_code
 from codes.uploads import ImageRejected
 
 
-def decode_bulk(ctx: JobContext, *, image_ids: list[int]) -> dict[str, Any]:
-    public_url = current_app.config["PUBLIC_URL"]
+def decode_bulk(ctx: JobContext, *, image_ids: list[int], public_url: str | None = None) -> dict[str, Any]:
+    # The club's address as the uploading site saw it; a worker may run elsewhere.
+    public_url = public_url or current_app.config["PUBLIC_URL"]
     total = len(image_ids)
     ctx.progress(0, total)
     images: list[dict[str, Any]] = []

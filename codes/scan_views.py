@@ -90,7 +90,8 @@ def bulk():
         return render_template("codes/scan_bulk.html", problem=refusal.message), refusal.status
     image_ids = store_bulk_images(db.session, current_user, stored)
     job = enqueue(db.session, scan_jobs.decode_bulk, title=_("Decoding %(n)d photos", n=len(image_ids)),
-                  created_by_id=current_user.id, image_ids=image_ids)
+                  created_by_id=current_user.id, image_ids=image_ids,
+                  public_url=current_app.config["PUBLIC_URL"])
     db.session.commit()
     return redirect(url_for("scanner.bulk_result", job_id=job.id))
 
