@@ -164,3 +164,17 @@ def test_position_typed_with_a_comma_is_read_and_nonsense_is_refused(client, mak
     done = client.post(f"/join/{first.code}", data=shop_form(first, territory.region, lat="55,8", lon="49,1"))
     assert done.status_code == 302
     assert db.session.scalar(select(Outlet).where(Outlet.name == "Romashka")).lat == 55.8
+
+
+def test_head_office_reads_invitations_but_cannot_issue_or_cancel(client, make, login, db):
+    rep, territory, _ = make.rep_with_outlet()
+    card = inv.issue_outlet_invitations(db.session, rep, territory, count=1, valid_days=5)[0]
+    head = make.user(Role.HEAD_OFFICE)
+    make.session.commit()
+    login(head)
+    page = client.get("/invitations").get_data(as_text=True)
+    assert inv.format_code(card.code) in page and 'name="count"' not in page and "/revoke" not in page
+    assert client.post("/invitations", data={"territory_id": territory.id, "count": 1,
+                                             "valid_days": 5}).status_code == 403
+    assert client.post(f"/invitations/{card.id}/revoke").status_code == 403
+    assert db.session.scalar(select(func.count(Invitation.id))) == 1
