@@ -65,6 +65,7 @@ def _get_or_create(session: Session, column, holder_id: int, kind: AccountKind) 
         with savepoint(session):
             account = Account(kind=kind.value, active=0, pending=0, **{column.key: holder_id})
             session.add(account)
+            session.flush()
         return account
     except IntegrityError:
         return session.scalars(select(Account).where(column == holder_id)).one()
