@@ -31,11 +31,10 @@ bp.nav = [
     NavItem("accounts.sellers", _l("My sellers"), frozenset({Role.OWNER}), 30),
 ]
 
-JOIN_RATE_LIMIT = "30 per minute;300 per hour"
 
 
 def _join_limit() -> str:
-    return current_app.config.get("JOIN_RATE_LIMIT", JOIN_RATE_LIMIT)
+    return current_app.config["JOIN_RATE_LIMIT"]
 
 
 def _safe_next(target: str | None) -> str:
