@@ -44,10 +44,11 @@ def test_a_photo_of_three_labels_registers_three_codes(phone, live_server, make,
     page.wait_for_function("document.getElementById('scanner-status').textContent.includes('Сфотографируйте')")
     page.set_input_files("#scanner-photo input[type=file]", str(shelf))
     page.click("#scanner-photo button[type=submit]")
-    page.wait_for_selector(".scan-result.accepted >> nth=2")
-    assert page.locator(".scan-result.accepted").count() == 3
+    registered = ".scan-result.accepted, .scan-result.pending_review"  # fraud's checks may hold one
+    page.wait_for_selector(".scan-result >> nth=2")
+    assert page.locator(registered).count() == 3
     # In the photo's reading order, left to right.
-    assert [page.locator(".scan-result.accepted small").nth(i).inner_text().strip() for i in range(3)] == codes
+    assert [page.locator(".scan-result small").nth(i).inner_text().strip() for i in range(3)] == codes
     assert page.locator("#tally-codes").inner_text() == "3"
     assert page.locator("#tally-points").inner_text() == "75"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -135,10 +136,12 @@ def test_the_live_camera_reads_a_code_and_registers_it_once(browser, live_server
         page.set_default_timeout(20000)
         sign_in(page, seller.login)
         page.goto("/scan/")
-        page.wait_for_selector(".scan-result.accepted")
+        page.wait_for_selector(".scan-result")
         reader = page.locator("#scanner").get_attribute("data-reader")
         assert reader in ("device", "server")
-        assert the_code in page.locator(".scan-result.accepted").inner_text()
+        answer = page.locator(".scan-result")
+        assert the_code in answer.inner_text()
+        assert "accepted" in answer.get_attribute("class") or "pending_review" in answer.get_attribute("class")
         # The camera keeps seeing the same package: still one registration.
         page.wait_for_timeout(2500)
         assert page.locator(".scan-result").count() == 1

@@ -42,7 +42,9 @@ def test_the_photo_form_registers_every_code_without_javascript(client, make, lo
                                                           "p.jpg")}, content_type="multipart/form-data")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert html.count('class="scan-result accepted"') == 2 and codes[0] in html and codes[1] in html
+    # Registered (fraud's checks may hold one for review: same device, many codes).
+    registered = html.count('class="scan-result accepted"') + html.count('class="scan-result pending_review"')
+    assert registered == 2 and codes[0] in html and codes[1] in html
     assert count(db, Registration) == 2
 
 
