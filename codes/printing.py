@@ -90,9 +90,9 @@ def _draw_label(canvas: Canvas, code: str, url: str, x: float, y: float, width: 
                     stroke=0, fill=1)
     text_x = qx + size + 2 * mm
     shown = display(code)
-    canvas.setFont("Courier-Bold", 9)
+    canvas.setFont("Courier-Bold", 12)
     for line_number, part in enumerate(shown.split("-")):
-        canvas.drawString(text_x, y + height / 2 + 6 * mm - line_number * 4.2 * mm, part)
+        canvas.drawString(text_x, y + height / 2 + 5 * mm - line_number * 5.5 * mm, part)
 
 
 def label_svg(code: str, url: str) -> str:
