@@ -25,7 +25,7 @@ from partner_club.errors import DomainError, TooManyAttempts
 from codes.normalize import CodeRejected
 from codes.scan_models import BulkScanImage, ScanPhoto, scan_photo_registrations
 from codes.services import AlreadyRegistered, Rejected, RegistrationContext, register_code
-from codes.uploads import without_metadata
+from codes.uploads import REVIEW_PHOTO_SIDE, without_metadata
 
 CHANNEL = "scan"
 # Codes in one photo that are looked at; a wall of labels is not a use case.
@@ -201,7 +201,7 @@ def _accepted_message(status: str, points: int, product: dict[str, str]) -> str:
 
 def keep_review_photo(session: Session, participant: User, photo: bytes, registration_ids: list[int]) -> ScanPhoto:
     """Stores the photo (re-encoded, no EXIF) beside the registrations held for review."""
-    kept = ScanPhoto(uploaded_by_id=participant.id, data=without_metadata(photo))
+    kept = ScanPhoto(uploaded_by_id=participant.id, data=without_metadata(photo, max_side=REVIEW_PHOTO_SIDE))
     session.add(kept)
     session.flush()
     if registration_ids:

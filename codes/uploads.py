@@ -4,16 +4,15 @@ Every uploaded picture passes `open_image()` before any pixel is decoded:
 its size in bytes, its type judged by its content (never by its name or the
 browser's word), and its size in pixels read from the header, so a small
 file that would unpack into gigabytes (a decompression bomb) is refused
-before it costs memory. A photo is kept only when the fraud review needs it,
-and then only re-encoded from its pixels, so no EXIF (GPS position, camera
-serial) survives.
+before it costs memory. A photo is kept only when the fraud review needs it
+(codes.scan_services.keep_review_photo), and then only re-encoded from its
+pixels by `without_metadata`, so no EXIF (GPS position, camera serial)
+survives.
 """
 from __future__ import annotations
 
 import io
-import secrets
 import warnings
-from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -26,6 +25,10 @@ MAX_IMAGE_BYTES = 16 * 1024 * 1024
 # (Image.MAX_IMAGE_PIXELS, left at its default for the rest of the app)
 # stays on as a second line and is answered the same way.
 MAX_IMAGE_PIXELS = 50_000_000
+
+# A kept review photo is reduced to this long side: enough to read every
+# label, a fraction of a 12 MP original in the database.
+REVIEW_PHOTO_SIDE = 2560
 
 _MAGIC = (
     (b"\xff\xd8\xff", "JPEG"),
@@ -122,22 +125,13 @@ def load_pixels(image: Image.Image) -> Image.Image:
     return image
 
 
-def without_metadata(data: bytes, *, quality: int = 85) -> bytes:
+def without_metadata(data: bytes, *, quality: int = 85, max_side: int | None = None) -> bytes:
     """A JPEG of the upload's pixels, upright, with no EXIF or other metadata."""
     image = load_pixels(open_image(data))
     upright = ImageOps.exif_transpose(image).convert("RGB")
+    if max_side and max(upright.size) > max_side:
+        upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     upright.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
-
-def keep_photo(data: bytes, folder: Path) -> str:
-    """Stores a metadata-free copy for a fraud reviewer; returns its file name.
-
-    Called only for registrations held for review: a photo that earned
-    accepted points is evidence nobody needs, so it is never written.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.jpg"
-    (folder / name).write_bytes(without_metadata(data))
-    return name
