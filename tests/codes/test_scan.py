@@ -174,3 +174,10 @@ def test_live_frames_are_read_by_the_quick_pass(scanset):
     assert frames
     for item in frames:
         assert scan.decode_image((folder / item["file"]).read_bytes(), quick=True) == item["expected"]
+
+
+def test_a_kept_copy_is_reduced():
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (10, 200, 10)).save(out, "JPEG")
+    kept = Image.open(io.BytesIO(without_metadata(out.getvalue(), max_side=2560)))
+    assert kept.size == (2560, 1920)
