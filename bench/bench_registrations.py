@@ -1,7 +1,7 @@
 """Registrations per second through the HTTP API on PostgreSQL with gunicorn,
 beside a bare endpoint that does one insert, in the same run.
 
-    .venv/bin/python bench/bench_registrations.py                  # 2000 requests each, ~1-2 minutes
+    .venv/bin/python bench/bench_registrations.py                  # 500 requests each, a few minutes
     .venv/bin/python bench/bench_registrations.py --requests 10000 --concurrency 32 --workers 4
     .venv/bin/python bench/bench_registrations.py --without-fraud  # codes + ledger + rollups only
 
@@ -154,7 +154,7 @@ def _fire(base: str, path: str, bodies: list[dict], tokens: list[str], concurren
 def main() -> None:
     parser = argparse.ArgumentParser(description="registrations per second through the API")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--people", type=int, default=400)
