@@ -40,10 +40,11 @@ def import_products(file) -> None:
 @click.option("--region", "region_iso", default=None, help="ISO code of the region it ships to.")
 @click.option("--distributor", default="", help="The distributor it ships to.")
 @click.option("--lot", "production_lot", default="", help="The production lot.")
+@click.option("--canary", is_flag=True, help="Canary codes: never printed; a registration means a leak.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The CSV file to write (serial,code,display,url).")
 def generate(sku: str, count: int, region_iso: str | None, distributor: str, production_lot: str,
-             out_path: str) -> None:
+             canary: bool, out_path: str) -> None:
     """Issue a batch and stream its codes into a CSV; prints the batch number last."""
     session = db.session
     product = session.scalar(select(Product).where(Product.sku == sku))
@@ -56,7 +57,7 @@ def generate(sku: str, count: int, region_iso: str | None, distributor: str, pro
             raise click.ClickException(f"no region {region_iso}")
     try:
         batch = issuing.issue_batch(session, product, count, region=region, distributor=distributor,
-                                     production_lot=production_lot)
+                                     production_lot=production_lot, is_canary=canary)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     session.commit()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from codes.models import (
@@ -33,6 +33,7 @@ from partner_club.errors import Conflict, Invalid
 from partner_club.regions.models import Region
 
 MAX_BATCH_COUNT = 100_000_000
+BATCH_NUMBER_LOCK = 0x0C0DE5  # pg advisory lock key for batch numbers
 
 
 # --- products -----------------------------------------------------------------
@@ -154,6 +155,10 @@ def issue_batch(session: Session, product: Product, count: int, *, region: Regio
         raise Invalid(_("A batch holds 1 to %(max)s codes.", max=MAX_BATCH_COUNT), code="bad_count")
     if not product.active:
         raise Invalid(_("This product is no longer active."), code="product_inactive")
+    if session.get_bind().dialect.name == "postgresql":
+        # Two admins issuing at once would otherwise both take max + 1; the
+        # lock lasts until their transaction ends. (SQLite has one writer.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BATCH_NUMBER_LOCK})
     number = (session.scalar(select(func.max(Batch.number))) or 0) + 1
     if number > MAX_BATCH:
         raise Conflict(_("No batch numbers are left under this key."), code="batch_numbers_exhausted")
