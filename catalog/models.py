@@ -193,6 +193,8 @@ class Order(db.Model):
     delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     refunded: Mapped[bool] = mapped_column(default=False)
+    # Why the fraud checks want a person to look before this order is confirmed.
+    review_note: Mapped[Optional[str]] = mapped_column(String(1000))
 
     user: Mapped[User] = relationship()
     lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id",

@@ -25,6 +25,7 @@ from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid, NotFound
 from partner_club.ledger.services import account_for_user, refund, spend
 from partner_club.notifications.services import Message, send_after_commit
+from partner_club.signals import HOLD, REJECT, assess_order
 
 from catalog.models import (DeliveryAddress, Order, OrderLine, OrderStatus, Prize, PrizeRegion, PrizeRole,
                             ProviderStatus)
@@ -177,6 +178,9 @@ def place_order(session: Session, user: User, items: Iterable[Item], *, address:
     if key and (earlier := find_by_key(session, user, key)) is not None:
         return Placed(earlier, True)
     address, phone = clean_delivery(address, phone)
+    assessment = assess_order(session, user.id, address=address, phone=phone)
+    if assessment.decision == REJECT:
+        raise Invalid(_("This order cannot be placed. Contact the club's support."), code="order_refused")
     wanted: dict[int, int] = {}
     for item in items:
         wanted[item.prize_id] = wanted.get(item.prize_id, 0) + item.quantity
@@ -191,7 +195,9 @@ def place_order(session: Session, user: User, items: Iterable[Item], *, address:
     points = sum(prizes[p].points * q for p, q in wanted.items())
     value = sum(prizes[p].value_kopecks * q for p, q in wanted.items())
     order = Order(user_id=user.id, points=points, value_kopecks=value, address=address, phone=phone,
-                  idempotency_key=key, placed_at=at or utcnow(), status=OrderStatus.PLACED.value)
+                  idempotency_key=key, placed_at=at or utcnow(), status=OrderStatus.PLACED.value,
+                  review_note=("; ".join(r.message for r in assessment.reasons)[:1000]
+                               if assessment.decision == HOLD else None))
     for prize_id, quantity in sorted(wanted.items()):
         prize = prizes[prize_id]
         automatic = PROVIDERS.get(prize.provider) is not None and PROVIDERS[prize.provider].automatic

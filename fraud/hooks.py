@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from partner_club.signals import Assessment, RegistrationAttempt, registration_checks, registration_recorded
+from partner_club.signals import (Assessment, RegistrationAttempt, order_checks, registration_checks,
+                                  registration_recorded)
 
 from fraud import services
+from fraud.delivery import check_delivery
 
 
 @registration_checks.connect
@@ -16,3 +18,8 @@ def check_registration(attempt: RegistrationAttempt, **_kwargs) -> Optional[Asse
 @registration_recorded.connect
 def remember_registration(attempt: RegistrationAttempt, **_kwargs) -> None:
     services.link_registration(attempt.session, attempt)
+
+
+@order_checks.connect
+def check_order(user_id: int, *, session, address: str, phone: str, **_kwargs) -> Assessment:
+    return check_delivery(session, user_id, address=address, phone=phone)

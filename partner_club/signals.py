@@ -2,7 +2,8 @@
 
 `codes` describes each registration attempt as a `RegistrationAttempt` and
 asks `assess_registration()` for a decision before any point moves; `fraud`
-answers by connecting to `registration_checks`. Once a registration is
+answers by connecting to `registration_checks`. Prize orders are asked
+about the same way through `assess_order` (`order_checks`). Once a registration is
 stored, `codes` sends `registration_recorded` inside the same transaction,
 and `reports` keeps its rollups current from it. With no receiver the
 attempt is simply accepted.
@@ -22,6 +23,9 @@ _signals = Namespace()
 registration_checks = _signals.signal("registration-checks")
 # sender: RegistrationAttempt (with registration_id set); in the same transaction.
 registration_recorded = _signals.signal("registration-recorded")
+# sender: the ordering person's id; kwargs session, address, phone. Receivers
+# return an Assessment; catalog refuses on reject and flags the order on hold.
+order_checks = _signals.signal("order-checks")
 # sender: registration id; kwargs session, decision ("accept"|"reject"), reviewer, note.
 # Sent by fraud's review queue; codes sets the status and moves the points.
 registration_reviewed = _signals.signal("registration-reviewed")
@@ -75,8 +79,17 @@ class RegistrationAttempt:
 
 def assess_registration(attempt: RegistrationAttempt) -> Assessment:
     """The strictest answer of every connected checker; accept with none."""
+    return _strictest(registration_checks.send(attempt))
+
+
+def assess_order(session: Session, user_id: int, *, address: str, phone: str) -> Assessment:
+    """The strictest answer about a prize order's delivery; accept with none."""
+    return _strictest(order_checks.send(user_id, session=session, address=address, phone=phone))
+
+
+def _strictest(answers: list[tuple[Any, Any]]) -> Assessment:
     combined = Assessment()
-    for _receiver, answer in registration_checks.send(attempt):
+    for _receiver, answer in answers:
         if not isinstance(answer, Assessment):
             continue
         combined.reasons.extend(answer.reasons)
