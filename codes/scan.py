@@ -129,7 +129,7 @@ def grayscale(data: bytes, *, max_side: int = PASSES[1]) -> tuple[np.ndarray, fl
     image = open_image(data)
     full_w, full_h = image.size
     ratio = max(full_w, full_h) / max_side
-    if image.format == "JPEG":
+    if image.format in ("JPEG", "MPO"):
         # libjpeg decodes luminance only, and at 1/2, 1/4 or 1/8 scale almost for free.
         k = 8 if ratio >= 8 else 4 if ratio >= 4 else 2 if ratio >= 2 else 1
         image.draft("L", (full_w // k, full_h // k))

@@ -101,7 +101,8 @@ def open_image(data: bytes, *, max_bytes: int | None = None,
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ImageRejected(_l("The picture cannot be read: the file is damaged or incomplete."),
                             code="damaged_image") from None
-    if image.format != kind:
+    # Some phones write MPO (a JPEG with extra frames appended): a JPEG all the same.
+    if (image.format if image.format != "MPO" else "JPEG") != kind:
         raise ImageRejected(_l("This file is not a photo. Send a JPEG, PNG or WebP picture."),
                             code="not_an_image", status=415)
     width, height = image.size

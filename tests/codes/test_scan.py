@@ -181,3 +181,11 @@ def test_a_kept_copy_is_reduced():
     Image.new("RGB", (4000, 3000), (10, 200, 10)).save(out, "JPEG")
     kept = Image.open(io.BytesIO(without_metadata(out.getvalue(), max_side=2560)))
     assert kept.size == (2560, 1920)
+
+
+def test_a_phone_mpo_file_is_read_as_the_jpeg_it_is():
+    label = Image.open(io.BytesIO(qr_png(PUBLIC_URL + "/c/MP0MP0MP0MP0M"))).convert("RGB")
+    out = io.BytesIO()
+    label.save(out, "MPO", save_all=True, append_images=[label.copy()])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    assert scan.decode_image(out.getvalue()) == [PUBLIC_URL + "/c/MP0MP0MP0MP0M"]
