@@ -135,14 +135,31 @@ def grayscale(data: bytes, *, max_side: int = PASSES[1]) -> tuple[np.ndarray, fl
         image.draft("L", (full_w // k, full_h // k))
     image = load_pixels(image)
     image = ImageOps.exif_transpose(image)
-    if image.mode != "L":
-        image = image.convert("RGBA" if image.mode in ("P", "PA", "LA") else "RGB").convert("L")
+    image = _luminance(image)
     long_side = max(image.size)
     if long_side > max_side:
         factor = max_side / long_side
         image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))),
                              Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.asarray(image), max(image.size) / max(full_w, full_h)
+
+
+def _luminance(image: Image.Image) -> Image.Image:
+    """8-bit grayscale; transparency becomes white paper, deep images are rescaled."""
+    if image.mode == "L":
+        return image
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        # A QR code saved with a transparent background: its "white" is
+        # transparent black, which would vanish into the dark modules.
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        paper.alpha_composite(image.convert("RGBA"))
+        return paper.convert("L")
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+        return Image.fromarray(scaled.astype(np.uint8))
+    return image.convert("RGB").convert("L")
 
 
 def find_codes(data: bytes, *, quick: bool = False) -> list[Found]:

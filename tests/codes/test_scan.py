@@ -8,6 +8,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import segno
 from PIL import Image
@@ -189,3 +190,20 @@ def test_a_phone_mpo_file_is_read_as_the_jpeg_it_is():
     label.save(out, "MPO", save_all=True, append_images=[label.copy()])
     assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
     assert scan.decode_image(out.getvalue()) == [PUBLIC_URL + "/c/MP0MP0MP0MP0M"]
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P", "I;16", "CMYK", "1"])
+def test_every_image_mode_is_read(mode):
+    text = PUBLIC_URL + "/c/M0DEM0DEM0DEM"
+    label = Image.open(io.BytesIO(qr_png(text))).convert("L")
+    if mode in ("RGBA", "LA"):
+        # Dark modules on a transparent background, as QR generators export them.
+        picture = Image.new(mode, label.size, (0, 0, 0, 0) if mode == "RGBA" else (0, 0))
+        picture.putalpha(Image.eval(label, lambda v: 255 - v))
+    elif mode == "I;16":
+        picture = Image.fromarray((np.asarray(label, dtype=np.uint16) * 257))
+    else:
+        picture = label.convert(mode)
+    out = io.BytesIO()
+    picture.save(out, "JPEG" if mode == "CMYK" else "PNG")
+    assert scan.decode_image(out.getvalue()) == [text]
