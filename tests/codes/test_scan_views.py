@@ -103,3 +103,15 @@ def test_review_photos_are_for_admins(client, make, login, db):
     response = client.get(f"/scan/photos/{kept.id}.jpg")
     assert response.status_code == 200 and response.mimetype == "image/jpeg"
     assert count(db, ScanPhoto) == 1
+
+
+def test_the_photo_form_refuses_a_huge_upload_with_a_page(client, make, login, db):
+    seller = make.user(Role.SELLER)
+    make.session.commit()
+    login(seller)
+    big = b"\xff\xd8\xff\xe0" + b"\0" * (20 * 1024 * 1024)
+    response = client.post("/scan/photo", data={"image": (io.BytesIO(big), "big.jpg")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "слишком большое" in response.get_data(as_text=True)
+    assert count(db, Registration) == 0
