@@ -148,3 +148,12 @@ def test_regional_manager_sees_their_whole_region_only(client, db, make, login):
     assert "Foreign shop" in region and w["shop"].name in region
     assert "status-red" in region  # 5 of 100 packages at the end of a past quarter
     assert client.get("/reports/map/RU-KO").status_code == 403
+
+
+def test_a_rep_without_a_territory_is_told_so(client, db, make, login):
+    rep = make.user(Role.REP, locale="en")
+    make.session.commit()
+    login(rep)
+    response = client.get("/reports/map", headers={"Accept-Language": "en"})
+    assert response.status_code == 403
+    assert "no region or territory" in response.get_data(as_text=True)
