@@ -172,6 +172,11 @@ def _locate(session: Session, participant: User, raw: str, ip: str | None, at: d
     """The valid, earning code behind the input; invalid attempts are counted."""
     if not participant.is_participant:
         raise Forbidden(_("Only shop owners and sellers register codes."))
+    if participant.is_pending:
+        raise Forbidden(_("Your shop's owner has not approved you yet: codes can be registered "
+                          "once they do."), code="awaiting_approval")
+    if participant.is_blocked:
+        raise Forbidden(_("Your account is blocked: codes cannot be registered."), code="blocked")
     counted = throttle.subjects(participant.id, ip)
     throttle.check(session, THROTTLE_SCOPE, counted, now=at)
     try:

@@ -143,6 +143,17 @@ def test_staff_do_not_register_codes(db, make):
         register_code(db.session, rep, code(issued, 1), channel="typed", ctx=CTX)
 
 
+@pytest.mark.parametrize("status, reason", [("pending", "awaiting_approval"), ("blocked", "blocked")])
+def test_unapproved_or_blocked_sellers_do_not_register(db, make, status, reason):
+    seller = make.user(Role.SELLER, status=status)
+    issued = batch(db.session)
+    with pytest.raises(Forbidden) as error:
+        register_code(db.session, seller, code(issued, 1), channel="typed", ctx=RegistrationContext())
+    assert error.value.code == reason
+    assert _count(db.session) == 0
+
+
+
 def test_fraud_hold_makes_points_pending_and_review_settles_them(db, make):
     seller = make.user(Role.SELLER, territory_id=make.territory().id, outlet=None)
     issued = batch(db.session)
