@@ -139,11 +139,8 @@ class Subscription(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     frequency: Mapped[str] = mapped_column(String(16))
-    # Optional narrowing to one region (ISO code); the person's scope applies anyway.
-    region_id: Mapped[Optional[int]] = mapped_column(ForeignKey("regions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     next_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     user: Mapped[User] = relationship()
-    region: Mapped[Optional[Region]] = relationship()
