@@ -147,10 +147,26 @@ class StatusLayer(MacroElement):
             pointToLayer: function(f, latlng) { return L.circleMarker(latlng, {radius: 7}); },
             onEachFeature: function(feature, layer) {
                 if (feature.properties.card) {
+                    // Open the card below the finger or cursor in the map's upper half, so it is not cut off.
+                    layer.on("mouseover mousemove click", function(e) {
+                        var tooltip = layer.getTooltip();
+                        if (tooltip && e.containerPoint && layer._map) {
+                            tooltip.options.direction = e.containerPoint.y < layer._map.getSize().y / 2 ? "bottom" : "top";
+                        }
+                    });
                     layer.bindTooltip(feature.properties.card, {sticky: true, direction: "top", className: "kpi-card"});
                 }
                 if (feature.properties.url) {
-                    layer.on("click", function() { window.location.href = feature.properties.url; });
+                    // A finger cannot hover: its first tap shows the card, the second opens the page.
+                    layer.on("click", function(e) {
+                        var touch = e.originalEvent && e.originalEvent.pointerType === "touch";
+                        if (touch && {{ this.get_name() }}.armed !== layer) {
+                            {{ this.get_name() }}.armed = layer;
+                            layer.openTooltip(e.latlng);
+                            return;
+                        }
+                        window.location.href = feature.properties.url;
+                    });
                     layer.on("mouseover", function() { if (layer.setStyle) layer.setStyle({weight: 3}); });
                     layer.on("mouseout", function() { if (layer.setStyle) layer.setStyle({weight: {{ this.style.weight }}}); });
                 }

@@ -18,16 +18,21 @@ def _sign_in(page, login: str) -> None:
     page.wait_for_load_state()
 
 
-def _click_at(page, lat: float, lon: float, *, then: str) -> None:
-    """Clicks the map where (lat, lon) is drawn, as a finger would."""
+def _point(page, lat: float, lon: float) -> tuple[float, float]:
+    """Where (lat, lon) is drawn on the page, the map scrolled into view."""
     page.wait_for_selector(".leaflet-overlay-pane path")
-    x, y = page.evaluate("""([lat, lon]) => {
+    return page.evaluate("""([lat, lon]) => {
         const map = window[Object.keys(window).find(k => k.startsWith('map_') && window[k].latLngToContainerPoint)];
         map.getContainer().scrollIntoView({block: "center"});
         const point = map.latLngToContainerPoint([lat, lon]);
         const box = map.getContainer().getBoundingClientRect();
         return [box.left + point.x, box.top + point.y];
     }""", [lat, lon])
+
+
+def _click_at(page, lat: float, lon: float, *, then: str) -> None:
+    """Clicks the map where (lat, lon) is drawn and waits for the page it opens."""
+    x, y = _point(page, lat, lon)
     page.mouse.click(x, y)
     page.wait_for_url(then)
     page.wait_for_load_state()
@@ -67,6 +72,13 @@ def test_rep_drills_down_from_the_map_to_a_shop(phone, make, db, screenshot):
     assert "Чужой магазин" not in page.content().split("</main>")[0]
     screenshot(page, "2-region")
 
+    # A finger's first tap shows the territory's card instead of leaving the page.
+    x, y = _point(page, 55.83, 49.07)
+    page.touchscreen.tap(x, y)
+    card = page.locator(".leaflet-tooltip.kpi-card")
+    card.wait_for()
+    assert "Казань-Север" in card.inner_text() and "/reports/map/RU-TA" in page.url
+    screenshot(page, "2b-territory-card")
     _click_at(page, 55.83, 49.07, then="**territory=*")  # inside the territory, away from its shops
     assert f"territory={territory.id}" in page.url
     shops_table = page.locator("#shops ~ .table-wrap").inner_text()
