@@ -188,7 +188,8 @@ REGISTRATION_STATUS_LABELS = {
     RegistrationStatus.REJECTED: _l("rejected"),
 }
 
-CHANNELS = ("typed", "qr", "link", "scan", "api")
+# "photo": codes read from one uploaded picture, registered in the same instant.
+CHANNELS = ("typed", "qr", "link", "scan", "photo", "api")
 
 
 class Registration(db.Model):

@@ -27,7 +27,8 @@ from codes.scan_models import BulkScanImage, ScanPhoto, scan_photo_registrations
 from codes.services import AlreadyRegistered, Rejected, RegistrationContext, register_code
 from codes.uploads import REVIEW_PHOTO_SIDE, without_metadata
 
-CHANNEL = "scan"
+CHANNEL = "scan"          # live camera: one code a read
+PHOTO_CHANNEL = "photo"   # several codes of one picture, registered together
 # Codes in one photo that are looked at; a wall of labels is not a use case.
 MAX_CODES_PER_PICTURE = 30
 # A code that decrypts to no batch of ours, or outside one, is "not ours";
@@ -132,7 +133,8 @@ def register_payloads(session: Session, participant: User, payloads: Iterable[st
             continue
         savepoint = _savepoint(session)
         try:
-            result = register_code(session, participant, outcome.code, channel=CHANNEL, ctx=ctx)
+            result = register_code(session, participant, outcome.code,
+                                   channel=CHANNEL if photo is None else PHOTO_CHANNEL, ctx=ctx)
         except CodeRejected as refusal:
             _end(savepoint, keep=True)  # keeps the invalid-attempt counter, the only write
             _refused(outcome, refusal)

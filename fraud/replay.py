@@ -37,7 +37,7 @@ from partner_club.database import utcnow
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
 
-CHANNELS = ("typed", "qr", "link", "scan", "api")
+CHANNELS = ("typed", "qr", "link", "scan", "photo", "api")
 CHUNK = 10000
 _ALPHABET = frozenset(ALPHABET)
 
