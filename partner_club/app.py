@@ -90,6 +90,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(from_environment(app.instance_path))
+    # The embedded default keeps its SQLite file there (as in Flask's tutorial).
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if config:
         app.config.update(config)
     _init_extensions(app)
