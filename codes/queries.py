@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, joinedload
 from codes.models import Batch, Product, Registration
 from partner_club.accounts.access import outlet_filter, user_filter
 from partner_club.accounts.models import Role, User
+from partner_club.ledger.queries import CAUSE_DETAILS
 from partner_club.outlets.models import Outlet
 
 
@@ -54,3 +55,15 @@ def products(session: Session) -> list[Product]:
 
 def registered_count(session: Session, batch: Batch) -> int:
     return int(session.scalar(select(func.count(Registration.id)).where(Registration.batch_id == batch.id)) or 0)
+
+
+def describe_registrations(session: Session, cause_ids: list[str]) -> dict[str, str]:
+    """The product behind each registration, for the points history (the ledger asks)."""
+    ids = [int(i) for i in cause_ids if i.isdigit()]
+    rows = session.execute(select(Registration.id, Product.name)
+                           .join(Product, Product.id == Registration.product_id)
+                           .where(Registration.id.in_(ids))).all()
+    return {str(registration_id): name for registration_id, name in rows}
+
+
+CAUSE_DETAILS["registration"] = describe_registrations

@@ -37,6 +37,16 @@ def test_typed_code_form_registers_and_shows_points(client, login, make, db):
     assert wrong.status_code == 422 and "13" in wrong.get_data(as_text=True)
 
 
+def test_points_history_names_the_registered_product(client, login, make, db):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+    make.session.commit()
+    client = _as(login, seller)
+    assert client.post("/codes/register", data={"code": code(issued, 4)}).status_code == 200
+    history = client.get("/points/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert issued.product.name in history
+
+
 def test_deep_link_asks_to_sign_in_then_confirms_with_one_tap(client, login, make, db):
     seller = make.user(Role.SELLER)
     issued = batch(db.session)
