@@ -6,17 +6,9 @@ import io
 from PIL import Image
 
 from partner_club.accounts.models import Role
-from tests.factories import PASSWORD
+from tests.browser import sign_in
 
 from catalog.prizes import store_picture
-
-
-def sign_in(page, login: str) -> None:
-    page.goto("/login")
-    page.fill("[name=login]", login)
-    page.fill("[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def picture(session):

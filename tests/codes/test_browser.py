@@ -7,16 +7,9 @@ from codes.models import Registration
 from codes.normalize import LAYOUT
 from partner_club.accounts.models import Role
 from tests.codes.helpers import batch, code, product
-from tests.factories import PASSWORD
+from tests.browser import sign_in
 
 TO_LAYOUT = {latin: cyrillic for cyrillic, latin in LAYOUT.items()}
-
-
-def _sign_in(page, login: str) -> None:
-    page.fill("[name=login]", login)
-    page.fill("[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _registrations(db) -> int:
@@ -32,7 +25,7 @@ def test_type_a_code_with_the_russian_layout_on_and_get_points(phone, make, db, 
     make.session.commit()
     page = phone
     page.goto("/codes/register")
-    _sign_in(page, seller.login)
+    sign_in(page, seller.login, open_form=False)
     page.wait_for_url("**/codes/register")
 
     # a typo (two neighbours swapped) is caught before anything is sent
@@ -63,7 +56,7 @@ def test_open_a_deep_link_sign_in_and_confirm_with_one_tap(phone, live_server, m
     page = phone
     page.goto(f"{live_server}/c/{real}")  # what the phone's camera opens from the QR code
     page.wait_for_url("**/login**")
-    _sign_in(page, seller.login)
+    sign_in(page, seller.login, open_form=False)
     page.wait_for_url(f"**/c/{real}")
     assert "Брус 150x150x6000" in page.content()
     assert _registrations(db) == 0
@@ -82,7 +75,7 @@ def test_admin_issues_a_batch_and_downloads_labels_on_a_phone(phone, make, db, s
     make.session.commit()
     page = phone
     page.goto("/codes/batches/new")
-    _sign_in(page, admin.login)
+    sign_in(page, admin.login, open_form=False)
     page.wait_for_url("**/codes/batches/new")
     page.fill("[name=count]", "48")
     page.fill("[name=production_lot]", "L-42")

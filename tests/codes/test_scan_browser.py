@@ -14,15 +14,7 @@ from partner_club.accounts.models import Role
 from tests.codes.helpers import batch, code
 from tests.codes.test_scan import png_header_only
 from tests.codes.test_scan_api import photo_of
-from tests.factories import PASSWORD
-
-
-def sign_in(page, login: str) -> None:
-    page.goto("/login")
-    page.fill("[name=login]", login)
-    page.fill("[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+from tests.browser import sign_in
 
 
 def registrations(db) -> int:

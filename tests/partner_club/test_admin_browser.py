@@ -2,15 +2,7 @@
 from __future__ import annotations
 
 from partner_club.accounts.models import Role
-from tests.factories import PASSWORD
-
-
-def sign_in(page, login: str, password: str = PASSWORD) -> None:
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.fill("[name=login]", login)
-    page.fill("[name=password]", password)
-    page.click("button[type=submit]")
+from tests.browser import sign_in
 
 
 def test_admin_blocks_a_person_who_then_sees_why(phone, make, db, screenshot):
@@ -38,7 +30,7 @@ def test_admin_blocks_a_person_who_then_sees_why(phone, make, db, screenshot):
     assert "user.block" in page.locator("table.audit").inner_text()
     screenshot(page, "3-audit")
 
-    sign_in(page, seller.login)
+    sign_in(page, seller.login, expect_in=False)
     refusal = page.locator(".blocked").inner_text()
     assert "Коды с чужого склада" in refusal and "торговому представителю" in refusal
     screenshot(page, "4-blocked-login")

@@ -7,15 +7,7 @@ from partner_club.accounts.models import Role
 from partner_club.database import utcnow
 from partner_club.ledger import services as ledger
 from partner_club.ledger.policy import ExpiryPolicy
-from tests.factories import PASSWORD
-
-
-def sign_in(page, login: str) -> None:
-    page.goto("/login")
-    page.fill("[name=login]", login)
-    page.fill("[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+from tests.browser import sign_in
 
 
 def test_seller_sees_balance_expiry_and_history_on_a_phone(phone, make, db, screenshot):

@@ -3,19 +3,10 @@ from __future__ import annotations
 
 from partner_club.accounts.models import Role
 from reports.models import Target
-from tests.factories import PASSWORD
+from tests.browser import sign_in
 from tests.reports.helpers import land, utc
 
 SHOPS = [("Краски на Баумана", 55.55, 48.6), ("Стройдвор Север", 55.75, 49.6), ("Мастер", 56.2, 49.0)]
-
-
-def _sign_in(page, login: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.fill("[name=login]", login)
-    page.fill("[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def _point(page, lat: float, lon: float) -> tuple[float, float]:
@@ -57,7 +48,7 @@ def test_rep_drills_down_from_the_map_to_a_shop(phone, make, db, screenshot):
     page = phone
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _sign_in(page, rep.login)
+    sign_in(page, rep.login)
 
     page.goto("/reports/map?period=2026-03")
     page.wait_for_selector(".leaflet-overlay-pane path")
