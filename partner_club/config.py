@@ -49,7 +49,6 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Partner Club <club@localhost>"),
-        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL") or None,
         # Code keys: "version:hexkey" pairs separated by commas. The newest
         # version signs new batches; old ones keep decoding their batches.
         "CODE_KEYS": env.get("CODE_KEYS", "1:" + "5f" * 32),
