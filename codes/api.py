@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from codes import services
 from codes.models import CHANNELS
+from codes.web import commit_refusal
 from partner_club.accounts.access import PARTICIPANTS
 from partner_club.api.base import ApiBlueprint, api_login_required, json_body
 from partner_club.errors import DomainError, Invalid
@@ -43,7 +44,7 @@ def create_registration():
         result = services.register_code(db.session, current_user, raw, channel=channel,
                                         ctx=request_context(body.get("lat"), body.get("lon")))
     except DomainError as error:
-        services.commit_refusal(db.session, error)
+        commit_refusal(db.session, error)
         raise
     db.session.commit()
     return jsonify(result.as_json()), 201 if result.created else 200

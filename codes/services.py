@@ -114,7 +114,7 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
     """Registers one typed, scanned or linked code for a shop owner or seller.
 
     On `CodeRejected` the only write is the invalid-attempt counter, which
-    must survive: the caller commits after the refusal (see `commit_refusal`).
+    must survive: the caller commits after the refusal (see `codes.web.commit_refusal`).
     """
     at = ctx.at or utcnow()
     found = _locate(session, participant, raw, ctx.ip, at)
@@ -212,14 +212,6 @@ def preview_code(session: Session, participant: User, raw: str, *, ip: str | Non
                                   date=format_datetime(earlier.created_at, "short")))
     product = found.batch.product
     return Preview(code=found.code, product=product, points=registration_points(product, at))
-
-
-def commit_refusal(session: Session, error: Exception) -> None:
-    """What a view does after a refusal: keep the attempt counter, drop the rest."""
-    if isinstance(error, CodeRejected):
-        session.commit()
-    else:
-        session.rollback()
 
 
 def _insert(session: Session, values: dict[str, Any]) -> Registration | None:

@@ -33,6 +33,7 @@ from codes.forms import (
 )
 from codes.models import Batch, BatchStatus, Product
 from codes.scheme import CSV_HEADER, csv_chunks
+from codes.web import commit_refusal
 from partner_club.accounts.access import ALL_ROLES, PARTICIPANTS, STAFF, roles_required
 from partner_club.accounts.models import Role
 from partner_club.errors import DomainError
@@ -67,7 +68,7 @@ def register():
         try:
             result = services.register_code(db.session, current_user, form.code.data, channel="typed", ctx=_ctx())
         except DomainError as error:
-            services.commit_refusal(db.session, error)
+            commit_refusal(db.session, error)
             form.code.errors.append(error.message)
             return render_template("codes/register.html", form=form, result=None), 422
         db.session.commit()
@@ -84,7 +85,7 @@ def deep_link(code: str):
     try:
         preview = services.preview_code(db.session, current_user, code, ip=request.remote_addr)
     except DomainError as error:
-        services.commit_refusal(db.session, error)
+        commit_refusal(db.session, error)
         return render_template("codes/link.html", code=code, preview=None, refusal=error.message), error.status
     return render_template("codes/link.html", code=code, preview=preview, refusal=None)
 
@@ -95,7 +96,7 @@ def confirm_link(code: str):
     try:
         result = services.register_code(db.session, current_user, code, channel="link", ctx=_ctx())
     except DomainError as error:
-        services.commit_refusal(db.session, error)
+        commit_refusal(db.session, error)
         return render_template("codes/link.html", code=code, preview=None, refusal=error.message), error.status
     db.session.commit()
     return render_template("codes/link.html", code=code, preview=None, refusal=None, result=result)
