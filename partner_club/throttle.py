@@ -27,7 +27,7 @@ from sqlalchemy import String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from partner_club.database import UTCDateTime, utcnow
+from partner_club.database import UTCDateTime, savepoint, utcnow
 from partner_club.errors import TooManyAttempts
 from partner_club.extensions import db
 
@@ -120,14 +120,12 @@ def _count(session: Session, scope: str, subject: str, limits: Limits, now: date
     if counter is None:
         counter = AttemptCounter(scope=scope, subject=subject, failures=0, total_failures=0,
                                  window_started_at=now)
-        if session.get_bind().dialect.name == "postgresql":
-            try:
-                with session.begin_nested():
-                    session.add(counter)
-            except IntegrityError:  # a parallel request created it first
-                counter = session.scalars(query).one()
-        else:  # SQLite has one writer at a time (and pysqlite savepoints would commit)
-            session.add(counter)
+        try:
+            with savepoint(session):
+                session.add(counter)
+                session.flush()
+        except IntegrityError:  # a parallel request created it first (PostgreSQL)
+            counter = session.scalars(query).one()
     if now - counter.window_started_at > limits.window and not (
             counter.blocked_until and counter.blocked_until > now):
         counter.failures = 0
