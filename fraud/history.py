@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from fraud.models import FraudObservation
@@ -327,6 +327,10 @@ class DbHistory(History):
     def __init__(self, session: Session, utc_offset_hours: float = 3.0) -> None:
         self.session = session
         self.utc_offset_hours = utc_offset_hours
+        # The detectors ask for the same person's and shop's last day several times (by hour,
+        # by day, accepted or all): one read per (kind, key, now) answers them all. An engine
+        # assesses one attempt at a time and stores it after, so `now` moves on between reads.
+        self._last_day: dict[tuple[str, Any, float], list[tuple[datetime, str]]] = {}
 
     def _valid(self, kind, key, now, seconds, accepted=True):
         if kind.endswith("_all"):
@@ -339,10 +343,32 @@ class DbHistory(History):
         return and_(self._columns[kind] == key, FraudObservation.failure.is_not(None),
                     FraudObservation.at > _dt(now - FAIL_WINDOW), FraudObservation.at <= _dt(now))
 
+    def _within_day(self, kind, key, now, seconds) -> Optional[list[datetime]]:
+        """Times of the decoded attempts `count` and `first_ts` mean, from the memoised last day;
+        None for a window longer than a day."""
+        if seconds > DAY:
+            return None
+        accepted = not kind.endswith("_all")
+        base = kind if accepted else kind[:-4]
+        rows = self._last_day.get((base, key, now))
+        if rows is None:
+            rows = self._last_day[(base, key, now)] = [
+                (at, decision) for at, decision in self.session.execute(
+                    select(FraudObservation.at, FraudObservation.decision)
+                    .where(self._valid(base, key, now, DAY, accepted=False)))]
+        since = _dt(now - seconds)
+        return [at for at, decision in rows if at > since and (not accepted or decision == ACCEPT)]
+
     def count(self, kind, key, now, seconds):
+        times = self._within_day(kind, key, now, seconds)
+        if times is not None:
+            return len(times)
         return self.session.scalar(select(func.count()).where(self._valid(kind, key, now, seconds)))
 
     def first_ts(self, kind, key, now, seconds):
+        times = self._within_day(kind, key, now, seconds)
+        if times is not None:
+            return min(times).timestamp() if times else None
         first = self.session.scalar(select(func.min(FraudObservation.at)).where(self._valid(kind, key, now, seconds)))
         if first is None:
             return None
@@ -370,12 +396,13 @@ class DbHistory(History):
                                    .where(self._fails(kind, key, now)))
 
     def accounts(self, kind, key, now, participant_id, outlet_id):
-        within = self._valid(kind, key, now, IDENTITY_WINDOW, accepted=False)
-        people = self.session.scalar(select(func.count(func.distinct(FraudObservation.participant_id)))
-                                     .where(within, FraudObservation.participant_id != participant_id))
-        shops = self.session.scalar(select(func.count(func.distinct(FraudObservation.outlet_id)))
-                                    .where(within, FraudObservation.outlet_id.is_not(None),
-                                           FraudObservation.outlet_id != (outlet_id or -1)))
+        # One read for both: CASE leaves NULL where a row does not count, and count(DISTINCT) skips NULL.
+        other_person = case((FraudObservation.participant_id != participant_id, FraudObservation.participant_id))
+        other_shop = case((and_(FraudObservation.outlet_id.is_not(None),
+                                FraudObservation.outlet_id != (outlet_id or -1)), FraudObservation.outlet_id))
+        people, shops = self.session.execute(
+            select(func.count(func.distinct(other_person)), func.count(func.distinct(other_shop)))
+            .where(self._valid(kind, key, now, IDENTITY_WINDOW, accepted=False))).one()
         return int(people) + 1, int(shops) + int(outlet_id is not None)
 
     def _day_counts(self, outlet_ids, day) -> dict[int, dict[int, int]]:

@@ -231,6 +231,12 @@ def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> 
 
 def store_observation(session: Session, obs: Observation, assessment: Assessment, *,
                       registration_id: int | None = None) -> FraudObservation:
+    return _store_observation(session, obs, assessment, registration_id=registration_id)[0]
+
+
+def _store_observation(session: Session, obs: Observation, assessment: Assessment, *,
+                       registration_id: int | None = None) -> tuple[FraudObservation, Optional[ReviewCase]]:
+    """The observation row and, for a hold, its open case."""
     row = FraudObservation(
         at=obs.at, participant_id=obs.participant_id, outlet_id=obs.outlet_id, region_id=obs.region_id,
         channel=obs.channel, ip=obs.ip, device=obs.device, lat=obs.lat, lon=obs.lon, code=obs.code,
@@ -240,12 +246,14 @@ def store_observation(session: Session, obs: Observation, assessment: Assessment
         reasons=reasons_json(assessment.reasons) or None)
     session.add(row)
     session.flush()
+    case = None
     if assessment.decision == HOLD:
-        session.add(ReviewCase(observation_id=row.id, registration_id=registration_id,
-                               participant_id=obs.participant_id, outlet_id=obs.outlet_id,
-                               score=assessment.score, status=CaseStatus.OPEN.value))
+        case = ReviewCase(observation_id=row.id, registration_id=registration_id,
+                          participant_id=obs.participant_id, outlet_id=obs.outlet_id,
+                          score=assessment.score, status=CaseStatus.OPEN.value)
+        session.add(case)
         session.flush()
-    return row
+    return row, case
 
 
 def assess_attempt(session: Session, attempt: RegistrationAttempt) -> Assessment:
@@ -254,12 +262,15 @@ def assess_attempt(session: Session, attempt: RegistrationAttempt) -> Assessment
     obs = observation_from_attempt(session, attempt)
     engine = Engine(config, DbHistory(session, config.utc_offset_hours))
     assessment = engine.assess(obs)
-    row = store_observation(session, obs, assessment)
+    row, case = _store_observation(session, obs, assessment)
     if assessment.decision == REJECT:
         # The refusal rolls the request back; the decision must outlive it (see _keep_refusals).
         session.info.setdefault(_REFUSED, []).append(
             {c.key: getattr(row, c.key) for c in FraudObservation.__table__.columns if c.key != "id"})
     attempt.extra["fraud_observation_id"] = row.id
+    # link_registration updates these very rows once codes stored the registration: kept here,
+    # they need no second read.
+    attempt.extra[_KEPT] = (row, case)
     return assessment
 
 
@@ -268,17 +279,22 @@ def link_registration(session: Session, attempt: RegistrationAttempt) -> None:
     observation_id = attempt.extra.get("fraud_observation_id")
     if observation_id is None or attempt.registration_id is None:
         return
-    row = session.get(FraudObservation, observation_id)
-    if row is None:
-        return
+    kept = attempt.extra.get(_KEPT)
+    if kept is not None and kept[0] in session and kept[0].id == observation_id:
+        row, case = kept
+    else:
+        row = session.get(FraudObservation, observation_id)
+        if row is None:
+            return
+        case = session.query(ReviewCase).filter_by(observation_id=row.id).one_or_none()
     row.registration_id = attempt.registration_id
-    case = session.query(ReviewCase).filter_by(observation_id=row.id).one_or_none()
     if case is not None:
         case.registration_id = attempt.registration_id
     session.flush()
 
 
 _REFUSED = "fraud.refused_observations"
+_KEPT = "fraud.observation_and_case"
 
 
 @event.listens_for(Session, "after_commit")
