@@ -292,8 +292,9 @@ def _attempt(session: Session, participant: User, found: Found, channel: str, ct
 def _place_of(session: Session, participant: User) -> tuple[int | None, int | None]:
     """(region id, territory id) of the participant's shop, or of their territory; one query."""
     if participant.outlet_id is not None:
-        row = session.execute(select(Outlet.region_id, Outlet.territory_id)
-                              .where(Outlet.id == participant.outlet_id)).first()
+        # The whole row, not two columns: the fraud checks and the ledger then find it in the session.
+        outlet = session.get(Outlet, participant.outlet_id)
+        row = (outlet.region_id, outlet.territory_id) if outlet else None
     elif participant.territory_id is not None:
         row = session.execute(select(Territory.region_id, Territory.id)
                               .where(Territory.id == participant.territory_id)).first()

@@ -22,10 +22,11 @@ from partner_club.database import savepoint, utcnow
 from partner_club.errors import Conflict, Invalid, NotFound
 from partner_club.ledger.models import Account, AccountKind, Bucket, EntryKind, LedgerEntry, PointLot
 from partner_club.ledger.policy import (
-    ExpiryPolicy, PointValue, RegistrationRule, expiry_policy, registration_rule, store_expiry_policy,
-    store_point_value, store_registration_rule,
+    EXPIRY_KEY, RULE_KEY, ExpiryPolicy, PointValue, RegistrationRule, expiry_policy, outlet_rule_key,
+    registration_rule, store_expiry_policy, store_point_value, store_registration_rule,
 )
 from partner_club.outlets.models import Outlet
+from partner_club.settings_store import prefetch_settings
 
 
 class InsufficientPoints(Conflict):
@@ -93,16 +94,30 @@ def credit_registration(session: Session, user: User, points: int, *, pending: b
     """Credits a registration's points to the person, the shop, or both, per the shop's rule."""
     _require_positive(points)
     outlet = user.outlet
+    # The settings this needs (the shop's rule or the default, the expiry policy) in one read.
+    prefetch_settings(session, [RULE_KEY, EXPIRY_KEY] + ([outlet_rule_key(outlet.id)] if outlet else []))
     person_points, shop_points = (points, 0) if outlet is None else registration_rule(session, outlet.id).shares(points)
-    credit = hold if pending else accrue
+    credit = _hold_locked if pending else _accrue_locked
     entries = []
     if person_points:
-        entries.append(credit(session, account_for_user(session, user), person_points,
-                              cause_type=cause_type, cause_id=cause_id, actor=actor, at=at))
+        account = _locked_account_of(session, Account.user_id, user.id, AccountKind.PERSON)
+        entries.append(credit(session, account, person_points, cause_type=cause_type, cause_id=cause_id,
+                              actor=actor, at=at))
     if shop_points:
-        entries.append(credit(session, account_for_outlet(session, outlet), shop_points,
-                              cause_type=cause_type, cause_id=cause_id, actor=actor, at=at))
+        account = _locked_account_of(session, Account.outlet_id, outlet.id, AccountKind.OUTLET)
+        entries.append(credit(session, account, shop_points, cause_type=cause_type, cause_id=cause_id,
+                              actor=actor, at=at))
     return entries
+
+
+def _locked_account_of(session: Session, column, holder_id: int, kind: AccountKind) -> Account:
+    """The holder's account, locked with fresh balances as `_lock` gives it: one query when it exists."""
+    statement = (select(Account).where(column == holder_id).with_for_update()
+                 .execution_options(populate_existing=True))
+    account = session.scalars(statement).one_or_none()
+    if account is None:
+        account = _lock(session, _get_or_create(session, column, holder_id, kind).id)
+    return account
 
 
 def accrue(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
@@ -113,7 +128,13 @@ def accrue(session: Session, account: Account, amount: int, *, cause_type: str, 
     entry_kind = EntryKind(kind) if kind in {k.value for k in EntryKind} else None
     if entry_kind not in CREDIT_KINDS:
         raise Invalid(_l("Points cannot be credited as %(kind)s.", kind=kind), code="bad_entry_kind")
-    account = _lock(session, account.id)
+    return _accrue_locked(session, _lock(session, account.id), amount, cause_type=cause_type, cause_id=cause_id,
+                          actor=actor, entry_kind=entry_kind, at=at, reason=reason)
+
+
+def _accrue_locked(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
+                   actor: User | None, at: datetime | None, entry_kind: EntryKind = EntryKind.ACCRUAL,
+                   reason: str | None = None) -> LedgerEntry:
     at = at or utcnow()
     entry = _write(session, account, entry_kind, Bucket.ACTIVE, amount, cause_type=cause_type,
                    cause_id=cause_id, actor=actor, at=at, reason=reason)
@@ -126,7 +147,12 @@ def hold(session: Session, account: Account, amount: int, *, cause_type: str, ca
          actor: User | None = None, at: datetime | None = None) -> LedgerEntry:
     """Pending points: counted, but not spendable until confirmed."""
     _require_positive(amount)
-    account = _lock(session, account.id)
+    return _hold_locked(session, _lock(session, account.id), amount, cause_type=cause_type, cause_id=cause_id,
+                        actor=actor, at=at)
+
+
+def _hold_locked(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
+                 actor: User | None, at: datetime | None) -> LedgerEntry:
     entry = _write(session, account, EntryKind.ACCRUAL, Bucket.PENDING, amount, cause_type=cause_type,
                    cause_id=cause_id, actor=actor, at=at or utcnow())
     session.flush()
