@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import and_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from fraud.models import FraudObservation
@@ -133,6 +133,9 @@ class History:
 
     def add(self, obs: Observation) -> None:
         raise NotImplementedError
+
+    def expect(self, obs: Observation) -> None:
+        """The detectors are about to ask about `obs`: a history may read ahead (DbHistory does)."""
 
     def usual_day(self, outlet_id: Optional[int], group: Any, day: int) -> tuple[float, float, str]:
         """The shop's usual registrations a day: its own median, or similar shops' when new."""
@@ -318,6 +321,9 @@ _PEER_CACHE: dict[tuple[str, Any, int], tuple[float, tuple[float, float, int]]] 
 PEER_CACHE_SECONDS = 600.0
 
 
+_THROTTLE_SUBJECTS = {"participant": "user", "ip": "ip"}  # the throttle's subject kinds
+
+
 class DbHistory(History):
     """The same answers from `fraud_observations`, for live registrations."""
 
@@ -331,6 +337,11 @@ class DbHistory(History):
         # by day, accepted or all): one read per (kind, key, now) answers them all. An engine
         # assesses one attempt at a time and stores it after, so `now` moves on between reads.
         self._last_day: dict[tuple[str, Any, float], list[tuple[datetime, str]]] = {}
+        self._expected: Optional[Observation] = None
+        self._refused: dict[float, tuple[dict[str, int], dict[str, AttemptCounter]]] = {}
+
+    def expect(self, obs: Observation) -> None:
+        self._expected = obs
 
     def _valid(self, kind, key, now, seconds, accepted=True):
         if kind.endswith("_all"):
@@ -377,16 +388,47 @@ class DbHistory(History):
         return first.timestamp()
 
     def failed(self, kind, key, now):
+        expected = self._expected_keys(now)
+        if key is not None and expected.get(kind) == key:
+            counts, counters = self._refused_of(expected, now)
+            subject = _THROTTLE_SUBJECTS.get(kind)
+            counter = counters.get(f"{subject}:{key}") if subject else None
+            return max(counts[kind], self._throttled_count(counter, now))
         own = self.session.scalar(select(func.count()).where(self._fails(kind, key, now)))
         return max(own, self._throttled(kind, key, now))
 
+    def _expected_keys(self, now) -> dict[str, Any]:
+        obs = self._expected
+        if obs is None or obs.ts != now:
+            return {}
+        keys = {"participant": obs.participant_id, "ip": obs.ip, "device": obs.device}
+        return {kind: key for kind, key in keys.items() if key is not None}
+
+    def _refused_of(self, keys: dict[str, Any], now) -> tuple[dict[str, int], dict[str, AttemptCounter]]:
+        """Refused codes per kind of the expected attempt, and its throttle counters: two reads
+        instead of one per kind (UNION ALL keeps each part on its own index)."""
+        found = self._refused.get(now)
+        if found is None:
+            parts = [select(literal(kind).label("kind"), func.count().label("n")).where(self._fails(kind, key, now))
+                     for kind, key in keys.items()]
+            counts = {kind: n for kind, n in self.session.execute(union_all(*parts))}
+            subjects = [f"{_THROTTLE_SUBJECTS[kind]}:{key}" for kind, key in keys.items() if kind in _THROTTLE_SUBJECTS]
+            counters = {c.subject: c for c in self.session.scalars(select(AttemptCounter).where(
+                AttemptCounter.scope == THROTTLE_SCOPE, AttemptCounter.subject.in_(subjects)))} if subjects else {}
+            found = self._refused[now] = (counts, counters)
+        return found
+
     def _throttled(self, kind, key, now) -> int:
         """Refused codes the registration service counted (its throttle survives the refusal's rollback)."""
-        subject = {"participant": "user", "ip": "ip"}.get(kind)
+        subject = _THROTTLE_SUBJECTS.get(kind)
         if subject is None:
             return 0
         counter = self.session.scalar(select(AttemptCounter).where(
             AttemptCounter.scope == THROTTLE_SCOPE, AttemptCounter.subject == f"{subject}:{key}"))
+        return self._throttled_count(counter, now)
+
+    @staticmethod
+    def _throttled_count(counter: Optional[AttemptCounter], now) -> int:
         if counter is None or counter.last_failure_at is None or counter.last_failure_at.timestamp() < now - FAIL_WINDOW:
             return 0
         return counter.failures

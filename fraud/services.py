@@ -151,6 +151,7 @@ class Engine:
             obs.extra["gap"] = round(gap, 1)
 
     def assess(self, obs: Observation) -> Assessment:
+        self.history.expect(obs)
         self.annotate(obs)
         reasons: list[Reason] = []
         if obs.failure is not None:
