@@ -8,6 +8,7 @@ shops registering at the same moment never lose an increment.
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -21,15 +22,6 @@ from codes.models import Product, Registration, RegistrationStatus
 from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity
 
 
-def _insert(session: Session, table):
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"rollup upserts need PostgreSQL or SQLite, not {name}")
-
-
 def record_registration(session: Session, *, outlet_id: int, product_id: int, product_sku: str,
                         at: datetime, volume_m3: float, points: int, count: int = 1) -> None:
     """Adds one registration to every rollup (or takes one away with count=-1)."""
@@ -39,34 +31,46 @@ def record_registration(session: Session, *, outlet_id: int, product_id: int, pr
                    volume=float(volume_m3 or 0.0), points=int(points or 0))
         return
     volume, points = float(volume_m3 or 0.0), int(points or 0)
+    daily, monthly, activity = _upserts(session.get_bind().dialect.name)
+    session.execute(daily, {"day": day, "outlet_id": outlet_id, "product_id": product_id,
+                            "product_sku": product_sku or "", "registrations": count, "volume_m3": volume,
+                            "points": points})
+    session.execute(monthly, {"month": day.replace(day=1), "outlet_id": outlet_id, "registrations": count,
+                              "volume_m3": volume, "points": points})
+    session.execute(activity, {"outlet_id": outlet_id, "first_day": day, "last_day": day})
 
+
+@functools.cache
+def _upserts(dialect: str) -> tuple:
+    """The three upserts, built once per dialect: building `excluded` costs more than running them."""
+    insert_ = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert_ is None:
+        raise RuntimeError(f"rollup upserts need PostgreSQL or SQLite, not {dialect}")
     daily = DailyProductRollup.__table__
-    stmt = _insert(session, daily).values(day=day, outlet_id=outlet_id, product_id=product_id,
-                                          product_sku=product_sku or "", registrations=count,
-                                          volume_m3=volume, points=points)
-    session.execute(stmt.on_conflict_do_update(
+    stmt = insert_(daily)
+    daily_upsert = stmt.on_conflict_do_update(
         index_elements=[daily.c.day, daily.c.outlet_id, daily.c.product_id],
         set_={"registrations": daily.c.registrations + stmt.excluded.registrations,
               "volume_m3": daily.c.volume_m3 + stmt.excluded.volume_m3,
-              "points": daily.c.points + stmt.excluded.points}))
+              "points": daily.c.points + stmt.excluded.points})
 
     monthly = MonthlyOutletRollup.__table__
-    stmt = _insert(session, monthly).values(month=day.replace(day=1), outlet_id=outlet_id,
-                                            registrations=count, volume_m3=volume, points=points)
-    session.execute(stmt.on_conflict_do_update(
+    stmt = insert_(monthly)
+    monthly_upsert = stmt.on_conflict_do_update(
         index_elements=[monthly.c.month, monthly.c.outlet_id],
         set_={"registrations": monthly.c.registrations + stmt.excluded.registrations,
               "volume_m3": monthly.c.volume_m3 + stmt.excluded.volume_m3,
-              "points": monthly.c.points + stmt.excluded.points}))
+              "points": monthly.c.points + stmt.excluded.points})
 
     activity = OutletActivity.__table__
-    stmt = _insert(session, activity).values(outlet_id=outlet_id, first_day=day, last_day=day)
-    session.execute(stmt.on_conflict_do_update(
+    stmt = insert_(activity)
+    activity_upsert = stmt.on_conflict_do_update(
         index_elements=[activity.c.outlet_id],
         set_={"first_day": case((stmt.excluded.first_day < activity.c.first_day, stmt.excluded.first_day),
                                 else_=activity.c.first_day),
               "last_day": case((stmt.excluded.last_day > activity.c.last_day, stmt.excluded.last_day),
-                               else_=activity.c.last_day)}))
+                               else_=activity.c.last_day)})
+    return daily_upsert, monthly_upsert, activity_upsert
 
 
 def _take_away(session: Session, *, outlet_id: int, product_id: int, day: date, volume: float,
