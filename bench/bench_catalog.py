@@ -21,14 +21,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from partner_club import create_app  # noqa: E402 - first: the factory imports every package
@@ -38,6 +36,7 @@ from partner_club.accounts.models import Role, User  # noqa: E402
 from partner_club.extensions import db  # noqa: E402
 from partner_club.ledger import services as ledger  # noqa: E402
 from partner_club.ledger.reconcile import disagreements  # noqa: E402
+from partner_club.testing import temporary_postgres_database  # noqa: E402
 from partner_club.outlets.models import Outlet  # noqa: E402
 from partner_club.regions.models import Region  # noqa: E402
 
@@ -111,13 +110,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=40, help="orders per worker and phase")
     parser.add_argument("--stock", type=int, default=100, help="stock of the hot prize")
     args = parser.parse_args()
-    server = make_url(args.server).set(drivername="postgresql+psycopg")
-    name = f"pc_bench_catalog_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = server.set(database=name).render_as_string(hide_password=False)
+    with temporary_postgres_database(args.server, "pc_bench_catalog") as url:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "CODE_KEYS": "1:" + "b2" * 32,
                           "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": args.workers + 4, "max_overflow": 10}})
         with app.app_context():
@@ -137,12 +130,6 @@ def main() -> None:
             assert not problems
             db.session.remove()
             db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                              "AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -23,15 +23,12 @@ import argparse
 import multiprocessing
 import sys
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from partner_club import create_app  # noqa: E402
@@ -44,6 +41,7 @@ from partner_club.ledger.policy import ExpiryPolicy  # noqa: E402
 from partner_club.ledger.reconcile import disagreements  # noqa: E402
 from partner_club.outlets.models import Outlet  # noqa: E402
 from partner_club.regions.models import Region  # noqa: E402
+from partner_club.testing import temporary_postgres_database  # noqa: E402
 
 ACCOUNTS_PER_WORKER = 10
 
@@ -134,13 +132,7 @@ def main() -> None:
     parser.add_argument("--processes", action="store_true", help="workers are processes, not threads")
     args = parser.parse_args()
 
-    base = make_url(args.server).set(drivername="postgresql+psycopg")
-    name = f"pc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
+    with temporary_postgres_database(args.server, "pc_bench_ledger") as url:
         app = _app(url)
         _APPS[url] = app
         groups = _seed(app, args.workers)
@@ -166,12 +158,6 @@ def main() -> None:
                   else f"points check: {len(found)} DISAGREEMENTS: {found[:5]}")
             db.session.remove()
             db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

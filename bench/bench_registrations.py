@@ -43,11 +43,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     insert,
-    text,
 )
-from sqlalchemy.engine import make_url
 
 import partner_club  # noqa: F401 - first: the app package imports the domain packages in order
 from codes import issuing, services
@@ -59,6 +56,7 @@ from partner_club.extensions import csrf, db
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
 from partner_club.signals import registration_checks
+from partner_club.testing import temporary_postgres_database
 
 BENCH_KEYS = "1:" + "c3" * 32
 _bench_metadata = MetaData()
@@ -161,55 +159,45 @@ def main() -> None:
     parser.add_argument("--without-fraud", action="store_true", help="disconnect the fraud checks")
     args = parser.parse_args()
 
-    server = make_url(args.server).set(drivername="postgresql+psycopg")
-    name = f"pc_bench_reg_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    gunicorn = None
-    try:
-        tokens, codes = _prepare(url, args.people, args.requests)
-        port = _free_port()
-        env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", CODE_KEYS=BENCH_KEYS,
-                   PUBLIC_URL="http://bench.test", LOGIN_RATE_LIMIT="100000 per minute", REDIS_URL="")
-        if args.without_fraud:
-            env["BENCH_WITHOUT_FRAUD"] = "1"
-        gunicorn = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "--chdir", str(ROOT), "-w", str(args.workers), "-b",
-             f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_registrations:bench_app()"], env=env)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                requests.get(base + "/api/v1/openapi.json", timeout=10)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
-        warm = min(50, len(codes) // 10)
-        _fire(base, "/bench/bare", [{}] * warm, tokens, args.concurrency)
-        bare_seconds, bare_statuses = _fire(base, "/bench/bare", [{}] * args.requests, tokens, args.concurrency)
-        bodies = [{"code": code, "channel": "api"} for code in codes]
-        reg_seconds, reg_statuses = _fire(base, "/api/v1/registrations", bodies, tokens, args.concurrency)
-        bare_rate = args.requests / bare_seconds
-        reg_rate = args.requests / reg_seconds
-        print(f"PostgreSQL, gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, "
-              f"{args.requests} requests each{' (fraud checks off)' if args.without_fraud else ''}")
-        print(f"bare insert:     {bare_rate:8.1f} req/s  statuses {bare_statuses}")
-        print(f"registrations:   {reg_rate:8.1f} req/s  statuses {reg_statuses}")
-        print(f"ratio:           {reg_rate / bare_rate:8.2f} (goal: at least 0.5)")
-    finally:
-        if gunicorn is not None:
-            gunicorn.send_signal(signal.SIGTERM)
-            try:
-                gunicorn.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
-                gunicorn.wait()
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with temporary_postgres_database(args.server, "pc_bench_reg") as url:
+        gunicorn = None
+        try:
+            tokens, codes = _prepare(url, args.people, args.requests)
+            port = _free_port()
+            env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", CODE_KEYS=BENCH_KEYS,
+                       PUBLIC_URL="http://bench.test", LOGIN_RATE_LIMIT="100000 per minute", REDIS_URL="")
+            if args.without_fraud:
+                env["BENCH_WITHOUT_FRAUD"] = "1"
+            gunicorn = subprocess.Popen(
+                [str(ROOT / ".venv/bin/gunicorn"), "--chdir", str(ROOT), "-w", str(args.workers), "-b",
+                 f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_registrations:bench_app()"], env=env)
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    requests.get(base + "/api/v1/openapi.json", timeout=10)
+                    break
+                except requests.RequestException:
+                    time.sleep(0.2)
+            warm = min(50, len(codes) // 10)
+            _fire(base, "/bench/bare", [{}] * warm, tokens, args.concurrency)
+            bare_seconds, bare_statuses = _fire(base, "/bench/bare", [{}] * args.requests, tokens, args.concurrency)
+            bodies = [{"code": code, "channel": "api"} for code in codes]
+            reg_seconds, reg_statuses = _fire(base, "/api/v1/registrations", bodies, tokens, args.concurrency)
+            bare_rate = args.requests / bare_seconds
+            reg_rate = args.requests / reg_seconds
+            print(f"PostgreSQL, gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, "
+                  f"{args.requests} requests each{' (fraud checks off)' if args.without_fraud else ''}")
+            print(f"bare insert:     {bare_rate:8.1f} req/s  statuses {bare_statuses}")
+            print(f"registrations:   {reg_rate:8.1f} req/s  statuses {reg_statuses}")
+            print(f"ratio:           {reg_rate / bare_rate:8.2f} (goal: at least 0.5)")
+        finally:
+            if gunicorn is not None:
+                gunicorn.send_signal(signal.SIGTERM)
+                try:
+                    gunicorn.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    gunicorn.kill()
+                    gunicorn.wait()
 
 
 if __name__ == "__main__":

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from flask import g
@@ -24,6 +23,7 @@ from rq import SimpleWorker
 
 from partner_club import create_app
 from partner_club.jobs.services import queue
+from partner_club.testing import temporary_postgres_database
 from partner_club.config import PACKAGES
 from partner_club.extensions import db as _db
 from partner_club.i18n import compile_catalog
@@ -35,29 +35,12 @@ SCREENSHOTS = ROOT / "build" / "screenshots"
 RUN_ID = uuid.uuid4().hex[:8]
 
 
-def _postgres_database(base_url: str) -> Iterator[str]:
-    """A fresh database for this run, so parallel runs never meet."""
-    url = make_url(base_url).set(drivername="postgresql+psycopg")
-    name = f"pc_test_{RUN_ID}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> Iterator[str]:
     base = os.environ.get("TEST_DATABASE_URL", "")
     if base.startswith("postgres"):
-        yield from _postgres_database(base)
+        with temporary_postgres_database(base, f"pc_test_{RUN_ID}") as url:
+            yield url
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'club.sqlite3'}"
 

@@ -7,11 +7,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from partner_club import create_app
 from partner_club.extensions import db
+from partner_club.testing import temporary_postgres_database
 
 
 @pytest.fixture
@@ -20,16 +20,8 @@ def empty_database_url(tmp_path):
     if not base.startswith("postgres"):
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
         return
-    url = make_url(base).set(drivername="postgresql+psycopg")
-    name = f"pc_migrate_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with temporary_postgres_database(base, "pc_migrate") as url:
+        yield url
 
 
 def test_upgrade_matches_models_and_downgrade_empties(empty_database_url):
