@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
+from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,8 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, delete, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import delete, insert, select, text  # noqa: E402
 
 
 from partner_club import create_app  # noqa: E402
@@ -41,6 +40,7 @@ from partner_club.extensions import db  # noqa: E402
 from partner_club.outlets.models import Outlet  # noqa: E402
 from partner_club.regions.models import Region, Territory  # noqa: E402
 from partner_club.regions.services import import_bundled_regions  # noqa: E402
+from partner_club.testing import temporary_postgres_database  # noqa: E402
 from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity  # noqa: E402
 
 SHOPS = 5000
@@ -157,27 +157,19 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [100_000, 1_000_000] + ([10_000_000] if args.full else [])
     workdir = tempfile.mkdtemp(prefix="bench-map-")
-    url = f"sqlite:///{workdir}/bench.sqlite3"
-    admin = None
-    if args.database_url:  # a database of its own on that server, dropped at the end
-        base = make_url(args.database_url).set(drivername="postgresql+psycopg")
-        name = f"pc_bench_map_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
-                      "RATELIMIT_ENABLED": False, "MAIL_SERVER": None})
-    rng = np.random.default_rng(7)
-    try:
-        results, busiest, shops_there = run(app, sizes, args.runs, rng)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        if admin is not None:
+    with ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        url = f"sqlite:///{workdir}/bench.sqlite3"
+        if args.database_url:  # a database of its own on that server, dropped at the end
+            url = cleanup.enter_context(temporary_postgres_database(args.database_url, "pc_bench_map"))
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
+                          "RATELIMIT_ENABLED": False, "MAIL_SERVER": None})
+        rng = np.random.default_rng(7)
+        try:
+            results, busiest, shops_there = run(app, sizes, args.runs, rng)
+        finally:
             with app.app_context():
                 db.engine.dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     report(results, busiest, shops_there, args.runs, url)
 
 
