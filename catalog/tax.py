@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partner_club.accounts.models import User
+from partner_club.accounts.signup import inn_checksum_ok
 from partner_club.audit.services import record
 from partner_club.database import utcnow
 from partner_club.errors import Invalid
@@ -108,16 +109,7 @@ def needs_tax_profile(session: Session, user: User, extra_value_kopecks: int, at
 
 def valid_inn(inn: str) -> bool:
     """An individual's INN: 12 digits whose last two are check digits."""
-    if len(inn) != 12 or not inn.isdigit():
-        return False
-    digits = [int(c) for c in inn]
-
-    def check(weights: list[int], count: int) -> int:
-        return sum(w * d for w, d in zip(weights, digits[:count], strict=True)) % 11 % 10
-
-    first = check([7, 2, 4, 10, 3, 5, 9, 4, 6, 8], 10)
-    second = check([3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8], 11)
-    return digits[10] == first and digits[11] == second
+    return len(inn) == 12 and inn_checksum_ok(inn)
 
 
 def save_tax_profile(session: Session, user: User, inn: str, *, consent: bool) -> TaxProfile:

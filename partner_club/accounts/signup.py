@@ -36,18 +36,23 @@ def _check_digit(digits: list[int], weights: tuple[int, ...]) -> int:
     return sum(d * w for d, w in zip(digits, weights, strict=True)) % 11 % 10
 
 
+def inn_checksum_ok(inn: str) -> bool:
+    """The check digits of a 10-digit (company) or 12-digit (person) INN."""
+    if not inn.isdigit() or len(inn) not in (10, 12):
+        return False
+    digits = [int(c) for c in inn]
+    if len(inn) == 10:
+        return _check_digit(digits[:9], _INN10) == digits[9]
+    return _check_digit(digits[:10], _INN11) == digits[10] and _check_digit(digits[:11], _INN12) == digits[11]
+
+
 def validate_inn(raw: str) -> str:
     """A Russian taxpayer number (INN): 10 digits for a company, 12 for a person, with check digits."""
     inn = "".join((raw or "").split())
     if not inn.isdigit() or len(inn) not in (10, 12):
         raise Invalid(_("The tax number (INN) has 10 digits for a company or 12 for a sole trader."),
                       code="inn_format", field="tax_number")
-    digits = [int(c) for c in inn]
-    if len(inn) == 10:
-        ok = _check_digit(digits[:9], _INN10) == digits[9]
-    else:
-        ok = _check_digit(digits[:10], _INN11) == digits[10] and _check_digit(digits[:11], _INN12) == digits[11]
-    if not ok:
+    if not inn_checksum_ok(inn):
         raise Invalid(_("This tax number (INN) has a typo: its check digit does not match."),
                       code="inn_checksum", field="tax_number")
     return inn
