@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import catalog.api
 import catalog.cli
@@ -95,6 +96,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     _init_extensions(app)
+    _trust_proxies(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for group in CLI_GROUPS:
@@ -116,6 +118,14 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(_load_user)
     login_manager.request_loader(_load_user_from_token)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind a load balancer every request comes from its address: the fraud checks and the
+    rate limits need the participant's, which the trusted proxies pass in X-Forwarded-For."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def _select_locale() -> str | None:

@@ -69,6 +69,9 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "JOIN_RATE_LIMIT": env.get("JOIN_RATE_LIMIT", "30 per minute;300 per hour"),
         "API_TOKEN_MAX_AGE": int(env.get("API_TOKEN_MAX_AGE", str(30 * 24 * 3600))),
+        # Proxies (load balancer, nginx) in front of the app that append to X-Forwarded-For:
+        # with 0 the peer's address is the participant's, as in the embedded default.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),

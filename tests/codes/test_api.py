@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from codes.models import BatchStatus, Registration
 from partner_club.accounts.models import Role
+from partner_club.app import _trust_proxies
 from partner_club.throttle import AttemptCounter
 from tests.codes.helpers import batch, code
 
@@ -58,6 +59,14 @@ def test_guessing_gets_429_with_retry_after(client, make, api_token, db):
     response = _post(client, token, {"code": "ABCDEFGHJKMN0"})
     assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
     assert response.get_json()["reason"] == "too_many_attempts"
+    # A genuine code waits too (its lookup brings the counters), and nothing is registered.
+    issued = batch(db.session)
+    make.session.commit()
+    genuine = _post(client, token, {"code": code(issued, 1)})
+    assert genuine.status_code == 429 and genuine.get_json()["reason"] == "too_many_attempts"
+    assert db.session.scalar(select(func.count(Registration.id))) == 0
+    # So does a wrong code of a real batch, which decodes but is not issued (serial out of range).
+    assert _post(client, token, {"code": code(issued, issued.count + 1)}).status_code == 429
 
 
 def test_staff_and_strangers_cannot_register(client, make, api_token, db):
@@ -70,3 +79,24 @@ def test_staff_and_strangers_cannot_register(client, make, api_token, db):
 def test_openapi_documents_registrations(client, db):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "post" in spec["paths"]["/api/v1/registrations"]
+
+
+def test_behind_trusted_proxies_the_participants_address_is_recorded(app, client, make, api_token, db, monkeypatch):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+    make.session.commit()
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+
+    def register(serial):
+        g.pop("_login_user", None)
+        response = client.post("/api/v1/registrations", json={"code": code(issued, serial)},
+                               headers={"Authorization": f"Bearer {api_token(seller)}", **forwarded})
+        assert response.status_code == 201, response.get_json()
+        return db.session.get(Registration, response.get_json()["registration_id"]).ip
+
+    # With no proxy configured the header is the sender's own claim and changes nothing.
+    assert register(1) == "127.0.0.1"
+    monkeypatch.setattr(app, "wsgi_app", app.wsgi_app)  # put back after the test
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)
+    _trust_proxies(app)
+    assert register(2) == "203.0.113.7"
