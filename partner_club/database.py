@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, TypeDecorator, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 
 
 def utcnow() -> datetime:
@@ -62,3 +62,10 @@ def savepoint(session: Session) -> AbstractContextManager[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return session.begin_nested()
     return nullcontext()
+
+
+def ends_unit_of_work(transaction: SessionTransaction) -> bool:
+    """Whether an `after_transaction_end` is a real end (a commit, a rollback, a savepoint's
+    release or rollback) rather than the inner transaction every flush opens and closes:
+    caches kept for a transaction (settings, throttle counters) outlive flushes."""
+    return transaction.origin is not SessionTransactionOrigin.SUBTRANSACTION

@@ -21,13 +21,14 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy import String, UniqueConstraint, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from partner_club.database import UTCDateTime, savepoint, utcnow
+from partner_club.database import UTCDateTime, ends_unit_of_work, savepoint, utcnow
 from partner_club.errors import TooManyAttempts
 from partner_club.extensions import db
 
@@ -91,12 +92,41 @@ def check(session: Session, scope: str, pairs: Iterable[tuple[str, str]], *,
     if not pairs:
         return
     kinds = {subject: kind for kind, subject in pairs}
-    counters = session.scalars(select(AttemptCounter).where(
-        AttemptCounter.scope == scope, AttemptCounter.subject.in_(kinds))).all()
+    counters = counters_of(session, scope, kinds).values()
     wait = max((wait_seconds(c, limits[kinds[c.subject]], now) for c in counters), default=0)
     if wait > 0:
         raise TooManyAttempts(
             _("Too many wrong codes. Try again in %(seconds)s seconds.", seconds=wait), retry_after=wait)
+
+
+# Counters read in the session's current transaction, by (scope, subject): the fraud checks
+# ask for the ones the registration service has just checked.
+_READ = "throttle.counters"
+
+
+def counters_of(session: Session, scope: str, subjects: Iterable[str]) -> dict[str, AttemptCounter]:
+    """The stored counters of these subjects (absent ones are missing), one query per transaction."""
+    read = session.info.setdefault(_READ, {})
+    subjects = list(subjects)
+    wanted = [s for s in subjects if (scope, s) not in read]
+    if wanted:
+        remember(session, scope, wanted, session.scalars(select(AttemptCounter).where(
+            AttemptCounter.scope == scope, AttemptCounter.subject.in_(wanted))))
+    return {s: read[(scope, s)] for s in subjects if read[(scope, s)] is not None}
+
+
+def remember(session: Session, scope: str, subjects: Iterable[str], counters: Iterable[AttemptCounter]) -> None:
+    """Counters of these subjects a caller read along with something else (absent ones have none):
+    `check` and `counters_of` then need no query in this transaction."""
+    read = session.info.setdefault(_READ, {})
+    found = {c.subject: c for c in counters}
+    read.update({(scope, s): found.get(s) for s in subjects})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_counters(session: Session, transaction: Any) -> None:
+    if ends_unit_of_work(transaction):
+        session.info.pop(_READ, None)
 
 
 def record_failure(session: Session, scope: str, pairs: Iterable[tuple[str, str]], *,
@@ -108,6 +138,7 @@ def record_failure(session: Session, scope: str, pairs: Iterable[tuple[str, str]
     written. (A side connection would deadlock on SQLite's single writer.)
     """
     now = now or utcnow()
+    session.info.pop(_READ, None)  # counters may be created here
     for kind, subject in pairs:
         _count(session, scope, subject, limits[kind], now)
 
