@@ -21,7 +21,7 @@ class Region(db.Model):
     name_en: Mapped[str] = mapped_column(String(200))
     name_ru: Mapped[str] = mapped_column(String(200))
     # GeoJSON geometry (Polygon or MultiPolygon), simplified for drawing.
-    geometry: Mapped[Optional[str]] = mapped_column(Text)
+    geometry: Mapped[Optional[str]] = mapped_column(Text, deferred=True)  # large: read only to draw
     # Bounding box "min_lon,min_lat,max_lon,max_lat" for quick checks.
     bbox: Mapped[Optional[str]] = mapped_column(String(100))
 

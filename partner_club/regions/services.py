@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from partner_club.accounts.models import User
 from partner_club.errors import Invalid
@@ -185,7 +185,8 @@ def region_at(session: Session, lat: float, lon: float, *, within_km: float = 0.
             candidates.append(region_id)
     if not candidates:
         return None
-    regions = session.scalars(select(Region).where(Region.id.in_(candidates)).order_by(Region.iso_code))
+    regions = session.scalars(select(Region).options(undefer(Region.geometry))
+                              .where(Region.id.in_(candidates)).order_by(Region.iso_code))
     shapes = [(r, s) for r in regions if (s := region_shape(r)) is not None]
     return geo.nearest(shapes, lat, lon, within_km=within_km)
 
