@@ -1,20 +1,24 @@
 """Every movement of points: the one way other packages change a balance.
 
-Each operation locks the account row (SELECT ... FOR UPDATE on PostgreSQL)
-before it reads the balance, so parallel transactions queue instead of
+Each operation locks the account row before it reads the balance (SELECT ...
+FOR UPDATE on PostgreSQL; crediting a registration needs no balance read, and
+its UPDATE takes the lock), so parallel transactions queue instead of
 overdrawing; the CHECK constraints on the balances are the last guard.
 Services flush, never commit.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Select, Update, bindparam, func, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
@@ -22,11 +26,11 @@ from partner_club.database import savepoint, utcnow
 from partner_club.errors import Conflict, Invalid, NotFound
 from partner_club.ledger.models import Account, AccountKind, Bucket, EntryKind, LedgerEntry, PointLot
 from partner_club.ledger.policy import (
-    EXPIRY_KEY, RULE_KEY, ExpiryPolicy, PointValue, RegistrationRule, expiry_policy, outlet_rule_key,
-    registration_rule, store_expiry_policy, store_point_value, store_registration_rule,
+    ExpiryPolicy, PointValue, RegistrationRule, expiry_policy, outlet_rule_key, registration_rule,
+    store_expiry_policy, store_point_value, store_registration_rule,
 )
+from partner_club.settings_store import read_with_next
 from partner_club.outlets.models import Outlet
-from partner_club.settings_store import prefetch_settings
 
 
 class InsufficientPoints(Conflict):
@@ -89,35 +93,152 @@ def _lock(session: Session, account_id: int) -> Account:
 
 # --- credits --------------------------------------------------------------
 
+def expect_registration_credit(session: Session, user: User) -> None:
+    """A registration's credit may follow in this transaction: the shop's own rule is then read
+    with the transaction's first settings read rather than by a query of its own."""
+    if user.outlet_id is not None:
+        read_with_next(session, outlet_rule_key(user.outlet_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """One account's share of a registration's points, as written (no ORM object to build)."""
+    holder: str          # AccountKind: person or outlet
+    account_id: int
+    entry_id: int
+    bucket: str
+    amount: int
+
+
 def credit_registration(session: Session, user: User, points: int, *, pending: bool, cause_type: str,
-                        cause_id: Any, actor: User | None = None, at: datetime | None = None) -> list[LedgerEntry]:
-    """Credits a registration's points to the person, the shop, or both, per the shop's rule."""
+                        cause_id: Any, actor: User | None = None, at: datetime | None = None) -> list[Credit]:
+    """Credits a registration's points to the person, the shop, or both, per the shop's rule.
+
+    Every registration runs this, so it writes with Core statements and flushes nothing. Per
+    account credited: the balance UPDATE (which takes the row lock), the entry INSERT and, for
+    active points, the lot INSERT; on PostgreSQL the three go as one statement. The settings
+    come from the transaction's cache.
+    """
     _require_positive(points)
-    outlet = user.outlet
-    # The settings this needs (the shop's rule or the default, the expiry policy) in one read.
-    prefetch_settings(session, [RULE_KEY, EXPIRY_KEY] + ([outlet_rule_key(outlet.id)] if outlet else []))
-    person_points, shop_points = (points, 0) if outlet is None else registration_rule(session, outlet.id).shares(points)
-    credit = _hold_locked if pending else _accrue_locked
-    entries = []
-    if person_points:
-        account = _locked_account_of(session, Account.user_id, user.id, AccountKind.PERSON)
-        entries.append(credit(session, account, person_points, cause_type=cause_type, cause_id=cause_id,
-                              actor=actor, at=at))
-    if shop_points:
-        account = _locked_account_of(session, Account.outlet_id, outlet.id, AccountKind.OUTLET)
-        entries.append(credit(session, account, shop_points, cause_type=cause_type, cause_id=cause_id,
-                              actor=actor, at=at))
-    return entries
+    outlet_id = user.outlet_id
+    if outlet_id is None:
+        person_points, shop_points = points, 0
+    else:
+        person_points, shop_points = registration_rule(session, outlet_id).shares(points)
+    at = at or utcnow()
+    expires_at = None if pending else expiry_policy(session).expires_at(at)
+    values = {"kind": EntryKind.ACCRUAL.value, "bucket": (Bucket.PENDING if pending else Bucket.ACTIVE).value,
+              "cause_type": cause_type, "cause_id": None if cause_id is None else str(cause_id),
+              "actor_id": _actor_id(actor), "created_at": at}
+    return [_credit(session, holder, holder_id, {**values, "amount": amount}, expires_at)
+            for holder, holder_id, amount in ((AccountKind.PERSON, user.id, person_points),
+                                              (AccountKind.OUTLET, outlet_id, shop_points)) if amount]
 
 
-def _locked_account_of(session: Session, column, holder_id: int, kind: AccountKind) -> Account:
-    """The holder's account, locked with fresh balances as `_lock` gives it: one query when it exists."""
-    statement = (select(Account).where(column == holder_id).with_for_update()
-                 .execution_options(populate_existing=True))
-    account = session.scalars(statement).one_or_none()
-    if account is None:
-        account = _lock(session, _get_or_create(session, column, holder_id, kind).id)
-    return account
+def _credit(session: Session, holder: AccountKind, holder_id: int, values: dict[str, Any],
+            expires_at: datetime | None) -> Credit:
+    """Moves the holder's balance and writes the entry and, for active points, the lot."""
+    connection = session.connection()
+    write = _write_in_one if connection.dialect.name == "postgresql" else _write_in_three
+    written = write(connection, holder, holder_id, values, expires_at)
+    if written is None:  # the holder's first points
+        _create_account(session, holder, holder_id)
+        written = write(connection, holder, holder_id, values, expires_at)
+        if written is None:
+            raise NotFound(_l("This points account does not exist."), code="no_account")
+    account_id, active, pending, entry_id = written
+    _sync_held_account(session, account_id, active, pending)
+    return Credit(holder.value, account_id, entry_id, values["bucket"], values["amount"])
+
+
+_ACCOUNTS, _ENTRIES, _LOTS = Account.__table__, LedgerEntry.__table__, PointLot.__table__
+_ACCOUNT_MAPPER = sa_inspect(Account)
+_ENTRY_FIELDS = ("kind", "bucket", "amount", "cause_type", "cause_id", "actor_id", "created_at")
+_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_INSERT_LOT = insert(_LOTS)
+Written = tuple[int, int, int, int]  # account id, its active and pending balances, the entry's id
+
+
+def _write_in_three(connection: Connection, holder: AccountKind, holder_id: int, values: dict[str, Any],
+                    expires_at: datetime | None) -> Written | None:
+    """The balance UPDATE, the entry INSERT and the lot INSERT; None if the holder has no account."""
+    moved = connection.execute(_balance_statement(holder, values["bucket"]),
+                               {"holder": holder_id, "amount": values["amount"]}).first()
+    if moved is None:
+        return None
+    account_id, active, pending = moved
+    entry_id = connection.execute(_INSERT_ENTRY, {**values, "account_id": account_id}).scalar_one()
+    if values["bucket"] == Bucket.ACTIVE.value:  # pending points get their lot when confirmed
+        connection.execute(_INSERT_LOT, {"account_id": account_id, "entry_id": entry_id, "expires_at": expires_at,
+                                         "earned_at": values["created_at"], "amount": values["amount"],
+                                         "remaining": values["amount"]})
+    return account_id, active, pending, entry_id
+
+
+def _write_in_one(connection: Connection, holder: AccountKind, holder_id: int, values: dict[str, Any],
+                  expires_at: datetime | None) -> Written | None:
+    """The same writes as one PostgreSQL statement; None if the holder has no account."""
+    parameters = {f"entry_{field}": value for field, value in values.items()}
+    parameters.update(holder=holder_id, amount=values["amount"], expires_at=expires_at)
+    return connection.execute(_credit_statement(holder, values["bucket"]), parameters).first()
+
+
+@functools.cache
+def _balance_statement(holder: AccountKind, bucket: str) -> Update:
+    """UPDATE point_accounts SET <bucket> = <bucket> + :amount WHERE <holder> = :holder
+    RETURNING id, active, pending: the UPDATE locks the row, no SELECT ... FOR UPDATE first.
+
+    Core adds any parameter named like a column of point_accounts to the SET clause, so no
+    statement that contains this one may take such a parameter (kind, created_at, ...).
+    """
+    holder_column = _ACCOUNTS.c.user_id if holder is AccountKind.PERSON else _ACCOUNTS.c.outlet_id
+    balance = _ACCOUNTS.c[bucket]
+    return (update(_ACCOUNTS).where(holder_column == bindparam("holder"))
+            .values({balance: balance + bindparam("amount")})
+            .returning(_ACCOUNTS.c.id, _ACCOUNTS.c.active, _ACCOUNTS.c.pending))
+
+
+@functools.cache
+def _credit_statement(holder: AccountKind, bucket: str) -> Select:
+    """WITH moved AS (UPDATE the balance RETURNING ...), entry AS (INSERT the entry SELECT ... FROM
+    moved RETURNING ...)[, lot AS (INSERT the lot SELECT ... FROM entry)] SELECT account id,
+    balances, entry id: nothing is written, and no row comes back, if the holder has no account.
+    The entry's parameters are entry_<column>, for the reason `_balance_statement` gives.
+    """
+    moved = _balance_statement(holder, bucket).cte("moved")
+    entry_values = [bindparam(f"entry_{field}", type_=_ENTRIES.c[field].type) for field in _ENTRY_FIELDS]
+    entry = (insert(_ENTRIES).from_select(["account_id", *_ENTRY_FIELDS], select(moved.c.id, *entry_values))
+             .returning(_ENTRIES.c.id, _ENTRIES.c.account_id, _ENTRIES.c.amount, _ENTRIES.c.created_at)
+             .cte("entry"))
+    statement = select(moved.c.id, moved.c.active, moved.c.pending, entry.c.id).join_from(
+        moved, entry, entry.c.account_id == moved.c.id)
+    if bucket == Bucket.ACTIVE.value:  # pending points get their lot when confirmed
+        lot_values = select(entry.c.account_id, entry.c.id, entry.c.created_at,
+                            bindparam("expires_at", type_=_LOTS.c.expires_at.type), entry.c.amount, entry.c.amount)
+        lot = insert(_LOTS).from_select(
+            ["account_id", "entry_id", "earned_at", "expires_at", "amount", "remaining"], lot_values).cte("lot")
+        statement = statement.add_cte(lot)
+    return statement
+
+
+def _create_account(session: Session, holder: AccountKind, holder_id: int) -> None:
+    """An empty account for the holder. A parallel transaction may create it first: the unique
+    holder column decides, and the loser goes on with the winner's row."""
+    holder_column = "user_id" if holder is AccountKind.PERSON else "outlet_id"
+    try:
+        with savepoint(session):
+            session.connection().execute(insert(_ACCOUNTS), {"kind": holder.value, holder_column: holder_id,
+                                                              "active": 0, "pending": 0, "created_at": utcnow()})
+    except IntegrityError:
+        pass
+
+
+def _sync_held_account(session: Session, account_id: int, active: int, pending: int) -> None:
+    """An Account the session already holds shows the balances the Core UPDATE left."""
+    account = session.identity_map.get(_ACCOUNT_MAPPER.identity_key_from_primary_key((account_id,)))
+    if account is not None:
+        set_committed_value(account, "active", active)
+        set_committed_value(account, "pending", pending)
 
 
 def accrue(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
@@ -128,13 +249,7 @@ def accrue(session: Session, account: Account, amount: int, *, cause_type: str, 
     entry_kind = EntryKind(kind) if kind in {k.value for k in EntryKind} else None
     if entry_kind not in CREDIT_KINDS:
         raise Invalid(_l("Points cannot be credited as %(kind)s.", kind=kind), code="bad_entry_kind")
-    return _accrue_locked(session, _lock(session, account.id), amount, cause_type=cause_type, cause_id=cause_id,
-                          actor=actor, entry_kind=entry_kind, at=at, reason=reason)
-
-
-def _accrue_locked(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
-                   actor: User | None, at: datetime | None, entry_kind: EntryKind = EntryKind.ACCRUAL,
-                   reason: str | None = None) -> LedgerEntry:
+    account = _lock(session, account.id)
     at = at or utcnow()
     entry = _write(session, account, entry_kind, Bucket.ACTIVE, amount, cause_type=cause_type,
                    cause_id=cause_id, actor=actor, at=at, reason=reason)
@@ -147,14 +262,8 @@ def hold(session: Session, account: Account, amount: int, *, cause_type: str, ca
          actor: User | None = None, at: datetime | None = None) -> LedgerEntry:
     """Pending points: counted, but not spendable until confirmed."""
     _require_positive(amount)
-    return _hold_locked(session, _lock(session, account.id), amount, cause_type=cause_type, cause_id=cause_id,
-                        actor=actor, at=at)
-
-
-def _hold_locked(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
-                 actor: User | None, at: datetime | None) -> LedgerEntry:
-    entry = _write(session, account, EntryKind.ACCRUAL, Bucket.PENDING, amount, cause_type=cause_type,
-                   cause_id=cause_id, actor=actor, at=at or utcnow())
+    entry = _write(session, _lock(session, account.id), EntryKind.ACCRUAL, Bucket.PENDING, amount,
+                   cause_type=cause_type, cause_id=cause_id, actor=actor, at=at or utcnow())
     session.flush()
     return entry
 

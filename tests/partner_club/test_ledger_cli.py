@@ -94,4 +94,4 @@ def test_an_individual_participant_gets_all_registration_points(db, make):
     territory = make.territory()
     person = make.user(Role.SELLER, territory_id=territory.id)
     [entry] = ledger.credit_registration(db.session, person, 12, pending=False, cause_type="registration", cause_id=1)
-    assert entry.account.user_id == person.id and entry.amount == 12
+    assert db.session.get(Account, entry.account_id).user_id == person.id and entry.amount == 12

@@ -17,6 +17,7 @@ from partner_club.accounts.models import Role
 from partner_club.database import utcnow
 from partner_club.ledger import services as ledger
 from partner_club.ledger.models import Account, LedgerEntry
+from partner_club.ledger.policy import RegistrationRule, store_registration_rule
 from partner_club.ledger.reconcile import disagreements
 
 THREADS = 8
@@ -137,3 +138,35 @@ def test_parallel_first_credits_create_one_account(app, postgres, make):
     postgres.session.expire_all()
     assert ledger.balance_of(postgres.session, seller).active == 5 * THREADS
     assert disagreements(postgres.session) == []
+
+
+def test_parallel_registration_credits_open_one_account_each_and_reconcile(app, postgres, make):
+    owner = make.user(Role.OWNER)
+    seller = make.user(Role.SELLER, outlet=owner.outlet)
+    store_registration_rule(postgres.session, RegistrationRule("split", 50), outlet_id=owner.outlet_id,
+                            actor_id=owner.id)
+    postgres.session.commit()
+    user_id = seller.id
+    start = threading.Barrier(THREADS)
+
+    def register(n: int):
+        def work(session):
+            if n < THREADS:
+                start.wait()  # the first ones race to open the person's and the shop's accounts
+            person = session.get(type(seller), user_id)
+            ledger.credit_registration(session, person, 4, pending=n % 3 == 0, cause_type="registration",
+                                       cause_id=n)
+            return "credited"
+        return _in_own_transaction(app, work)
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        outcomes = list(pool.map(register, range(40)))
+
+    assert outcomes == ["credited"] * 40
+    held = len([n for n in range(40) if n % 3 == 0])
+    accounts = postgres.session.scalars(select(Account).order_by(Account.kind)).all()
+    assert [(a.kind, a.active, a.pending) for a in accounts] == [
+        ("outlet", 2 * (40 - held), 2 * held), ("person", 2 * (40 - held), 2 * held)]
+    assert disagreements(postgres.session) == []
+    result = app.test_cli_runner().invoke(args=["points", "check"])
+    assert result.exit_code == 0 and result.output.startswith("OK"), result.output

@@ -111,20 +111,58 @@ def test_registration_points_follow_the_shops_rule(db, make):
     owner = make.user(Role.OWNER)
     seller = make.user(Role.SELLER, outlet=owner.outlet)
     entries = ledger.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=1)
-    assert [(e.account.kind, e.amount) for e in entries] == [("person", 10)]
+    assert [(e.holder, e.amount) for e in entries] == [("person", 10)]
 
     store_registration_rule(db.session, RegistrationRule("split", 70), outlet_id=owner.outlet_id, actor_id=owner.id)
     entries = ledger.credit_registration(db.session, seller, 15, pending=True, cause_type="registration", cause_id=2)
-    assert [(e.account.kind, e.bucket, e.amount) for e in entries] == [("person", "pending", 10),
-                                                                      ("outlet", "pending", 5)]
+    assert [(e.holder, e.bucket, e.amount) for e in entries] == [("person", "pending", 10),
+                                                                ("outlet", "pending", 5)]
     store_registration_rule(db.session, RegistrationRule("shop", 0), outlet_id=owner.outlet_id, actor_id=owner.id)
     entries = ledger.credit_registration(db.session, seller, 8, pending=False, cause_type="registration", cause_id=3)
-    assert [(e.account.kind, e.amount) for e in entries] == [("outlet", 8)]
+    assert [(e.holder, e.amount) for e in entries] == [("outlet", 8)]
     shop = ledger.account_for_outlet(db.session, owner.outlet)
     assert (shop.active, shop.pending) == (8, 5)
     ledger.confirm(db.session, cause_type="registration", cause_id=2)
     assert (shop.active, shop.pending) == (13, 0)
     assert ledger.balance_of(db.session, seller) == ledger.Balance(20, 0)
+
+
+def test_a_first_registration_credit_opens_the_accounts(db, make):
+    owner = make.user(Role.OWNER)
+    seller = make.user(Role.SELLER, outlet=owner.outlet)
+    store_registration_rule(db.session, RegistrationRule("split", 70), outlet_id=owner.outlet_id, actor_id=owner.id)
+    assert db.session.scalar(select(Account)) is None
+    held = ledger.credit_registration(db.session, seller, 20, pending=True, cause_type="registration", cause_id=1)
+    earned = ledger.credit_registration(db.session, seller, 10, pending=False, cause_type="registration",
+                                        cause_id=2, at=T0)
+    assert [(e.holder, e.bucket, e.amount) for e in held + earned] == [
+        ("person", "pending", 14), ("outlet", "pending", 6), ("person", "active", 7), ("outlet", "active", 3)]
+    person, shop = db.session.get(Account, earned[0].account_id), db.session.get(Account, earned[1].account_id)
+    assert (person.user_id, shop.outlet_id) == (seller.id, owner.outlet_id)
+    assert [(a.active, a.pending) for a in (person, shop)] == [(7, 14), (3, 6)]
+    # the entries are the stored rows; active points have their lot, dated by the policy; pending none yet
+    stored = db.session.execute(select(LedgerEntry.id, LedgerEntry.account_id, LedgerEntry.amount,
+                                       LedgerEntry.cause_id, LedgerEntry.created_at)
+                                .order_by(LedgerEntry.id)).all()
+    assert [tuple(row) for row in stored] == [(e.entry_id, e.account_id, e.amount, str(n), at)
+                                              for n, at, credits in ((1, stored[0].created_at, held), (2, T0, earned))
+                                              for e in credits]
+    lots = lots_of(db.session, person) + lots_of(db.session, shop)
+    assert [(lot.entry_id, lot.amount, lot.remaining, lot.earned_at, lot.expires_at) for lot in lots] == [
+        (earned[0].entry_id, 7, 7, T0, T0.replace(year=2027)), (earned[1].entry_id, 3, 3, T0, T0.replace(year=2027))]
+    assert disagreements(db.session) == []
+
+
+def test_a_registration_credit_shows_in_an_account_already_loaded(db, seller):
+    account = ledger.account_for_user(db.session, seller)
+    ledger.accrue(db.session, account, 5, cause_type="action", cause_id=1, kind="action")
+    assert (account.active, account.pending) == (5, 0)
+    ledger.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=1)
+    ledger.credit_registration(db.session, seller, 4, pending=True, cause_type="registration", cause_id=2)
+    assert (account.active, account.pending) == (15, 4)
+    ledger.spend(db.session, account, 15, cause_type="order", cause_id=1)  # the new lot is spendable
+    assert ledger.balance_of(db.session, seller) == ledger.Balance(0, 4)
+    assert disagreements(db.session) == []
 
 
 def test_refund_gives_points_back(db, seller):
