@@ -2,27 +2,21 @@
 
 `MemoryHistory` keeps sliding windows in dictionaries: replay and backtests
 feed it millions of events in time order without touching the database.
-`DbHistory` answers the same questions from `fraud_observations` for live
-registrations. Both see `Observation`s: one registration attempt, already
-enriched with what the detectors need (shop, batch, regions).
+`fraud.live_history.DbHistory` answers the same questions from
+`fraud_observations` for live registrations. Both see `Observation`s: one
+registration attempt, already enriched with what the detectors need (shop,
+batch, regions).
 """
 from __future__ import annotations
 
 import statistics
-import time
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import and_, case, func, literal, select, true, union_all
-from sqlalchemy.orm import Session
-
-from fraud.models import FraudObservation
-from partner_club.outlets.models import Outlet
 from partner_club.signals import ACCEPT, REJECT
-from partner_club.throttle import AttemptCounter
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -309,212 +303,3 @@ def _get(table: dict, key: Any, distinct: int = 0) -> _Window:
     if window is None:
         window = table[key] = _Window(distinct)
     return window
-
-
-def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
-
-
-# Similar shops' usual day, per (database, group, day), kept a few minutes: the query reads
-# four weeks of every shop of the kind, too much for each registration.
-_PEER_CACHE: dict[tuple[str, Any, int], tuple[float, tuple[float, float, int]]] = {}
-PEER_CACHE_SECONDS = 600.0
-
-
-_THROTTLE_SUBJECTS = {"participant": "user", "ip": "ip"}  # the throttle's subject kinds
-
-
-class DbHistory(History):
-    """The same answers from `fraud_observations`, for live registrations."""
-
-    _columns = {"participant": FraudObservation.participant_id, "outlet": FraudObservation.outlet_id,
-                "ip": FraudObservation.ip, "device": FraudObservation.device}
-
-    def __init__(self, session: Session, utc_offset_hours: float = 3.0) -> None:
-        self.session = session
-        self.utc_offset_hours = utc_offset_hours
-        # The detectors ask for the same person's and shop's last day several times (by hour,
-        # by day, accepted or all): one read per (kind, key, now) answers them all. An engine
-        # assesses one attempt at a time and stores it after, so `now` moves on between reads.
-        self._last_day: dict[tuple[str, Any, float], list[tuple[datetime, str]]] = {}
-        self._expected: Optional[Observation] = None
-        self._refused: dict[float, tuple[dict[str, int], dict[str, AttemptCounter]]] = {}
-
-    def expect(self, obs: Observation) -> None:
-        self._expected = obs
-
-    def _valid(self, kind, key, now, seconds, accepted=True):
-        if kind.endswith("_all"):
-            kind, accepted = kind[:-4], False
-        return and_(self._columns[kind] == key, FraudObservation.failure.is_(None),
-                    FraudObservation.decision == ACCEPT if accepted else true(),
-                    FraudObservation.at > _dt(now - seconds), FraudObservation.at <= _dt(now))
-
-    def _fails(self, kind, key, now):
-        return and_(self._columns[kind] == key, FraudObservation.failure.is_not(None),
-                    FraudObservation.at > _dt(now - FAIL_WINDOW), FraudObservation.at <= _dt(now))
-
-    def _within_day(self, kind, key, now, seconds) -> Optional[list[datetime]]:
-        """Times of the decoded attempts `count` and `first_ts` mean, from the memoised last day;
-        None for a window longer than a day."""
-        if seconds > DAY:
-            return None
-        accepted = not kind.endswith("_all")
-        base = kind if accepted else kind[:-4]
-        rows = self._last_day.get((base, key, now))
-        if rows is None:
-            rows = self._last_day[(base, key, now)] = [
-                (at, decision) for at, decision in self.session.execute(
-                    select(FraudObservation.at, FraudObservation.decision)
-                    .where(self._valid(base, key, now, DAY, accepted=False)))]
-        since = _dt(now - seconds)
-        return [at for at, decision in rows if at > since and (not accepted or decision == ACCEPT)]
-
-    def count(self, kind, key, now, seconds):
-        times = self._within_day(kind, key, now, seconds)
-        if times is not None:
-            return len(times)
-        return self.session.scalar(select(func.count()).where(self._valid(kind, key, now, seconds)))
-
-    def first_ts(self, kind, key, now, seconds):
-        times = self._within_day(kind, key, now, seconds)
-        if times is not None:
-            return min(times).timestamp() if times else None
-        first = self.session.scalar(select(func.min(FraudObservation.at)).where(self._valid(kind, key, now, seconds)))
-        if first is None:
-            return None
-        if first.tzinfo is None:  # aggregates skip the column type on SQLite
-            first = datetime.fromisoformat(str(first)).replace(tzinfo=timezone.utc)
-        return first.timestamp()
-
-    def failed(self, kind, key, now):
-        expected = self._expected_keys(now)
-        if key is not None and expected.get(kind) == key:
-            counts, counters = self._refused_of(expected, now)
-            subject = _THROTTLE_SUBJECTS.get(kind)
-            counter = counters.get(f"{subject}:{key}") if subject else None
-            return max(counts[kind], self._throttled_count(counter, now))
-        own = self.session.scalar(select(func.count()).where(self._fails(kind, key, now)))
-        return max(own, self._throttled(kind, key, now))
-
-    def _expected_keys(self, now) -> dict[str, Any]:
-        obs = self._expected
-        if obs is None or obs.ts != now:
-            return {}
-        keys = {"participant": obs.participant_id, "ip": obs.ip, "device": obs.device}
-        return {kind: key for kind, key in keys.items() if key is not None}
-
-    def _refused_of(self, keys: dict[str, Any], now) -> tuple[dict[str, int], dict[str, AttemptCounter]]:
-        """Refused codes per kind of the expected attempt, and its throttle counters: two reads
-        instead of one per kind (UNION ALL keeps each part on its own index)."""
-        found = self._refused.get(now)
-        if found is None:
-            parts = [select(literal(kind).label("kind"), func.count().label("n")).where(self._fails(kind, key, now))
-                     for kind, key in keys.items()]
-            counts = {kind: n for kind, n in self.session.execute(union_all(*parts))}
-            subjects = [f"{_THROTTLE_SUBJECTS[kind]}:{key}" for kind, key in keys.items() if kind in _THROTTLE_SUBJECTS]
-            counters = {c.subject: c for c in self.session.scalars(select(AttemptCounter).where(
-                AttemptCounter.scope == THROTTLE_SCOPE, AttemptCounter.subject.in_(subjects)))} if subjects else {}
-            found = self._refused[now] = (counts, counters)
-        return found
-
-    def _throttled(self, kind, key, now) -> int:
-        """Refused codes the registration service counted (its throttle survives the refusal's rollback)."""
-        subject = _THROTTLE_SUBJECTS.get(kind)
-        if subject is None:
-            return 0
-        counter = self.session.scalar(select(AttemptCounter).where(
-            AttemptCounter.scope == THROTTLE_SCOPE, AttemptCounter.subject == f"{subject}:{key}"))
-        return self._throttled_count(counter, now)
-
-    @staticmethod
-    def _throttled_count(counter: Optional[AttemptCounter], now) -> int:
-        if counter is None or counter.last_failure_at is None or counter.last_failure_at.timestamp() < now - FAIL_WINDOW:
-            return 0
-        return counter.failures
-
-    def failed_accounts(self, kind, key, now):
-        return self.session.scalar(select(func.count(func.distinct(FraudObservation.participant_id)))
-                                   .where(self._fails(kind, key, now)))
-
-    def accounts(self, kind, key, now, participant_id, outlet_id):
-        # One read for both: CASE leaves NULL where a row does not count, and count(DISTINCT) skips NULL.
-        other_person = case((FraudObservation.participant_id != participant_id, FraudObservation.participant_id))
-        other_shop = case((and_(FraudObservation.outlet_id.is_not(None),
-                                FraudObservation.outlet_id != (outlet_id or -1)), FraudObservation.outlet_id))
-        people, shops = self.session.execute(
-            select(func.count(func.distinct(other_person)), func.count(func.distinct(other_shop)))
-            .where(self._valid(kind, key, now, IDENTITY_WINDOW, accepted=False))).one()
-        return int(people) + 1, int(shops) + int(outlet_id is not None)
-
-    def _day_counts(self, outlet_ids, day) -> dict[int, dict[int, int]]:
-        start = (day - BASELINE_DAYS) * DAY - self.utc_offset_hours * HOUR
-        end = day * DAY - self.utc_offset_hours * HOUR
-        rows = self.session.execute(
-            select(FraudObservation.outlet_id, FraudObservation.at)
-            .where(FraudObservation.outlet_id.in_(outlet_ids), FraudObservation.failure.is_(None),
-                   FraudObservation.decision == ACCEPT, FraudObservation.at >= _dt(start), FraudObservation.at < _dt(end)))
-        result: dict[int, dict[int, int]] = {}
-        for outlet_id, at in rows:
-            d = local_day(at.timestamp(), self.utc_offset_hours)
-            per_day = result.setdefault(outlet_id, {})
-            per_day[d] = per_day.get(d, 0) + 1
-        return result
-
-    def _first_days(self, outlet_ids) -> dict[int, int]:
-        rows = self.session.execute(select(FraudObservation.outlet_id, func.min(FraudObservation.at))
-                                    .where(FraudObservation.outlet_id.in_(outlet_ids),
-                                           FraudObservation.failure.is_(None),
-                                           FraudObservation.decision == ACCEPT)
-                                    .group_by(FraudObservation.outlet_id))
-        result = {}
-        for outlet_id, first in rows:
-            if first.tzinfo is None:
-                first = datetime.fromisoformat(str(first)).replace(tzinfo=timezone.utc)
-            result[outlet_id] = local_day(first.timestamp(), self.utc_offset_hours)
-        return result
-
-    def _usuals(self, outlet_ids, day) -> dict[int, list[int]]:
-        counts = self._day_counts(outlet_ids, day)
-        firsts = self._first_days(outlet_ids)
-        return {o: [counts.get(o, {}).get(d, 0) for d in range(max(first, day - BASELINE_DAYS), day)]
-                for o, first in firsts.items()}
-
-    def outlet_days(self, outlet_id, day):
-        return self._usuals([outlet_id], day).get(outlet_id, [])
-
-    def peer_baseline(self, group, day):
-        key = (str(self.session.get_bind().url), group, day)
-        stamped = _PEER_CACHE.get(key)
-        cached = stamped[1] if stamped and time.monotonic() - stamped[0] < PEER_CACHE_SECONDS else None
-        if cached is None:
-            outlet_ids = list(self.session.scalars(select(Outlet.id).where(Outlet.kind == group)))
-            usuals = [median_mad(days)[0] for days in self._usuals(outlet_ids, day).values()
-                      if len(days) >= MIN_BASELINE_DAYS] if outlet_ids else []
-            cached = (*median_mad(usuals), len(usuals))
-            _PEER_CACHE[key] = (time.monotonic(), cached)
-        return cached
-
-    def is_registered(self, batch_id, serial):
-        return self.session.scalar(select(FraudObservation.id).where(
-            FraudObservation.batch_id == batch_id, FraudObservation.serial == serial,
-            FraudObservation.failure.is_(None),
-            FraudObservation.decision != REJECT).limit(1)) is not None
-
-    def recent_in_batch(self, participant_id, batch_id):
-        rows = self.session.execute(
-            select(FraudObservation.serial, FraudObservation.run_length, FraudObservation.run_start)
-            .where(FraudObservation.participant_id == participant_id, FraudObservation.batch_id == batch_id,
-                   FraudObservation.failure.is_(None))
-            .order_by(FraudObservation.at.desc(), FraudObservation.id.desc()).limit(RECENT_RUNS))
-        return [(serial, run, start if start is not None else serial) for serial, run, start in rows]
-
-    def last_of(self, participant_id):
-        row = self.session.execute(
-            select(FraudObservation.at, FraudObservation.fast_streak)
-            .where(FraudObservation.participant_id == participant_id, FraudObservation.failure.is_(None))
-            .order_by(FraudObservation.at.desc(), FraudObservation.id.desc()).limit(1)).first()
-        return None if row is None else (row[0].timestamp(), row[1])
-
-    def add(self, obs: Observation) -> None:
-        """The live path stores the observation row itself (services.record_observation)."""

@@ -17,7 +17,7 @@ def check_registration(attempt: RegistrationAttempt, **_kwargs) -> Optional[Asse
 
 @registration_recorded.connect
 def remember_registration(attempt: RegistrationAttempt, **_kwargs) -> None:
-    services.link_registration(attempt.session, attempt)
+    services.record_registration(attempt.session, attempt)
 
 
 @order_checks.connect

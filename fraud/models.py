@@ -47,6 +47,9 @@ class FraudObservation(db.Model):
         Index("ix_fraud_obs_ip_at", "ip", "at"),
         Index("ix_fraud_obs_device_at", "device", "at"),
         Index("ix_fraud_obs_batch_serial", "batch_id", "serial"),
+        # A person's last codes of one batch (the roll rule): without it PostgreSQL reads the
+        # whole batch's rows, which grows with the batch.
+        Index("ix_fraud_obs_participant_batch_at", "participant_id", "batch_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,28 +7,31 @@ compare the sum with the admin's hold and reject scores.
 """
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import event, insert
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from fraud.detectors import DETECTORS, Detector
-from fraud.history import DbHistory, History, Observation
+from fraud.history import History, Observation
+from fraud.live_history import DbHistory, accepted_stored
 from fraud.models import CaseStatus, FraudObservation, ReviewCase
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
 from partner_club.errors import Invalid
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
-from partner_club.settings_store import get_setting, put_setting
+from partner_club.settings_store import get_setting, put_setting, read_together
 from partner_club.signals import ACCEPT, HOLD, REJECT, Assessment, Reason, RegistrationAttempt
 
 log = logging.getLogger(__name__)
 SETTING_KEY = "fraud.config"
+read_together(SETTING_KEY)  # every registration reads it
 DEFAULT_HOLD, DEFAULT_REJECT = 40.0, 90.0
 SHIPPED_STATUSES = frozenset({"activated"})
 
@@ -212,90 +215,96 @@ def describe_reason(reason: dict[str, Any]) -> str:
 
 # --- live registrations -------------------------------------------------------
 
+# The admin's settings parsed once per stored value: every registration reads them.
+_VALIDATED: dict[str, tuple[Any, FraudConfig]] = {}
+_REGION_NAMES = select(Region.id, Region.name_en, Region.name_ru).where(
+    Region.id.in_(bindparam("ids", expanding=True)))
+_OBSERVATIONS = FraudObservation.__table__
+_INSERT_OBSERVATION = insert(_OBSERVATIONS)
+_INSERT_HELD = insert(_OBSERVATIONS).returning(_OBSERVATIONS.c.id)
+_INSERT_CASE = insert(ReviewCase.__table__)
+
+
+def _live_config(session: Session) -> FraudConfig:
+    stored = get_setting(session, SETTING_KEY, None)
+    kept = _VALIDATED.get(SETTING_KEY)
+    if kept is None or kept[0] != stored:
+        kept = _VALIDATED[SETTING_KEY] = (copy.deepcopy(stored), load_config(session))
+    return kept[1]
+
+
 def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> Observation:
     outlet = session.get(Outlet, attempt.outlet_id) if attempt.outlet_id else None
-    region = session.get(Region, attempt.region_id) if attempt.region_id else None
-    batch_region = session.get(Region, attempt.batch_region_id) if attempt.batch_region_id else None
     shipped = None if attempt.batch_status is None else attempt.batch_status in SHIPPED_STATUSES
-    return Observation(
+    obs = Observation(
         ts=attempt.at.timestamp(), participant_id=attempt.participant_id, outlet_id=attempt.outlet_id,
         outlet_kind=outlet.kind if outlet else None, outlet_lat=outlet.lat if outlet else None,
-        outlet_lon=outlet.lon if outlet else None, region_id=attempt.region_id,
-        region_name=(region.name_en, region.name_ru) if region else None, channel=attempt.channel, ip=attempt.ip,
-        device=attempt.device, lat=attempt.lat, lon=attempt.lon, code=attempt.code,
+        outlet_lon=outlet.lon if outlet else None, region_id=attempt.region_id, channel=attempt.channel,
+        ip=attempt.ip, device=attempt.device, lat=attempt.lat, lon=attempt.lon, code=attempt.code,
         failure=attempt.extra.get("failure") if attempt.batch_id is None else None,
         batch_id=attempt.batch_id, batch_number=attempt.batch_number, serial=attempt.serial,
-        batch_region_id=attempt.batch_region_id,
-        batch_region_name=(batch_region.name_en, batch_region.name_ru) if batch_region else None,
-        batch_shipped=shipped, is_canary=attempt.is_canary)
+        batch_region_id=attempt.batch_region_id, batch_shipped=shipped, is_canary=attempt.is_canary)
+    if None not in (obs.region_id, obs.batch_region_id) and obs.region_id != obs.batch_region_id:
+        # Only the geography rule names regions, and only when they differ: a held attempt, mostly.
+        names = {i: (en, ru) for i, en, ru in session.execute(
+            _REGION_NAMES, {"ids": [obs.region_id, obs.batch_region_id]})}
+        obs.region_name, obs.batch_region_name = names.get(obs.region_id), names.get(obs.batch_region_id)
+    return obs
 
 
-def store_observation(session: Session, obs: Observation, assessment: Assessment, *,
-                      registration_id: int | None = None) -> FraudObservation:
-    return _store_observation(session, obs, assessment, registration_id=registration_id)[0]
-
-
-def _store_observation(session: Session, obs: Observation, assessment: Assessment, *,
-                       registration_id: int | None = None) -> tuple[FraudObservation, Optional[ReviewCase]]:
-    """The observation row and, for a hold, its open case."""
-    row = FraudObservation(
+def _observation_row(obs: Observation, assessment: Assessment, registration_id: int | None) -> dict[str, Any]:
+    return dict(
         at=obs.at, participant_id=obs.participant_id, outlet_id=obs.outlet_id, region_id=obs.region_id,
         channel=obs.channel, ip=obs.ip, device=obs.device, lat=obs.lat, lon=obs.lon, code=obs.code,
         failure=obs.failure, batch_id=obs.batch_id, serial=obs.serial, run_length=obs.run_length,
         run_start=obs.run_start, fast_streak=obs.fast_streak, registration_id=registration_id,
-        decision=assessment.decision, score=assessment.score,
-        reasons=reasons_json(assessment.reasons) or None)
-    session.add(row)
-    session.flush()
-    case = None
-    if assessment.decision == HOLD:
-        case = ReviewCase(observation_id=row.id, registration_id=registration_id,
-                          participant_id=obs.participant_id, outlet_id=obs.outlet_id,
-                          score=assessment.score, status=CaseStatus.OPEN.value)
-        session.add(case)
-        session.flush()
-    return row, case
+        decision=assessment.decision, score=assessment.score, reasons=reasons_json(assessment.reasons) or None)
+
+
+def store_observation(session: Session, obs: Observation, assessment: Assessment, *,
+                      registration_id: int | None = None) -> None:
+    """The observation row and, for a hold, its open case."""
+    row = _observation_row(obs, assessment, registration_id)
+    if assessment.decision != HOLD:
+        session.connection().execute(_INSERT_OBSERVATION, row)
+        if assessment.decision == ACCEPT and obs.outlet_id is not None:
+            accepted_stored(session, obs.outlet_id, obs.ts)
+        return
+    observation_id = session.execute(_INSERT_HELD, row).scalar_one()
+    session.execute(_INSERT_CASE, dict(
+        observation_id=observation_id, registration_id=registration_id, participant_id=obs.participant_id,
+        outlet_id=obs.outlet_id, score=assessment.score, status=CaseStatus.OPEN.value))
 
 
 def assess_attempt(session: Session, attempt: RegistrationAttempt) -> Assessment:
-    """The live answer to `registration_checks`: decide, and remember the attempt."""
-    config = load_config(session)
+    """The live answer to `registration_checks`: decide, and remember a refusal at once; an
+    accepted or held attempt is stored once codes has stored its registration."""
+    config = _live_config(session)
     obs = observation_from_attempt(session, attempt)
-    engine = Engine(config, DbHistory(session, config.utc_offset_hours))
-    assessment = engine.assess(obs)
-    row, case = _store_observation(session, obs, assessment)
+    assessment = Engine(config, DbHistory(session, config.utc_offset_hours)).assess(obs)
     if assessment.decision == REJECT:
+        row = _observation_row(obs, assessment, None)
+        session.connection().execute(_INSERT_OBSERVATION, row)
         # The refusal rolls the request back; the decision must outlive it (see _keep_refusals).
-        session.info.setdefault(_REFUSED, []).append(
-            {c.key: getattr(row, c.key) for c in FraudObservation.__table__.columns if c.key != "id"})
-    attempt.extra["fraud_observation_id"] = row.id
-    # link_registration updates these very rows once codes stored the registration: kept here,
-    # they need no second read.
-    attempt.extra[_KEPT] = (row, case)
+        session.info.setdefault(_REFUSED, []).append(row)
+    else:
+        attempt.extra[_ASSESSED] = (obs, assessment)
     return assessment
 
 
-def link_registration(session: Session, attempt: RegistrationAttempt) -> None:
-    """Once codes stored the registration, the observation and its case point at it."""
-    observation_id = attempt.extra.get("fraud_observation_id")
-    if observation_id is None or attempt.registration_id is None:
+def record_registration(session: Session, attempt: RegistrationAttempt) -> None:
+    """Once codes stored the registration, its observation (and a hold's case) points at it.
+
+    An attempt that lost its code to a parallel request leaves no observation: codes stores
+    no registration and sends nothing."""
+    assessed = attempt.extra.pop(_ASSESSED, None)
+    if assessed is None or attempt.registration_id is None:
         return
-    kept = attempt.extra.get(_KEPT)
-    if kept is not None and kept[0] in session and kept[0].id == observation_id:
-        row, case = kept
-    else:
-        row = session.get(FraudObservation, observation_id)
-        if row is None:
-            return
-        case = session.query(ReviewCase).filter_by(observation_id=row.id).one_or_none()
-    row.registration_id = attempt.registration_id
-    if case is not None:
-        case.registration_id = attempt.registration_id
-    session.flush()
+    store_observation(session, *assessed, registration_id=attempt.registration_id)
 
 
 _REFUSED = "fraud.refused_observations"
-_KEPT = "fraud.observation_and_case"
+_ASSESSED = "fraud.assessed"
 
 
 @event.listens_for(Session, "after_commit")
@@ -312,6 +321,6 @@ def _keep_refusals(session: Session) -> None:
         return
     try:
         with session.get_bind().begin() as connection:
-            connection.execute(insert(FraudObservation), rows)
+            connection.execute(_INSERT_OBSERVATION, rows)
     except SQLAlchemyError:
         log.exception("fraud: %d refused attempts could not be kept", len(rows))

@@ -23,6 +23,7 @@ from rq import SimpleWorker
 
 from partner_club import create_app
 from partner_club.jobs.services import queue
+from fraud.live_history import forget_cached
 from partner_club.testing import temporary_postgres_database
 from partner_club.config import PACKAGES
 from partner_club.extensions import db as _db
@@ -124,6 +125,7 @@ def db(app):
         _db.session.rollback()
         ctx.pop()
         _wipe(app)
+        forget_cached()  # fraud's per-process answers about shops whose ids come back
         with app.app_context():
             limiter.reset()
 

@@ -7,12 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from flask_babel import force_locale
 
-from fraud.history import DbHistory, MemoryHistory, Observation
+from fraud.history import MemoryHistory, Observation
+from fraud.live_history import DbHistory
 from fraud.models import FraudObservation, ReviewCase
 from fraud.services import Engine, FraudConfig, load_config, save_config, store_observation, validate_config
 from partner_club.errors import Invalid
 from partner_club.throttle import AttemptCounter
-from partner_club.signals import RegistrationAttempt, assess_registration, registration_recorded
+from partner_club.signals import assess_registration, registration_recorded
+from tests.fraud.helpers import attempt
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -37,15 +39,6 @@ def test_settings_are_stored_and_read_back(db, make):
     assert (config.hold_score, config.reject_score) == (35, 80)
     assert config.enabled["canary"] is False and config.params["sequence"]["run_min"] == 9
     assert config.params["velocity"]["ratio"] == 4  # untouched defaults stay
-
-
-def attempt(session, seller, serial, at, **kw):
-    values = dict(session=session, at=at, participant_id=seller.id, outlet_id=seller.outlet_id,
-                  region_id=seller.outlet.region_id, territory_id=None, channel="qr", ip="10.1.1.1",
-                  device=f"phone-{seller.id}", code="X", batch_id=1, batch_number=1, serial=serial,
-                  batch_status="activated", batch_region_id=seller.outlet.region_id)
-    values.update(kw)
-    return RegistrationAttempt(**values)
 
 
 def test_live_decisions_are_stored_with_score_and_reasons_and_holds_open_cases(db, make):
