@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Iterable, Iterator
 
-from sqlalchemy import Date, case, cast, delete, func, insert, select, update
+from sqlalchemy import Date, bindparam, case, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,24 +30,27 @@ def record_registration(session: Session, *, outlet_id: int, product_id: int, pr
         _take_away(session, outlet_id=outlet_id, product_id=product_id, day=day,
                    volume=float(volume_m3 or 0.0), points=int(points or 0))
         return
-    volume, points = float(volume_m3 or 0.0), int(points or 0)
-    daily, monthly, activity = _upserts(session.get_bind().dialect.name)
-    session.execute(daily, {"day": day, "outlet_id": outlet_id, "product_id": product_id,
-                            "product_sku": product_sku or "", "registrations": count, "volume_m3": volume,
-                            "points": points})
-    session.execute(monthly, {"month": day.replace(day=1), "outlet_id": outlet_id, "registrations": count,
-                              "volume_m3": volume, "points": points})
-    session.execute(activity, {"outlet_id": outlet_id, "first_day": day, "last_day": day})
+    values = {"day": day, "month": day.replace(day=1), "outlet_id": outlet_id, "product_id": product_id,
+              "product_sku": product_sku or "", "registrations": count, "volume_m3": float(volume_m3 or 0.0),
+              "points": int(points or 0)}
+    connection = session.connection()  # Core statements: no ORM layer on every registration
+    for statement in _upserts(connection.dialect.name):
+        connection.execute(statement, values)
 
 
 @functools.cache
 def _upserts(dialect: str) -> tuple:
-    """The three upserts, built once per dialect: building `excluded` costs more than running them."""
+    """The upserts, built once per dialect (building `excluded` costs more than running them),
+    all taking the same parameters. PostgreSQL runs the three as one statement: the first two
+    as data-modifying WITH parts, which run whether or not the main statement reads them."""
     insert_ = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert_ is None:
         raise RuntimeError(f"rollup upserts need PostgreSQL or SQLite, not {dialect}")
     daily = DailyProductRollup.__table__
-    stmt = insert_(daily)
+    stmt = insert_(daily).values(
+        day=bindparam("day"), outlet_id=bindparam("outlet_id"), product_id=bindparam("product_id"),
+        product_sku=bindparam("product_sku"), registrations=bindparam("registrations"),
+        volume_m3=bindparam("volume_m3"), points=bindparam("points"))
     daily_upsert = stmt.on_conflict_do_update(
         index_elements=[daily.c.day, daily.c.outlet_id, daily.c.product_id],
         set_={"registrations": daily.c.registrations + stmt.excluded.registrations,
@@ -55,7 +58,9 @@ def _upserts(dialect: str) -> tuple:
               "points": daily.c.points + stmt.excluded.points})
 
     monthly = MonthlyOutletRollup.__table__
-    stmt = insert_(monthly)
+    stmt = insert_(monthly).values(
+        month=bindparam("month"), outlet_id=bindparam("outlet_id"), registrations=bindparam("registrations"),
+        volume_m3=bindparam("volume_m3"), points=bindparam("points"))
     monthly_upsert = stmt.on_conflict_do_update(
         index_elements=[monthly.c.month, monthly.c.outlet_id],
         set_={"registrations": monthly.c.registrations + stmt.excluded.registrations,
@@ -63,13 +68,16 @@ def _upserts(dialect: str) -> tuple:
               "points": monthly.c.points + stmt.excluded.points})
 
     activity = OutletActivity.__table__
-    stmt = insert_(activity)
+    stmt = insert_(activity).values(outlet_id=bindparam("outlet_id"), first_day=bindparam("day"),
+                                    last_day=bindparam("day"))
     activity_upsert = stmt.on_conflict_do_update(
         index_elements=[activity.c.outlet_id],
         set_={"first_day": case((stmt.excluded.first_day < activity.c.first_day, stmt.excluded.first_day),
                                 else_=activity.c.first_day),
               "last_day": case((stmt.excluded.last_day > activity.c.last_day, stmt.excluded.last_day),
                                else_=activity.c.last_day)})
+    if dialect == "postgresql":
+        return (activity_upsert.add_cte(daily_upsert.cte("daily_upsert"), monthly_upsert.cte("monthly_upsert")),)
     return daily_upsert, monthly_upsert, activity_upsert
 
 

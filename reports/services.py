@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, inspect, select, text, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from partner_club.accounts.access import EVERYTHING, outlet_filter
 from partner_club.accounts.models import Role, User
@@ -80,9 +80,12 @@ def sees_whole_region(user: User, region_id: int) -> bool:
     return role in EVERYTHING or (role is Role.REGIONAL_MANAGER and user.region_id == region_id)
 
 
-def visible_regions(session: Session, user: User) -> list[Region]:
+def visible_regions(session: Session, user: User, *, shapes: bool = False) -> list[Region]:
+    """The regions the person's role covers; `shapes` loads their outlines too (to draw them)."""
     role = Role(user.role)
     query = select(Region).order_by(Region.name_en)
+    if shapes:
+        query = query.options(undefer(Region.geometry))
     if role in EVERYTHING:
         return list(session.scalars(query))
     if role is Role.REGIONAL_MANAGER:
@@ -162,7 +165,7 @@ def _sum(rows: Iterable[Row]) -> Figures:
 
 def country_report(session: Session, user: User, period: Period, *, now: datetime,
                    locale: str | None = None) -> Report:
-    regions = visible_regions(session, user)
+    regions = visible_regions(session, user, shapes=True)
     if not regions and Role(user.role) not in EVERYTHING:
         raise Forbidden(_("You have no region or territory to report on yet."))
     shops = outlet_rows(session, user, period)
@@ -199,7 +202,8 @@ def _territory_rows(territories: list[Territory], shops: list[Row]) -> list[Row]
 
 def region_report(session: Session, user: User, iso_code: str, period: Period, *, now: datetime,
                   locale: str | None = None) -> Report:
-    region = session.scalar(select(Region).where(Region.iso_code == iso_code.upper()))
+    region = session.scalar(select(Region).options(undefer(Region.geometry))
+                            .where(Region.iso_code == iso_code.upper()))
     if region is None:
         raise NotFound(_("There is no region with the code %(code)s.", code=iso_code))
     if region.id not in {r.id for r in visible_regions(session, user)}:
