@@ -8,6 +8,7 @@ and announces the registration, all in the caller's transaction.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,12 +16,12 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Integer, String, and_, bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager
 
-from codes.models import Batch, BatchStatus, Product, Registration, RegistrationStatus
+from codes.models import Batch, BatchStatus, Product, Registration, RegistrationStatus, VoidedRange
 from codes.normalize import CodeRejected, read
 from codes.scheme import CodeScheme, scheme_from_setting
 from partner_club import throttle
@@ -30,6 +31,8 @@ from partner_club.errors import Conflict, Forbidden, Invalid
 from partner_club.ledger import services as ledger
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Territory
+from partner_club.settings_store import due_keys, read_along, remember_read
+from partner_club.throttle import AttemptCounter
 from partner_club.signals import (
     HOLD,
     REJECT,
@@ -107,6 +110,9 @@ class Found:
     code: str
     batch: Batch
     serial: int
+    voided: bool = False                     # the serial is in a voided range of the batch
+    earlier: Registration | None = None      # who registered this code before, if anyone
+    outlet: Outlet | None = None             # the registering person's shop, when asked for
 
 
 def register_code(session: Session, participant: User, raw: str, *, channel: str,
@@ -117,10 +123,10 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
     must survive: the caller commits after the refusal (see `codes.web.commit_refusal`).
     """
     at = ctx.at or utcnow()
+    ledger.expect_registration_credit(session, participant)
     found = _locate(session, participant, raw, ctx.ip, at)
-    earlier = _registration_of(session, found)
-    if earlier is not None:
-        return _answer_again(earlier, participant, at)
+    if found.earlier is not None:
+        return _answer_again(found.earlier, participant, at)
 
     attempt = _attempt(session, participant, found, channel, ctx, at)
     assessment = _assess(attempt, found)
@@ -128,31 +134,34 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
         raise Rejected(_("This registration was refused by the club's checks."))
     pending = assessment.decision == HOLD
     attempt.extra["assessment"] = assessment
-    registration = _store(session, participant, found, attempt, pending=pending, ctx=ctx, at=at)
-    if registration is None:  # a parallel request stored the same code first
-        earlier = _registration_of(session, found)
-        return _answer_again(earlier, participant, at)
-    return _result(registration, found.batch.product, created=True)
+    status = (RegistrationStatus.PENDING_REVIEW if pending else RegistrationStatus.ACCEPTED).value
+    registration_id = _store(session, participant, found, attempt, status=status, ctx=ctx, at=at)
+    if registration_id is None:  # a parallel request stored the same code first
+        return _answer_again(_registration_of(session, found), participant, at)
+    product = found.batch.product
+    return RegistrationResult(status=status, points=attempt.points,
+                              product={"sku": product.sku, "name": product.name},
+                              registration_id=registration_id, created=True, registered_at=at)
 
 
-def _store(session: Session, participant: User, found: Found, attempt: RegistrationAttempt, *, pending: bool,
-           ctx: RegistrationContext, at: datetime) -> Registration | None:
-    """Inserts the registration, credits its points, announces it; None if the code was taken."""
+def _store(session: Session, participant: User, found: Found, attempt: RegistrationAttempt, *, status: str,
+           ctx: RegistrationContext, at: datetime) -> int | None:
+    """Inserts the registration, credits its points, announces it; its id, or None if the code was taken."""
     values = {
         "batch_id": found.batch.id, "serial": found.serial, "participant_id": participant.id,
         "outlet_id": participant.outlet_id, "product_id": found.batch.product_id, "channel": attempt.channel,
-        "status": (RegistrationStatus.PENDING_REVIEW if pending else RegistrationStatus.ACCEPTED).value,
-        "points": attempt.points, "created_at": at, "ip": ctx.ip, "device": (ctx.device or "")[:300] or None,
-        "lat": ctx.lat, "lon": ctx.lon}
-    registration = _insert(session, values)
-    if registration is None:
+        "status": status, "points": attempt.points, "created_at": at, "ip": ctx.ip,
+        "device": (ctx.device or "")[:300] or None, "lat": ctx.lat, "lon": ctx.lon}
+    registration_id = _insert(session, values)
+    if registration_id is None:
         return None
-    if registration.points > 0:
-        ledger.credit_registration(session, participant, registration.points, pending=pending,
-                                   cause_type=CAUSE, cause_id=registration.id, at=at)
-    attempt.registration_id = registration.id
+    if attempt.points > 0:
+        ledger.credit_registration(session, participant, attempt.points,
+                                   pending=status == RegistrationStatus.PENDING_REVIEW.value,
+                                   cause_type=CAUSE, cause_id=registration_id, at=at)
+    attempt.registration_id = registration_id
     registration_recorded.send(attempt)
-    return registration
+    return registration_id
 
 
 def store_registration(session: Session, participant: User, batch: Batch, serial: int, *, channel: str,
@@ -162,10 +171,11 @@ def store_registration(session: Session, participant: User, batch: Batch, serial
     at = ctx.at or utcnow()
     found = Found(batch_code(batch, serial), batch, serial)
     attempt = _attempt(session, participant, found, channel, ctx, at)
-    registration = _store(session, participant, found, attempt, pending=False, ctx=ctx, at=at)
-    if registration is None:
+    registration_id = _store(session, participant, found, attempt, status=RegistrationStatus.ACCEPTED.value,
+                             ctx=ctx, at=at)
+    if registration_id is None:
         raise AlreadyRegistered(_("This code is already registered."))
-    return registration
+    return session.get(Registration, registration_id)
 
 
 def _locate(session: Session, participant: User, raw: str, ip: str | None, at: datetime) -> Found:
@@ -178,11 +188,15 @@ def _locate(session: Session, participant: User, raw: str, ip: str | None, at: d
     if participant.is_blocked:
         raise Forbidden(_("Your account is blocked: codes cannot be registered."), code="blocked")
     counted = throttle.subjects(participant.id, ip)
-    throttle.check(session, THROTTLE_SCOPE, counted, now=at)
     try:
-        found = find_code(session, raw)
+        # The lookup brings the throttle's counters too, so the check below reads nothing more;
+        # a stopped person hears about the throttle, never about the code.
+        found = find_code(session, raw, outlet_id=participant.outlet_id,
+                          throttled=[subject for _kind, subject in counted])
+        throttle.check(session, THROTTLE_SCOPE, counted, now=at)
         _check_batch(found)
     except CodeRejected:
+        throttle.check(session, THROTTLE_SCOPE, counted, now=at)
         throttle.record_failure(session, THROTTLE_SCOPE, counted, now=at)
         raise
     return found
@@ -204,7 +218,7 @@ def preview_code(session: Session, participant: User, raw: str, *, ip: str | Non
     """
     at = at or utcnow()
     found = _locate(session, participant, raw, ip, at)
-    earlier = _registration_of(session, found)
+    earlier = found.earlier
     if earlier is not None:
         if earlier.participant_id != participant.id:
             raise AlreadyRegistered(_("This code is already registered by another participant."))
@@ -214,29 +228,67 @@ def preview_code(session: Session, participant: User, raw: str, *, ip: str | Non
     return Preview(code=found.code, product=product, points=registration_points(product, at))
 
 
-def _insert(session: Session, values: dict[str, Any]) -> Registration | None:
-    """INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING: the unique
+def _insert(session: Session, values: dict[str, Any]) -> int | None:
+    """INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING id: the unique
     constraint decides between parallel requests in one statement, and the
     loser's transaction stays usable to answer who registered first (no
     savepoint, which pysqlite cannot nest in a transaction it has not begun)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (insert(Registration).values(**values)
-                 .on_conflict_do_nothing(index_elements=["batch_id", "serial"]).returning(Registration))
-    return session.scalars(statement, execution_options={"populate_existing": True}).first()
+    connection = session.connection()  # a Core statement: no ORM layer, nothing to flush first
+    return connection.execute(_insert_statement(connection.dialect.name), values).scalar()
 
 
-def find_code(session: Session, raw: str) -> Found:
-    """The issued code behind the input: the first reading that decrypts to a known batch."""
+@functools.cache
+def _insert_statement(dialect: str):
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = Registration.__table__
+    return (insert(table).on_conflict_do_nothing(index_elements=[table.c.batch_id, table.c.serial])
+            .returning(table.c.id))
+
+
+def find_code(session: Session, raw: str, *, outlet_id: int | None = None,
+              throttled: list[str] | None = None) -> Found:
+    """The issued code behind the input: the first reading that decrypts to a known batch.
+
+    One query brings the batch with its product, whether the serial is voided and an earlier
+    registration of the code, which every registration asks, and with them the registering
+    person's shop (`outlet_id`), the throttle's counters of the `throttled` subjects (kept
+    for `throttle.check` in this transaction) and the settings the fraud checks and the
+    ledger will read (`settings_store.read_along`).
+    """
     reading = read(raw or "", current_app.config.get("PUBLIC_URL"))
     scheme = current_scheme()
+    subjects = (throttled or []) + [None, None]
+    settings_keys = due_keys(session)
     for candidate in reading.candidates:
         for decoded in scheme.decode(candidate):
-            batch = session.scalars(
-                select(Batch).options(joinedload(Batch.product), joinedload(Batch.voided_ranges))
-                .where(Batch.number == decoded.batch, Batch.key_version == decoded.key_version)).unique().first()
-            if batch is not None:
-                return Found(candidate, batch, decoded.serial)
+            rows = session.execute(_lookup_statement(), {
+                "number": decoded.batch, "key_version": decoded.key_version, "serial": decoded.serial,
+                "outlet_id": outlet_id, "scope": THROTTLE_SCOPE, "first": subjects[0],
+                "second": subjects[1], "settings_keys": settings_keys}).all()
+            if not rows:
+                continue
+            if throttled:
+                throttle.remember(session, THROTTLE_SCOPE, throttled, [row[4] for row in rows if row[4]])
+            if settings_keys:
+                remember_read(session, settings_keys, rows[0][5])
+            batch, earlier, voided, outlet, _counter, _settings = rows[0]
+            return Found(candidate, batch, decoded.serial, voided=bool(voided), earlier=earlier, outlet=outlet)
     raise CodeRejected(_("This code is not a Partner Club code. Please check it."), code="unknown_batch")
+
+
+@functools.cache
+def _lookup_statement():
+    serial = bindparam("serial", type_=Integer)
+    voided = exists().where(VoidedRange.batch_id == Batch.id, VoidedRange.from_serial <= serial,
+                            VoidedRange.to_serial >= serial)
+    return (select(Batch, Registration, voided, Outlet, AttemptCounter, read_along())
+            .join(Batch.product).options(contains_eager(Batch.product))
+            .outerjoin(Registration, and_(Registration.batch_id == Batch.id, Registration.serial == serial))
+            .outerjoin(Outlet, Outlet.id == bindparam("outlet_id", type_=Integer))
+            .outerjoin(AttemptCounter, and_(AttemptCounter.scope == bindparam("scope", type_=String),
+                                            AttemptCounter.subject.in_([bindparam("first", type_=String),
+                                                                        bindparam("second", type_=String)])))
+            .where(Batch.number == bindparam("number"), Batch.key_version == bindparam("key_version")))
 
 
 def _check_batch(found: Found) -> None:
@@ -246,7 +298,7 @@ def _check_batch(found: Found) -> None:
                            code="serial_out_of_range")
     if batch.status == BatchStatus.VOIDED.value:
         raise CodeRejected(_("This code has been withdrawn and earns no points."), code="batch_voided")
-    if any(r.from_serial <= serial <= r.to_serial for r in batch.voided_ranges):
+    if found.voided:
         raise CodeRejected(_("This code has been withdrawn and earns no points."), code="batch_voided")
     if batch.status != BatchStatus.ACTIVATED.value and not batch.is_canary:
         raise CodeRejected(_("This code is not active yet: its goods have not been shipped."),
@@ -277,7 +329,7 @@ def _result(registration: Registration, product: Product | None = None, *, creat
 
 def _attempt(session: Session, participant: User, found: Found, channel: str, ctx: RegistrationContext,
              at: datetime) -> RegistrationAttempt:
-    region_id, territory_id = _place_of(session, participant)
+    region_id, territory_id = _place_of(session, participant, found.outlet)
     product = found.batch.product
     return RegistrationAttempt(
         session=session, at=at, participant_id=participant.id, outlet_id=participant.outlet_id,
@@ -289,11 +341,12 @@ def _attempt(session: Session, participant: User, found: Found, channel: str, ct
         volume_m3=product.volume_m3, points=registration_points(product, at))
 
 
-def _place_of(session: Session, participant: User) -> tuple[int | None, int | None]:
-    """(region id, territory id) of the participant's shop, or of their territory; one query."""
+def _place_of(session: Session, participant: User, outlet: Outlet | None = None) -> tuple[int | None, int | None]:
+    """(region id, territory id) of the participant's shop, or of their territory; one query
+    unless the shop came with the code's lookup (whose `Found` holds it for the request, so
+    the fraud checks find it in the session's weak identity map)."""
     if participant.outlet_id is not None:
-        # The whole row, not two columns: the fraud checks and the ledger then find it in the session.
-        outlet = session.get(Outlet, participant.outlet_id)
+        outlet = outlet if outlet is not None and outlet.id == participant.outlet_id else participant.outlet
         row = (outlet.region_id, outlet.territory_id) if outlet else None
     elif participant.territory_id is not None:
         row = session.execute(select(Territory.region_id, Territory.id)

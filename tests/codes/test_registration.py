@@ -21,6 +21,8 @@ from partner_club import throttle
 from partner_club.accounts.models import Role, User
 from partner_club.database import utcnow
 from partner_club.errors import Forbidden, TooManyAttempts
+from partner_club.ledger.models import Account, PointLot
+from partner_club.ledger.policy import ExpiryPolicy, RegistrationRule, store_expiry_policy, store_registration_rule
 from partner_club.ledger.services import balance_of
 from partner_club.signals import (
     HOLD,
@@ -50,6 +52,23 @@ def test_a_typed_code_earns_the_products_points(db, make):
     balance = balance_of(db.session, seller)
     assert balance.active + balance.pending >= 0  # shop/person split is the ledger's rule
     assert _count(db.session) == 1
+
+
+def test_the_shops_rule_and_the_expiry_policy_apply_to_a_registration(db, make):
+    """Read along with the code's lookup, the stored settings decide where points go and when they expire."""
+    owner = make.user(Role.OWNER)
+    seller = make.user(Role.SELLER, outlet=owner.outlet)
+    store_registration_rule(db.session, RegistrationRule("split", 60), outlet_id=owner.outlet_id, actor_id=owner.id)
+    store_expiry_policy(db.session, ExpiryPolicy("months", 3), actor_id=None)
+    issued = batch(db.session, product(db.session, points="25"))
+    db.session.commit()
+    at = utcnow()
+    register_code(db.session, seller, code(issued, 3), channel="typed", ctx=RegistrationContext(ip="10.0.0.7", at=at))
+    db.session.commit()
+    shares = db.session.execute(select(Account.kind, PointLot.amount, PointLot.expires_at)
+                                .join(PointLot, PointLot.account_id == Account.id).order_by(Account.kind)).all()
+    expires = ExpiryPolicy("months", 3).expires_at(at)
+    assert [tuple(row) for row in shares] == [("outlet", 10, expires), ("person", 15, expires)]
 
 
 def test_points_per_cubic_metre_times_volume_are_rounded(db, make):
