@@ -85,7 +85,7 @@ def test_admin_issues_a_batch_and_downloads_labels_on_a_phone(phone, make, db, s
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/codes/batches/\d+$"))  # "**/codes/batches/*" also matches the form's own address
     work_jobs()
-    page.reload()
+    page.wait_for_selector(".job[data-job-url]", state="detached")  # the page reloads itself when the job ends
     assert "48" in page.locator(".codes-facts").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "2-batch")

@@ -1,6 +1,8 @@
 """Phone journeys (360 px, Russian): an admin blocks a person; an owner approves a seller."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from partner_club.accounts.models import Role
 from tests.browser import sign_in
 
@@ -17,7 +19,8 @@ def test_admin_blocks_a_person_who_then_sees_why(phone, make, db, screenshot):
     page.select_option("[name=role]", "seller")
     page.click("form.filters button")
     rows = page.locator("table.admin tbody tr")
-    assert rows.count() == 1 and "Пётр Сидоров" in rows.inner_text()
+    expect(rows).to_have_count(1)  # waits for the filtered page: the unfiltered one lists everyone
+    assert "Пётр Сидоров" in rows.inner_text()
     screenshot(page, "1-people")
     page.click("table.admin tbody a")
     page.fill("[name=reason]", "Коды с чужого склада")
@@ -61,5 +64,5 @@ def test_owner_approves_a_seller_on_a_phone(phone, make, db, screenshot):
     assert "ждёт подтверждения" in page.locator(".person").inner_text()
     screenshot(page, "2-owner-sellers")
     page.click(".person button.primary")
-    assert "теперь может регистрировать коды" in page.content()
+    expect(page.locator(".flash-success")).to_contain_text("теперь может регистрировать коды")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -8,7 +8,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from partner_club.accounts.models import User
-from tests.factories import PASSWORD
+from tests.browser import sign_in
 
 
 def test_rep_card_to_new_shop_owner_on_a_phone(phone, live_server, make, db, screenshot):
@@ -17,10 +17,7 @@ def test_rep_card_to_new_shop_owner_on_a_phone(phone, live_server, make, db, scr
     page = phone
 
     # The rep signs in and prints one card.
-    page.goto("/login")
-    page.fill("[name=login]", rep.login)
-    page.fill("[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, rep.login)
     page.goto("/invitations")
     assert page.locator("h1").first.inner_text() == "Приглашения"
     page.fill("[name=count]", "2")
