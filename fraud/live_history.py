@@ -14,7 +14,8 @@ from typing import Any, Optional
 
 from sqlalchemy import (CompoundSelect, Integer, Row, Select, String, Subquery, and_, bindparam, case, cast, func,
                         literal_column, null, select, true, type_coerce, union_all)
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import UserDefinedType
 
 from fraud.history import (BASELINE_DAYS, DAY, FAIL_WINDOW, HOUR, IDENTITY_WINDOW, MIN_BASELINE_DAYS, RECENT_RUNS,
                            THROTTLE_SCOPE, History, Observation, local_day, median_mad)
@@ -65,21 +66,54 @@ def forget_cached() -> None:
 
 
 _THROTTLE_SUBJECTS = {"participant": "user", "ip": "ip"}  # the throttle's subject kinds
-_O = FraudObservation
+# The read-ahead is written short: psycopg keeps its conversion of a statement to the server's
+# form only under 4 KB, and converting ~5 KB again on every registration costs more than the
+# statement's Python side. Hence the alias, the short parameter names, the constants written
+# into the text and `_At`.
+_O = aliased(FraudObservation, name="o")
 _COLUMNS = {"participant": _O.participant_id, "outlet": _O.outlet_id, "ip": _O.ip, "device": _O.device}
-_P = {name: bindparam(name, type_=type_) for name, type_ in (
-    ("participant", Integer()), ("outlet", Integer()), ("ip", String()), ("device", String()),
-    ("batch", Integer()), ("serial", Integer()), ("other_shop", Integer()),
-    *((name, UTCDateTime()) for name in ("now", "hour_ago", "day_ago", "failed_since", "week_ago",
-                                         "baseline_start", "today")))}
+
+
+class _Timestamptz(UserDefinedType):
+    cache_ok = True
+    render_bind_cast = True
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return "timestamptz"
+
+
+class _At(UTCDateTime):
+    """`UTCDateTime` whose parameters PostgreSQL casts as `::timestamptz`, not the long spelling."""
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        return _Timestamptz() if dialect.name == "postgresql" else super().load_dialect_impl(dialect)
+
+
+# The questions' parameters, and their names in the statement.
+_NAMES = {"participant": "p", "outlet": "s", "ip": "ip", "device": "dv", "batch": "b", "serial": "n",
+          "other_shop": "os", "now": "t", "hour_ago": "h", "day_ago": "d", "failed_since": "f",
+          "week_ago": "w", "baseline_start": "bs", "today": "td"}
+_AT_PARAMS = ("now", "hour_ago", "day_ago", "failed_since", "week_ago", "baseline_start", "today")
+_P = {name: bindparam(_NAMES[name], type_=_At() if name in _AT_PARAMS else
+                      String() if name in ("ip", "device") else Integer()) for name in _NAMES}
 _SPANS = {HOUR: "hour", DAY: "day"}
+# Constants written into the read-ahead's text rather than bound (see the length above).
+_ACCEPT, _REJECT, _ONE = (literal_column(f"'{ACCEPT}'", String()), literal_column(f"'{REJECT}'", String()),
+                          literal_column("1", Integer()))
 
 
-def _part(name: str, *, at: Any = None, a: Any = None, b: Any = None, c: Any = None, d: Any = None) -> Select:
-    """One question's select in the read-ahead's generic columns (kind, at, a, b, c, d)."""
+def _part(name: str, typed: bool, *, at: Any = None, a: Any = None, b: Any = None, c: Any = None,
+          d: Any = None) -> Select:
+    """One question's select in the read-ahead's generic columns (kind, at, a, b, c, d).
+
+    A column a question leaves empty is a typed NULL only where the select is the first of the
+    union (`typed`): PostgreSQL takes the later ones' types from it."""
+    def empty(type_: Any) -> Any:
+        return cast(null(), type_) if typed else type_coerce(null(), type_)
     return select(literal_column(f"'{name}'", String()).label("kind"),
-                  cast(null(), UTCDateTime()).label("at") if at is None else type_coerce(at, UTCDateTime()).label("at"),
-                  *(cast(null(), Integer()).label(n) if v is None else v.label(n)
+                  (empty(UTCDateTime()) if at is None else type_coerce(at, UTCDateTime())).label("at"),
+                  *((empty(Integer()) if v is None else v).label(n)
                     for n, v in (("a", a), ("b", b), ("c", c), ("d", d))))
 
 
@@ -87,48 +121,52 @@ def _until_now(kind: str, since: str) -> tuple:
     return _COLUMNS[kind] == _P[kind], _O.at > _P[since], _O.at <= _P["now"]
 
 
-def _latest(n: int, *where: Any) -> Subquery:
-    return (select(_O.at, _O.fast_streak, _O.serial, _O.run_length, _O.run_start, _O.id).where(*where)
-            .order_by(_O.at.desc(), _O.id.desc()).limit(n).subquery())
+def _latest(n: int, columns: tuple, *where: Any) -> Subquery:
+    return (select(_O.at, _O.id, *columns).where(*where)
+            .order_by(_O.at.desc(), _O.id.desc()).limit(literal_column(str(n), Integer())).subquery())
 
 
 @functools.cache
-def _question(name: str) -> Select:
+def _question(name: str, typed: bool = True) -> Select:
     """The select answering one question, on its own index. Names: failed:<kind>, last, recent,
     registered, window:<kind>:<hour|day>, accounts:<kind>, first_day, baseline."""
     decoded = _O.failure.is_(None)
     what, _, kind = name.partition(":")
     if what == "failed":  # refused codes, and the accounts behind them
-        return _part(name, a=func.count(), b=func.count(func.distinct(_O.participant_id))).where(
+        return _part(name, typed, a=func.count(), b=func.count(func.distinct(_O.participant_id))).where(
             _O.failure.is_not(None), *_until_now(kind, "failed_since"))
     if what == "last":  # a person's last decoded code
-        rows = _latest(1, _O.participant_id == _P["participant"], decoded)
-        return _part(name, at=rows.c.at, a=rows.c.fast_streak, d=rows.c.id)
+        rows = _latest(1, (_O.fast_streak,), _O.participant_id == _P["participant"], decoded)
+        return _part(name, typed, at=rows.c.at, a=rows.c.fast_streak, d=rows.c.id)
     if what == "recent":  # and the last few of one batch
-        rows = _latest(RECENT_RUNS, _O.participant_id == _P["participant"], _O.batch_id == _P["batch"], decoded)
-        return _part(name, at=rows.c.at, a=rows.c.serial, b=rows.c.run_length, c=rows.c.run_start, d=rows.c.id)
+        rows = _latest(RECENT_RUNS, (_O.serial, _O.run_length, _O.run_start),
+                       _O.participant_id == _P["participant"], _O.batch_id == _P["batch"], decoded)
+        return _part(name, typed, at=rows.c.at, a=rows.c.serial, b=rows.c.run_length, c=rows.c.run_start,
+                     d=rows.c.id)
     if what == "registered":
-        return _part(name, a=func.count()).where(
-            _O.batch_id == _P["batch"], _O.serial == _P["serial"], decoded, _O.decision != REJECT)
+        return _part(name, typed, a=func.count()).where(
+            _O.batch_id == _P["batch"], _O.serial == _P["serial"], decoded, _O.decision != _REJECT)
     if what == "window":  # decoded codes (a: all, b: accepted, at: the first) of the last hour or day
         kind, span = kind.split(":")
-        return _part(name, at=func.min(_O.at), a=func.count(), b=func.count(case((_O.decision == ACCEPT, 1)))).where(
+        accepted = func.count(case((_O.decision == _ACCEPT, _ONE)))
+        return _part(name, typed, at=func.min(_O.at), a=func.count(), b=accepted).where(
             decoded, *_until_now(kind, f"{span}_ago"))
     if what == "accounts":
         # CASE leaves NULL where a row does not count, and count(DISTINCT) skips NULL.
         other_person = case((_O.participant_id != _P["participant"], _O.participant_id))
         other_shop = case((and_(_O.outlet_id.is_not(None), _O.outlet_id != _P["other_shop"]), _O.outlet_id))
-        return _part(name, a=func.count(func.distinct(other_person)), b=func.count(func.distinct(other_shop))).where(
+        return _part(name, typed, a=func.count(func.distinct(other_person)),
+                     b=func.count(func.distinct(other_shop))).where(
             decoded, *_until_now(kind, "week_ago"))
-    counted = (_O.outlet_id == _P["outlet"], decoded, _O.decision == ACCEPT)  # a shop's usual day
+    counted = (_O.outlet_id == _P["outlet"], decoded, _O.decision == _ACCEPT)  # a shop's usual day
     if what == "first_day":
-        return _part(name, at=func.min(_O.at)).where(*counted)
-    return _part(name, at=_O.at).where(*counted, _O.at >= _P["baseline_start"], _O.at < _P["today"])
+        return _part(name, typed, at=func.min(_O.at)).where(*counted)
+    return _part(name, typed, at=_O.at).where(*counted, _O.at >= _P["baseline_start"], _O.at < _P["today"])
 
 
 @functools.cache
 def _read_ahead(names: tuple[str, ...]) -> CompoundSelect:
-    return union_all(*(_question(name) for name in names))
+    return union_all(_question(names[0]), *(_question(name, typed=False) for name in names[1:]))
 
 
 def _questions(obs: Observation, kinds: tuple[str, ...], baseline: bool) -> tuple[str, ...]:
@@ -192,7 +230,7 @@ class DbHistory(History):
         day = asked.get("local_day")
         if day is not None:
             params.update(baseline_start=self._day_start(day - BASELINE_DAYS), today=self._day_start(day))
-        return params
+        return {_NAMES[name]: value for name, value in params.items() if name in _NAMES}
 
     def _day_start(self, day: int) -> datetime:
         return _dt(day * DAY - self.utc_offset_hours * HOUR)

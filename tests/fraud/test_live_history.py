@@ -4,8 +4,11 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+from sqlalchemy.dialects import postgresql
+
 from fraud.history import DAY, HOUR, MemoryHistory, Observation, local_day
-from fraud.live_history import DbHistory, forget_cached
+from fraud.live_history import DbHistory, _questions, _read_ahead, forget_cached
 from fraud.models import FraudObservation, ReviewCase
 from fraud.services import Engine, FraudConfig, store_observation
 from partner_club.signals import Assessment, assess_registration, registration_recorded
@@ -119,3 +122,14 @@ def test_a_shops_usual_day_sees_an_earlier_day_stored_later(db, make):
     store_observation(db.session, Observation(ts=T0.timestamp() - 2 * DAY + 3600, participant_id=seller.id,
                                               outlet_id=seller.outlet_id), accept)
     assert DbHistory(db.session).outlet_days(seller.outlet_id, today) == [3, 2, 1, 3, 2, 1, 4, 2]
+
+
+def test_a_registrations_read_ahead_is_short_enough_for_psycopgs_cache(app):
+    """psycopg converts a statement over 4 KB to the server's form again on every call: the
+    read-ahead of a valid code (every key known, the shop's usual day kept) stays under it."""
+    o = Observation(ts=T0.timestamp(), participant_id=1, outlet_id=2, ip="10.0.0.1", device="phone",
+                    batch_id=3, serial=4)
+    names = _questions(o, ("participant", "outlet", "ip", "device"), baseline=False)
+    assert len(names) == 12
+    sql = str(_read_ahead(names).compile(dialect=postgresql.psycopg.dialect()))
+    assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH, len(sql)
