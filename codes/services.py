@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, contains_eager
 from codes.models import Batch, BatchStatus, Product, Registration, RegistrationStatus, VoidedRange
 from codes.normalize import CodeRejected, read
 from codes.scheme import CodeScheme, scheme_from_setting
-from partner_club import throttle
+from partner_club import companions, throttle
 from partner_club.accounts.models import User
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
@@ -152,7 +152,7 @@ def _store(session: Session, participant: User, found: Found, attempt: Registrat
         "outlet_id": participant.outlet_id, "product_id": found.batch.product_id, "channel": attempt.channel,
         "status": status, "points": attempt.points, "created_at": at, "ip": ctx.ip,
         "device": (ctx.device or "")[:300] or None, "lat": ctx.lat, "lon": ctx.lon}
-    registration_id = _insert(session, values)
+    registration_id = _insert(session, values, companions.collect(attempt))
     if registration_id is None:
         return None
     if attempt.points > 0:
@@ -228,21 +228,35 @@ def preview_code(session: Session, participant: User, raw: str, *, ip: str | Non
     return Preview(code=found.code, product=product, points=registration_points(product, at))
 
 
-def _insert(session: Session, values: dict[str, Any]) -> int | None:
+def _insert(session: Session, values: dict[str, Any], riders: list[companions.Companion]) -> int | None:
     """INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING id: the unique
     constraint decides between parallel requests in one statement, and the
     loser's transaction stays usable to answer who registered first (no
-    savepoint, which pysqlite cannot nest in a transaction it has not begun)."""
+    savepoint, which pysqlite cannot nest in a transaction it has not begun).
+    The rows other packages write with the registration go in the same statement
+    on PostgreSQL and right after it elsewhere (`partner_club.companions`)."""
     connection = session.connection()  # a Core statement: no ORM layer, nothing to flush first
-    return connection.execute(_insert_statement(connection.dialect.name), values).scalar()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        statement = companions.with_registration("codes.registration", _insert_statement(dialect), riders)
+        return connection.execute(statement, companions.parameters(values, riders)).scalar()
+    registration_id = connection.execute(_insert_statement(dialect), values).scalar()
+    if registration_id is not None:
+        companions.write_after(connection, riders, registration_id)
+    return registration_id
+
+
+_INSERTED = ("batch_id", "serial", "participant_id", "outlet_id", "product_id", "channel", "status", "points",
+             "created_at", "ip", "device", "lat", "lon")
 
 
 @functools.cache
 def _insert_statement(dialect: str):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = Registration.__table__
-    return (insert(table).on_conflict_do_nothing(index_elements=[table.c.batch_id, table.c.serial])
-            .returning(table.c.id))
+    # Named parameters, so that the statement can carry the companions' as well.
+    return (insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in _INSERTED})
+            .on_conflict_do_nothing(index_elements=[table.c.batch_id, table.c.serial]).returning(table.c.id))
 
 
 def find_code(session: Session, raw: str, *, outlet_id: int | None = None,

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Optional
 
+from partner_club.companions import Companion
 from partner_club.signals import (Assessment, RegistrationAttempt, order_checks, registration_checks,
-                                  registration_recorded)
+                                  registration_companions, registration_recorded)
 
 from fraud import services
 from fraud.delivery import check_delivery
@@ -13,6 +14,11 @@ from fraud.delivery import check_delivery
 @registration_checks.connect
 def check_registration(attempt: RegistrationAttempt, **_kwargs) -> Optional[Assessment]:
     return services.assess_attempt(attempt.session, attempt)
+
+
+@registration_companions.connect
+def observe_registration(attempt: RegistrationAttempt, **_kwargs) -> Optional[Companion]:
+    return services.observation_companion(attempt.session, attempt)
 
 
 @registration_recorded.connect

@@ -23,6 +23,7 @@ from fraud.live_history import DbHistory, accepted_stored
 from fraud.models import CaseStatus, FraudObservation, ReviewCase
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
+from partner_club.companions import Companion, values_of
 from partner_club.errors import Invalid
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
@@ -292,8 +293,35 @@ def assess_attempt(session: Session, attempt: RegistrationAttempt) -> Assessment
     return assessment
 
 
+def observation_companion(session: Session, attempt: RegistrationAttempt) -> Optional[Companion]:
+    """An accepted attempt's observation, written with its registration and pointing at it
+    (`partner_club.companions`). A held attempt's waits for `record_registration`, which opens
+    its case too. An attempt that loses its code to a parallel request leaves no observation."""
+    assessed = attempt.extra.get(_ASSESSED)
+    if assessed is None or assessed[1].decision != ACCEPT:
+        return None
+    obs, assessment = attempt.extra.pop(_ASSESSED)
+    if obs.outlet_id is not None:
+        accepted_stored(session, obs.outlet_id, obs.ts)
+    row = _observation_row(obs, assessment, None)
+    return Companion("fraud.observation", _observation_writes,
+                     {_OBSERVED_PREFIX + name: row[name] for name in _OBSERVED})
+
+
+_OBSERVED_PREFIX = "observed_"
+_OBSERVED = ("at", "participant_id", "outlet_id", "region_id", "channel", "ip", "device", "lat", "lon", "code",
+             "failure", "batch_id", "serial", "run_length", "run_start", "fast_streak", "decision", "score",
+             "reasons")
+
+
+def _observation_writes(_dialect: str, registration_id: Any, source: Any) -> tuple:
+    values = [bindparam(_OBSERVED_PREFIX + name, type_=_OBSERVATIONS.c[name].type) for name in _OBSERVED]
+    return (insert(_OBSERVATIONS).from_select([*_OBSERVED, "registration_id"],
+                                              values_of([*values, registration_id], source)),)
+
+
 def record_registration(session: Session, attempt: RegistrationAttempt) -> None:
-    """Once codes stored the registration, its observation (and a hold's case) points at it.
+    """Once codes stored a held registration, its observation and case point at it.
 
     An attempt that lost its code to a parallel request leaves no observation: codes stores
     no registration and sends nothing."""

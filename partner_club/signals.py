@@ -3,10 +3,12 @@
 `codes` describes each registration attempt as a `RegistrationAttempt` and
 asks `assess_registration()` for a decision before any point moves; `fraud`
 answers by connecting to `registration_checks`. Prize orders are asked
-about the same way through `assess_order` (`order_checks`). Once a registration is
-stored, `codes` sends `registration_recorded` inside the same transaction,
-and `reports` keeps its rollups current from it. With no receiver the
-attempt is simply accepted.
+about the same way through `assess_order` (`order_checks`). Rows that are
+written with a registration (fraud's observation, the reports' rollups) are
+asked for with `registration_companions` and written in the registration's
+own statement (`partner_club.companions`). Once a registration is stored,
+`codes` sends `registration_recorded` inside the same transaction. With no
+receiver the attempt is simply accepted.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ _signals = Namespace()
 
 # sender: RegistrationAttempt; receivers return an Assessment (or None).
 registration_checks = _signals.signal("registration-checks")
+# sender: RegistrationAttempt, before the registration is stored; receivers return a
+# partner_club.companions.Companion (rows written with the registration) or None.
+registration_companions = _signals.signal("registration-companions")
 # sender: RegistrationAttempt (with registration_id set); in the same transaction.
 registration_recorded = _signals.signal("registration-recorded")
 # sender: the ordering person's id; kwargs session, address, phone. Receivers

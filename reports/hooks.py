@@ -1,25 +1,28 @@
-"""Reports listens to registrations through the core signals, never to codes directly.
+"""Reports hears of registrations through the core signals, never from codes directly.
 
 Imported by `reports.views`, so the receiver is connected as soon as the
 factory registers the reports blueprint.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from sqlalchemy.orm import Session
 
 from codes.models import Product, Registration, RegistrationStatus
-from partner_club.signals import RegistrationAttempt, registration_recorded, registration_reviewed
-from reports.rollups import record_registration
+from partner_club.companions import Companion
+from partner_club.signals import RegistrationAttempt, registration_companions, registration_reviewed
+from reports.rollups import companion, record_registration
 
 
-@registration_recorded.connect
-def count_registration(attempt: RegistrationAttempt, **_extra) -> None:
-    """Adds the stored registration to the rollups, inside its own transaction."""
+@registration_companions.connect
+def count_registration(attempt: RegistrationAttempt, **_extra) -> Optional[Companion]:
+    """The registration's rollups, written with it (and only if it is stored)."""
     if attempt.outlet_id is None or attempt.product_id is None:
-        return  # rollups are per shop and product; a person without a shop counts nowhere here
-    record_registration(attempt.session, outlet_id=attempt.outlet_id, product_id=attempt.product_id,
-                        product_sku=attempt.product_sku or "", at=attempt.at,
-                        volume_m3=attempt.volume_m3 or 0.0, points=attempt.points)
+        return None  # rollups are per shop and product; a person without a shop counts nowhere here
+    return companion(outlet_id=attempt.outlet_id, product_id=attempt.product_id,
+                     product_sku=attempt.product_sku or "", at=attempt.at,
+                     volume_m3=attempt.volume_m3 or 0.0, points=attempt.points)
 
 
 @registration_reviewed.connect

@@ -1,56 +1,67 @@
 """Keeping the rollups: one upsert per registration, and a full rebuild.
 
-`record_registration` runs inside the transaction that stores the
-registration (the `registration_recorded` signal), so a rolled-back
-registration leaves no count behind. The statements are
-INSERT ... ON CONFLICT DO UPDATE on PostgreSQL and SQLite alike, so two
-shops registering at the same moment never lose an increment.
+A registration's rollups are written with it (`companion`, through
+`partner_club.companions`: in the registration's own statement on
+PostgreSQL), so a registration that is not stored, or rolled back, leaves no
+count behind. The statements are INSERT ... ON CONFLICT DO UPDATE on
+PostgreSQL and SQLite alike, so two shops registering at the same moment
+never lose an increment.
 """
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import Date, bindparam, case, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from codes.models import Product, Registration, RegistrationStatus
+from partner_club import companions
 from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity
+
+
+def companion(*, outlet_id: int, product_id: int, product_sku: str, at: datetime, volume_m3: float,
+              points: int) -> companions.Companion:
+    """The rollups of a registration about to be stored, written with it (`partner_club.companions`)."""
+    day = at.astimezone(timezone.utc).date()
+    values = {"day": day, "month": day.replace(day=1), "outlet_id": outlet_id, "product_id": product_id,
+              "product_sku": product_sku or "", "registrations": 1, "volume_m3": float(volume_m3 or 0.0),
+              "points": int(points or 0)}
+    return companions.Companion("reports.rollups", _upserts, {_PREFIX + name: v for name, v in values.items()})
 
 
 def record_registration(session: Session, *, outlet_id: int, product_id: int, product_sku: str,
                         at: datetime, volume_m3: float, points: int, count: int = 1) -> None:
-    """Adds one registration to every rollup (or takes one away with count=-1)."""
-    day = at.astimezone(timezone.utc).date()
+    """Adds one stored registration to every rollup (or takes one away with count=-1)."""
     if count < 0:
-        _take_away(session, outlet_id=outlet_id, product_id=product_id, day=day,
+        _take_away(session, outlet_id=outlet_id, product_id=product_id, day=at.astimezone(timezone.utc).date(),
                    volume=float(volume_m3 or 0.0), points=int(points or 0))
         return
-    values = {"day": day, "month": day.replace(day=1), "outlet_id": outlet_id, "product_id": product_id,
-              "product_sku": product_sku or "", "registrations": count, "volume_m3": float(volume_m3 or 0.0),
-              "points": int(points or 0)}
-    connection = session.connection()  # Core statements: no ORM layer on every registration
-    for statement in _upserts(connection.dialect.name):
-        connection.execute(statement, values)
+    rollups = companion(outlet_id=outlet_id, product_id=product_id, product_sku=product_sku, at=at,
+                        volume_m3=volume_m3, points=points)
+    companions.write_after(session.connection(), [rollups], None)
 
 
-@functools.cache
-def _upserts(dialect: str) -> tuple:
-    """The upserts, built once per dialect (building `excluded` costs more than running them),
-    all taking the same parameters. PostgreSQL runs the three as one statement: the first two
-    as data-modifying WITH parts, which run whether or not the main statement reads them."""
+_PREFIX = "rollup_"
+
+
+def _upserts(dialect: str, _registration_id: Any, source: Any) -> tuple:
+    """The three upserts (day and product, month, the shop's first and last active day), taking
+    their values from rollup_* parameters, one row per row of `source` (see companions.values_of)."""
     insert_ = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert_ is None:
         raise RuntimeError(f"rollup upserts need PostgreSQL or SQLite, not {dialect}")
+
+    def upsert(table, columns: tuple[str, ...], sources: tuple[str, ...]):
+        values = [bindparam(_PREFIX + name, type_=table.c[column].type) for column, name in zip(columns, sources)]
+        return insert_(table).from_select(list(columns), companions.values_of(values, source))
+
     daily = DailyProductRollup.__table__
-    stmt = insert_(daily).values(
-        day=bindparam("day"), outlet_id=bindparam("outlet_id"), product_id=bindparam("product_id"),
-        product_sku=bindparam("product_sku"), registrations=bindparam("registrations"),
-        volume_m3=bindparam("volume_m3"), points=bindparam("points"))
+    stmt = upsert(daily, ("day", "outlet_id", "product_id", "product_sku", "registrations", "volume_m3", "points"),
+                  ("day", "outlet_id", "product_id", "product_sku", "registrations", "volume_m3", "points"))
     daily_upsert = stmt.on_conflict_do_update(
         index_elements=[daily.c.day, daily.c.outlet_id, daily.c.product_id],
         set_={"registrations": daily.c.registrations + stmt.excluded.registrations,
@@ -58,9 +69,8 @@ def _upserts(dialect: str) -> tuple:
               "points": daily.c.points + stmt.excluded.points})
 
     monthly = MonthlyOutletRollup.__table__
-    stmt = insert_(monthly).values(
-        month=bindparam("month"), outlet_id=bindparam("outlet_id"), registrations=bindparam("registrations"),
-        volume_m3=bindparam("volume_m3"), points=bindparam("points"))
+    stmt = upsert(monthly, ("month", "outlet_id", "registrations", "volume_m3", "points"),
+                  ("month", "outlet_id", "registrations", "volume_m3", "points"))
     monthly_upsert = stmt.on_conflict_do_update(
         index_elements=[monthly.c.month, monthly.c.outlet_id],
         set_={"registrations": monthly.c.registrations + stmt.excluded.registrations,
@@ -68,16 +78,13 @@ def _upserts(dialect: str) -> tuple:
               "points": monthly.c.points + stmt.excluded.points})
 
     activity = OutletActivity.__table__
-    stmt = insert_(activity).values(outlet_id=bindparam("outlet_id"), first_day=bindparam("day"),
-                                    last_day=bindparam("day"))
+    stmt = upsert(activity, ("outlet_id", "first_day", "last_day"), ("outlet_id", "day", "day"))
     activity_upsert = stmt.on_conflict_do_update(
         index_elements=[activity.c.outlet_id],
         set_={"first_day": case((stmt.excluded.first_day < activity.c.first_day, stmt.excluded.first_day),
                                 else_=activity.c.first_day),
               "last_day": case((stmt.excluded.last_day > activity.c.last_day, stmt.excluded.last_day),
                                else_=activity.c.last_day)})
-    if dialect == "postgresql":
-        return (activity_upsert.add_cte(daily_upsert.cte("daily_upsert"), monthly_upsert.cte("monthly_upsert")),)
     return daily_upsert, monthly_upsert, activity_upsert
 
 

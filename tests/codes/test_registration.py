@@ -17,6 +17,7 @@ from codes.services import (
     Rejected,
     register_code,
 )
+from fraud.models import FraudObservation
 from partner_club import throttle
 from partner_club.accounts.models import Role, User
 from partner_club.database import utcnow
@@ -32,6 +33,7 @@ from partner_club.signals import (
     registration_recorded,
     registration_reviewed,
 )
+from reports.models import DailyProductRollup
 from tests.codes.helpers import batch, code, product
 
 CTX = RegistrationContext(ip="10.0.0.7", device="pytest")
@@ -285,43 +287,65 @@ def test_invalid_attempts_slow_down_then_stop(db, make):
     assert refusals == throttle.CODE_LIMITS["user"].hard - 6
 
 
-def test_two_people_racing_for_one_code_get_one_registration(app, db, make):
-    """Both pass the 'is it registered?' check; the unique constraint decides."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("a real race needs a server with concurrent writers")
-    first, second = make.user(Role.SELLER), make.user(Role.SELLER)
-    issued = batch(db.session)
-    the_code = code(issued, 11)
-    make.session.commit()
-    ids = [first.id, second.id]
-    barrier = threading.Barrier(2, timeout=20)
+def _race(app, db, the_code: str, ids: list[int]) -> dict[int, str]:
+    """register_code for each person at once, each in a thread of its own, past the
+    'is it registered?' check together; what each got."""
+    barrier = threading.Barrier(len(ids), timeout=20)
     outcomes: dict[int, str] = {}
 
     def wait_for_the_other(_attempt):
         barrier.wait()  # both have passed the pre-check before either inserts
 
-    def attempt(user_id: int) -> None:
+    def attempt(n: int, user_id: int) -> None:
         with app.app_context():
             person = db.session.get(User, user_id)
             try:
-                services.register_code(db.session, person, the_code, channel="typed", ctx=CTX)
+                result = services.register_code(db.session, person, the_code, channel="typed", ctx=CTX)
                 db.session.commit()
-                outcomes[user_id] = "registered"
+                outcomes[n] = "registered" if result.created else "answered again"
             except AlreadyRegistered:
                 db.session.rollback()
-                outcomes[user_id] = "already"
+                outcomes[n] = "already"
             finally:
                 db.session.remove()
 
     registration_checks.connect(wait_for_the_other)
     try:
-        threads = [threading.Thread(target=attempt, args=(user_id,)) for user_id in ids]
+        threads = [threading.Thread(target=attempt, args=(n, user_id)) for n, user_id in enumerate(ids)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(60)
     finally:
         registration_checks.disconnect(wait_for_the_other)
+    return outcomes
+
+
+def test_two_people_racing_for_one_code_get_one_registration(app, db, make):
+    """Both pass the 'is it registered?' check; the unique constraint decides."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a real race needs a server with concurrent writers")
+    first, second = make.user(Role.SELLER), make.user(Role.SELLER)
+    the_code = code(batch(db.session), 11)
+    make.session.commit()
+    outcomes = _race(app, db, the_code, [first.id, second.id])
     assert sorted(outcomes.values()) == ["already", "registered"]
     db.session.expire_all()
     assert _count(db.session) == 1
+
+
+def test_a_double_tap_stores_one_registration_and_its_rows_once(app, db, make):
+    """The same person's two requests: the second is answered with the first's registration and
+    commits too, without the rows written with a registration (fraud's observation, the rollups)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a real race needs a server with concurrent writers")
+    seller = make.user(Role.SELLER)
+    the_code = code(batch(db.session), 12)
+    make.session.commit()
+    outcomes = _race(app, db, the_code, [seller.id, seller.id])
+    assert sorted(outcomes.values()) == ["answered again", "registered"]
+    db.session.expire_all()
+    assert _count(db.session) == 1
+    assert db.session.scalar(select(func.count()).select_from(FraudObservation)) == 1
+    assert db.session.scalar(select(func.sum(DailyProductRollup.registrations))) == 1
+    assert balance_of(db.session, seller).active == 25  # credited once

@@ -11,8 +11,9 @@ from fraud.history import DAY, HOUR, MemoryHistory, Observation, local_day
 from fraud.live_history import DbHistory, _questions, _read_ahead, forget_cached
 from fraud.models import FraudObservation, ReviewCase
 from fraud.services import Engine, FraudConfig, store_observation
-from partner_club.signals import Assessment, assess_registration, registration_recorded
+from partner_club.signals import Assessment, assess_registration
 from tests.fraud.helpers import attempt
+from tests.registrations import store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -77,8 +78,7 @@ def test_an_accepted_attempt_is_stored_once_its_registration_is(db, make):
     first = attempt(db.session, seller, 7, T0)
     assert assess_registration(first).decision == "accept"
     assert db.session.query(FraudObservation).count() == 0
-    first.registration_id = 501
-    registration_recorded.send(first)
+    store(first, 501)
     row = db.session.query(FraudObservation).one()
     assert (row.registration_id, row.decision, row.serial, row.run_length) == (501, "accept", 7, 1)
 
@@ -87,8 +87,7 @@ def test_an_accepted_attempt_is_stored_once_its_registration_is(db, make):
     assert assess_registration(lost).decision == "accept"
     following = attempt(db.session, seller, 9, T0 + timedelta(minutes=2))
     assess_registration(following)
-    following.registration_id = 503
-    registration_recorded.send(following)
+    store(following, 503)
     assert [(r.serial, r.run_length) for r in db.session.query(FraudObservation).order_by(FraudObservation.id)] \
         == [(7, 1), (9, 2)]
 
@@ -101,8 +100,7 @@ def test_a_held_registration_opens_its_case_with_the_registration(db, make):
     assert answer.decision == "hold"
     assert answer.reasons[0].evidence["shipped_to"] == ["Tatarstan", "Татарстан"]
     assert answer.reasons[0].evidence["registered_in"] == [seller.outlet.region.name_en, seller.outlet.region.name_ru]
-    held.registration_id = 601
-    registration_recorded.send(held)
+    store(held, 601)
     row, case = db.session.query(FraudObservation).one(), db.session.query(ReviewCase).one()
     assert (row.decision, row.registration_id) == ("hold", 601)
     assert (case.observation_id, case.registration_id, case.status) == (row.id, 601, "open")

@@ -13,8 +13,9 @@ from fraud.models import FraudObservation, ReviewCase
 from fraud.services import Engine, FraudConfig, load_config, save_config, store_observation, validate_config
 from partner_club.errors import Invalid
 from partner_club.throttle import AttemptCounter
-from partner_club.signals import assess_registration, registration_recorded
+from partner_club.signals import assess_registration
 from tests.fraud.helpers import attempt
+from tests.registrations import store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -47,8 +48,7 @@ def test_live_decisions_are_stored_with_score_and_reasons_and_holds_open_cases(d
     for i in range(6):  # six labels of a roll, two minutes apart
         a = attempt(db.session, seller, 500 + i, T0 + timedelta(minutes=2 * i))
         answers.append(assess_registration(a))
-        a.registration_id = 1000 + i
-        registration_recorded.send(a)
+        store(a, 1000 + i)
     assert [x.decision for x in answers] == ["accept"] * 5 + ["hold"]
     rows = db.session.query(FraudObservation).order_by(FraudObservation.id).all()
     assert [r.decision for r in rows] == ["accept"] * 5 + ["hold"]

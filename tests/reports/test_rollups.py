@@ -6,9 +6,10 @@ from sqlalchemy.orm import Session
 
 
 from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity
-from partner_club.signals import RegistrationAttempt, registration_recorded
+from partner_club.signals import RegistrationAttempt
 from reports.rollups import DailyCounts, compare, rebuild, record_registration
 from tests.reports.helpers import land, utc
+from tests.registrations import store
 
 
 def test_registration_lands_in_every_rollup_in_its_transaction(db, make):
@@ -36,9 +37,8 @@ def test_rolled_back_registration_leaves_no_count(db, make):
 
 
 def test_registration_without_a_shop_is_not_counted(db, make):
-    registration_recorded.send(RegistrationAttempt(session=db.session, at=utc(2026, 3, 1), participant_id=1,
-                                                   outlet_id=None, region_id=None, territory_id=None,
-                                                   channel="typed", product_id=1, points=5))
+    store(RegistrationAttempt(session=db.session, at=utc(2026, 3, 1), participant_id=1, outlet_id=None,
+                              region_id=None, territory_id=None, channel="typed", product_id=1, points=5), 1)
     assert db.session.scalar(select(func.count()).select_from(DailyProductRollup)) == 0
 
 
