@@ -216,7 +216,7 @@ def main() -> None:
             # statistics autovacuum keeps. Fresh tables without statistics plan as if empty.
             bodies = [{"code": code, "channel": "api"} for code in codes]
             _fire(base, "/api/v1/registrations", bodies[:args.history], tokens, args.concurrency)
-            _fire(base, "/bench/bare", [{}] * min(50, args.requests), tokens, args.concurrency)
+            _fire(base, "/bench/bare", [{}] * min(500, args.requests), tokens, args.concurrency)  # warm, like the other
             _analyze(url)
             totals = {"bare": [0.0, {}], "register": [0.0, {}]}
             rounds = []
