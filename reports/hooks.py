@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from codes.models import Product, Registration, RegistrationStatus
 from partner_club.companions import Companion
 from partner_club.signals import RegistrationAttempt, registration_companions, registration_reviewed
-from reports.rollups import companion, record_registration
+from reports.rollups import companion, uncount_registration
 
 
 @registration_companions.connect
@@ -38,7 +38,6 @@ def uncount_rejected(registration_id: int, *, session: Session, decision: str, *
             or registration.status == RegistrationStatus.ACCEPTED.value:
         return
     product = session.get(Product, registration.product_id)
-    record_registration(session, outlet_id=registration.outlet_id, product_id=registration.product_id,
-                        product_sku=product.sku if product else "", at=registration.created_at,
-                        volume_m3=(product.volume_m3 if product else 0.0) or 0.0,
-                        points=registration.points, count=-1)
+    uncount_registration(session, outlet_id=registration.outlet_id, product_id=registration.product_id,
+                         at=registration.created_at, volume_m3=(product.volume_m3 if product else 0.0) or 0.0,
+                         points=registration.points)

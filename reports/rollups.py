@@ -33,16 +33,24 @@ def companion(*, outlet_id: int, product_id: int, product_sku: str, at: datetime
     return companions.Companion("reports.rollups", _upserts, {_PREFIX + name: v for name, v in values.items()})
 
 
-def record_registration(session: Session, *, outlet_id: int, product_id: int, product_sku: str,
-                        at: datetime, volume_m3: float, points: int, count: int = 1) -> None:
-    """Adds one stored registration to every rollup (or takes one away with count=-1)."""
-    if count < 0:
-        _take_away(session, outlet_id=outlet_id, product_id=product_id, day=at.astimezone(timezone.utc).date(),
-                   volume=float(volume_m3 or 0.0), points=int(points or 0))
-        return
-    rollups = companion(outlet_id=outlet_id, product_id=product_id, product_sku=product_sku, at=at,
-                        volume_m3=volume_m3, points=points)
-    companions.write_after(session.connection(), [rollups], None)
+def uncount_registration(session: Session, *, outlet_id: int, product_id: int, at: datetime, volume_m3: float,
+                         points: int) -> None:
+    """Takes a counted registration out of the rollups again (a rejection on review).
+
+    A plain UPDATE: the rows exist, and the CHECK on negative counts would
+    refuse an upsert's candidate row. First/last active days stay: the shop
+    was active that day, whatever a reviewer decided later.
+    """
+    day = at.astimezone(timezone.utc).date()
+    volume, points = float(volume_m3 or 0.0), int(points or 0)
+    daily, monthly = DailyProductRollup, MonthlyOutletRollup
+    session.execute(update(daily).where(daily.day == day, daily.outlet_id == outlet_id,
+                                        daily.product_id == product_id)
+                    .values(registrations=daily.registrations - 1, volume_m3=daily.volume_m3 - volume,
+                            points=daily.points - points))
+    session.execute(update(monthly).where(monthly.month == day.replace(day=1), monthly.outlet_id == outlet_id)
+                    .values(registrations=monthly.registrations - 1, volume_m3=monthly.volume_m3 - volume,
+                            points=monthly.points - points))
 
 
 _PREFIX = "rollup_"
@@ -87,26 +95,6 @@ def _upserts(dialect: str, _registration_id: Any, source: Any) -> tuple:
                                else_=activity.c.last_day)})
     return daily_upsert, monthly_upsert, activity_upsert
 
-
-def _take_away(session: Session, *, outlet_id: int, product_id: int, day: date, volume: float,
-               points: int) -> None:
-    """Removes a registration that was counted (a rejection on review).
-
-    A plain UPDATE: the rows exist, and the CHECK on negative counts would
-    refuse an upsert's candidate row. First/last active days stay: the shop
-    was active that day, whatever a reviewer decided later.
-    """
-    daily, monthly = DailyProductRollup, MonthlyOutletRollup
-    session.execute(update(daily).where(daily.day == day, daily.outlet_id == outlet_id,
-                                        daily.product_id == product_id)
-                    .values(registrations=daily.registrations - 1, volume_m3=daily.volume_m3 - volume,
-                            points=daily.points - points))
-    session.execute(update(monthly).where(monthly.month == day.replace(day=1), monthly.outlet_id == outlet_id)
-                    .values(registrations=monthly.registrations - 1, volume_m3=monthly.volume_m3 - volume,
-                            points=monthly.points - points))
-
-
-# --- rebuild ---------------------------------------------------------------
 
 @dataclass
 class DailyCounts:

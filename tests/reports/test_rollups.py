@@ -6,8 +6,9 @@ from sqlalchemy.orm import Session
 
 
 from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity
+from partner_club import companions
 from partner_club.signals import RegistrationAttempt
-from reports.rollups import DailyCounts, compare, rebuild, record_registration
+from reports.rollups import DailyCounts, companion, compare, rebuild
 from tests.reports.helpers import land, utc
 from tests.registrations import store
 
@@ -75,8 +76,9 @@ def test_parallel_upserts_never_lose_an_increment(app, db, make):
             with app.app_context():
                 for _ in range(10):
                     with Session(db.engine) as session:
-                        record_registration(session, outlet_id=shop_id, product_id=1, product_sku="SKU-1",
+                        rollups = companion(outlet_id=shop_id, product_id=1, product_sku="SKU-1",
                                             at=utc(2026, 3, 2, 12), volume_m3=0.5, points=10)
+                        companions.write_after(session.connection(), [rollups], None)
                         session.commit()
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
