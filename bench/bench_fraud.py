@@ -13,7 +13,6 @@ rejected >= 90%, honest held < 1%.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import tempfile

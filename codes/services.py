@@ -146,19 +146,24 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
 
 def _store(session: Session, participant: User, found: Found, attempt: RegistrationAttempt, *, status: str,
            ctx: RegistrationContext, at: datetime) -> int | None:
-    """Inserts the registration, credits its points, announces it; its id, or None if the code was taken."""
+    """Inserts the registration with its points, announces it; its id, or None if the code was taken."""
     values = {
         "batch_id": found.batch.id, "serial": found.serial, "participant_id": participant.id,
         "outlet_id": participant.outlet_id, "product_id": found.batch.product_id, "channel": attempt.channel,
         "status": status, "points": attempt.points, "created_at": at, "ip": ctx.ip,
         "device": (ctx.device or "")[:300] or None, "lat": ctx.lat, "lon": ctx.lon}
-    registration_id = _insert(session, values, companions.collect(attempt))
+    riders = companions.collect(attempt)
+    if attempt.points > 0:
+        riders.append(ledger.registration_credit(session, participant, attempt.points, cause_type=CAUSE, at=at,
+                                                 pending=status == RegistrationStatus.PENDING_REVIEW.value))
+    # INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING id: the unique constraint decides
+    # between parallel requests in one statement, and the loser's transaction stays usable to
+    # answer who registered first (no savepoint, which pysqlite cannot nest in a transaction it
+    # has not begun). The rows other packages write with it, and the points, go in the same
+    # statement on PostgreSQL and right after it elsewhere (`partner_club.companions`).
+    registration_id = companions.store(session, "codes.registration", _insert_statement, values, riders)
     if registration_id is None:
         return None
-    if attempt.points > 0:
-        ledger.credit_registration(session, participant, attempt.points,
-                                   pending=status == RegistrationStatus.PENDING_REVIEW.value,
-                                   cause_type=CAUSE, cause_id=registration_id, at=at)
     attempt.registration_id = registration_id
     registration_recorded.send(attempt)
     return registration_id
@@ -226,24 +231,6 @@ def preview_code(session: Session, participant: User, raw: str, *, ip: str | Non
                                   date=format_datetime(earlier.created_at, "short")))
     product = found.batch.product
     return Preview(code=found.code, product=product, points=registration_points(product, at))
-
-
-def _insert(session: Session, values: dict[str, Any], riders: list[companions.Companion]) -> int | None:
-    """INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING id: the unique
-    constraint decides between parallel requests in one statement, and the
-    loser's transaction stays usable to answer who registered first (no
-    savepoint, which pysqlite cannot nest in a transaction it has not begun).
-    The rows other packages write with the registration go in the same statement
-    on PostgreSQL and right after it elsewhere (`partner_club.companions`)."""
-    connection = session.connection()  # a Core statement: no ORM layer, nothing to flush first
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        statement = companions.with_registration("codes.registration", _insert_statement(dialect), riders)
-        return connection.execute(statement, companions.parameters(values, riders)).scalar()
-    registration_id = connection.execute(_insert_statement(dialect), values).scalar()
-    if registration_id is not None:
-        companions.write_after(connection, riders, registration_id)
-    return registration_id
 
 
 _INSERTED = ("batch_id", "serial", "participant_id", "outlet_id", "product_id", "channel", "status", "points",

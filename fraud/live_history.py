@@ -15,12 +15,11 @@ from typing import Any, Optional
 from sqlalchemy import (CompoundSelect, Integer, Row, Select, String, Subquery, and_, bindparam, case, cast, func,
                         literal_column, null, select, true, type_coerce, union_all)
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.types import UserDefinedType
 
 from fraud.history import (BASELINE_DAYS, DAY, FAIL_WINDOW, HOUR, IDENTITY_WINDOW, MIN_BASELINE_DAYS, RECENT_RUNS,
                            THROTTLE_SCOPE, History, Observation, local_day, median_mad)
 from fraud.models import FraudObservation
-from partner_club.database import UTCDateTime
+from partner_club.database import ShortUTCDateTime, UTCDateTime
 from partner_club.outlets.models import Outlet
 from partner_club.signals import ACCEPT, REJECT
 from partner_club.throttle import counters_of
@@ -69,25 +68,9 @@ _THROTTLE_SUBJECTS = {"participant": "user", "ip": "ip"}  # the throttle's subje
 # The read-ahead is written short: psycopg keeps its conversion of a statement to the server's
 # form only under 4 KB, and converting it again on every registration (at 4.4 KB, once 6.6)
 # showed as about 5 % of the gunicorn workers' time in a profile under load. Hence the alias,
-# the short parameter names, the constants written into the text and `_At`.
+# the short parameter names, the constants written into the text and `ShortUTCDateTime`.
 _O = aliased(FraudObservation, name="o")
 _COLUMNS = {"participant": _O.participant_id, "outlet": _O.outlet_id, "ip": _O.ip, "device": _O.device}
-
-
-class _Timestamptz(UserDefinedType):
-    cache_ok = True
-    render_bind_cast = True
-
-    def get_col_spec(self, **_kw: Any) -> str:
-        return "timestamptz"
-
-
-class _At(UTCDateTime):
-    """`UTCDateTime` whose parameters PostgreSQL casts as `::timestamptz`, not the long spelling."""
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        return _Timestamptz() if dialect.name == "postgresql" else super().load_dialect_impl(dialect)
 
 
 # The questions' parameters, and their names in the statement.
@@ -95,7 +78,7 @@ _NAMES = {"participant": "p", "outlet": "s", "ip": "ip", "device": "dv", "batch"
           "other_shop": "os", "now": "t", "hour_ago": "h", "day_ago": "d", "failed_since": "f",
           "week_ago": "w", "baseline_start": "bs", "today": "td"}
 _AT_PARAMS = ("now", "hour_ago", "day_ago", "failed_since", "week_ago", "baseline_start", "today")
-_P = {name: bindparam(_NAMES[name], type_=_At() if name in _AT_PARAMS else
+_P = {name: bindparam(_NAMES[name], type_=ShortUTCDateTime() if name in _AT_PARAMS else
                       String() if name in ("ip", "device") else Integer()) for name in _NAMES}
 _SPANS = {HOUR: "hour", DAY: "day"}
 # Constants written into the read-ahead's text rather than bound (see the length above).

@@ -24,6 +24,8 @@ from fraud.models import CaseStatus, FraudObservation, ReviewCase
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
 from partner_club.companions import Companion, values_of
+from partner_club.companions import value as companion_value  # `value` is a common local name here
+from partner_club.database import ShortUTCDateTime
 from partner_club.errors import Invalid
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
@@ -315,7 +317,9 @@ _OBSERVED = ("at", "participant_id", "outlet_id", "region_id", "channel", "ip", 
 
 
 def _observation_writes(_dialect: str, registration_id: Any, source: Any) -> tuple:
-    values = [bindparam(_OBSERVED_PREFIX + name, type_=_OBSERVATIONS.c[name].type) for name in _OBSERVED]
+    values = [companion_value(_OBSERVED_PREFIX + name,
+                              ShortUTCDateTime() if name == "at" else _OBSERVATIONS.c[name].type)
+              for name in _OBSERVED]
     return (insert(_OBSERVATIONS).from_select([*_OBSERVED, "registration_id"],
                                               values_of([*values, registration_id], source)),)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import Date, bindparam, case, cast, delete, func, insert, select, update
+from sqlalchemy import Date, case, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -64,7 +64,7 @@ def _upserts(dialect: str, _registration_id: Any, source: Any) -> tuple:
         raise RuntimeError(f"rollup upserts need PostgreSQL or SQLite, not {dialect}")
 
     def upsert(table, columns: tuple[str, ...], sources: tuple[str, ...]):
-        values = [bindparam(_PREFIX + name, type_=table.c[column].type) for column, name in zip(columns, sources)]
+        values = [companions.value(_PREFIX + name, table.c[column].type) for column, name in zip(columns, sources)]
         return insert_(table).from_select(list(columns), companions.values_of(values, source))
 
     daily = DailyProductRollup.__table__

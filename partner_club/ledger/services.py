@@ -4,25 +4,30 @@ Each operation locks the account row before it reads the balance (SELECT ...
 FOR UPDATE on PostgreSQL; crediting a registration needs no balance read, and
 its UPDATE takes the lock), so parallel transactions queue instead of
 overdrawing; the CHECK constraints on the balances are the last guard.
-Services flush, never commit.
+Services flush, never commit. A registration's credit is usually written by
+the registration's own statement (`registration_credit`, through
+`partner_club.companions`).
 """
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, Select, Update, bindparam, func, insert, select, update
+from sqlalchemy import (Connection, Integer, Select, String, Update, bindparam, cast, column, func, insert,
+                        literal_column, select, table, true, update)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.expression import ColumnElement, FromClause
 
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
-from partner_club.database import savepoint, utcnow
+from partner_club.companions import Companion, value
+from partner_club.database import ShortUTCDateTime, savepoint, utcnow
 from partner_club.errors import Conflict, Invalid, NotFound
 from partner_club.ledger.models import Account, AccountKind, Bucket, EntryKind, LedgerEntry, PointLot
 from partner_club.ledger.policy import (
@@ -114,25 +119,109 @@ def credit_registration(session: Session, user: User, points: int, *, pending: b
                         cause_id: Any, actor: User | None = None, at: datetime | None = None) -> list[Credit]:
     """Credits a registration's points to the person, the shop, or both, per the shop's rule.
 
-    Every registration runs this, so it writes with Core statements and flushes nothing. Per
+    Registrations run this on SQLite, for a split between two accounts and for a holder's first
+    points (`registration_credit`), so it writes with Core statements and flushes nothing. Per
     account credited: the balance UPDATE (which takes the row lock), the entry INSERT and, for
     active points, the lot INSERT; on PostgreSQL the three go as one statement. The settings
     come from the transaction's cache.
     """
     _require_positive(points)
-    outlet_id = user.outlet_id
-    if outlet_id is None:
-        person_points, shop_points = points, 0
-    else:
-        person_points, shop_points = registration_rule(session, outlet_id).shares(points)
     at = at or utcnow()
     expires_at = None if pending else expiry_policy(session).expires_at(at)
     values = {"kind": EntryKind.ACCRUAL.value, "bucket": (Bucket.PENDING if pending else Bucket.ACTIVE).value,
               "cause_type": cause_type, "cause_id": None if cause_id is None else str(cause_id),
               "actor_id": _actor_id(actor), "created_at": at}
     return [_credit(session, holder, holder_id, {**values, "amount": amount}, expires_at)
-            for holder, holder_id, amount in ((AccountKind.PERSON, user.id, person_points),
-                                              (AccountKind.OUTLET, outlet_id, shop_points)) if amount]
+            for holder, holder_id, amount in _shares(session, user, points)]
+
+
+def registration_credit(session: Session, user: User, points: int, *, pending: bool,
+                        cause_type: str, at: datetime) -> Companion:
+    """The same credit as `credit_registration`, written with the registration it is for
+    (`partner_club.companions`; the registration's id becomes the entry's cause).
+
+    On PostgreSQL, when one account takes all the points (the rule gives them to the person or
+    to the shop), the balance UPDATE, the entry and the lot ride in the registration's own
+    statement. They write nothing if the holder has no account yet: `finish` then opens it and
+    credits through `credit_registration`, as it does for a split between two accounts and
+    on SQLite.
+    """
+    _require_positive(points)
+    [*shares] = _shares(session, user, points)
+    bucket = (Bucket.PENDING if pending else Bucket.ACTIVE).value
+    key, build, params = "ledger.credit", _no_writes, {}
+    if len(shares) == 1:
+        holder, holder_id, amount = shares[0]
+        key, build = f"ledger.credit.{holder.value}.{bucket}", functools.partial(_chained_credit, holder, bucket)
+        params = {"credit_holder": holder_id, "credit_points": amount, "credit_cause": cause_type,
+                  "credit_at": at, "credit_expires": None if pending else expiry_policy(session).expires_at(at)}
+
+    def finish(session: Session, registration_id: int, rows: int | None) -> None:
+        if rows:  # written in the registration's statement
+            _forget_held_balances(session, shares[0][0], shares[0][1])
+        else:
+            credit_registration(session, user, points, pending=pending, cause_type=cause_type,
+                                cause_id=registration_id, at=at)
+
+    return Companion(key, build, params, finish)
+
+
+def _shares(session: Session, user: User, points: int) -> Iterator[tuple[AccountKind, int, int]]:
+    """(holder, holder id, points) of every account a registration's points go to, per the shop's rule."""
+    if user.outlet_id is None:
+        yield AccountKind.PERSON, user.id, points
+        return
+    person_points, shop_points = registration_rule(session, user.outlet_id).shares(points)
+    if person_points:
+        yield AccountKind.PERSON, user.id, person_points
+    if shop_points:
+        yield AccountKind.OUTLET, user.outlet_id, shop_points
+
+
+def _no_writes(_dialect: str, _registration_id: ColumnElement, _source: FromClause | None) -> tuple:
+    return ()
+
+
+def _chained_credit(holder: AccountKind, bucket: str, dialect: str, registration_id: ColumnElement,
+                    source: FromClause | None) -> tuple:
+    """`registration_credit`'s one write in the registration's statement: UPDATE the holder's
+    balance if the registration was stored, INSERT the entry naming it and, for active points,
+    INSERT the lot; it returns a row per entry written. Nothing rides along elsewhere."""
+    if dialect != "postgresql" or source is None:
+        return ()
+    # The UPDATE names the table with only the columns it writes and returns: Core would take
+    # any parameter of the composed statement named like a column it knows (the registration's
+    # outlet_id, created_at) for a SET value.
+    accounts = table("point_accounts", column("id", Integer()), column(bucket, Integer()))
+    balance = accounts.c[bucket]
+    holder_column = literal_column("user_id" if holder is AccountKind.PERSON else "outlet_id", Integer())
+    moved = (update(accounts).where(holder_column == bindparam("credit_holder", type_=Integer()),
+                                    select(registration_id).select_from(source).exists())
+             .values({balance: balance + bindparam("credit_points", type_=Integer())})
+             .returning(accounts.c.id).cte("moved"))
+    entry = insert(_ENTRIES).from_select(
+        ["account_id", "kind", "bucket", "amount", "cause_type", "cause_id", "created_at"],
+        select(moved.c.id, literal_column(f"'{EntryKind.ACCRUAL.value}'"), literal_column(f"'{bucket}'"),
+               value("credit_points", Integer()), value("credit_cause", String()),
+               cast(registration_id, String()), value("credit_at", ShortUTCDateTime()))
+        .select_from(moved).join(source, true())).returning(_ENTRIES.c.id, _ENTRIES.c.account_id)
+    if bucket == Bucket.PENDING.value:  # pending points get their lot when confirmed
+        return (entry,)
+    entry = entry.cte("entry")
+    return (insert(_LOTS).from_select(
+        ["account_id", "entry_id", "earned_at", "expires_at", "amount", "remaining"],
+        select(entry.c.account_id, entry.c.id, value("credit_at", ShortUTCDateTime()),
+               value("credit_expires", ShortUTCDateTime()), value("credit_points", Integer()),
+               value("credit_points", Integer()))).returning(_LOTS.c.id),)
+
+
+def _forget_held_balances(session: Session, holder: AccountKind, holder_id: int) -> None:
+    """An Account of the holder the session already holds reloads its balances, which a statement
+    outside the ORM moved."""
+    column = "user_id" if holder is AccountKind.PERSON else "outlet_id"
+    for held in list(session.identity_map.values()):
+        if isinstance(held, Account) and sa_inspect(held).dict.get(column) == holder_id:
+            session.expire(held, ["active", "pending"])
 
 
 def _credit(session: Session, holder: AccountKind, holder_id: int, values: dict[str, Any],

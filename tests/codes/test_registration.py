@@ -5,7 +5,8 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
+from sqlalchemy import event, func, select
 
 from codes import issuing, services
 from codes.models import BatchStatus, Registration, RegistrationStatus
@@ -22,7 +23,7 @@ from partner_club import throttle
 from partner_club.accounts.models import Role, User
 from partner_club.database import utcnow
 from partner_club.errors import Forbidden, TooManyAttempts
-from partner_club.ledger.models import Account, PointLot
+from partner_club.ledger.models import Account, LedgerEntry, PointLot
 from partner_club.ledger.policy import ExpiryPolicy, RegistrationRule, store_expiry_policy, store_registration_rule
 from partner_club.ledger.services import balance_of
 from partner_club.signals import (
@@ -287,6 +288,61 @@ def test_invalid_attempts_slow_down_then_stop(db, make):
     assert refusals == throttle.CODE_LIMITS["user"].hard - 6
 
 
+def _statements_of(db, work) -> list[tuple[str, dict]]:
+    """(SQL, parameters) of every statement `work()` sends."""
+    sent: list[tuple[str, dict]] = []
+
+    def remember(_conn, _cursor, statement, parameters, _context, _many):
+        sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    return sent
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_the_points_ride_in_the_registrations_own_statement(db, make, held):
+    """On PostgreSQL a seller who has an account is credited by the registration's INSERT itself:
+    the balance, the entry naming the registration and (for active points) the lot, in a
+    statement psycopg can keep converted (at most 4 KB and 50 parameters)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the points ride along on PostgreSQL; SQLite credits them after the registration")
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+    store_expiry_policy(db.session, ExpiryPolicy("months", 6), actor_id=None)
+    first = register_code(db.session, seller, code(issued, 1), channel="typed", ctx=CTX)  # opens the account
+    account = db.session.scalar(select(Account).where(Account.user_id == seller.id))
+    assert account.active == 25  # held by the session from here on
+    at = utcnow()
+    if held:
+        registration_checks.connect(_hold)
+    try:
+        sent = _statements_of(db, lambda: register_code(db.session, seller, code(issued, 2), channel="typed",
+                                                        ctx=RegistrationContext(ip=CTX.ip, at=at)))
+    finally:
+        registration_checks.disconnect(_hold)
+    writes = [(sql, parameters) for sql, parameters in sent if not sql.lstrip().startswith("SELECT")]
+    assert len(writes) == 1
+    sql, parameters = writes[0]
+    assert "INSERT INTO registrations" in sql and "UPDATE point_accounts" in sql
+    assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH and len(parameters) <= MAX_CACHED_STATEMENT_PARAMS
+    second = db.session.scalar(select(Registration).where(Registration.serial == 2))
+    entries = db.session.execute(select(LedgerEntry.cause_id, LedgerEntry.bucket, LedgerEntry.amount)
+                                 .where(LedgerEntry.account_id == account.id).order_by(LedgerEntry.id)).all()
+    bucket = "pending" if held else "active"
+    assert [tuple(e) for e in entries] == [(str(first.registration_id), "active", 25), (str(second.id), bucket, 25)]
+    lots = db.session.execute(select(PointLot.amount, PointLot.expires_at).where(PointLot.account_id == account.id)
+                              .order_by(PointLot.id)).all()
+    assert len(lots) == (1 if held else 2)
+    if not held:
+        assert tuple(lots[1]) == (25, ExpiryPolicy("months", 6).expires_at(at))
+    # The Account the session held shows the new balance, not the one it loaded.
+    assert (account.active, account.pending) == ((25, 25) if held else (50, 0))
+
+
 def _race(app, db, the_code: str, ids: list[int]) -> dict[int, str]:
     """register_code for each person at once, each in a thread of its own, past the
     'is it registered?' check together; what each got."""
@@ -336,16 +392,20 @@ def test_two_people_racing_for_one_code_get_one_registration(app, db, make):
 
 def test_a_double_tap_stores_one_registration_and_its_rows_once(app, db, make):
     """The same person's two requests: the second is answered with the first's registration and
-    commits too, without the rows written with a registration (fraud's observation, the rollups)."""
+    commits too, without the rows written with a registration (fraud's observation, the rollups, the
+    points, which ride along: the seller has an account from an earlier code)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("a real race needs a server with concurrent writers")
     seller = make.user(Role.SELLER)
-    the_code = code(batch(db.session), 12)
+    issued = batch(db.session)
+    register_code(db.session, seller, code(issued, 11), channel="typed", ctx=CTX)  # an account: points ride along
+    the_code = code(issued, 12)
     make.session.commit()
     outcomes = _race(app, db, the_code, [seller.id, seller.id])
     assert sorted(outcomes.values()) == ["answered again", "registered"]
     db.session.expire_all()
-    assert _count(db.session) == 1
-    assert db.session.scalar(select(func.count()).select_from(FraudObservation)) == 1
-    assert db.session.scalar(select(func.sum(DailyProductRollup.registrations))) == 1
-    assert balance_of(db.session, seller).active == 25  # credited once
+    assert _count(db.session) == 2
+    assert db.session.scalar(select(func.count()).select_from(FraudObservation)) == 2
+    assert db.session.scalar(select(func.sum(DailyProductRollup.registrations))) == 2
+    assert balance_of(db.session, seller).active == 50  # credited once
+    assert db.session.scalar(select(func.count()).select_from(PointLot)) == 2

@@ -78,7 +78,7 @@ def test_parallel_upserts_never_lose_an_increment(app, db, make):
                     with Session(db.engine) as session:
                         rollups = companion(outlet_id=shop_id, product_id=1, product_sku="SKU-1",
                                             at=utc(2026, 3, 2, 12), volume_m3=0.5, points=10)
-                        companions.write_after(session.connection(), [rollups], None)
+                        companions.write_after(session, [rollups], None)
                         session.commit()
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
