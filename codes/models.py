@@ -60,13 +60,18 @@ class Product(db.Model):
     @property
     def points(self) -> int:
         """Points one package of this product earns before campaigns."""
-        if self.rule_kind == RuleKind.PER_M3.value:
-            return round(self.rule_value * (self.volume_m3 or 0))
-        return round(self.rule_value)
+        return package_points(self.rule_kind, self.rule_value, self.volume_m3)
 
     @property
     def rule_text(self) -> str:
         return format_rule(self.rule_kind, self.rule_value)
+
+
+def package_points(rule_kind: str, rule_value: float, volume_m3: float | None) -> int:
+    """Points one package earns by its product's rule, before campaigns."""
+    if rule_kind == RuleKind.PER_M3.value:
+        return round(rule_value * (volume_m3 or 0))
+    return round(rule_value)
 
 
 def format_rule(kind: str, value: float) -> str:

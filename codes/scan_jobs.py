@@ -10,12 +10,10 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from partner_club.extensions import db
 from partner_club.jobs.services import JobContext, func_path
 
-from codes.models import Registration
 from codes.normalize import CodeRejected
 from codes.scan import decode_image
 from codes.scan_models import BulkScanImage
@@ -62,9 +60,7 @@ def _state_of(code: str) -> str:
         found = find_code(db.session, code)
     except CodeRejected as refusal:
         return refusal.code
-    registered = db.session.scalar(select(Registration.id).where(Registration.batch_id == found.batch.id,
-                                                                 Registration.serial == found.serial))
-    return "registered" if registered else "not_registered"
+    return "registered" if found.earlier_id is not None else "not_registered"
 
 
 def reason_texts() -> dict[str, Any]:

@@ -19,9 +19,9 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 
-from codes.models import Batch, BatchStatus, Product, Registration, RegistrationStatus, VoidedRange
+from codes.models import Batch, BatchStatus, Product, Registration, RegistrationStatus, VoidedRange, package_points
 from codes.normalize import CodeRejected, read
 from codes.scheme import CodeScheme, scheme_from_setting
 from partner_club import companions, throttle
@@ -39,6 +39,7 @@ from partner_club.signals import (
     Assessment,
     Reason,
     RegistrationAttempt,
+    Shop,
     assess_registration,
     registration_recorded,
     registration_reviewed,
@@ -105,14 +106,43 @@ class RegistrationResult:
                 "registration_id": self.registration_id}
 
 
+@dataclass(frozen=True, slots=True)
+class CodeProduct:
+    id: int
+    sku: str
+    name: str
+    volume_m3: float | None
+    points: int                              # per package, by the product's rule
+
+
+@dataclass(frozen=True, slots=True)
+class CodeBatch:
+    """What registering a code needs of its batch and product, read as plain columns."""
+    id: int
+    number: int
+    key_version: int
+    count: int
+    status: str
+    is_canary: bool
+    region_id: int | None
+    product: CodeProduct
+
+    @classmethod
+    def of(cls, batch: Batch) -> CodeBatch:
+        product = batch.product
+        return cls(batch.id, batch.number, batch.key_version, batch.count, batch.status, batch.is_canary,
+                   batch.region_id, CodeProduct(product.id, product.sku, product.name, product.volume_m3,
+                                                product.points))
+
+
 @dataclass(frozen=True)
 class Found:
     code: str
-    batch: Batch
+    batch: CodeBatch
     serial: int
     voided: bool = False                     # the serial is in a voided range of the batch
-    earlier: Registration | None = None      # who registered this code before, if anyone
-    outlet: Outlet | None = None             # the registering person's shop, when asked for
+    earlier_id: int | None = None            # the registration of this code, if there is one
+    shop: Shop | None = None                 # the registering person's shop, when asked for
 
 
 def register_code(session: Session, participant: User, raw: str, *, channel: str,
@@ -125,8 +155,8 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
     at = ctx.at or utcnow()
     ledger.expect_registration_credit(session, participant)
     found = _locate(session, participant, raw, ctx.ip, at)
-    if found.earlier is not None:
-        return _answer_again(found.earlier, participant, at)
+    if found.earlier_id is not None:
+        return _answer_again(session.get(Registration, found.earlier_id), participant, at)
 
     attempt = _attempt(session, participant, found, channel, ctx, at)
     assessment = _assess(attempt, found)
@@ -149,7 +179,7 @@ def _store(session: Session, participant: User, found: Found, attempt: Registrat
     """Inserts the registration with its points, announces it; its id, or None if the code was taken."""
     values = {
         "batch_id": found.batch.id, "serial": found.serial, "participant_id": participant.id,
-        "outlet_id": participant.outlet_id, "product_id": found.batch.product_id, "channel": attempt.channel,
+        "outlet_id": participant.outlet_id, "product_id": found.batch.product.id, "channel": attempt.channel,
         "status": status, "points": attempt.points, "created_at": at, "ip": ctx.ip,
         "device": (ctx.device or "")[:300] or None, "lat": ctx.lat, "lon": ctx.lon}
     riders = companions.collect(attempt)
@@ -174,7 +204,7 @@ def store_registration(session: Session, participant: User, batch: Batch, serial
     """Stores a known-good registration without the fraud assessment: demo data and imports of
     history. Points, the ledger and `registration_recorded` behave as in `register_code`."""
     at = ctx.at or utcnow()
-    found = Found(batch_code(batch, serial), batch, serial)
+    found = Found(batch_code(batch, serial), CodeBatch.of(batch), serial)
     attempt = _attempt(session, participant, found, channel, ctx, at)
     registration_id = _store(session, participant, found, attempt, status=RegistrationStatus.ACCEPTED.value,
                              ctx=ctx, at=at)
@@ -223,14 +253,14 @@ def preview_code(session: Session, participant: User, raw: str, *, ip: str | Non
     """
     at = at or utcnow()
     found = _locate(session, participant, raw, ip, at)
-    earlier = found.earlier
-    if earlier is not None:
+    if found.earlier_id is not None:
+        earlier = session.get(Registration, found.earlier_id)
         if earlier.participant_id != participant.id:
             raise AlreadyRegistered(_("This code is already registered by another participant."))
         raise AlreadyRegistered(_("This code was registered by you on %(date)s.",
                                   date=format_datetime(earlier.created_at, "short")))
-    product = found.batch.product
-    return Preview(code=found.code, product=product, points=registration_points(product, at))
+    product = session.get(Product, found.batch.product.id)
+    return Preview(code=found.code, product=product, points=registration_points(found.batch.product, at))
 
 
 _INSERTED = ("batch_id", "serial", "participant_id", "outlet_id", "product_id", "channel", "status", "points",
@@ -250,31 +280,64 @@ def find_code(session: Session, raw: str, *, outlet_id: int | None = None,
               throttled: list[str] | None = None) -> Found:
     """The issued code behind the input: the first reading that decrypts to a known batch.
 
-    One query brings the batch with its product, whether the serial is voided and an earlier
-    registration of the code, which every registration asks, and with them the registering
-    person's shop (`outlet_id`), the throttle's counters of the `throttled` subjects (kept
-    for `throttle.check` in this transaction) and the settings the fraud checks and the
-    ledger will read (`settings_store.read_along`).
+    One query brings the batch with its product, whether the serial is voided and the id of an
+    earlier registration of the code, which every registration asks, and with them the
+    registering person's shop (`outlet_id`), the throttle's counters of the `throttled` subjects
+    (kept for `throttle.check` in this transaction) and the settings the fraud checks and the
+    ledger will read (`settings_store.read_along`). Plain columns, no ORM objects: every
+    registration runs it.
     """
     reading = read(raw or "", current_app.config.get("PUBLIC_URL"))
     scheme = current_scheme()
     subjects = (throttled or []) + [None, None]
     settings_keys = due_keys(session)
+    connection = session.connection()
     for candidate in reading.candidates:
         for decoded in scheme.decode(candidate):
-            rows = session.execute(_lookup_statement(), {
+            rows = connection.execute(_lookup_statement(), {
                 "number": decoded.batch, "key_version": decoded.key_version, "serial": decoded.serial,
                 "outlet_id": outlet_id, "scope": THROTTLE_SCOPE, "first": subjects[0],
                 "second": subjects[1], "settings_keys": settings_keys}).all()
             if not rows:
                 continue
+            row = rows[0]
             if throttled:
-                throttle.remember(session, THROTTLE_SCOPE, throttled, [row[4] for row in rows if row[4]])
+                counters = (row[_AT["counter"]] for row in rows)
+                throttle.remember(session, THROTTLE_SCOPE, throttled,
+                                  [throttle.CounterReading(*counter) for counter in counters if counter[0]])
             if settings_keys:
-                remember_read(session, settings_keys, rows[0][5])
-            batch, earlier, voided, outlet, _counter, _settings = rows[0]
-            return Found(candidate, batch, decoded.serial, voided=bool(voided), earlier=earlier, outlet=outlet)
+                remember_read(session, settings_keys, row[_SETTINGS])
+            sku_and_name, (volume_m3, rule_kind, rule_value) = row[_AT["product"]], row[_AT["rule"]]
+            product = CodeProduct(*sku_and_name, volume_m3, package_points(rule_kind, rule_value, volume_m3))
+            shop = row[_AT["shop"]]
+            return Found(candidate, CodeBatch(*row[_AT["batch"]], product), decoded.serial,
+                         voided=bool(row[_VOIDED]), earlier_id=row[_AT["earlier"]][0],
+                         shop=Shop(*shop) if shop[0] is not None else None)
     raise CodeRejected(_("This code is not a Partner Club code. Please check it."), code="unknown_batch")
+
+
+# The lookup's columns, by what they make (slices of its row).
+_LOOKUP_PARTS = {
+    "batch": (Batch.id, Batch.number, Batch.key_version, Batch.count, Batch.status, Batch.is_canary,
+              Batch.region_id),
+    "product": (Product.id, Product.sku, Product.name),
+    "rule": (Product.volume_m3, Product.rule_kind, Product.rule_value),
+    "earlier": (Registration.id,),
+    "shop": (Outlet.id, Outlet.region_id, Outlet.territory_id, Outlet.kind, Outlet.lat, Outlet.lon),
+    "counter": throttle.READ_COLUMNS,
+}
+
+
+def _slices(parts: dict[str, tuple]) -> dict[str, slice]:
+    at, start = {}, 0
+    for name, columns in parts.items():
+        at[name], start = slice(start, start + len(columns)), start + len(columns)
+    return at
+
+
+_AT = _slices(_LOOKUP_PARTS)
+_VOIDED = _AT["counter"].stop          # then the voided flag and the settings read along
+_SETTINGS = _VOIDED + 1
 
 
 @functools.cache
@@ -282,8 +345,9 @@ def _lookup_statement():
     serial = bindparam("serial", type_=Integer)
     voided = exists().where(VoidedRange.batch_id == Batch.id, VoidedRange.from_serial <= serial,
                             VoidedRange.to_serial >= serial)
-    return (select(Batch, Registration, voided, Outlet, AttemptCounter, read_along())
-            .join(Batch.product).options(contains_eager(Batch.product))
+    columns = [column for part in _LOOKUP_PARTS.values() for column in part]
+    return (select(*columns, voided, read_along())
+            .join_from(Batch, Product, Product.id == Batch.product_id)
             .outerjoin(Registration, and_(Registration.batch_id == Batch.id, Registration.serial == serial))
             .outerjoin(Outlet, Outlet.id == bindparam("outlet_id", type_=Integer))
             .outerjoin(AttemptCounter, and_(AttemptCounter.scope == bindparam("scope", type_=String),
@@ -330,24 +394,24 @@ def _result(registration: Registration, product: Product | None = None, *, creat
 
 def _attempt(session: Session, participant: User, found: Found, channel: str, ctx: RegistrationContext,
              at: datetime) -> RegistrationAttempt:
-    region_id, territory_id = _place_of(session, participant, found.outlet)
-    product = found.batch.product
+    shop = found.shop if found.shop is not None and found.shop.id == participant.outlet_id else None
+    region_id, territory_id = _place_of(session, participant, shop)
+    batch, product = found.batch, found.batch.product
     return RegistrationAttempt(
         session=session, at=at, participant_id=participant.id, outlet_id=participant.outlet_id,
         region_id=region_id, territory_id=territory_id, channel=channel,
         ip=ctx.ip, device=ctx.device, lat=ctx.lat, lon=ctx.lon, code=found.code,
-        batch_id=found.batch.id, batch_number=found.batch.number, serial=found.serial,
-        batch_status=found.batch.status, batch_region_id=found.batch.region_id,
-        is_canary=found.batch.is_canary, product_id=product.id, product_sku=product.sku,
-        volume_m3=product.volume_m3, points=registration_points(product, at))
+        batch_id=batch.id, batch_number=batch.number, serial=found.serial,
+        batch_status=batch.status, batch_region_id=batch.region_id,
+        is_canary=batch.is_canary, product_id=product.id, product_sku=product.sku,
+        volume_m3=product.volume_m3, points=registration_points(product, at), shop=shop)
 
 
-def _place_of(session: Session, participant: User, outlet: Outlet | None = None) -> tuple[int | None, int | None]:
+def _place_of(session: Session, participant: User, shop: Shop | None = None) -> tuple[int | None, int | None]:
     """(region id, territory id) of the participant's shop, or of their territory; one query
-    unless the shop came with the code's lookup (whose `Found` holds it for the request, so
-    the fraud checks find it in the session's weak identity map)."""
+    unless the shop came with the code's lookup."""
     if participant.outlet_id is not None:
-        outlet = outlet if outlet is not None and outlet.id == participant.outlet_id else participant.outlet
+        outlet = shop or participant.outlet
         row = (outlet.region_id, outlet.territory_id) if outlet else None
     elif participant.territory_id is not None:
         row = session.execute(select(Territory.region_id, Territory.id)
@@ -357,7 +421,7 @@ def _place_of(session: Session, participant: User, outlet: Outlet | None = None)
     return (row[0], row[1]) if row else (None, None)
 
 
-def registration_points(product: Product, at: datetime) -> int:
+def registration_points(product: Product | CodeProduct, at: datetime) -> int:
     """Points for one package. The seam for campaign multipliers: apply them here."""
     return product.points
 

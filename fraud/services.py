@@ -237,7 +237,7 @@ def _live_config(session: Session) -> FraudConfig:
 
 
 def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> Observation:
-    outlet = session.get(Outlet, attempt.outlet_id) if attempt.outlet_id else None
+    outlet = attempt.shop or (session.get(Outlet, attempt.outlet_id) if attempt.outlet_id else None)
     shipped = None if attempt.batch_status is None else attempt.batch_status in SHIPPED_STATUSES
     obs = Observation(
         ts=attempt.at.timestamp(), participant_id=attempt.participant_id, outlet_id=attempt.outlet_id,

@@ -54,6 +54,18 @@ class Assessment:
     reasons: list[Reason] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Shop:
+    """The registering person's shop as codes read it along with the code, so that receivers
+    need not load it again."""
+    id: int
+    region_id: Optional[int]
+    territory_id: Optional[int]
+    kind: Optional[str]
+    lat: Optional[float]
+    lon: Optional[float]
+
+
 @dataclass
 class RegistrationAttempt:
     session: Session
@@ -79,6 +91,7 @@ class RegistrationAttempt:
     volume_m3: Optional[float] = None
     points: int = 0
     registration_id: Optional[int] = None
+    shop: Optional[Shop] = None       # the shop of outlet_id, when the sender read it (None: look it up)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

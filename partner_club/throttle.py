@@ -60,6 +60,22 @@ class AttemptCounter(db.Model):
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+@dataclass(frozen=True, slots=True)
+class CounterReading:
+    """A counter as a caller read it along with something else (`READ_COLUMNS`, `remember`)."""
+    subject: str
+    failures: int
+    total_failures: int
+    window_started_at: datetime
+    last_failure_at: datetime | None
+    blocked_until: datetime | None
+
+
+# The columns a caller reads along, in CounterReading's order.
+READ_COLUMNS = (AttemptCounter.subject, AttemptCounter.failures, AttemptCounter.total_failures,
+                AttemptCounter.window_started_at, AttemptCounter.last_failure_at, AttemptCounter.blocked_until)
+
+
 def subjects(user_id: int | None, ip: str | None) -> list[tuple[str, str]]:
     """(kind, subject) pairs an attempt counts against."""
     found = []
@@ -70,7 +86,7 @@ def subjects(user_id: int | None, ip: str | None) -> list[tuple[str, str]]:
     return found
 
 
-def wait_seconds(counter: AttemptCounter, limits: Limits, now: datetime) -> int:
+def wait_seconds(counter: AttemptCounter | CounterReading, limits: Limits, now: datetime) -> int:
     """Seconds the subject must wait before the next attempt (0: go ahead)."""
     if counter.blocked_until is not None and counter.blocked_until > now:
         return math.ceil((counter.blocked_until - now).total_seconds())
@@ -104,7 +120,8 @@ def check(session: Session, scope: str, pairs: Iterable[tuple[str, str]], *,
 _READ = "throttle.counters"
 
 
-def counters_of(session: Session, scope: str, subjects: Iterable[str]) -> dict[str, AttemptCounter]:
+def counters_of(session: Session, scope: str,
+                subjects: Iterable[str]) -> dict[str, AttemptCounter | CounterReading]:
     """The stored counters of these subjects (absent ones are missing), one query per transaction."""
     read = session.info.setdefault(_READ, {})
     subjects = list(subjects)
@@ -115,9 +132,11 @@ def counters_of(session: Session, scope: str, subjects: Iterable[str]) -> dict[s
     return {s: read[(scope, s)] for s in subjects if read[(scope, s)] is not None}
 
 
-def remember(session: Session, scope: str, subjects: Iterable[str], counters: Iterable[AttemptCounter]) -> None:
+def remember(session: Session, scope: str, subjects: Iterable[str],
+             counters: Iterable[AttemptCounter | CounterReading]) -> None:
     """Counters of these subjects a caller read along with something else (absent ones have none):
-    `check` and `counters_of` then need no query in this transaction."""
+    `check` and `counters_of` then need no query in this transaction. Read-only: a failure
+    (`record_failure`) reads the rows again to count."""
     read = session.info.setdefault(_READ, {})
     found = {c.subject: c for c in counters}
     read.update({(scope, s): found.get(s) for s in subjects})

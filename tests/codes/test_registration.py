@@ -324,6 +324,8 @@ def test_the_points_ride_in_the_registrations_own_statement(db, make, held):
                                                         ctx=RegistrationContext(ip=CTX.ip, at=at)))
     finally:
         registration_checks.disconnect(_hold)
+    # The code's lookup (which brings the shop fraud asks about), fraud's read-ahead, the INSERT.
+    assert len(sent) == 3
     writes = [(sql, parameters) for sql, parameters in sent if not sql.lstrip().startswith("SELECT")]
     assert len(writes) == 1
     sql, parameters = writes[0]
