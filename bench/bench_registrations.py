@@ -22,7 +22,10 @@ fires the same number of requests with the same concurrency at
 in --rounds alternating rounds (bare first in one round, registrations first
 in the next), so that a slow spell of a shared machine falls on both alike, and
 prints requests per second of each and their ratio (goal: register at least
-half of bare), in all and per round. The database is dropped at the end.
+half of bare), in all and per round, and the machine's busy CPU time per
+request of each (from /proc/stat: app, database and load client together),
+whose ratio is what the rates would show on a machine of one's own. The
+database is dropped at the end.
 """
 from __future__ import annotations
 
@@ -171,6 +174,18 @@ def _fire(base: str, path: str, bodies: list[dict], tokens: list[str], concurren
     return time.perf_counter() - started, statuses
 
 
+def _cpu_seconds() -> tuple[float, float]:
+    """(busy, stolen) CPU seconds of the whole machine so far, from /proc/stat (Linux)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq) / tick, steal / tick
+
+
 def _analyze(url: str) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
@@ -223,6 +238,7 @@ def main() -> None:
             _fire(base, "/bench/bare", [{}] * min(500, args.requests), tokens, args.concurrency)  # warm, like the other
             _analyze(url)
             totals = {"bare": [0.0, {}], "register": [0.0, {}]}
+            cpu = {"bare": [0.0, 0.0], "register": [0.0, 0.0]}  # busy and stolen seconds
             rounds = []
             timed = bodies[args.history:]
             for n in range(args.rounds):
@@ -230,7 +246,11 @@ def main() -> None:
                 phases = [("bare", "/bench/bare", [{}] * len(chunk)), ("register", "/api/v1/registrations", chunk)]
                 rates = {}
                 for name, path, items in (phases if n % 2 == 0 else phases[::-1]):
+                    busy, stolen = _cpu_seconds()
                     seconds, statuses = _fire(base, path, items, tokens, args.concurrency)
+                    busy_after, stolen_after = _cpu_seconds()
+                    cpu[name][0] += busy_after - busy
+                    cpu[name][1] += stolen_after - stolen
                     rates[name] = len(items) / seconds
                     totals[name][0] += seconds
                     for outcome, count in statuses.items():
@@ -246,6 +266,14 @@ def main() -> None:
             print(f"ratio:           {reg_rate / bare_rate:8.2f} (goal: at least 0.5)")
             print("per round:       " + ", ".join(f"{b:.0f}/{r:.0f} = {r / b:.2f}" for b, r in rounds)
                   + "  (bare/registrations req/s = ratio)")
+            if cpu["bare"][0] and cpu["register"][0]:
+                # What each request cost the whole machine (app, database, load client): steadier
+                # than the rates when neighbours on a shared host take CPU time ("stolen").
+                bare_ms, reg_ms = (1000 * cpu[name][0] / args.requests for name in ("bare", "register"))
+                stolen = {name: 100 * cpu[name][1] / max(cpu[name][0] + cpu[name][1], 1e-9) for name in cpu}
+                print(f"CPU per request: bare {bare_ms:.2f} ms, registrations {reg_ms:.2f} ms, "
+                      f"ratio {bare_ms / reg_ms:.2f}  (machine-wide busy time; stolen by the host: "
+                      f"{stolen['bare']:.0f} % / {stolen['register']:.0f} %)")
         finally:
             if gunicorn is not None:
                 gunicorn.send_signal(signal.SIGTERM)

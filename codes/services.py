@@ -240,7 +240,7 @@ def _locate(session: Session, participant: User, raw: str, ip: str | None, at: d
 @dataclass(frozen=True)
 class Preview:
     code: str
-    product: Product
+    product: CodeProduct
     points: int
 
 
@@ -259,8 +259,8 @@ def preview_code(session: Session, participant: User, raw: str, *, ip: str | Non
             raise AlreadyRegistered(_("This code is already registered by another participant."))
         raise AlreadyRegistered(_("This code was registered by you on %(date)s.",
                                   date=format_datetime(earlier.created_at, "short")))
-    product = session.get(Product, found.batch.product.id)
-    return Preview(code=found.code, product=product, points=registration_points(found.batch.product, at))
+    product = found.batch.product
+    return Preview(code=found.code, product=product, points=registration_points(product, at))
 
 
 _INSERTED = ("batch_id", "serial", "participant_id", "outlet_id", "product_id", "channel", "status", "points",
