@@ -345,6 +345,22 @@ def test_the_points_ride_in_the_registrations_own_statement(db, make, held):
     assert (account.active, account.pending) == ((25, 25) if held else (50, 0))
 
 
+def test_a_shops_points_ride_along_to_the_shops_account(db, make):
+    """The owner's rule gives every point to the shop: the shop's account is credited by the
+    registration's statement (its first points opened it)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the points ride along on PostgreSQL; SQLite credits them after the registration")
+    owner = make.user(Role.OWNER)
+    seller = make.user(Role.SELLER, outlet=owner.outlet)
+    store_registration_rule(db.session, RegistrationRule("shop", 0), outlet_id=owner.outlet_id, actor_id=owner.id)
+    issued = batch(db.session)
+    register_code(db.session, seller, code(issued, 1), channel="typed", ctx=CTX)
+    sent = _statements_of(db, lambda: register_code(db.session, owner, code(issued, 2), channel="typed", ctx=CTX))
+    assert sum("UPDATE point_accounts" in sql for sql, _parameters in sent) == 1 and len(sent) == 3
+    balances = db.session.execute(select(Account.kind, Account.active).order_by(Account.kind)).all()
+    assert [tuple(row) for row in balances] == [("outlet", 50)]  # nobody's personal account was opened
+
+
 def _race(app, db, the_code: str, ids: list[int]) -> dict[int, str]:
     """register_code for each person at once, each in a thread of its own, past the
     'is it registered?' check together; what each got."""
