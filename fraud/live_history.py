@@ -15,11 +15,12 @@ from typing import Any, Optional
 from sqlalchemy import (CompoundSelect, Integer, Row, Select, String, Subquery, and_, bindparam, case, cast, func,
                         literal_column, null, select, true, type_coerce, union_all)
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import ColumnClause
 
 from fraud.history import (BASELINE_DAYS, DAY, FAIL_WINDOW, HOUR, IDENTITY_WINDOW, MIN_BASELINE_DAYS, RECENT_RUNS,
                            THROTTLE_SCOPE, History, Observation, local_day, median_mad)
 from fraud.models import FraudObservation
-from partner_club.database import ShortUTCDateTime, UTCDateTime
+from partner_club.database import ShortInteger, ShortUTCDateTime, UTCDateTime
 from partner_club.outlets.models import Outlet
 from partner_club.signals import ACCEPT, REJECT
 from partner_club.throttle import counters_of
@@ -68,7 +69,8 @@ _THROTTLE_SUBJECTS = {"participant": "user", "ip": "ip"}  # the throttle's subje
 # The read-ahead is written short: psycopg keeps its conversion of a statement to the server's
 # form only under 4 KB, and converting it again on every registration (at 4.4 KB, once 6.6)
 # showed as about 5 % of the gunicorn workers' time in a profile under load. Hence the alias,
-# the short parameter names, the constants written into the text and `ShortUTCDateTime`.
+# the short parameter names, the constants written into the text, `ShortUTCDateTime` and
+# `ShortInteger`, and the later selects of the union left unlabelled (`_part`).
 _O = aliased(FraudObservation, name="o")
 _COLUMNS = {"participant": _O.participant_id, "outlet": _O.outlet_id, "ip": _O.ip, "device": _O.device}
 
@@ -79,7 +81,7 @@ _NAMES = {"participant": "p", "outlet": "s", "ip": "ip", "device": "dv", "batch"
           "week_ago": "w", "baseline_start": "bs", "today": "td"}
 _AT_PARAMS = ("now", "hour_ago", "day_ago", "failed_since", "week_ago", "baseline_start", "today")
 _P = {name: bindparam(_NAMES[name], type_=ShortUTCDateTime() if name in _AT_PARAMS else
-                      String() if name in ("ip", "device") else Integer()) for name in _NAMES}
+                      String() if name in ("ip", "device") else ShortInteger()) for name in _NAMES}
 _SPANS = {HOUR: "hour", DAY: "day"}
 # Constants written into the read-ahead's text rather than bound (see the length above).
 _ACCEPT, _REJECT, _ONE = (literal_column(f"'{ACCEPT}'", String()), literal_column(f"'{REJECT}'", String()),
@@ -90,23 +92,33 @@ def _part(name: str, typed: bool, *, at: Any = None, a: Any = None, b: Any = Non
           d: Any = None) -> Select:
     """One question's select in the read-ahead's generic columns (kind, at, a, b, c, d).
 
-    A column a question leaves empty is a typed NULL only where the select is the first of the
-    union (`typed`): PostgreSQL takes the later ones' types from it."""
-    def empty(type_: Any) -> Any:
-        return cast(null(), type_) if typed else type_coerce(null(), type_)
-    return select(literal_column(f"'{name}'", String()).label("kind"),
-                  (empty(UTCDateTime()) if at is None else type_coerce(at, UTCDateTime())).label("at"),
-                  *((empty(Integer()) if v is None else v).label(n)
-                    for n, v in (("a", a), ("b", b), ("c", c), ("d", d))))
+    Only the first select of the union (`typed`) names its columns and types the NULLs of the
+    columns its question leaves empty: PostgreSQL takes names and types from it. A later one
+    labels only what SQLAlchemy would otherwise label anonymously (an aggregate)."""
+    values = (("at", at), ("a", a), ("b", b), ("c", c), ("d", d))
+    if typed:
+        return select(literal_column(f"'{name}'", String()).label("kind"),
+                      (cast(null(), UTCDateTime()) if at is None else type_coerce(at, UTCDateTime())).label("at"),
+                      *((cast(null(), Integer()) if v is None else v).label(n) for n, v in values[1:]))
+    return select(literal_column(f"'{name}'"),
+                  *(_NULL if v is None else v if isinstance(_element(v), ColumnClause) else v.label(n)
+                    for n, v in values))
+
+
+_NULL = literal_column("NULL")
+
+
+def _element(value: Any) -> Any:
+    return value.__clause_element__() if hasattr(value, "__clause_element__") else value
 
 
 def _until_now(kind: str, since: str) -> tuple:
     return _COLUMNS[kind] == _P[kind], _O.at > _P[since], _O.at <= _P["now"]
 
 
-def _latest(n: int, columns: tuple, *where: Any) -> Subquery:
+def _latest(alias: str, n: int, columns: tuple, *where: Any) -> Subquery:
     return (select(_O.at, _O.id, *columns).where(*where)
-            .order_by(_O.at.desc(), _O.id.desc()).limit(literal_column(str(n), Integer())).subquery())
+            .order_by(_O.at.desc(), _O.id.desc()).limit(literal_column(str(n), Integer())).subquery(alias))
 
 
 @functools.cache
@@ -119,10 +131,10 @@ def _question(name: str, typed: bool = True) -> Select:
         return _part(name, typed, a=func.count(), b=func.count(func.distinct(_O.participant_id))).where(
             _O.failure.is_not(None), *_until_now(kind, "failed_since"))
     if what == "last":  # a person's last decoded code
-        rows = _latest(1, (_O.fast_streak,), _O.participant_id == _P["participant"], decoded)
+        rows = _latest("l", 1, (_O.fast_streak,), _O.participant_id == _P["participant"], decoded)
         return _part(name, typed, at=rows.c.at, a=rows.c.fast_streak, d=rows.c.id)
     if what == "recent":  # and the last few of one batch
-        rows = _latest(RECENT_RUNS, (_O.serial, _O.run_length, _O.run_start),
+        rows = _latest("r", RECENT_RUNS, (_O.serial, _O.run_length, _O.run_start),
                        _O.participant_id == _P["participant"], _O.batch_id == _P["batch"], decoded)
         return _part(name, typed, at=rows.c.at, a=rows.c.serial, b=rows.c.run_length, c=rows.c.run_start,
                      d=rows.c.id)

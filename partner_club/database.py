@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, TypeDecorator, event
+from sqlalchemy import CheckConstraint, DateTime, Integer, TypeDecorator, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 from sqlalchemy.types import UserDefinedType
@@ -35,12 +35,16 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-class _Timestamptz(UserDefinedType):
+class _Cast(UserDefinedType):
+    """A type that only names the cast PostgreSQL gives its parameters."""
     cache_ok = True
     render_bind_cast = True
 
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
     def get_col_spec(self, **_kw: Any) -> str:
-        return "timestamptz"
+        return self.spec
 
 
 class ShortUTCDateTime(UTCDateTime):
@@ -49,7 +53,16 @@ class ShortUTCDateTime(UTCDateTime):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Any) -> Any:
-        return _Timestamptz() if dialect.name == "postgresql" else super().load_dialect_impl(dialect)
+        return _Cast("timestamptz") if dialect.name == "postgresql" else super().load_dialect_impl(dialect)
+
+
+class ShortInteger(TypeDecorator):
+    """An integer whose parameters PostgreSQL casts as `::int` (see `ShortUTCDateTime`)."""
+    impl = Integer
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        return _Cast("int") if dialect.name == "postgresql" else super().load_dialect_impl(dialect)
 
 
 def enum_check(column: str, enum_cls: type[enum.Enum], name: str | None = None) -> CheckConstraint:
