@@ -147,7 +147,7 @@ def registration_credit(session: Session, user: User, points: int, *, pending: b
     on SQLite.
     """
     _require_positive(points)
-    [*shares] = _shares(session, user, points)
+    shares = list(_shares(session, user, points))
     bucket = (Bucket.PENDING if pending else Bucket.ACTIVE).value
     key, build, params = "ledger.credit", _no_writes, {}
     if len(shares) == 1:
