@@ -28,6 +28,7 @@ from partner_club import companions, throttle
 from partner_club.accounts.models import User
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
+from partner_club.ledger import credits
 from partner_club.ledger import services as ledger
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Territory
@@ -153,7 +154,7 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
     must survive: the caller commits after the refusal (see `codes.web.commit_refusal`).
     """
     at = ctx.at or utcnow()
-    ledger.expect_registration_credit(session, participant)
+    credits.expect_registration_credit(session, participant)
     found = _locate(session, participant, raw, ctx.ip, at)
     if found.earlier_id is not None:
         return _answer_again(session.get(Registration, found.earlier_id), participant, at)
@@ -184,8 +185,8 @@ def _store(session: Session, participant: User, found: Found, attempt: Registrat
         "device": (ctx.device or "")[:300] or None, "lat": ctx.lat, "lon": ctx.lon}
     riders = companions.collect(attempt)
     if attempt.points > 0:
-        riders.append(ledger.registration_credit(session, participant, attempt.points, cause_type=CAUSE, at=at,
-                                                 pending=status == RegistrationStatus.PENDING_REVIEW.value))
+        riders.append(credits.registration_credit(session, participant, attempt.points, cause_type=CAUSE, at=at,
+                                                  pending=status == RegistrationStatus.PENDING_REVIEW.value))
     # INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING id: the unique constraint decides
     # between parallel requests in one statement, and the loser's transaction stays usable to
     # answer who registered first (no savepoint, which pysqlite cannot nest in a transaction it

@@ -75,18 +75,16 @@ def store(session: Session, key: str, registration: Callable[[str], Insert], val
     if nothing was stored. Runs each companion's `finish` once it is stored."""
     connection = session.connection()  # Core statements: no ORM layer, nothing to flush first
     dialect = connection.dialect.name
-    if dialect == "postgresql":
-        statement, counted = _with_registration(key, registration(dialect), companions)
-        row = connection.execute(statement, _parameters(values, companions)).first()
-        if row is None:
-            return None
-        registration_id, rows = row[0], dict(zip(counted, row[1:]))
-    else:
+    if dialect != "postgresql":
         registration_id = connection.execute(registration(dialect), values).scalar()
-        if registration_id is None:
-            return None
-        write_after(session, companions, registration_id, finish=False)
-        rows = {}
+        if registration_id is not None:
+            write_after(session, companions, registration_id)
+        return registration_id
+    statement, counted = _with_registration(key, registration(dialect), companions)
+    row = connection.execute(statement, _parameters(values, companions)).first()
+    if row is None:
+        return None
+    registration_id, rows = row[0], dict(zip(counted, row[1:]))
     for n, companion in enumerate(companions):
         if companion.finish is not None:
             companion.finish(session, registration_id, rows.get(n))
@@ -125,8 +123,7 @@ def _parameters(values: Mapping[str, Any], companions: Sequence[Companion]) -> d
     return merged
 
 
-def write_after(session: Session, companions: Sequence[Companion], registration_id: Optional[int], *,
-                finish: bool = True) -> None:
+def write_after(session: Session, companions: Sequence[Companion], registration_id: Optional[int]) -> None:
     """The companions as statements of their own, once the registration is stored (None: a
     companion that does not refer to it, written on its own), then their `finish`."""
     connection = session.connection()
@@ -138,5 +135,5 @@ def write_after(session: Session, companions: Sequence[Companion], registration_
                 dialect, bindparam("registration_id", type_=Integer()), None)
         for write in writes:
             connection.execute(write, {**companion.params, "registration_id": registration_id})
-        if finish and companion.finish is not None and registration_id is not None:
+        if companion.finish is not None and registration_id is not None:
             companion.finish(session, registration_id, None)

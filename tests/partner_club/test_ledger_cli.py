@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from partner_club.accounts.models import Role
 from partner_club.jobs.models import Job
+from partner_club.ledger import credits
 from partner_club.ledger import services as ledger
 from partner_club.ledger.announce import announce_expiring
 from partner_club.ledger.models import Account, LedgerEntry
@@ -93,5 +94,5 @@ def test_a_shops_expiring_points_are_announced_to_its_owners(db, make):
 def test_an_individual_participant_gets_all_registration_points(db, make):
     territory = make.territory()
     person = make.user(Role.SELLER, territory_id=territory.id)
-    [entry] = ledger.credit_registration(db.session, person, 12, pending=False, cause_type="registration", cause_id=1)
+    [entry] = credits.credit_registration(db.session, person, 12, pending=False, cause_type="registration", cause_id=1)
     assert db.session.get(Account, entry.account_id).user_id == person.id and entry.amount == 12

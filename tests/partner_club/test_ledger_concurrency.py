@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from partner_club.accounts.models import Role
 from partner_club.database import utcnow
+from partner_club.ledger import credits
 from partner_club.ledger import services as ledger
 from partner_club.ledger.models import Account, LedgerEntry
 from partner_club.ledger.policy import RegistrationRule, store_registration_rule
@@ -154,7 +155,7 @@ def test_parallel_registration_credits_open_one_account_each_and_reconcile(app, 
             if n < THREADS:
                 start.wait()  # the first ones race to open the person's and the shop's accounts
             person = session.get(type(seller), user_id)
-            ledger.credit_registration(session, person, 4, pending=n % 3 == 0, cause_type="registration",
+            credits.credit_registration(session, person, 4, pending=n % 3 == 0, cause_type="registration",
                                        cause_id=n)
             return "credited"
         return _in_own_transaction(app, work)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from partner_club.accounts.models import Role
 from partner_club.audit.models import AuditEntry
 from partner_club.errors import Conflict, Invalid
+from partner_club.ledger import credits
 from partner_club.ledger import services as ledger
 from partner_club.ledger.models import Account, LedgerEntry, PointLot
 from partner_club.ledger.policy import (
@@ -110,15 +111,15 @@ def test_pending_points_are_rejected(db, seller):
 def test_registration_points_follow_the_shops_rule(db, make):
     owner = make.user(Role.OWNER)
     seller = make.user(Role.SELLER, outlet=owner.outlet)
-    entries = ledger.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=1)
+    entries = credits.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=1)
     assert [(e.holder, e.amount) for e in entries] == [("person", 10)]
 
     store_registration_rule(db.session, RegistrationRule("split", 70), outlet_id=owner.outlet_id, actor_id=owner.id)
-    entries = ledger.credit_registration(db.session, seller, 15, pending=True, cause_type="registration", cause_id=2)
+    entries = credits.credit_registration(db.session, seller, 15, pending=True, cause_type="registration", cause_id=2)
     assert [(e.holder, e.bucket, e.amount) for e in entries] == [("person", "pending", 10),
                                                                 ("outlet", "pending", 5)]
     store_registration_rule(db.session, RegistrationRule("shop", 0), outlet_id=owner.outlet_id, actor_id=owner.id)
-    entries = ledger.credit_registration(db.session, seller, 8, pending=False, cause_type="registration", cause_id=3)
+    entries = credits.credit_registration(db.session, seller, 8, pending=False, cause_type="registration", cause_id=3)
     assert [(e.holder, e.amount) for e in entries] == [("outlet", 8)]
     shop = ledger.account_for_outlet(db.session, owner.outlet)
     assert (shop.active, shop.pending) == (8, 5)
@@ -132,8 +133,8 @@ def test_a_first_registration_credit_opens_the_accounts(db, make):
     seller = make.user(Role.SELLER, outlet=owner.outlet)
     store_registration_rule(db.session, RegistrationRule("split", 70), outlet_id=owner.outlet_id, actor_id=owner.id)
     assert db.session.scalar(select(Account)) is None
-    held = ledger.credit_registration(db.session, seller, 20, pending=True, cause_type="registration", cause_id=1)
-    earned = ledger.credit_registration(db.session, seller, 10, pending=False, cause_type="registration",
+    held = credits.credit_registration(db.session, seller, 20, pending=True, cause_type="registration", cause_id=1)
+    earned = credits.credit_registration(db.session, seller, 10, pending=False, cause_type="registration",
                                         cause_id=2, at=T0)
     assert [(e.holder, e.bucket, e.amount) for e in held + earned] == [
         ("person", "pending", 14), ("outlet", "pending", 6), ("person", "active", 7), ("outlet", "active", 3)]
@@ -157,8 +158,8 @@ def test_a_registration_credit_shows_in_an_account_already_loaded(db, seller):
     account = ledger.account_for_user(db.session, seller)
     ledger.accrue(db.session, account, 5, cause_type="action", cause_id=1, kind="action")
     assert (account.active, account.pending) == (5, 0)
-    ledger.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=1)
-    ledger.credit_registration(db.session, seller, 4, pending=True, cause_type="registration", cause_id=2)
+    credits.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=1)
+    credits.credit_registration(db.session, seller, 4, pending=True, cause_type="registration", cause_id=2)
     assert (account.active, account.pending) == (15, 4)
     ledger.spend(db.session, account, 15, cause_type="order", cause_id=1)  # the new lot is spendable
     assert ledger.balance_of(db.session, seller) == ledger.Balance(0, 4)

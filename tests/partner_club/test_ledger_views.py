@@ -10,6 +10,7 @@ from sqlalchemy import select
 from partner_club.accounts.models import Role
 from partner_club.audit.models import AuditEntry
 from partner_club.database import utcnow
+from partner_club.ledger import credits
 from partner_club.ledger import services as ledger
 from partner_club.ledger.models import LedgerEntry
 from partner_club.ledger.policy import ExpiryPolicy, PointValue, point_value, registration_rule
@@ -84,7 +85,7 @@ def test_owner_sees_sellers_points_and_sets_the_split(client, db, make, login):
     assert response.status_code == 302
     db.session.expire_all()
     assert registration_rule(db.session, owner.outlet_id).person_percent == 60
-    entries = ledger.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=9)
+    entries = credits.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=9)
     assert [e.amount for e in entries] == [6, 4]
 
 
