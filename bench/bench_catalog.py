@@ -16,6 +16,7 @@ postgresql://postgres@127.0.0.1:5432/test), builds the tables, then runs:
 Finally `points check` runs: the ledger must reconcile. The database is
 dropped at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,19 +27,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from partner_club import create_app  # noqa: E402 - first: the factory imports every package
-from catalog.models import Category, Order, Prize  # noqa: E402
-from catalog.services import Item, OutOfStock, place_order  # noqa: E402
-from partner_club.accounts.models import Role, User  # noqa: E402
-from partner_club.extensions import db  # noqa: E402
-from partner_club.ledger import services as ledger  # noqa: E402
-from partner_club.ledger.reconcile import disagreements  # noqa: E402
-from partner_club.testing import temporary_postgres_database  # noqa: E402
-from partner_club.outlets.models import Outlet  # noqa: E402
-from partner_club.regions.models import Region  # noqa: E402
+from catalog.models import Category, Order, Prize
+from catalog.services import Item, OutOfStock, place_order
+from partner_club import create_app
+from partner_club.accounts.models import Role, User
+from partner_club.extensions import db
+from partner_club.ledger import services as ledger
+from partner_club.ledger.reconcile import disagreements
+from partner_club.outlets.models import Outlet
+from partner_club.regions.models import Region
+from partner_club.testing import temporary_postgres_database
 
 ADDRESS, PHONE = "Kazan, Baumana street 12, flat 5", "+79123456789"
 
@@ -55,22 +56,36 @@ def _setup(session: Session, workers: int, orders: int, stock: int) -> tuple[lis
     for w in range(workers):
         ids = []
         for b in range(5):
-            user = User(login=f"buyer-{w}-{b}@bench", password_hash="-", role=Role.SELLER.value, outlet_id=outlet.id)
+            user = User(
+                login=f"buyer-{w}-{b}@bench", password_hash="-", role=Role.SELLER.value, outlet_id=outlet.id
+            )
             session.add(user)
             session.flush()
-            ledger.accrue(session, ledger.account_for_user(session, user), orders * 100, cause_type="bench",
-                          cause_id=user.id)
+            ledger.accrue(
+                session,
+                ledger.account_for_user(session, user),
+                orders * 100,
+                cause_type="bench",
+                cause_id=user.id,
+            )
             ids.append(user.id)
         buyers.append(ids)
     spread = []
     for w in range(workers):
-        prize = Prize(category_id=category.id, name_en=f"Spread {w}", name_ru=f"Приз {w}", points=10,
-                      stock=orders * 10, provider_sku=f"SPREAD-{w}")
+        prize = Prize(
+            category_id=category.id,
+            name_en=f"Spread {w}",
+            name_ru=f"Приз {w}",
+            points=10,
+            stock=orders * 10,
+            provider_sku=f"SPREAD-{w}",
+        )
         session.add(prize)
         session.flush()
         spread.append(prize.id)
-    hot = Prize(category_id=category.id, name_en="Hot", name_ru="Горячий", points=10, stock=stock,
-                provider_sku="HOT")
+    hot = Prize(
+        category_id=category.id, name_en="Hot", name_ru="Горячий", points=10, stock=stock, provider_sku="HOT"
+    )
     session.add(hot)
     session.flush()
     return buyers, spread, hot.id
@@ -98,8 +113,10 @@ def _phase(app, name: str, buyers: list[list[int]], prizes: list[int], orders: i
         results = list(pool.map(lambda w: _buyer(app, buyers[w], prizes[w], orders), range(len(buyers))))
     seconds = time.perf_counter() - started
     done, refused = sum(r[0] for r in results), sum(r[1] for r in results)
-    print(f"{name:7s} {len(buyers)} workers: {done} orders, {refused} refused in {seconds:.2f} s "
-          f"= {(done + refused) / seconds:.0f} attempts/s")
+    print(
+        f"{name:7s} {len(buyers)} workers: {done} orders, {refused} refused in {seconds:.2f} s "
+        f"= {(done + refused) / seconds:.0f} attempts/s"
+    )
     return done, refused
 
 
@@ -111,14 +128,20 @@ def main() -> None:
     parser.add_argument("--stock", type=int, default=100, help="stock of the hot prize")
     args = parser.parse_args()
     with temporary_postgres_database(args.server, "pc_bench_catalog") as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "CODE_KEYS": "1:" + "b2" * 32,
-                          "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": args.workers + 4, "max_overflow": 10}})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "bench",
+                "CODE_KEYS": "1:" + "b2" * 32,
+                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": args.workers + 4, "max_overflow": 10},
+            }
+        )
         with app.app_context():
             db.create_all()
             buyers, spread, hot = _setup(db.session, args.workers, args.orders, args.stock)
             db.session.commit()
         _phase(app, "spread", buyers, spread, args.orders)
-        done, refused = _phase(app, "hot", buyers, [hot] * args.workers, args.orders)
+        done, _refused = _phase(app, "hot", buyers, [hot] * args.workers, args.orders)
         with app.app_context():
             stock = db.session.scalar(select(Prize.stock).where(Prize.id == hot))
             orders = db.session.scalar(select(func.count(Order.id)))
@@ -126,7 +149,7 @@ def main() -> None:
             print(f"hot prize: stock left {stock}, sold {done} of {args.stock}; orders in all {orders}")
             assert done == expected_hot and stock == args.stock - done >= 0, "oversold or undersold!"
             problems = disagreements(db.session)
-            print("points check:", "OK" if not problems else problems)
+            print("points check:", problems if problems else "OK")
             assert not problems
             db.session.remove()
             db.engine.dispose()

@@ -11,6 +11,7 @@ written in big chunks. It also times decoding single codes (what a
 registration does) and checks a sample of lines against the one-at-a-time
 encoder.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -10,6 +10,7 @@ the events it flagged that were fraud) and recall (share of the events of
 the pattern it is meant for that it flagged), then the goals: fraud held or
 rejected >= 90%, honest held < 1%.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,24 +23,34 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_babel import force_locale  # noqa: E402
+from flask_babel import force_locale
 
-from partner_club import create_app  # noqa: E402  (first: it loads every package in order)
-from codes.scheme import scheme_from_setting  # noqa: E402
-from fraud.detectors import DETECTORS  # noqa: E402
-from fraud.replay import replay  # noqa: E402
-from fraud.services import FraudConfig  # noqa: E402
-from fraud.simulate import ensure_world, generate, shops_for  # noqa: E402
-from partner_club.extensions import db  # noqa: E402
+from codes.scheme import scheme_from_setting
+from fraud.detectors import DETECTORS
+from fraud.replay import replay
+from fraud.services import FraudConfig
+from fraud.simulate import ensure_world, generate, shops_for
+from partner_club import create_app
+from partner_club.extensions import db
 
 # The pattern each detector is meant to catch (recall is measured on it).
-TARGET = {"duplicate": "duplicate", "guessing": "guessing", "canary": "canary", "velocity": "velocity",
-          "sequence": "roll", "geography": "cross_region", "batch_state": "leak",
-          "shared_identity": "device_farm", "time": "night_burst"}
+TARGET = {
+    "duplicate": "duplicate",
+    "guessing": "guessing",
+    "canary": "canary",
+    "velocity": "velocity",
+    "sequence": "roll",
+    "geography": "cross_region",
+    "batch_state": "leak",
+    "shared_identity": "device_farm",
+    "time": "night_burst",
+}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=100000)
     parser.add_argument("--days", type=int, default=35)
     parser.add_argument("--seed", type=int, default=7)
@@ -57,17 +68,23 @@ def main() -> None:
         db.session.commit()
         with events_path.open("w") as out:
             counts = generate(world, scheme, out, events=args.events, days=args.days, seed=args.seed)
-        print(f"simulated {sum(counts.values())} events from {len(world.shops)} shops "
-              f"in {time.perf_counter() - started:.1f} s: "
-              + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), flush=True)
+        print(
+            f"simulated {sum(counts.values())} events from {len(world.shops)} shops "
+            f"in {time.perf_counter() - started:.1f} s: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+            flush=True,
+        )
         cpu = time.process_time()
         with events_path.open() as lines, decisions_path.open("w") as out, force_locale("en"):
             report = replay(db.session, lines, out, scheme=scheme, config=FraudConfig())
         db.session.commit()
         cpu = time.process_time() - cpu
-        print(f"replayed {report.events} events in {report.seconds:.1f} s ({report.rate:.0f} events/s; "
-              f"{cpu:.1f} s of CPU, {report.events / max(cpu, 1e-9):.0f} events per CPU second), "
-              f"{report.people_created} people created, {len(report.bad)} bad lines", flush=True)
+        print(
+            f"replayed {report.events} events in {report.seconds:.1f} s ({report.rate:.0f} events/s; "
+            f"{cpu:.1f} s of CPU, {report.events / max(cpu, 1e-9):.0f} events per CPU second), "
+            f"{report.people_created} people created, {len(report.bad)} bad lines",
+            flush=True,
+        )
     summarize(events_path, decisions_path)
 
 
@@ -113,8 +130,10 @@ def summarize(events_path: Path, decisions_path: Path) -> None:
     caught = (fraud["hold"] + fraud["reject"]) / fraud_total if fraud_total else float("nan")
     held = honest["hold"] / honest_total
     print(f"\nfraud held or rejected: {caught:.1%} (goal >= 90%) {'OK' if caught >= 0.9 else 'MISSED'}")
-    print(f"honest held: {held:.2%} (goal < 1%) {'OK' if held < 0.01 else 'MISSED'}; "
-          f"honest rejected: {honest['reject'] / honest_total:.2%} (typos and second presses of a code)")
+    print(
+        f"honest held: {held:.2%} (goal < 1%) {'OK' if held < 0.01 else 'MISSED'}; "
+        f"honest rejected: {honest['reject'] / honest_total:.2%} (typos and second presses of a code)"
+    )
     if honest_held_by:
         print("honest holds by detector: " + ", ".join(f"{k} {v}" for k, v in honest_held_by.most_common()))
 

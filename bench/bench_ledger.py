@@ -17,6 +17,7 @@ operation in a transaction of its own, and prints operations per second:
 Finally `points check` runs over the result: the ledger must reconcile.
 The database is dropped at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,27 +30,32 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy.orm import Session
 
-from partner_club import create_app  # noqa: E402
-from partner_club.accounts.models import Role, User  # noqa: E402
-from partner_club.database import utcnow  # noqa: E402
-from partner_club.extensions import db  # noqa: E402
-from partner_club.ledger import services as ledger  # noqa: E402
-from partner_club.ledger.models import Account  # noqa: E402
-from partner_club.ledger.policy import ExpiryPolicy  # noqa: E402
-from partner_club.ledger.reconcile import disagreements  # noqa: E402
-from partner_club.outlets.models import Outlet  # noqa: E402
-from partner_club.regions.models import Region  # noqa: E402
-from partner_club.testing import temporary_postgres_database  # noqa: E402
+from partner_club import create_app
+from partner_club.accounts.models import Role, User
+from partner_club.database import utcnow
+from partner_club.extensions import db
+from partner_club.ledger import services as ledger
+from partner_club.ledger.models import Account
+from partner_club.ledger.policy import ExpiryPolicy
+from partner_club.ledger.reconcile import disagreements
+from partner_club.outlets.models import Outlet
+from partner_club.regions.models import Region
+from partner_club.testing import temporary_postgres_database
 
 ACCOUNTS_PER_WORKER = 10
 
 
 def _app(url: str):
-    return create_app({"SQLALCHEMY_DATABASE_URI": url,
-                       "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 40},
-                       "SECRET_KEY": "bench", "CODE_KEYS": "1:" + "b2" * 32})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 40},
+            "SECRET_KEY": "bench",
+            "CODE_KEYS": "1:" + "b2" * 32,
+        }
+    )
 
 
 _APPS: dict[str, object] = {}
@@ -68,10 +74,17 @@ def _worker(url: str, phase: str, account_ids: list[int], ops: int, worker: int)
                 try:
                     if phase == "accrue":
                         at = utcnow() - timedelta(days=400 if n % 2 else 1)  # half of it old enough to expire
-                        ledger.accrue(session, account, 10, cause_type="bench", cause_id=f"{worker}-{n}", at=at)
+                        ledger.accrue(
+                            session, account, 10, cause_type="bench", cause_id=f"{worker}-{n}", at=at
+                        )
                     else:
-                        ledger.spend(session, account, 3 if phase == "spend" else 1,
-                                     cause_type="bench", cause_id=f"{worker}-{n}")
+                        ledger.spend(
+                            session,
+                            account,
+                            3 if phase == "spend" else 1,
+                            cause_type="bench",
+                            cause_id=f"{worker}-{n}",
+                        )
                     session.commit()
                     done += 1
                 except ledger.InsufficientPoints:
@@ -87,13 +100,23 @@ def _run_phase(url: str, phase: str, groups: list[list[int]], ops: int, processe
         if processes:  # warm the processes up (imports, app) outside the clock
             list(pool.map(_warm, [url] * len(groups)))
         started = time.perf_counter()
-        results = list(pool.map(_worker, [url] * len(groups), [phase] * len(groups), groups,
-                                [ops] * len(groups), range(len(groups))))
+        results = list(
+            pool.map(
+                _worker,
+                [url] * len(groups),
+                [phase] * len(groups),
+                groups,
+                [ops] * len(groups),
+                range(len(groups)),
+            )
+        )
         elapsed = time.perf_counter() - started
     done = sum(r[0] for r in results)
     refused = sum(r[1] for r in results)
-    print(f"{phase:<8} {len(groups):>3} workers  {done + refused:>7} ops  {elapsed:7.2f} s  "
-          f"{(done + refused) / elapsed:9.0f} ops/s  ({refused} refused as insufficient)")
+    print(
+        f"{phase:<8} {len(groups):>3} workers  {done + refused:>7} ops  {elapsed:7.2f} s  "
+        f"{(done + refused) / elapsed:9.0f} ops/s  ({refused} refused as insufficient)"
+    )
 
 
 def _warm(url: str) -> None:
@@ -114,7 +137,9 @@ def _seed(app, workers: int) -> list[list[int]]:
         for w in range(workers):
             ids = []
             for a in range(ACCOUNTS_PER_WORKER):
-                user = User(login=f"bench-{w}-{a}", role=Role.SELLER.value, outlet_id=outlet.id, password_hash="x")
+                user = User(
+                    login=f"bench-{w}-{a}", role=Role.SELLER.value, outlet_id=outlet.id, password_hash="x"
+                )
                 db.session.add(user)
                 db.session.flush()
                 ids.append(ledger.account_for_user(db.session, user).id)
@@ -124,9 +149,14 @@ def _seed(app, workers: int) -> list[list[int]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test",
-                        help="a PostgreSQL URL; the benchmark creates and drops its own database there")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--server",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL URL; the benchmark creates and drops its own database there",
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--ops", type=int, default=500, help="operations per worker and phase")
     parser.add_argument("--processes", action="store_true", help="workers are processes, not threads")
@@ -136,14 +166,21 @@ def main() -> None:
         app = _app(url)
         _APPS[url] = app
         groups = _seed(app, args.workers)
-        print(f"ledger bench on PostgreSQL, {args.workers} {'processes' if args.processes else 'threads'}, "
-              f"{args.ops} operations per worker and phase")
+        print(
+            f"ledger bench on PostgreSQL, {args.workers} {'processes' if args.processes else 'threads'}, "
+            f"{args.ops} operations per worker and phase"
+        )
         _run_phase(url, "accrue", groups, args.ops, args.processes)
         _run_phase(url, "spend", groups, args.ops, args.processes)
         hot = [[groups[0][0]]] * args.workers
         with app.app_context():  # enough points that every hot spend succeeds
-            ledger.accrue(db.session, db.session.get(Account, groups[0][0]), args.workers * args.ops,
-                          cause_type="bench", cause_id="hot")
+            ledger.accrue(
+                db.session,
+                db.session.get(Account, groups[0][0]),
+                args.workers * args.ops,
+                cause_type="bench",
+                cause_id="hot",
+            )
             db.session.commit()
         _run_phase(url, "hot", hot, args.ops, args.processes)
         with app.app_context():
@@ -151,11 +188,16 @@ def main() -> None:
             expired = ledger.expire_due(db.session, utcnow())
             db.session.commit()
             elapsed = time.perf_counter() - started
-            print(f"expire   {expired} points expired over {len(groups) * ACCOUNTS_PER_WORKER} accounts "
-                  f"in {elapsed:.2f} s")
+            print(
+                f"expire   {expired} points expired over {len(groups) * ACCOUNTS_PER_WORKER} accounts "
+                f"in {elapsed:.2f} s"
+            )
             found = disagreements(db.session)
-            print("points check: OK, every balance equals the sum of its entries" if not found
-                  else f"points check: {len(found)} DISAGREEMENTS: {found[:5]}")
+            print(
+                "points check: OK, every balance equals the sum of its entries"
+                if not found
+                else f"points check: {len(found)} DISAGREEMENTS: {found[:5]}"
+            )
             db.session.remove()
             db.engine.dispose()
 

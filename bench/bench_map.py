@@ -15,6 +15,7 @@ arrays, as `reports rebuild` would. Then the country map
 (`GET /reports/map/<ISO>?period=2026-Q1`) are fetched as head office through
 the real app, the median of several runs printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,17 +32,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import delete, insert, select, text  # noqa: E402
+from sqlalchemy import delete, insert, select, text
 
-
-from partner_club import create_app  # noqa: E402
-from partner_club.accounts.models import Role, User  # noqa: E402
-from partner_club.extensions import db  # noqa: E402
-from partner_club.outlets.models import Outlet  # noqa: E402
-from partner_club.regions.models import Region, Territory  # noqa: E402
-from partner_club.regions.services import import_bundled_regions  # noqa: E402
-from partner_club.testing import temporary_postgres_database  # noqa: E402
-from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity  # noqa: E402
+from partner_club import create_app
+from partner_club.accounts.models import Role, User
+from partner_club.extensions import db
+from partner_club.outlets.models import Outlet
+from partner_club.regions.models import Region, Territory
+from partner_club.regions.services import import_bundled_regions
+from partner_club.testing import temporary_postgres_database
+from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity
 
 SHOPS = 5000
 PRODUCTS = 4
@@ -74,8 +74,18 @@ def build_world(rng: np.random.Generator) -> None:
         lat = south + (north - south) * (0.3 + 0.4 * rng.random())
         lon = west + (east - west) * (0.3 + 0.4 * rng.random())
         territory = by_region[region.id][n % 3]
-        rows.append(dict(external_id=f"B{n}", name=f"Shop {n}", region_id=region.id, territory_id=territory.id,
-                         lat=round(lat, 5), lon=round(lon, 5), kind="shop", active=True))
+        rows.append(
+            dict(
+                external_id=f"B{n}",
+                name=f"Shop {n}",
+                region_id=region.id,
+                territory_id=territory.id,
+                lat=round(lat, 5),
+                lon=round(lon, 5),
+                kind="shop",
+                active=True,
+            )
+        )
     db.session.execute(insert(Outlet), rows)
     db.session.commit()
 
@@ -103,33 +113,58 @@ def fill_rollups(total: int, rng: np.random.Generator) -> int:
     connection = db.session.connection()
     mark = "?" if connection.dialect.name == "sqlite" else "%s"
     # The driver's own executemany with plain tuples: the fastest portable bulk path.
-    sql = ("INSERT INTO report_daily (day, outlet_id, product_id, product_sku, registrations, volume_m3, points) "
-           f"VALUES ({', '.join([mark] * 7)})")
+    sql = (
+        "INSERT INTO report_daily (day, outlet_id, product_id, product_sku, registrations, volume_m3, points) "
+        f"VALUES ({', '.join([mark] * 7)})"
+    )
     day_text = [d.isoformat() for d in days]
     step = 200_000
     for begin in range(0, rows, step):
         end = min(rows, begin + step)
-        connection.exec_driver_sql(sql, list(zip(
-            [day_text[d] for d in day_index[begin:end]], outlet_ids[shop_index[begin:end]].tolist(),
-            (product[begin:end] + 1).tolist(), [f"SKU-{p + 1}" for p in product[begin:end]],
-            counts[begin:end].tolist(), volume[begin:end].tolist(), points[begin:end].tolist())))
+        connection.exec_driver_sql(
+            sql,
+            list(
+                zip(
+                    [day_text[d] for d in day_index[begin:end]],
+                    outlet_ids[shop_index[begin:end]].tolist(),
+                    (product[begin:end] + 1).tolist(),
+                    [f"SKU-{p + 1}" for p in product[begin:end]],
+                    counts[begin:end].tolist(),
+                    volume[begin:end].tolist(),
+                    points[begin:end].tolist(),
+                    strict=False,
+                )
+            ),
+        )
     month_of_day = np.array([d.month - 1 for d in days])
     month = month_of_day[day_index]
     key = shop_index * 12 + month
     monthly_n = np.bincount(key, weights=counts, minlength=SHOPS * 12)
     monthly_v = np.bincount(key, weights=volume, minlength=SHOPS * 12)
     monthly_p = np.bincount(key, weights=points, minlength=SHOPS * 12)
-    monthly = [dict(month=date(2026, int(k % 12) + 1, 1), outlet_id=int(outlet_ids[k // 12]),
-                    registrations=int(monthly_n[k]), volume_m3=float(monthly_v[k]), points=int(monthly_p[k]))
-               for k in np.nonzero(monthly_n)[0]]
+    monthly = [
+        dict(
+            month=date(2026, int(k % 12) + 1, 1),
+            outlet_id=int(outlet_ids[k // 12]),
+            registrations=int(monthly_n[k]),
+            volume_m3=float(monthly_v[k]),
+            points=int(monthly_p[k]),
+        )
+        for k in np.nonzero(monthly_n)[0]
+    ]
     connection.execute(insert(MonthlyOutletRollup.__table__), monthly)
     first = np.full(SHOPS, DAYS)
     last = np.full(SHOPS, -1)
     np.minimum.at(first, shop_index, day_index)
     np.maximum.at(last, shop_index, day_index)
-    connection.execute(insert(OutletActivity.__table__), [
-        dict(outlet_id=int(outlet_ids[s]), first_day=days[int(first[s])], last_day=days[int(last[s])])
-        for s in range(SHOPS) if last[s] >= 0])
+    connection.execute(
+        insert(OutletActivity.__table__),
+        [
+            dict(outlet_id=int(outlet_ids[s]), first_day=days[int(first[s])], last_day=days[int(last[s])])
+            for s in range(SHOPS)
+            if last[s] >= 0
+        ],
+    )
     db.session.commit()
     with db.engine.connect() as conn:  # fresh planner statistics, as a nightly ANALYZE would give
         conn.exec_driver_sql("ANALYZE")
@@ -162,8 +197,15 @@ def main() -> None:
         url = f"sqlite:///{workdir}/bench.sqlite3"
         if args.database_url:  # a database of its own on that server, dropped at the end
             url = cleanup.enter_context(temporary_postgres_database(args.database_url, "pc_bench_map"))
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
-                          "RATELIMIT_ENABLED": False, "MAIL_SERVER": None})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "WTF_CSRF_ENABLED": False,
+                "SECRET_KEY": "bench",
+                "RATELIMIT_ENABLED": False,
+                "MAIL_SERVER": None,
+            }
+        )
         rng = np.random.default_rng(7)
         try:
             results, busiest, shops_there = run(app, sizes, args.runs, rng)
@@ -178,12 +220,16 @@ def run(app, sizes: list[int], runs: int, rng: np.random.Generator):
     with app.app_context():
         db.create_all()
         build_world(rng)
-        busiest = db.session.scalar(text(
-            "SELECT r.iso_code FROM regions r JOIN outlets o ON o.region_id = r.id "
-            "GROUP BY r.iso_code ORDER BY COUNT(*) DESC LIMIT 1"))
-        shops_there = db.session.scalar(text(
-            "SELECT COUNT(*) FROM outlets o JOIN regions r ON r.id = o.region_id WHERE r.iso_code = :c"),
-            {"c": busiest})
+        busiest = db.session.scalar(
+            text(
+                "SELECT r.iso_code FROM regions r JOIN outlets o ON o.region_id = r.id "
+                "GROUP BY r.iso_code ORDER BY COUNT(*) DESC LIMIT 1"
+            )
+        )
+        shops_there = db.session.scalar(
+            text("SELECT COUNT(*) FROM outlets o JOIN regions r ON r.id = o.region_id WHERE r.iso_code = :c"),
+            {"c": busiest},
+        )
         client = app.test_client()
         response = client.post("/login", data={"login": "head@bench", "password": PASSWORD})
         assert response.status_code == 302, "could not sign in"
@@ -194,21 +240,29 @@ def run(app, sizes: list[int], runs: int, rng: np.random.Generator):
             country = timed(client, "/reports/map?period=2026-Q1", runs)
             region = timed(client, f"/reports/map/{busiest}?period=2026-Q1", runs)
             results.append((size, rows, load, country, region))
-            print(f"  {size:>10,} registrations: {rows:,} daily rollup rows loaded in {load:.1f} s", flush=True)
+            print(
+                f"  {size:>10,} registrations: {rows:,} daily rollup rows loaded in {load:.1f} s", flush=True
+            )
     return results, busiest, shops_there
 
 
 def report(results, busiest: str, shops_there: int, runs: int, url: str) -> None:
-    print(f"\n{SHOPS:,} shops, 126 regions; drill-down region {busiest} with {shops_there} shops; "
-          f"median of {runs} runs, database {url.split(':')[0]}")
+    print(
+        f"\n{SHOPS:,} shops, 126 regions; drill-down region {busiest} with {shops_there} shops; "
+        f"median of {runs} runs, database {url.split(':')[0]}"
+    )
     print(f"{'registrations':>14} {'daily rows':>11} {'country map ms':>22} {'region map ms':>22}")
     print(f"{'':>14} {'':>11} {'median':>11}{'best':>11} {'median':>11}{'best':>11}")
     for size, rows, _load, country, region in results:
-        print(f"{size:>14,} {rows:>11,} {country[0]:>11.1f}{country[1]:>11.1f} {region[0]:>11.1f}{region[1]:>11.1f}")
+        print(
+            f"{size:>14,} {rows:>11,} {country[0]:>11.1f}{country[1]:>11.1f} {region[0]:>11.1f}{region[1]:>11.1f}"
+        )
     first, last = results[0], results[-1]
-    print(f"\nlargest / 100 k (medians): country {last[3][0] / first[3][0]:.2f}x, "
-          f"region {last[4][0] / first[4][0]:.2f}x; (best): country {last[3][1] / first[3][1]:.2f}x, "
-          f"region {last[4][1] / first[4][1]:.2f}x  (goal: < 300 ms at 10 M and <= 1.5x the 100 k time)")
+    print(
+        f"\nlargest / 100 k (medians): country {last[3][0] / first[3][0]:.2f}x, "
+        f"region {last[4][0] / first[4][0]:.2f}x; (best): country {last[3][1] / first[3][1]:.2f}x, "
+        f"region {last[4][1] / first[4][1]:.2f}x  (goal: < 300 ms at 10 M and <= 1.5x the 100 k time)"
+    )
 
 
 if __name__ == "__main__":

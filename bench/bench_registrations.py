@@ -27,6 +27,7 @@ request of each (from /proc/stat: app, database and load client together),
 whose ratio is what the rates would show on a machine of one's own. The
 database is dropped at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,9 @@ from partner_club.testing import temporary_postgres_database
 
 BENCH_KEYS = "1:" + "c3" * 32
 _bench_metadata = MetaData()
-bench_inserts = Table("bench_inserts", _bench_metadata, Column("id", Integer, primary_key=True),
-                      Column("value", String(64)))
+bench_inserts = Table(
+    "bench_inserts", _bench_metadata, Column("id", Integer, primary_key=True), Column("value", String(64))
+)
 
 
 def bench_app():
@@ -103,8 +105,14 @@ def _free_port() -> int:
 def _prepare(url: str, people: int, count: int) -> tuple[list[str], list[str]]:
     """Tables, a product, an activated batch, sellers with tokens; returns (tokens, codes)."""
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "CODE_KEYS": BENCH_KEYS,
-                      "PUBLIC_URL": "http://bench.test"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "CODE_KEYS": BENCH_KEYS,
+            "PUBLIC_URL": "http://bench.test",
+        }
+    )
     with app.app_context():
         db.create_all()
         _bench_metadata.create_all(db.engine)
@@ -123,8 +131,9 @@ def _prepare(url: str, people: int, count: int) -> tuple[list[str], list[str]]:
             outlet = Outlet(name=f"Bench shop {n}", region_id=region.id, lat=55.75, lon=37.62)
             session.add(outlet)
             session.flush()
-            user = User(login=f"bench{n}@example.com", password_hash="!", role=Role.SELLER.value,
-                        outlet_id=outlet.id)
+            user = User(
+                login=f"bench{n}@example.com", password_hash="!", role=Role.SELLER.value, outlet_id=outlet.id
+            )
             session.add(user)
             users.append(user)
         session.flush()
@@ -139,12 +148,16 @@ def person_headers(tokens: list[str], person: int) -> dict[str, str]:
     """Each seller on a phone of their own at an address of their own, behind one load balancer
     (gunicorn runs with TRUSTED_PROXIES=1): otherwise the fraud checks would rightly hold every
     registration as hundreds of accounts sharing one address and one device."""
-    return {"Authorization": f"Bearer {tokens[person]}",
-            "X-Forwarded-For": f"10.{person // 65536 % 256}.{person // 256 % 256}.{person % 256}",
-            "User-Agent": f"BenchPhone/{person}"}
+    return {
+        "Authorization": f"Bearer {tokens[person]}",
+        "X-Forwarded-For": f"10.{person // 65536 % 256}.{person // 256 % 256}.{person % 256}",
+        "User-Agent": f"BenchPhone/{person}",
+    }
 
 
-def _fire(base: str, path: str, bodies: list[dict], tokens: list[str], concurrency: int) -> tuple[float, dict]:
+def _fire(
+    base: str, path: str, bodies: list[dict], tokens: list[str], concurrency: int
+) -> tuple[float, dict]:
     statuses: dict[str, int] = {}
     lock = threading.Lock()
     position = [0]
@@ -201,12 +214,21 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
-    parser.add_argument("--people", type=int, default=None,
-                        help="sellers (default: one per 10 registrations, so none looks like a burst to fraud)")
-    parser.add_argument("--history", type=int, default=2000,
-                        help="registrations sent (untimed) before measuring, then ANALYZE: a club in operation")
-    parser.add_argument("--rounds", type=int, default=6,
-                        help="alternating rounds the timed requests are split into")
+    parser.add_argument(
+        "--people",
+        type=int,
+        default=None,
+        help="sellers (default: one per 10 registrations, so none looks like a burst to fraud)",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=2000,
+        help="registrations sent (untimed) before measuring, then ANALYZE: a club in operation",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="alternating rounds the timed requests are split into"
+    )
     parser.add_argument("--without-fraud", action="store_true", help="disconnect the fraud checks")
     args = parser.parse_args()
 
@@ -216,13 +238,33 @@ def main() -> None:
         try:
             tokens, codes = _prepare(url, people, args.history + args.requests)
             port = _free_port()
-            env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", CODE_KEYS=BENCH_KEYS,
-                       PUBLIC_URL="http://bench.test", LOGIN_RATE_LIMIT="100000 per minute", REDIS_URL="", TRUSTED_PROXIES="1")
+            env = dict(
+                os.environ,
+                DATABASE_URL=url,
+                SECRET_KEY="bench",
+                CODE_KEYS=BENCH_KEYS,
+                PUBLIC_URL="http://bench.test",
+                LOGIN_RATE_LIMIT="100000 per minute",
+                REDIS_URL="",
+                TRUSTED_PROXIES="1",
+            )
             if args.without_fraud:
                 env["BENCH_WITHOUT_FRAUD"] = "1"
             gunicorn = subprocess.Popen(
-                [str(ROOT / ".venv/bin/gunicorn"), "--chdir", str(ROOT), "-w", str(args.workers), "-b",
-                 f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_registrations:bench_app()"], env=env)
+                [
+                    str(ROOT / ".venv/bin/gunicorn"),
+                    "--chdir",
+                    str(ROOT),
+                    "-w",
+                    str(args.workers),
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "--log-level",
+                    "warning",
+                    "bench.bench_registrations:bench_app()",
+                ],
+                env=env,
+            )
             base = f"http://127.0.0.1:{port}"
             for _ in range(300):
                 try:
@@ -234,18 +276,23 @@ def main() -> None:
             # before (so has a points account and a history), and the tables have the planner
             # statistics autovacuum keeps. Fresh tables without statistics plan as if empty.
             bodies = [{"code": code, "channel": "api"} for code in codes]
-            _fire(base, "/api/v1/registrations", bodies[:args.history], tokens, args.concurrency)
-            _fire(base, "/bench/bare", [{}] * min(500, args.requests), tokens, args.concurrency)  # warm, like the other
+            _fire(base, "/api/v1/registrations", bodies[: args.history], tokens, args.concurrency)
+            _fire(
+                base, "/bench/bare", [{}] * min(500, args.requests), tokens, args.concurrency
+            )  # warm, like the other
             _analyze(url)
             totals = {"bare": [0.0, {}], "register": [0.0, {}]}
             cpu = {"bare": [0.0, 0.0], "register": [0.0, 0.0]}  # busy and stolen seconds
             rounds = []
-            timed = bodies[args.history:]
+            timed = bodies[args.history :]
             for n in range(args.rounds):
-                chunk = timed[n * len(timed) // args.rounds:(n + 1) * len(timed) // args.rounds]
-                phases = [("bare", "/bench/bare", [{}] * len(chunk)), ("register", "/api/v1/registrations", chunk)]
+                chunk = timed[n * len(timed) // args.rounds : (n + 1) * len(timed) // args.rounds]
+                phases = [
+                    ("bare", "/bench/bare", [{}] * len(chunk)),
+                    ("register", "/api/v1/registrations", chunk),
+                ]
                 rates = {}
-                for name, path, items in (phases if n % 2 == 0 else phases[::-1]):
+                for name, path, items in phases if n % 2 == 0 else phases[::-1]:
                     busy, stolen = _cpu_seconds()
                     seconds, statuses = _fire(base, path, items, tokens, args.concurrency)
                     busy_after, stolen_after = _cpu_seconds()
@@ -258,22 +305,29 @@ def main() -> None:
                 rounds.append((rates["bare"], rates["register"]))
             bare_rate = args.requests / totals["bare"][0]
             reg_rate = args.requests / totals["register"][0]
-            print(f"PostgreSQL, gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, "
-                  f"{args.requests} requests each in {args.rounds} alternating rounds, "
-                  f"after {args.history} earlier registrations{' (fraud checks off)' if args.without_fraud else ''}")
+            print(
+                f"PostgreSQL, gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, "
+                f"{args.requests} requests each in {args.rounds} alternating rounds, "
+                f"after {args.history} earlier registrations{' (fraud checks off)' if args.without_fraud else ''}"
+            )
             print(f"bare insert:     {bare_rate:8.1f} req/s  statuses {totals['bare'][1]}")
             print(f"registrations:   {reg_rate:8.1f} req/s  statuses {totals['register'][1]}")
             print(f"ratio:           {reg_rate / bare_rate:8.2f} (goal: at least 0.5)")
-            print("per round:       " + ", ".join(f"{b:.0f}/{r:.0f} = {r / b:.2f}" for b, r in rounds)
-                  + "  (bare/registrations req/s = ratio)")
+            print(
+                "per round:       "
+                + ", ".join(f"{b:.0f}/{r:.0f} = {r / b:.2f}" for b, r in rounds)
+                + "  (bare/registrations req/s = ratio)"
+            )
             if cpu["bare"][0] and cpu["register"][0]:
                 # What each request cost the whole machine (app, database, load client): steadier
                 # than the rates when neighbours on a shared host take CPU time ("stolen").
                 bare_ms, reg_ms = (1000 * cpu[name][0] / args.requests for name in ("bare", "register"))
                 stolen = {name: 100 * cpu[name][1] / max(cpu[name][0] + cpu[name][1], 1e-9) for name in cpu}
-                print(f"CPU per request: bare {bare_ms:.2f} ms, registrations {reg_ms:.2f} ms, "
-                      f"ratio {bare_ms / reg_ms:.2f}  (machine-wide busy time; stolen by the host: "
-                      f"{stolen['bare']:.0f} % / {stolen['register']:.0f} %)")
+                print(
+                    f"CPU per request: bare {bare_ms:.2f} ms, registrations {reg_ms:.2f} ms, "
+                    f"ratio {bare_ms / reg_ms:.2f}  (machine-wide busy time; stolen by the host: "
+                    f"{stolen['bare']:.0f} % / {stolen['register']:.0f} %)"
+                )
         finally:
             if gunicorn is not None:
                 gunicorn.send_signal(signal.SIGTERM)

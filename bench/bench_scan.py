@@ -12,6 +12,7 @@ timings exclude the image load; decode_image's timings include everything
 from the uploaded bytes on, as wall clock and as CPU time (the CPU figure
 stays honest when other processes share the machine).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,15 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-import logging  # noqa: E402
+import logging
 
-from codes import scan  # noqa: E402
-import make_scan_testset  # noqa: E402
+import make_scan_testset
+
+from codes import scan
 
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def run(folder: Path, repeat: int) -> dict[str, dict[str, list]]:
@@ -61,8 +63,11 @@ def run(folder: Path, repeat: int) -> dict[str, dict[str, list]]:
         results["decode_image"][item["condition"]].append((decoded == expected, min(timings)))
         results["decode_image cpu"][item["condition"]].append((decoded == expected, min(cpu)))
         if decoded != expected:
-            print(f"  missed {item['file']}: {len(decoded)}/{len(expected)} read"
-                  + ("" if set(decoded) != set(expected) else " (order differs)"), file=sys.stderr)
+            print(
+                f"  missed {item['file']}: {len(decoded)}/{len(expected)} read"
+                + ("" if set(decoded) != set(expected) else " (order differs)"),
+                file=sys.stderr,
+            )
     return results
 
 
@@ -75,22 +80,33 @@ def report(results: dict[str, dict[str, list]]) -> None:
     for condition in [*conditions, "ALL"]:
         line = f"{condition:<14}"
         for decoder in decoders:
-            rows = ([r for rows in results[decoder].values() for r in rows] if condition == "ALL"
-                    else results[decoder][condition])
+            rows = (
+                [r for rows in results[decoder].values() for r in rows]
+                if condition == "ALL"
+                else results[decoder][condition]
+            )
             ok = 100 * sum(1 for good, _ in rows if good) / len(rows)
             times = [ms for _, ms in rows]
             line += f"{ok:>9.0f}% {statistics.median(times):>6.1f} {p95(times):>7.1f}"
         print(line)
     print()
     for kind in ("decode_image", "decode_image cpu"):
-        phone = [ms for cond, rows in results[kind].items()
-                 if make_scan_testset.CONDITIONS[cond][1] == make_scan_testset.PHONE for _, ms in rows]
+        phone = [
+            ms
+            for cond, rows in results[kind].items()
+            if make_scan_testset.CONDITIONS[cond][1] == make_scan_testset.PHONE
+            for _, ms in rows
+        ]
         if phone:
             what = "wall clock" if kind == "decode_image" else "CPU time (all threads)"
-            print(f"decode_image on 12-megapixel photos, {what}: median {statistics.median(phone):.1f} ms, "
-                  f"p95 {p95(phone):.1f} ms over {len(phone)} pictures")
-    print(f"(load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
-          "wall-clock figures grow with the machine's load)")
+            print(
+                f"decode_image on 12-megapixel photos, {what}: median {statistics.median(phone):.1f} ms, "
+                f"p95 {p95(phone):.1f} ms over {len(phone)} pictures"
+            )
+    print(
+        f"(load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+        "wall-clock figures grow with the machine's load)"
+    )
 
 
 def main() -> None:
@@ -103,7 +119,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # decoders' crashes are counted, not printed
     labels_file = args.set / "labels.json"
-    stale = not labels_file.exists() or json.loads(labels_file.read_text())["per_condition"] != args.per_condition
+    stale = (
+        not labels_file.exists() or json.loads(labels_file.read_text())["per_condition"] != args.per_condition
+    )
     if args.regenerate or stale:
         print(f"generating the test set in {args.set} ...", file=sys.stderr)
         make_scan_testset.build(args.set, per_condition=args.per_condition, seed=args.seed)

@@ -9,6 +9,7 @@ bundled regions, looking up the region of random points, validating and
 importing a CRM CSV of --rows shops (created, then the same file again as
 updates), and the core demo world (without the packages' seeders).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from partner_club import create_app  # noqa: E402  (first: it loads every package in order)
-from partner_club.accounts.models import Role, User  # noqa: E402
-from partner_club.demo.seed import seed_world  # noqa: E402
-from partner_club.extensions import db  # noqa: E402
-from partner_club.outlets.services import import_outlets  # noqa: E402
-from partner_club.regions import geo  # noqa: E402
-from partner_club.regions.services import find_region, import_bundled_regions, region_at, region_shape  # noqa: E402
+from partner_club import create_app
+from partner_club.accounts.models import Role, User
+from partner_club.demo.seed import seed_world
+from partner_club.extensions import db
+from partner_club.outlets.services import import_outlets
+from partner_club.regions import geo
+from partner_club.regions.services import find_region, import_bundled_regions, region_at, region_shape
 
 REGIONS = ("RU-MOW", "RU-MOS", "RU-SPE", "RU-TA", "RU-SVE", "RU-KDA", "KZ-ALA", "KZ-KAR", "UA-30", "UA-46")
 
@@ -40,8 +41,10 @@ def timed(label: str, func, *args, **kwargs):
 
 
 def make_csv(session, rows: int, rng: random.Random) -> str:
-    reps = [User(login=f"bench-rep{n}@example.com", role=Role.REP.value, password_hash="x",
-                 full_name=f"Rep {n}") for n in range(20)]
+    reps = [
+        User(login=f"bench-rep{n}@example.com", role=Role.REP.value, password_hash="x", full_name=f"Rep {n}")
+        for n in range(20)
+    ]
     session.add_all(reps)
     session.flush()
     shapes = [(code, region_shape(find_region(session, code))) for code in REGIONS]
@@ -54,7 +57,9 @@ def make_csv(session, rows: int, rng: random.Random) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=20_000, help="shops in the CSV")
     parser.add_argument("--lookups", type=int, default=2_000, help="random points to locate")
     parser.add_argument("--database", help="database URL (default: a temporary SQLite file)")
@@ -62,7 +67,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{tmp}/bench.sqlite3"
         if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
         with app.app_context():
             db.create_all()
@@ -70,8 +75,10 @@ def main() -> int:
             timed("import bundled regions (126)", import_bundled_regions, session)
             rng = random.Random(1)
             points = [(rng.uniform(41, 70), rng.uniform(20, 100)) for _ in range(args.lookups)]
-            _, elapsed = timed(f"region_at x {args.lookups} random points",
-                               lambda: [region_at(session, lat, lon) for lat, lon in points])
+            _, elapsed = timed(
+                f"region_at x {args.lookups} random points",
+                lambda: [region_at(session, lat, lon) for lat, lon in points],
+            )
             print(f"{'':<52} {elapsed / args.lookups * 1000:8.2f} ms per lookup")
             text, _ = timed(f"generate a CSV of {args.rows} shops", make_csv, session, args.rows, rng)
             result, elapsed = timed(f"outlets import, {args.rows} new", import_outlets, session, text)

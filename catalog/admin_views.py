@@ -3,16 +3,33 @@
 The routes hang on the `catalog` blueprint (views.py calls `register`), so the
 package keeps one blueprint while each file stays short.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from catalog import fulfilment, services, tax
+from catalog.forms import CancelForm, ImportForm, PrizeForm, ShipForm, StockForm, TaxSettingsForm
+from catalog.jobs import retry_waiting_orders
+from catalog.models import ORDER_STATUS_LABELS, Order, OrderStatus, Prize
+from catalog.prizes import (
+    CSV_COLUMNS,
+    PrizeData,
+    all_prizes,
+    categories,
+    delete_prize,
+    import_prizes,
+    save_prize,
+    set_stock,
+)
+from catalog.providers import PROVIDERS
 from partner_club.accounts.access import roles_required
 from partner_club.accounts.models import Role
 from partner_club.database import utcnow
@@ -20,14 +37,6 @@ from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.jobs.services import enqueue
 from partner_club.regions.models import Region
-
-from catalog import fulfilment, services, tax
-from catalog.forms import CancelForm, ImportForm, PrizeForm, ShipForm, StockForm, TaxSettingsForm
-from catalog.models import ORDER_STATUS_LABELS, Order, OrderStatus, Prize
-from catalog.jobs import retry_waiting_orders
-from catalog.prizes import (CSV_COLUMNS, PrizeData, all_prizes, categories, delete_prize, import_prizes, save_prize,
-                            set_stock)
-from catalog.providers import PROVIDERS
 
 ADMIN = Role.ADMIN
 
@@ -38,21 +47,33 @@ def _locale() -> str:
 
 # --- prizes ---------------------------------------------------------------
 
+
 @roles_required(ADMIN)
 def admin_prizes():
     query = request.args.get("q", "").strip()[:100]
-    return render_template("catalog/admin/prizes.html", prizes=list(all_prizes(db.session, query=query)),
-                           query=query, locale=_locale(), stock_form=StockForm())
+    return render_template(
+        "catalog/admin/prizes.html",
+        prizes=list(all_prizes(db.session, query=query)),
+        query=query,
+        locale=_locale(),
+        stock_form=StockForm(),
+    )
 
 
 def _prize_form(prize: Prize | None) -> PrizeForm:
     form = PrizeForm(obj=None)
     form.category.choices = [(c.id, c.name(_locale())) for c in categories(db.session)]
     form.provider.choices = [(name, name) for name in PROVIDERS]
-    form.regions.choices = [(r.id, f"{r.iso_code} {r.name(_locale())}")
-                            for r in db.session.scalars(select(Region).order_by(Region.iso_code))]
+    form.regions.choices = [
+        (r.id, f"{r.iso_code} {r.name(_locale())}")
+        for r in db.session.scalars(select(Region).order_by(Region.iso_code))
+    ]
     if request.method == "GET" and prize is not None:
-        form.category.data, form.name_ru.data, form.name_en.data = prize.category_id, prize.name_ru, prize.name_en
+        form.category.data, form.name_ru.data, form.name_en.data = (
+            prize.category_id,
+            prize.name_ru,
+            prize.name_en,
+        )
         form.description_ru.data, form.description_en.data = prize.description_ru, prize.description_en
         form.points.data, form.value_rub.data, form.stock.data = prize.points, prize.value_rub, prize.stock
         form.provider.data, form.provider_sku.data = prize.provider, prize.provider_sku
@@ -65,15 +86,26 @@ def admin_prize_edit(prize_id: int | None = None):
     prize = None if prize_id is None else (db.session.get(Prize, prize_id) or abort(404))
     form = _prize_form(prize)
     if form.validate_on_submit():
-        data = PrizeData(category_id=form.category.data, name_en=form.name_en.data, name_ru=form.name_ru.data,
-                         description_en=form.description_en.data or "", description_ru=form.description_ru.data or "",
-                         points=form.points.data, value_rub=float(form.value_rub.data), stock=form.stock.data,
-                         provider=form.provider.data, provider_sku=form.provider_sku.data,
-                         region_ids=form.regions.data or [], roles=form.roles.data or [], active=form.active.data)
+        data = PrizeData(
+            category_id=form.category.data,
+            name_en=form.name_en.data,
+            name_ru=form.name_ru.data,
+            description_en=form.description_en.data or "",
+            description_ru=form.description_ru.data or "",
+            points=form.points.data,
+            value_rub=float(form.value_rub.data),
+            stock=form.stock.data,
+            provider=form.provider.data,
+            provider_sku=form.provider_sku.data,
+            region_ids=form.regions.data or [],
+            roles=form.roles.data or [],
+            active=form.active.data,
+        )
         upload = form.picture.data
         try:
-            saved = save_prize(db.session, data, actor=current_user, prize=prize,
-                               picture=upload.read() if upload else None)
+            saved = save_prize(
+                db.session, data, actor=current_user, prize=prize, picture=upload.read() if upload else None
+            )
         except DomainError as error:
             db.session.rollback()
             (form.picture.errors if error.code == "bad_picture" else form.form_errors).append(error.message)
@@ -121,29 +153,47 @@ def admin_import():
                 flash(_("Nothing was imported: correct the lines below and upload again."), "error")
             else:
                 db.session.commit()
-                flash(_("Imported: %(created)d new, %(updated)d updated.", created=result.created,
-                        updated=result.updated), "success")
+                flash(
+                    _(
+                        "Imported: %(created)d new, %(updated)d updated.",
+                        created=result.created,
+                        updated=result.updated,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("catalog.admin_prizes"))
     return render_template("catalog/admin/import.html", form=form, result=result, columns=CSV_COLUMNS)
 
 
 # --- orders ---------------------------------------------------------------
 
+
 @roles_required(ADMIN)
 def admin_orders():
     status = request.args.get("status") or None
     if status and status not in {s.value for s in OrderStatus}:
         status = None
-    return render_template("catalog/admin/orders.html", orders=services.order_queue(db.session, status=status),
-                           status=status, labels=ORDER_STATUS_LABELS, locale=_locale(),
-                           waiting=fulfilment.orders_waiting_for_providers(db.session))
+    return render_template(
+        "catalog/admin/orders.html",
+        orders=services.order_queue(db.session, status=status),
+        status=status,
+        labels=ORDER_STATUS_LABELS,
+        locale=_locale(),
+        waiting=fulfilment.orders_waiting_for_providers(db.session),
+    )
 
 
 @roles_required(ADMIN)
 def admin_order(order_id: int):
     order = db.session.get(Order, order_id) or abort(404)
-    return render_template("catalog/order.html", order=order, locale=_locale(), staff=True,
-                           ship_form=ShipForm(), cancel_form=CancelForm())
+    return render_template(
+        "catalog/order.html",
+        order=order,
+        locale=_locale(),
+        staff=True,
+        ship_form=ShipForm(),
+        cancel_form=CancelForm(),
+    )
 
 
 @roles_required(ADMIN)
@@ -152,12 +202,18 @@ def admin_order_action(order_id: int, action: str):
         if action == "confirm":
             services.confirm_order(db.session, order_id, actor=current_user)
         elif action == "ship":
-            services.ship_order(db.session, order_id, tracking_number=request.form.get("tracking_number", ""),
-                                actor=current_user)
+            services.ship_order(
+                db.session,
+                order_id,
+                tracking_number=request.form.get("tracking_number", ""),
+                actor=current_user,
+            )
         elif action == "deliver":
             services.deliver_order(db.session, order_id, actor=current_user)
         elif action == "cancel":
-            services.cancel_order(db.session, order_id, reason=request.form.get("reason", ""), actor=current_user)
+            services.cancel_order(
+                db.session, order_id, reason=request.form.get("reason", ""), actor=current_user
+            )
         elif action == "retry":
             fulfilment.submit_to_providers(db.session, order_id, current_app.config)
         else:
@@ -173,8 +229,12 @@ def admin_order_action(order_id: int, action: str):
 
 @roles_required(ADMIN)
 def admin_retry_providers():
-    job = enqueue(db.session, retry_waiting_orders, title=_("Ask the gift-card providers again"),
-                  created_by_id=current_user.id)
+    job = enqueue(
+        db.session,
+        retry_waiting_orders,
+        title=_("Ask the gift-card providers again"),
+        created_by_id=current_user.id,
+    )
     db.session.commit()
     return redirect(url_for("jobs.show", job_id=job.id))
 
@@ -193,8 +253,20 @@ def admin_prize_delete(prize_id: int):
     return redirect(url_for("catalog.admin_prizes"))
 
 
-EXPORT_HEADER = ("order_id", "status", "placed_at", "name", "phone", "address", "tracking_number",
-                 "prize_id", "sku", "prize", "quantity", "points")
+EXPORT_HEADER = (
+    "order_id",
+    "status",
+    "placed_at",
+    "name",
+    "phone",
+    "address",
+    "tracking_number",
+    "prize_id",
+    "sku",
+    "prize",
+    "quantity",
+    "points",
+)
 
 
 @roles_required(ADMIN)
@@ -205,16 +277,32 @@ def admin_orders_csv():
     writer.writerow(EXPORT_HEADER)
     for order in services.order_queue(db.session, status=status, limit=100_000):
         for line in order.lines:
-            writer.writerow((order.id, order.status, order.placed_at.isoformat(timespec="seconds"),
-                             order.user.display_name, order.phone, order.address, order.tracking_number or "",
-                             line.prize_id, line.provider_sku, line.prize.name(_locale()), line.quantity,
-                             line.points))
+            writer.writerow(
+                (
+                    order.id,
+                    order.status,
+                    order.placed_at.isoformat(timespec="seconds"),
+                    order.user.display_name,
+                    order.phone,
+                    order.address,
+                    order.tracking_number or "",
+                    line.prize_id,
+                    line.provider_sku,
+                    line.prize.name(_locale()),
+                    line.quantity,
+                    line.points,
+                )
+            )
     name = f"prize-orders-{status or 'all'}-{utcnow():%Y%m%d}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 # --- the tax register -----------------------------------------------------
+
 
 def _year() -> int:
     year = request.args.get("year", type=int)
@@ -225,11 +313,20 @@ def _year() -> int:
 def tax_register():
     year = _year()
     settings = tax.tax_settings(db.session)
-    form = TaxSettingsForm(data={"allowance_rub": settings.allowance_rub, "rate_percent": settings.rate_percent})
+    form = TaxSettingsForm(
+        data={"allowance_rub": settings.allowance_rub, "rate_percent": settings.rate_percent}
+    )
     rows = tax.tax_register(db.session, year)
-    return render_template("catalog/admin/tax.html", rows=rows, year=year, settings=settings, form=form,
-                           totals={k: sum(getattr(r, k) for r in rows)
-                                   for k in ("value_kopecks", "taxable_kopecks", "tax_kopecks")})
+    return render_template(
+        "catalog/admin/tax.html",
+        rows=rows,
+        year=year,
+        settings=settings,
+        form=form,
+        totals={
+            k: sum(getattr(r, k) for r in rows) for k in ("value_kopecks", "taxable_kopecks", "tax_kopecks")
+        },
+    )
 
 
 @roles_required(ADMIN, Role.HEAD_OFFICE)
@@ -237,13 +334,18 @@ def tax_register_export(fmt: str):
     year = _year()
     rows = tax.tax_register(db.session, year)
     if fmt == "csv":
-        return Response("\ufeff" + tax.register_csv(rows), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="prize-tax-{year}.csv"'})
+        return Response(
+            "\ufeff" + tax.register_csv(rows),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="prize-tax-{year}.csv"'},
+        )
     if fmt == "xlsx":
-        return Response(tax.register_xlsx(rows, year),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="prize-tax-{year}.xlsx"'})
-    abort(404)
+        return Response(
+            tax.register_xlsx(rows, year),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="prize-tax-{year}.xlsx"'},
+        )
+    return abort(404)
 
 
 @roles_required(ADMIN)
@@ -251,8 +353,12 @@ def tax_settings_save():
     form = TaxSettingsForm()
     if form.validate_on_submit():
         try:
-            tax.save_tax_settings(db.session, allowance_rub=form.allowance_rub.data,
-                                  rate_percent=form.rate_percent.data, actor=current_user)
+            tax.save_tax_settings(
+                db.session,
+                allowance_rub=form.allowance_rub.data,
+                rate_percent=form.rate_percent.data,
+                actor=current_user,
+            )
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -280,4 +386,3 @@ def register(bp: Blueprint) -> None:
     add("/admin/tax", view_func=tax_register)
     add("/admin/tax.<fmt>", view_func=tax_register_export)
     add("/admin/tax/settings", view_func=tax_settings_save, methods=["POST"])
-

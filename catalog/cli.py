@@ -1,4 +1,5 @@
 """`flask catalog ...`: provider goods, retrying gift-card orders, CSV upload."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,11 +8,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from partner_club.extensions import db
-
 from catalog.fulfilment import orders_waiting_for_providers, submit_to_providers
 from catalog.prizes import import_prizes
 from catalog.providers import PROVIDERS, ProviderError, get_provider
+from partner_club.extensions import db
 
 catalog = AppGroup("catalog", help="Prize catalog.")
 
@@ -25,7 +25,9 @@ def goods(name: str) -> None:
     except ProviderError as error:
         raise click.ClickException(error.message) from None
     for item in items:
-        click.echo(f"{item.sku}\t{item.name}\t{item.price_rub or ''}\t{item.available if item.available is not None else ''}")
+        click.echo(
+            f"{item.sku}\t{item.name}\t{item.price_rub or ''}\t{item.available if item.available is not None else ''}"
+        )
 
 
 @catalog.command("retry")
@@ -41,12 +43,19 @@ def retry() -> None:
 
 @catalog.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--pictures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="ZIP archive with the pictures named in the CSV's picture column")
+@click.option(
+    "--pictures",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="ZIP archive with the pictures named in the CSV's picture column",
+)
 def import_command(csv_file: Path, pictures: Path | None) -> None:
     """Create or update prizes from a CSV (the same columns as the upload page)."""
-    result = import_prizes(db.session, csv_file.read_text(encoding="utf-8-sig"),
-                           pictures.read_bytes() if pictures else None, actor=None)
+    result = import_prizes(
+        db.session,
+        csv_file.read_text(encoding="utf-8-sig"),
+        pictures.read_bytes() if pictures else None,
+        actor=None,
+    )
     if result.errors:
         db.session.rollback()
         for error in result.errors:

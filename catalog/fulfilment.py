@@ -10,21 +10,23 @@ provider. What can happen to the points:
   same reference, so a late success is found rather than bought twice;
   after MAX_ATTEMPTS the order is cancelled and refunded.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from partner_club.audit.services import record
-from partner_club.database import utcnow
-from partner_club.notifications.services import Message, send_after_commit
 
 from catalog.models import GiftCardDelivery, Order, OrderLine, OrderStatus, ProviderStatus
 from catalog.providers import ProviderRefused, ProviderUnavailable, get_provider
 from catalog.services import cancel_order, lock_order
+from partner_club.audit.services import record
+from partner_club.database import utcnow
+from partner_club.notifications.services import Message, send_after_commit
 
 MAX_ATTEMPTS = 5
 WAITING = (ProviderStatus.PENDING.value, ProviderStatus.RETRY.value, ProviderStatus.PLACED.value)
@@ -80,8 +82,11 @@ def submit_to_providers(session: Session, order_id: int, config: Mapping[str, An
 
 def _give_up(session: Session, order: Order, why: str) -> None:
     with force_locale(order.user.locale or "ru"):
-        reason = (_("The gift-card service refused the order.") if why == "refused"
-                  else _("The gift-card service did not answer after several attempts."))
+        reason = (
+            _("The gift-card service refused the order.")
+            if why == "refused"
+            else _("The gift-card service did not answer after several attempts.")
+        )
     session.flush()
     cancel_order(session, order.id, reason=reason, actor=None)
 
@@ -94,12 +99,22 @@ def _send_cards(session: Session, order: Order, line: OrderLine) -> None:
         lines = [card.code or card.link or "" for card in line.gift_cards]
         links = [card.link for card in line.gift_cards if card.link and card.code]
         subject = _("Your gift card from order %(id)d", id=order.id)
-        text = "\n".join([_("Your gift card “%(name)s”:", name=line.prize.name(person.locale)), *lines, *links])
+        text = "\n".join(
+            [_("Your gift card “%(name)s”:", name=line.prize.name(person.locale)), *lines, *links]
+        )
     send_after_commit(session, Message(to=person.email, subject=subject, text=text))
 
 
 def orders_waiting_for_providers(session: Session) -> list[int]:
-    return list(session.scalars(
-        select(Order.id).join(OrderLine).where(
-            Order.status.in_((OrderStatus.PLACED.value, OrderStatus.CONFIRMED.value)),
-            OrderLine.provider_status.in_(WAITING)).distinct().order_by(Order.id)))
+    return list(
+        session.scalars(
+            select(Order.id)
+            .join(OrderLine)
+            .where(
+                Order.status.in_((OrderStatus.PLACED.value, OrderStatus.CONFIRMED.value)),
+                OrderLine.provider_status.in_(WAITING),
+            )
+            .distinct()
+            .order_by(Order.id)
+        )
+    )

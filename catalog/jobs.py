@@ -1,13 +1,13 @@
 """Background jobs of the catalog: thin wrappers that pass ids to the services."""
+
 from __future__ import annotations
 
 from flask import current_app
 
-from partner_club.extensions import db
-from partner_club.jobs.services import JobContext, enqueue
-
 from catalog.fulfilment import orders_waiting_for_providers, submit_to_providers
 from catalog.models import ProviderStatus
+from partner_club.extensions import db
+from partner_club.jobs.services import JobContext, enqueue
 
 
 def submit_order(ctx: JobContext, *, order_id: int) -> dict:

@@ -3,17 +3,17 @@
 Money values are whole kopecks (integers): exact on SQLite and PostgreSQL
 alike, and the tax register adds them up without rounding drift.
 """
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (CheckConstraint, ForeignKey, Index, LargeBinary, String, Text,
-                        UniqueConstraint, event)
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import partner_club.models  # noqa: F401 - the core mappers our relationships name
 from partner_club.accounts.models import User
 from partner_club.database import UTCDateTime, enum_check, utcnow
 from partner_club.extensions import db
@@ -88,7 +88,7 @@ class Prize(db.Model):
     stock: Mapped[int] = mapped_column(default=0)
     provider: Mapped[str] = mapped_column(String(32), default="warehouse")
     provider_sku: Mapped[str] = mapped_column(String(64))
-    picture_id: Mapped[Optional[int]] = mapped_column(ForeignKey("prize_pictures.id"))
+    picture_id: Mapped[int | None] = mapped_column(ForeignKey("prize_pictures.id"))
     active: Mapped[bool] = mapped_column(default=True)
     # Names and descriptions case-folded in Python: SQLite's LIKE and lower()
     # fold only ASCII, and the catalog is searched in Russian.
@@ -97,9 +97,9 @@ class Prize(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     category: Mapped[Category] = relationship()
-    picture: Mapped[Optional[PrizePicture]] = relationship()
-    region_links: Mapped[list["PrizeRegion"]] = relationship(cascade="all, delete-orphan")
-    role_links: Mapped[list["PrizeRole"]] = relationship(cascade="all, delete-orphan")
+    picture: Mapped[PrizePicture | None] = relationship()
+    region_links: Mapped[list[PrizeRegion]] = relationship(cascade="all, delete-orphan")
+    role_links: Mapped[list[PrizeRole]] = relationship(cascade="all, delete-orphan")
 
     def name(self, locale: str | None) -> str:
         return self.name_ru if str(locale or "ru").startswith("ru") else self.name_en
@@ -184,21 +184,22 @@ class Order(db.Model):
     value_kopecks: Mapped[int] = mapped_column(default=0)
     address: Mapped[str] = mapped_column(String(500))
     phone: Mapped[str] = mapped_column(String(32))
-    tracking_number: Mapped[Optional[str]] = mapped_column(String(64))
-    cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
-    idempotency_key: Mapped[Optional[str]] = mapped_column(String(100))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    shipped_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refunded: Mapped[bool] = mapped_column(default=False)
     # Why the fraud checks want a person to look before this order is confirmed.
-    review_note: Mapped[Optional[str]] = mapped_column(String(1000))
+    review_note: Mapped[str | None] = mapped_column(String(1000))
 
     user: Mapped[User] = relationship()
-    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id",
-                                                    cascade="all, delete-orphan")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
 
     @property
     def status_label(self) -> str:
@@ -210,12 +211,12 @@ class Order(db.Model):
 
 
 class ProviderStatus(str, enum.Enum):
-    MANUAL = "manual"        # the organizer's staff fulfil it (warehouse)
-    PENDING = "pending"      # to be sent to the provider after the commit
-    RETRY = "retry"          # the provider did not answer; points stay reserved
-    PLACED = "placed"        # the provider accepted it and is working on it
-    DONE = "done"            # the provider delivered (codes received)
-    FAILED = "failed"        # refused or gave up: the order was cancelled and refunded
+    MANUAL = "manual"  # the organizer's staff fulfil it (warehouse)
+    PENDING = "pending"  # to be sent to the provider after the commit
+    RETRY = "retry"  # the provider did not answer; points stay reserved
+    PLACED = "placed"  # the provider accepted it and is working on it
+    DONE = "done"  # the provider delivered (codes received)
+    FAILED = "failed"  # refused or gave up: the order was cancelled and refunded
 
 
 class OrderLine(db.Model):
@@ -235,14 +236,15 @@ class OrderLine(db.Model):
     provider: Mapped[str] = mapped_column(String(32))
     provider_sku: Mapped[str] = mapped_column(String(64))
     provider_status: Mapped[str] = mapped_column(String(16), default=ProviderStatus.MANUAL.value)
-    provider_order_id: Mapped[Optional[str]] = mapped_column(String(100))
+    provider_order_id: Mapped[str | None] = mapped_column(String(100))
     provider_attempts: Mapped[int] = mapped_column(default=0)
-    provider_error: Mapped[Optional[str]] = mapped_column(String(500))
+    provider_error: Mapped[str | None] = mapped_column(String(500))
 
     order: Mapped[Order] = relationship(back_populates="lines")
     prize: Mapped[Prize] = relationship()
-    gift_cards: Mapped[list["GiftCardDelivery"]] = relationship(back_populates="line",
-                                                               order_by="GiftCardDelivery.id")
+    gift_cards: Mapped[list[GiftCardDelivery]] = relationship(
+        back_populates="line", order_by="GiftCardDelivery.id"
+    )
 
     @property
     def points(self) -> int:
@@ -260,8 +262,8 @@ class GiftCardDelivery(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("prize_order_lines.id"), index=True)
-    code: Mapped[Optional[str]] = mapped_column(String(200))
-    link: Mapped[Optional[str]] = mapped_column(String(1000))
+    code: Mapped[str | None] = mapped_column(String(200))
+    link: Mapped[str | None] = mapped_column(String(1000))
     delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     line: Mapped[OrderLine] = relationship(back_populates="gift_cards")

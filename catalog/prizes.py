@@ -7,27 +7,28 @@ upload names pictures inside an uploaded ZIP: read in memory, never
 extracted to disk, each member bounded. Fetching pictures from URLs was left
 out on purpose: a server that fetches any URL it is given is an SSRF hole.
 """
+
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.models import Category, OrderLine, Prize, PrizePicture, PrizeRegion, PrizeRole
+from catalog.providers import PROVIDERS
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
 from partner_club.errors import Conflict, Invalid
 from partner_club.regions.models import Region
-
-from catalog.models import Category, OrderLine, Prize, PrizePicture, PrizeRegion, PrizeRole
-from catalog.providers import PROVIDERS
 
 MAX_PICTURE_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -50,7 +51,9 @@ def store_picture(session: Session, data: bytes) -> PrizePicture:
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            has_alpha = image.mode in ("RGBA", "LA", "P") and "transparency" in image.info or image.mode == "RGBA"
+            has_alpha = (
+                image.mode in ("RGBA", "LA", "P") and "transparency" in image.info
+            ) or image.mode == "RGBA"
             image = image.convert("RGBA" if has_alpha else "RGB")
             image.thumbnail((PICTURE_SIDE, PICTURE_SIDE))
             out = io.BytesIO()
@@ -63,8 +66,13 @@ def store_picture(session: Session, data: bytes) -> PrizePicture:
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
         raise Invalid(_("This file is not a picture we can read."), code="bad_picture") from None
     encoded = out.getvalue()
-    picture = PrizePicture(data=encoded, mimetype=mimetype, width=image.width, height=image.height,
-                           sha256=hashlib.sha256(encoded).hexdigest())
+    picture = PrizePicture(
+        data=encoded,
+        mimetype=mimetype,
+        width=image.width,
+        height=image.height,
+        sha256=hashlib.sha256(encoded).hexdigest(),
+    )
     session.add(picture)
     session.flush()
     return picture
@@ -104,14 +112,23 @@ def _check(session: Session, data: PrizeData, prize_id: int | None) -> None:
         raise Invalid(_("Choose a category."), code="bad_category")
     if set(data.roles) - set(PARTICIPANT_ROLES):
         raise Invalid(_("A prize can be limited to shop owners or sellers only."), code="bad_roles")
-    same_sku = session.scalar(select(Prize.id).where(Prize.provider == data.provider,
-                                                     Prize.provider_sku == data.provider_sku.strip()))
+    same_sku = session.scalar(
+        select(Prize.id).where(
+            Prize.provider == data.provider, Prize.provider_sku == data.provider_sku.strip()
+        )
+    )
     if same_sku is not None and same_sku != prize_id:
         raise Invalid(_("Another prize already has this provider and SKU."), code="duplicate_sku")
 
 
-def save_prize(session: Session, data: PrizeData, *, actor: User, prize: Prize | None = None,
-               picture: bytes | None = None) -> Prize:
+def save_prize(
+    session: Session,
+    data: PrizeData,
+    *,
+    actor: User,
+    prize: Prize | None = None,
+    picture: bytes | None = None,
+) -> Prize:
     _check(session, data, prize.id if prize else None)
     created = prize is None
     prize = prize or Prize()
@@ -128,8 +145,15 @@ def save_prize(session: Session, data: PrizeData, *, actor: User, prize: Prize |
         prize.picture = store_picture(session, picture)
     session.add(prize)
     session.flush()
-    record(session, actor, "catalog.prize_created" if created else "catalog.prize_updated", prize,
-           points=prize.points, stock=prize.stock, active=prize.active)
+    record(
+        session,
+        actor,
+        "catalog.prize_created" if created else "catalog.prize_updated",
+        prize,
+        points=prize.points,
+        stock=prize.stock,
+        active=prize.active,
+    )
     return prize
 
 
@@ -154,8 +178,22 @@ def delete_prize(session: Session, prize: Prize, *, actor: User) -> None:
 
 # --- CSV upload -----------------------------------------------------------
 
-CSV_COLUMNS = ("category", "name_en", "name_ru", "description_en", "description_ru", "points", "value_rub",
-               "stock", "provider", "provider_sku", "regions", "roles", "active", "picture")
+CSV_COLUMNS = (
+    "category",
+    "name_en",
+    "name_ru",
+    "description_en",
+    "description_ru",
+    "points",
+    "value_rub",
+    "stock",
+    "provider",
+    "provider_sku",
+    "regions",
+    "roles",
+    "active",
+    "picture",
+)
 REQUIRED = ("category", "name_en", "name_ru", "points", "value_rub", "stock", "provider_sku")
 
 
@@ -166,12 +204,16 @@ class ImportResult:
     errors: list[str] = field(default_factory=list)
 
 
-def import_prizes(session: Session, csv_text: str, pictures_zip: bytes | None, *, actor: User) -> ImportResult:
+def import_prizes(
+    session: Session, csv_text: str, pictures_zip: bytes | None, *, actor: User
+) -> ImportResult:
     """Creates or updates prizes (by provider + SKU); with any error, nothing is kept (the caller rolls back)."""
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
-        raise Invalid(_("The CSV lacks the columns: %(columns)s.", columns=", ".join(missing)), code="bad_csv")
+        raise Invalid(
+            _("The CSV lacks the columns: %(columns)s.", columns=", ".join(missing)), code="bad_csv"
+        )
     archive = _open_zip(pictures_zip)
     categories = {c.slug: c.id for c in session.scalars(select(Category))}
     regions = {r.iso_code.upper(): r.id for r in session.scalars(select(Region))}
@@ -179,8 +221,9 @@ def import_prizes(session: Session, csv_text: str, pictures_zip: bytes | None, *
     for number, row in enumerate(reader, start=2):
         try:
             data = _row_data(row, categories, regions)
-            prize = session.scalar(select(Prize).where(Prize.provider == data.provider,
-                                                       Prize.provider_sku == data.provider_sku))
+            prize = session.scalar(
+                select(Prize).where(Prize.provider == data.provider, Prize.provider_sku == data.provider_sku)
+            )
             picture = _zip_member(archive, (row.get("picture") or "").strip())
             save_prize(session, data, actor=actor, prize=prize, picture=picture)
             if prize is None:
@@ -202,18 +245,28 @@ def _row_data(row: dict[str, Any], categories: dict[str, int], regions: dict[str
         points, stock = int(row["points"]), int(row["stock"])
         value = float((row.get("value_rub") or "0").replace(",", "."))
     except (TypeError, ValueError):
-        raise Invalid(_("points and stock must be whole numbers, value_rub a number"), code="bad_number") from None
+        raise Invalid(
+            _("points and stock must be whole numbers, value_rub a number"), code="bad_number"
+        ) from None
     codes = [c.strip().upper() for c in (row.get("regions") or "").split(";") if c.strip()]
     unknown = [c for c in codes if c not in regions]
     if unknown:
         raise Invalid(_("unknown regions: %(codes)s", codes=", ".join(unknown)), code="bad_region")
     return PrizeData(
-        category_id=categories[slug], name_en=row.get("name_en") or "", name_ru=row.get("name_ru") or "",
-        description_en=row.get("description_en") or "", description_ru=row.get("description_ru") or "",
-        points=points, value_rub=value, stock=stock, provider=(row.get("provider") or "warehouse").strip(),
-        provider_sku=(row.get("provider_sku") or "").strip(), region_ids=[regions[c] for c in codes],
+        category_id=categories[slug],
+        name_en=row.get("name_en") or "",
+        name_ru=row.get("name_ru") or "",
+        description_en=row.get("description_en") or "",
+        description_ru=row.get("description_ru") or "",
+        points=points,
+        value_rub=value,
+        stock=stock,
+        provider=(row.get("provider") or "warehouse").strip(),
+        provider_sku=(row.get("provider_sku") or "").strip(),
+        region_ids=[regions[c] for c in codes],
         roles=[r.strip() for r in (row.get("roles") or "").split(";") if r.strip()],
-        active=(row.get("active") or "1").strip().lower() not in ("0", "no", "false", "нет"))
+        active=(row.get("active") or "1").strip().lower() not in ("0", "no", "false", "нет"),
+    )
 
 
 MAX_ZIP_MEMBERS = 2000
@@ -235,7 +288,9 @@ def _zip_member(archive: zipfile.ZipFile | None, name: str) -> bytes | None:
     if not name:
         return None
     if archive is None:
-        raise Invalid(_("picture “%(name)s” named, but no ZIP of pictures uploaded", name=name), code="bad_picture")
+        raise Invalid(
+            _("picture “%(name)s” named, but no ZIP of pictures uploaded", name=name), code="bad_picture"
+        )
     try:
         info = archive.getinfo(name)
     except KeyError:

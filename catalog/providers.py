@@ -11,10 +11,12 @@ Errors say whether trying again can help:
   reference (the external service must treat a known reference as a replay).
 - `ProviderRefused`: a definite "no" (4xx). The order is cancelled and refunded.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import requests
 
@@ -118,8 +120,9 @@ class GiftCardHttpProvider(Provider):
             headers["Authorization"] = f"Bearer {self.config['GIFTCARD_TOKEN']}"
         timeout = float(self.config.get("GIFTCARD_TIMEOUT") or 10)
         try:
-            response = requests.request(method, self.base_url + path, json=body, headers=headers,
-                                        timeout=(min(timeout, 5.0), timeout))
+            response = requests.request(
+                method, self.base_url + path, json=body, headers=headers, timeout=(min(timeout, 5.0), timeout)
+            )
         except requests.Timeout as error:
             raise ProviderUnavailable(f"gift-card service timed out: {error}") from error
         except requests.RequestException as error:
@@ -132,16 +135,25 @@ class GiftCardHttpProvider(Provider):
             raise ProviderUnavailable("gift-card service answered something that is not JSON") from error
         if response.status_code >= 400:
             detail = data.get("error") if isinstance(data, dict) else None
-            raise ProviderRefused(f"gift-card service refused ({response.status_code}): {detail or ''}".strip())
+            raise ProviderRefused(
+                f"gift-card service refused ({response.status_code}): {detail or ''}".strip()
+            )
         if not isinstance(data, dict):
             raise ProviderUnavailable("gift-card service answered an unexpected shape")
         return data
 
     def list_goods(self) -> list[Goods]:
         data = self._call("GET", "/goods")
-        return [Goods(sku=str(g["sku"]), name=str(g.get("name", "")), price_rub=g.get("price_rub"),
-                      available=g.get("available"))
-                for g in data.get("goods", []) if isinstance(g, dict) and "sku" in g]
+        return [
+            Goods(
+                sku=str(g["sku"]),
+                name=str(g.get("name", "")),
+                price_rub=g.get("price_rub"),
+                available=g.get("available"),
+            )
+            for g in data.get("goods", [])
+            if isinstance(g, dict) and "sku" in g
+        ]
 
     def place_order(self, reference: str, sku: str, quantity: int) -> ProviderOrder:
         data = self._call("POST", "/orders", {"reference": reference, "sku": sku, "quantity": quantity})
@@ -154,8 +166,11 @@ class GiftCardHttpProvider(Provider):
     def _order(data: dict[str, Any]) -> ProviderOrder:
         if "id" not in data:
             raise ProviderUnavailable("gift-card service answered without an order id")
-        cards = [Card(code=c.get("code"), link=c.get("link"))
-                 for c in data.get("cards") or [] if isinstance(c, dict) and (c.get("code") or c.get("link"))]
+        cards = [
+            Card(code=c.get("code"), link=c.get("link"))
+            for c in data.get("cards") or []
+            if isinstance(c, dict) and (c.get("code") or c.get("link"))
+        ]
         status = "done" if data.get("status") == "done" and cards else "processing"
         return ProviderOrder(external_id=str(data["id"]), status=status, cards=cards)
 

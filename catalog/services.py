@@ -7,18 +7,33 @@ each stock is lowered by `UPDATE ... SET stock = stock - q WHERE stock >= q`
 the ledger, which locks the account row. Anything short raises a
 DomainError and the caller rolls the whole transaction back.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
-from flask_babel import force_locale, get_locale, gettext as _
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from catalog.models import (
+    DeliveryAddress,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Prize,
+    PrizeRegion,
+    PrizeRole,
+    ProviderStatus,
+)
+from catalog.providers import PROVIDERS
+from catalog.tax import needs_tax_profile
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
 from partner_club.database import utcnow
@@ -26,11 +41,6 @@ from partner_club.errors import Conflict, Forbidden, Invalid, NotFound
 from partner_club.ledger.services import account_for_user, refund, spend
 from partner_club.notifications.services import Message, send_after_commit
 from partner_club.signals import HOLD, REJECT, assess_order
-
-from catalog.models import (DeliveryAddress, Order, OrderLine, OrderStatus, Prize, PrizeRegion, PrizeRole,
-                            ProviderStatus)
-from catalog.providers import PROVIDERS
-from catalog.tax import needs_tax_profile
 
 MAX_QUANTITY = 20
 MAX_LINES = 30
@@ -50,6 +60,7 @@ class AlreadyPlaced(Conflict):
 
 
 # --- what a person may see --------------------------------------------------
+
 
 def person_region_id(user: User) -> int | None:
     if user.outlet is not None:
@@ -82,8 +93,14 @@ def can_see_prize(user: User, prize: Prize) -> bool:
     return (not regions or person_region_id(user) in regions) and (not roles or user.role in roles)
 
 
-def search_catalog(session: Session, user: User, *, query: str = "", category_id: int | None = None,
-                   max_points: int | None = None) -> list[Prize]:
+def search_catalog(
+    session: Session,
+    user: User,
+    *,
+    query: str = "",
+    category_id: int | None = None,
+    max_points: int | None = None,
+) -> list[Prize]:
     statement = visible_prizes(user)
     if category_id:
         statement = statement.where(Prize.category_id == category_id)
@@ -95,6 +112,7 @@ def search_catalog(session: Session, user: User, *, query: str = "", category_id
 
 
 # --- input ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Item:
@@ -110,8 +128,12 @@ def parse_items(raw: Any) -> list[Item]:
     for item in raw:
         prize = item.get("prize") if isinstance(item, dict) else None
         quantity = item.get("quantity", 1) if isinstance(item, dict) else None
-        if isinstance(prize, bool) or not isinstance(prize, int) or isinstance(quantity, bool) \
-                or not isinstance(quantity, int):
+        if (
+            isinstance(prize, bool)
+            or not isinstance(prize, int)
+            or isinstance(quantity, bool)
+            or not isinstance(quantity, int)
+        ):
             raise Invalid(_("Each item needs a prize id and a whole quantity."), code="bad_item")
         if quantity < 1:
             raise Invalid(_("The quantity must be at least 1."), code="bad_quantity")
@@ -120,7 +142,9 @@ def parse_items(raw: Any) -> list[Item]:
         raise Invalid(_("Too many different prizes in one order."), code="too_many_lines")
     for quantity in merged.values():
         if quantity > MAX_QUANTITY:
-            raise Invalid(_("At most %(count)d of one prize per order.", count=MAX_QUANTITY), code="bad_quantity")
+            raise Invalid(
+                _("At most %(count)d of one prize per order.", count=MAX_QUANTITY), code="bad_quantity"
+            )
     return [Item(prize_id, quantity) for prize_id, quantity in sorted(merged.items())]
 
 
@@ -131,14 +155,20 @@ def clean_delivery(address: Any, phone: Any) -> tuple[str, str]:
     """A usable address and a phone in +digits form; Invalid naming the field otherwise."""
     address = " ".join(str(address or "").split())
     if len(address) < 10 or not re.search(r"\d", address) or len(address) > 500:
-        raise Invalid(_("Enter the full delivery address: town, street, house number and flat."),
-                      code="bad_address", field="address")
+        raise Invalid(
+            _("Enter the full delivery address: town, street, house number and flat."),
+            code="bad_address",
+            field="address",
+        )
     digits = PHONE_CHARS.sub("", str(phone or ""))
     if digits.startswith("8") and len(digits) == 11:
         digits = "+7" + digits[1:]
     if not re.fullmatch(r"\+?\d{10,15}", digits):
-        raise Invalid(_("Enter a phone number with its area code, for example +7 912 345-67-89."),
-                      code="bad_phone", field="phone")
+        raise Invalid(
+            _("Enter a phone number with its area code, for example +7 912 345-67-89."),
+            code="bad_phone",
+            field="phone",
+        )
     return address, digits if digits.startswith("+") else "+" + digits
 
 
@@ -156,6 +186,7 @@ def _remember_address(session: Session, user: User, address: str, phone: str) ->
 
 # --- placing an order -----------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Placed:
     order: Order
@@ -166,8 +197,16 @@ def find_by_key(session: Session, user: User, key: str) -> Order | None:
     return session.scalar(select(Order).where(Order.user_id == user.id, Order.idempotency_key == key))
 
 
-def place_order(session: Session, user: User, items: Iterable[Item], *, address: Any, phone: Any,
-                idempotency_key: str | None = None, at: datetime | None = None) -> Placed:
+def place_order(
+    session: Session,
+    user: User,
+    items: Iterable[Item],
+    *,
+    address: Any,
+    phone: Any,
+    idempotency_key: str | None = None,
+    at: datetime | None = None,
+) -> Placed:
     """Reserves stock and points and records the order, all or nothing."""
     if not user.is_participant:
         raise Forbidden(_("Only participants can order prizes."), code="not_a_participant")
@@ -190,22 +229,40 @@ def place_order(session: Session, user: User, items: Iterable[Item], *, address:
     for prize_id in sorted(wanted):
         prize = prizes.get(prize_id)
         if prize is None or not can_see_prize(user, prize):
-            raise Invalid(_("This prize is not available to you (it may be limited to other regions)."),
-                          code="prize_not_available", prize=prize_id)
+            raise Invalid(
+                _("This prize is not available to you (it may be limited to other regions)."),
+                code="prize_not_available",
+                prize=prize_id,
+            )
     points = sum(prizes[p].points * q for p, q in wanted.items())
     value = sum(prizes[p].value_kopecks * q for p, q in wanted.items())
-    order = Order(user_id=user.id, points=points, value_kopecks=value, address=address, phone=phone,
-                  idempotency_key=key, placed_at=at or utcnow(), status=OrderStatus.PLACED.value,
-                  review_note=("; ".join(r.message for r in assessment.reasons)[:1000]
-                               if assessment.decision == HOLD else None))
+    order = Order(
+        user_id=user.id,
+        points=points,
+        value_kopecks=value,
+        address=address,
+        phone=phone,
+        idempotency_key=key,
+        placed_at=at or utcnow(),
+        status=OrderStatus.PLACED.value,
+        review_note=(
+            "; ".join(r.message for r in assessment.reasons)[:1000] if assessment.decision == HOLD else None
+        ),
+    )
     for prize_id, quantity in sorted(wanted.items()):
         prize = prizes[prize_id]
         automatic = PROVIDERS.get(prize.provider) is not None and PROVIDERS[prize.provider].automatic
-        order.lines.append(OrderLine(prize_id=prize.id, quantity=quantity, points_each=prize.points,
-                                     value_kopecks_each=prize.value_kopecks, provider=prize.provider,
-                                     provider_sku=prize.provider_sku,
-                                     provider_status=(ProviderStatus.PENDING if automatic
-                                                      else ProviderStatus.MANUAL).value))
+        order.lines.append(
+            OrderLine(
+                prize_id=prize.id,
+                quantity=quantity,
+                points_each=prize.points,
+                value_kopecks_each=prize.value_kopecks,
+                provider=prize.provider,
+                provider_sku=prize.provider_sku,
+                provider_status=(ProviderStatus.PENDING if automatic else ProviderStatus.MANUAL).value,
+            )
+        )
     session.add(order)
     try:
         session.flush()
@@ -219,35 +276,57 @@ def place_order(session: Session, user: User, items: Iterable[Item], *, address:
     # Asked after `spend`, which holds the person's account lock: two orders of
     # one person cannot both slip under the allowance. The sum includes this order.
     if needs_tax_profile(session, user, 0, at):
-        raise TaxProfileRequired(_("This order takes your prizes of the year above the tax-free allowance: "
-                                   "give your INN and consent once, and the organizer pays the tax."))
+        raise TaxProfileRequired(
+            _(
+                "This order takes your prizes of the year above the tax-free allowance: "
+                "give your INN and consent once, and the organizer pays the tax."
+            )
+        )
     _remember_address(session, user, address, phone)
-    record(session, user, "catalog.order_placed", order, points=points,
-           lines=[{"prize": line.prize_id, "quantity": line.quantity} for line in order.lines])
+    record(
+        session,
+        user,
+        "catalog.order_placed",
+        order,
+        points=points,
+        lines=[{"prize": line.prize_id, "quantity": line.quantity} for line in order.lines],
+    )
     session.flush()
     return Placed(order, False)
 
 
 def _lock_prizes(session: Session, prize_ids: list[int]) -> dict[int, Prize]:
-    statement = (select(Prize).where(Prize.id.in_(prize_ids)).order_by(Prize.id).with_for_update()
-                 .execution_options(populate_existing=True))
+    statement = (
+        select(Prize)
+        .where(Prize.id.in_(prize_ids))
+        .order_by(Prize.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return {prize.id: prize for prize in session.scalars(statement)}
 
 
 def _take_stock(session: Session, prize: Prize, quantity: int) -> None:
     result = session.execute(
-        update(Prize).where(Prize.id == prize.id, Prize.stock >= quantity)
-        .values(stock=Prize.stock - quantity).execution_options(synchronize_session=False))
+        update(Prize)
+        .where(Prize.id == prize.id, Prize.stock >= quantity)
+        .values(stock=Prize.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         available = session.scalar(select(Prize.stock).where(Prize.id == prize.id)) or 0
         name = prize.name(str(get_locale() or "ru"))
-        message = (_("Only %(count)d of “%(name)s” left.", count=available, name=name) if available
-                   else _("“%(name)s” is out of stock.", name=name))
+        message = (
+            _("Only %(count)d of “%(name)s” left.", count=available, name=name)
+            if available
+            else _("“%(name)s” is out of stock.", name=name)
+        )
         raise OutOfStock(message, prize=prize.id, available=available)
     session.refresh(prize, ["stock"])
 
 
 # --- reading orders -------------------------------------------------------
+
 
 def own_order(session: Session, user: User, order_id: int) -> Order:
     order = session.get(Order, order_id)
@@ -271,8 +350,9 @@ NEXT = {
 
 
 def lock_order(session: Session, order_id: int) -> Order:
-    order = session.scalars(select(Order).where(Order.id == order_id).with_for_update()
-                            .execution_options(populate_existing=True)).one_or_none()
+    order = session.scalars(
+        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+    ).one_or_none()
     if order is None:
         raise NotFound(_("There is no such order."), code="order_not_found")
     return order
@@ -281,8 +361,10 @@ def lock_order(session: Session, order_id: int) -> Order:
 def _move(session: Session, order: Order, action: str, actor: User | None, **details: Any) -> None:
     allowed, target = NEXT[action]
     if OrderStatus(order.status) not in allowed:
-        raise Conflict(_("This order is %(status)s and cannot be changed that way.", status=order.status_label),
-                       code="bad_transition")
+        raise Conflict(
+            _("This order is %(status)s and cannot be changed that way.", status=order.status_label),
+            code="bad_transition",
+        )
     before = order.status
     order.status = target.value
     setattr(order, f"{target.value}_at", utcnow())
@@ -322,21 +404,32 @@ def cancel_order(session: Session, order_id: int, *, reason: str, actor: User | 
     """
     reason = " ".join((reason or "").split())[:500]
     if not reason:
-        raise Invalid(_("Give the reason for the cancellation: the participant will read it."),
-                      code="reason_required")
+        raise Invalid(
+            _("Give the reason for the cancellation: the participant will read it."), code="reason_required"
+        )
     order = lock_order(session, order_id)
     order.cancel_reason = reason  # before the status: the CHECK wants both at once
     _move(session, order, "cancel", actor, reason=reason)
     returned = [line for line in order.lines if line.provider_status != ProviderStatus.DONE.value]
     for line in sorted(returned, key=lambda line: line.prize_id):
-        session.execute(update(Prize).where(Prize.id == line.prize_id)
-                        .values(stock=Prize.stock + line.quantity).execution_options(synchronize_session=False))
+        session.execute(
+            update(Prize)
+            .where(Prize.id == line.prize_id)
+            .values(stock=Prize.stock + line.quantity)
+            .execution_options(synchronize_session=False)
+        )
         if line.provider_status in (ProviderStatus.PENDING.value, ProviderStatus.RETRY.value):
             line.provider_status = ProviderStatus.FAILED.value
     points = sum(line.points for line in returned)
     if points:
-        refund(session, account_for_user(session, order.user), points, cause_type=CAUSE, cause_id=order.id,
-               actor=actor)
+        refund(
+            session,
+            account_for_user(session, order.user),
+            points,
+            cause_type=CAUSE,
+            cause_id=order.id,
+            actor=actor,
+        )
     order.refunded = True
     session.flush()
     _notify(session, order, "cancelled")
@@ -350,12 +443,18 @@ def _notify(session: Session, order: Order, what: str) -> None:
     with force_locale(person.locale or "ru"):
         if what == "shipped":
             subject = _("Your prize order %(id)d is on its way", id=order.id)
-            text = _("Order %(id)d has been shipped. Tracking number: %(tracking)s.", id=order.id,
-                     tracking=order.tracking_number)
+            text = _(
+                "Order %(id)d has been shipped. Tracking number: %(tracking)s.",
+                id=order.id,
+                tracking=order.tracking_number,
+            )
         else:
             subject = _("Your prize order %(id)d was cancelled", id=order.id)
-            text = _("Order %(id)d was cancelled: %(reason)s. Its points are back on your balance.",
-                     id=order.id, reason=order.cancel_reason)
+            text = _(
+                "Order %(id)d was cancelled: %(reason)s. Its points are back on your balance.",
+                id=order.id,
+                reason=order.cancel_reason,
+            )
     send_after_commit(session, Message(to=person.email, subject=subject, text=text))
 
 
@@ -364,4 +463,3 @@ def order_queue(session: Session, *, status: str | None = None, limit: int = 200
     if status:
         statement = statement.where(Order.status == status)
     return list(session.scalars(statement))
-

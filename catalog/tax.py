@@ -15,12 +15,13 @@ prizes worth 10,000 roubles in a year: taxable 6,000, tax 3,231 roubles
 A prize counts in the calendar year (Moscow time) its order was placed, as
 long as the order is not cancelled. Allowance and rate are settings.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -29,14 +30,13 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from catalog.models import Order, OrderStatus, TaxProfile
 from partner_club.accounts.models import User
 from partner_club.accounts.signup import inn_checksum_ok
 from partner_club.audit.services import record
 from partner_club.database import utcnow
 from partner_club.errors import Invalid
 from partner_club.settings_store import get_setting, put_setting
-
-from catalog.models import Order, OrderStatus, TaxProfile
 
 SETTING_KEY = "catalog.tax"
 TAX_ZONE = ZoneInfo("Europe/Moscow")
@@ -58,15 +58,17 @@ def tax_settings(session: Session) -> TaxSettings:
     return TaxSettings(int(stored["allowance_rub"]), Decimal(str(stored["rate_percent"])))
 
 
-def save_tax_settings(session: Session, *, allowance_rub: int, rate_percent: Decimal | float,
-                      actor: User) -> TaxSettings:
+def save_tax_settings(
+    session: Session, *, allowance_rub: int, rate_percent: Decimal | float, actor: User
+) -> TaxSettings:
     rate = Decimal(str(rate_percent))
     if allowance_rub < 0:
         raise Invalid(_("The allowance cannot be negative."), code="bad_allowance")
     if not Decimal(0) <= rate < Decimal(100):
         raise Invalid(_("The rate must be from 0 to 99.99 percent."), code="bad_rate")
-    put_setting(session, SETTING_KEY, {"allowance_rub": allowance_rub, "rate_percent": str(rate)},
-                actor_id=actor.id)
+    put_setting(
+        session, SETTING_KEY, {"allowance_rub": allowance_rub, "rate_percent": str(rate)}, actor_id=actor.id
+    )
     record(session, actor, "catalog.tax_settings", None, allowance_rub=allowance_rub, rate_percent=str(rate))
     return tax_settings(session)
 
@@ -80,8 +82,8 @@ def tax_on(value_kopecks: int, settings: TaxSettings) -> tuple[int, int]:
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
-    start = datetime(year, 1, 1, tzinfo=TAX_ZONE).astimezone(timezone.utc)
-    end = datetime(year + 1, 1, 1, tzinfo=TAX_ZONE).astimezone(timezone.utc)
+    start = datetime(year, 1, 1, tzinfo=TAX_ZONE).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=TAX_ZONE).astimezone(UTC)
     return start, end
 
 
@@ -92,13 +94,19 @@ def tax_year(at: datetime) -> int:
 def value_received(session: Session, user_id: int, year: int) -> int:
     start, end = year_bounds(year)
     total = session.scalar(
-        select(func.coalesce(func.sum(Order.value_kopecks), 0))
-        .where(Order.user_id == user_id, Order.status != OrderStatus.CANCELLED.value,
-               Order.placed_at >= start, Order.placed_at < end))
+        select(func.coalesce(func.sum(Order.value_kopecks), 0)).where(
+            Order.user_id == user_id,
+            Order.status != OrderStatus.CANCELLED.value,
+            Order.placed_at >= start,
+            Order.placed_at < end,
+        )
+    )
     return int(total or 0)
 
 
-def needs_tax_profile(session: Session, user: User, extra_value_kopecks: int, at: datetime | None = None) -> bool:
+def needs_tax_profile(
+    session: Session, user: User, extra_value_kopecks: int, at: datetime | None = None
+) -> bool:
     """True when this order crosses the allowance and the person has not given INN and consent."""
     settings = tax_settings(session)
     year = tax_year(at or utcnow())
@@ -115,8 +123,10 @@ def valid_inn(inn: str) -> bool:
 def save_tax_profile(session: Session, user: User, inn: str, *, consent: bool) -> TaxProfile:
     inn = "".join(inn.split())
     if not valid_inn(inn):
-        raise Invalid(_("This is not a valid INN: a person's INN has 12 digits and its last two are check digits."),
-                      code="bad_inn")
+        raise Invalid(
+            _("This is not a valid INN: a person's INN has 12 digits and its last two are check digits."),
+            code="bad_inn",
+        )
     if not consent:
         raise Invalid(_("Please agree that the organizer pays the tax on your prizes."), code="no_consent")
     profile = session.scalar(select(TaxProfile).where(TaxProfile.user_id == user.id))
@@ -152,23 +162,52 @@ def tax_register(session: Session, year: int) -> list[RegisterRow]:
         .outerjoin(TaxProfile, TaxProfile.user_id == User.id)
         .where(Order.status != OrderStatus.CANCELLED.value, Order.placed_at >= start, Order.placed_at < end)
         .group_by(User.id, TaxProfile.id)
-        .order_by(User.full_name, User.id)).all()
+        .order_by(User.full_name, User.id)
+    ).all()
     result = []
     for user, profile, count, value in rows:
         taxable, tax = tax_on(int(value or 0), settings)
-        result.append(RegisterRow(user.id, user.display_name, user.login, profile.inn if profile else "",
-                                  profile.consent_at if profile else None, int(count), int(value or 0),
-                                  taxable, tax))
+        result.append(
+            RegisterRow(
+                user.id,
+                user.display_name,
+                user.login,
+                profile.inn if profile else "",
+                profile.consent_at if profile else None,
+                int(count),
+                int(value or 0),
+                taxable,
+                tax,
+            )
+        )
     return result
 
 
-REGISTER_HEADER = ("user_id", "name", "login", "inn", "consent_at", "orders", "value_rub", "taxable_rub", "tax_rub")
+REGISTER_HEADER = (
+    "user_id",
+    "name",
+    "login",
+    "inn",
+    "consent_at",
+    "orders",
+    "value_rub",
+    "taxable_rub",
+    "tax_rub",
+)
 
 
 def _cells(row: RegisterRow) -> tuple:
-    return (row.user_id, row.name, row.login, row.inn,
-            row.consent_at.isoformat() if row.consent_at else "", row.orders,
-            row.value_kopecks / 100, row.taxable_kopecks / 100, row.tax_kopecks / 100)
+    return (
+        row.user_id,
+        row.name,
+        row.login,
+        row.inn,
+        row.consent_at.isoformat() if row.consent_at else "",
+        row.orders,
+        row.value_kopecks / 100,
+        row.taxable_kopecks / 100,
+        row.tax_kopecks / 100,
+    )
 
 
 def register_csv(rows: list[RegisterRow]) -> str:

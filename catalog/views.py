@@ -1,18 +1,14 @@
 """Participant pages: the catalog, the cart, checkout, my orders. Staff pages live in admin_views."""
+
 from __future__ import annotations
 
 import uuid
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-
-from partner_club.accounts.access import PARTICIPANTS, roles_required
-from partner_club.accounts.models import Role
-from partner_club.errors import DomainError
-from partner_club.extensions import db
-from partner_club.ledger.services import balance_of
-from partner_club.nav import NavItem
 
 from catalog import admin_views, services
 from catalog.forms import CheckoutForm, TaxProfileForm
@@ -20,6 +16,12 @@ from catalog.jobs import schedule_submission
 from catalog.models import CATEGORY_KIND_LABELS, CategoryKind, Prize, PrizePicture
 from catalog.prizes import categories
 from catalog.tax import save_tax_profile
+from partner_club.accounts.access import PARTICIPANTS, roles_required
+from partner_club.accounts.models import Role
+from partner_club.errors import DomainError
+from partner_club.extensions import db
+from partner_club.ledger.services import balance_of
+from partner_club.nav import NavItem
 
 bp = Blueprint("catalog", __name__, url_prefix="/prizes")
 bp.nav = [
@@ -48,8 +50,9 @@ def _cart_lines() -> list[tuple[Prize, int]]:
     cart = _cart()
     if not cart:
         return []
-    prizes = db.session.scalars(services.visible_prizes(current_user)
-                                .where(Prize.id.in_([int(k) for k in cart]))).all()
+    prizes = db.session.scalars(
+        services.visible_prizes(current_user).where(Prize.id.in_([int(k) for k in cart]))
+    ).all()
     return [(p, cart[str(p.id)]) for p in sorted(prizes, key=lambda p: p.id)]
 
 
@@ -60,12 +63,26 @@ def index():
     category_id = request.args.get("category", type=int)
     affordable = request.args.get("affordable") == "1"
     balance = balance_of(db.session, current_user)
-    prizes = services.search_catalog(db.session, current_user, query=query, category_id=category_id,
-                                     max_points=balance.active if affordable else None)
-    return render_template("catalog/index.html", prizes=prizes, balance=balance, query=query,
-                           category_id=category_id, affordable=affordable, categories=categories(db.session),
-                           locale=_locale(), cart_count=sum(_cart().values()), kind_labels=CATEGORY_KIND_LABELS,
-                           CategoryKind=CategoryKind)
+    prizes = services.search_catalog(
+        db.session,
+        current_user,
+        query=query,
+        category_id=category_id,
+        max_points=balance.active if affordable else None,
+    )
+    return render_template(
+        "catalog/index.html",
+        prizes=prizes,
+        balance=balance,
+        query=query,
+        category_id=category_id,
+        affordable=affordable,
+        categories=categories(db.session),
+        locale=_locale(),
+        cart_count=sum(_cart().values()),
+        kind_labels=CATEGORY_KIND_LABELS,
+        CategoryKind=CategoryKind,
+    )
 
 
 @bp.get("/picture/<int:picture_id>")
@@ -87,13 +104,18 @@ def cart_add(prize_id: int):
         flash(_("This prize is not available to you (it may be limited to other regions)."), "error")
         return redirect(url_for("catalog.index"))
     cart = _cart()
-    quantity = min(cart.get(str(prize_id), 0) + max(1, request.form.get("quantity", 1, type=int) or 1),
-                   services.MAX_QUANTITY)
+    quantity = min(
+        cart.get(str(prize_id), 0) + max(1, request.form.get("quantity", 1, type=int) or 1),
+        services.MAX_QUANTITY,
+    )
     cart[str(prize_id)] = quantity
     session[CART] = cart
     flash(_("“%(name)s” is in your cart.", name=prize.name(_locale())), "success")
-    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/prizes")
-                    else url_for("catalog.index"))
+    return redirect(
+        request.form.get("back")
+        if request.form.get("back", "").startswith("/prizes")
+        else url_for("catalog.index")
+    )
 
 
 @bp.route("/cart", methods=["GET", "POST"])
@@ -110,8 +132,13 @@ def cart():
         return redirect(url_for("catalog.cart"))
     lines = _cart_lines()
     total = sum(p.points * q for p, q in lines)
-    return render_template("catalog/cart.html", lines=lines, total=total, locale=_locale(),
-                           balance=balance_of(db.session, current_user))
+    return render_template(
+        "catalog/cart.html",
+        lines=lines,
+        total=total,
+        locale=_locale(),
+        balance=balance_of(db.session, current_user),
+    )
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -132,12 +159,20 @@ def checkout():
         items = [services.Item(p.id, q) for p, q in lines]
         placed = None
         try:
-            placed = services.place_order(db.session, current_user, items, address=form.address.data,
-                                          phone=form.phone.data, idempotency_key=form.idempotency_key.data)
+            placed = services.place_order(
+                db.session,
+                current_user,
+                items,
+                address=form.address.data,
+                phone=form.phone.data,
+                idempotency_key=form.idempotency_key.data,
+            )
             schedule_submission(db.session, placed.order)
         except services.AlreadyPlaced:
             db.session.rollback()
-            placed = services.Placed(services.find_by_key(db.session, current_user, form.idempotency_key.data), True)
+            placed = services.Placed(
+                services.find_by_key(db.session, current_user, form.idempotency_key.data), True
+            )
             db.session.commit()
         except services.TaxProfileRequired as error:
             db.session.rollback()
@@ -148,7 +183,9 @@ def checkout():
             db.session.rollback()
             placed = None
             field = error.details.get("field")
-            (getattr(form, field).errors if field in ("address", "phone") else form.form_errors).append(error.message)
+            (getattr(form, field).errors if field in ("address", "phone") else form.form_errors).append(
+                error.message
+            )
         else:
             db.session.commit()
         if placed is not None:
@@ -160,8 +197,14 @@ def checkout():
                 flash(_("Order placed: %(points)d points taken.", points=placed.order.points), "success")
             return redirect(url_for("catalog.order", order_id=placed.order.id))
     total = sum(p.points * q for p, q in lines)
-    return render_template("catalog/checkout.html", form=form, lines=lines, total=total, locale=_locale(),
-                           balance=balance_of(db.session, current_user))
+    return render_template(
+        "catalog/checkout.html",
+        form=form,
+        lines=lines,
+        total=total,
+        locale=_locale(),
+        balance=balance_of(db.session, current_user),
+    )
 
 
 @bp.route("/tax-profile", methods=["GET", "POST"])
@@ -184,8 +227,12 @@ def tax_profile():
 @bp.get("/orders")
 @roles_required(*PARTICIPANTS)
 def my_orders():
-    return render_template("catalog/orders.html", orders=services.orders_of(db.session, current_user),
-                           locale=_locale(), balance=balance_of(db.session, current_user))
+    return render_template(
+        "catalog/orders.html",
+        orders=services.orders_of(db.session, current_user),
+        locale=_locale(),
+        balance=balance_of(db.session, current_user),
+    )
 
 
 @bp.get("/orders/<int:order_id>")

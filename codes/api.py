@@ -1,4 +1,5 @@
 """POST /api/v1/registrations: register one code."""
+
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -18,8 +19,12 @@ csrf.exempt(bp)
 
 
 def request_context(lat=None, lon=None) -> services.RegistrationContext:
-    return services.RegistrationContext(ip=request.remote_addr, device=request.user_agent.string[:300] or None,
-                                        lat=_coordinate(lat, 90), lon=_coordinate(lon, 180))
+    return services.RegistrationContext(
+        ip=request.remote_addr,
+        device=request.user_agent.string[:300] or None,
+        lat=_coordinate(lat, 90),
+        lon=_coordinate(lon, 180),
+    )
 
 
 def _coordinate(value, limit: float):
@@ -41,8 +46,13 @@ def create_registration():
     if channel not in CHANNELS:
         raise Invalid(_("Unknown channel."), code="bad_channel")
     try:
-        result = services.register_code(db.session, current_user, raw, channel=channel,
-                                        ctx=request_context(body.get("lat"), body.get("lon")))
+        result = services.register_code(
+            db.session,
+            current_user,
+            raw,
+            channel=channel,
+            ctx=request_context(body.get("lat"), body.get("lon")),
+        )
     except DomainError as error:
         commit_refusal(db.session, error)
         raise
@@ -50,32 +60,79 @@ def create_registration():
     return jsonify(result.as_json()), 201 if result.created else 200
 
 
-_PROBLEM = {"application/problem+json": {"schema": {"type": "object", "properties": {
-    "title": {"type": "string"}, "status": {"type": "integer"}, "reason": {"type": "string"}}}}}
+_PROBLEM = {
+    "application/problem+json": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "reason": {"type": "string"},
+            },
+        }
+    }
+}
 
-bp.document("/registrations", {"post": {
-    "summary": "Register a package code for the signed-in shop owner or seller",
-    "security": [{"bearer": []}],
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["code"],
-        "properties": {
-            "code": {"type": "string", "description": "13 symbols as printed, any case, dashes and spaces "
-                                                      "allowed, Russian layout and look-alikes read; "
-                                                      "or a club link <public URL>/c/<code>"},
-            "channel": {"type": "string", "enum": list(CHANNELS), "default": "api"},
-            "lat": {"type": "number"}, "lon": {"type": "number"}}}}}},
-    "responses": {
-        "201": {"description": "Registered", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {
-                "status": {"type": "string", "enum": ["accepted", "pending_review"]},
-                "points": {"type": "integer"},
-                "product": {"type": "object", "properties": {"sku": {"type": "string"},
-                                                             "name": {"type": "string"}}},
-                "registration_id": {"type": "integer"}}}}}},
-        "200": {"description": "The same person sent the same code again within minutes: the first answer"},
-        "409": {"description": "Already registered (reason already_registered)", "content": _PROBLEM},
-        "422": {"description": "Not a valid code; reason is one of empty, bad_symbols, too_short, too_long, "
-                               "bad_check_symbol, not_a_club_link, unknown_batch, serial_out_of_range, "
-                               "batch_not_active, batch_voided, fraud_rejected", "content": _PROBLEM},
-        "429": {"description": "Too many wrong codes; wait Retry-After seconds", "content": _PROBLEM},
-    }}})
+bp.document(
+    "/registrations",
+    {
+        "post": {
+            "summary": "Register a package code for the signed-in shop owner or seller",
+            "security": [{"bearer": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["code"],
+                            "properties": {
+                                "code": {
+                                    "type": "string",
+                                    "description": "13 symbols as printed, any case, dashes and spaces "
+                                    "allowed, Russian layout and look-alikes read; "
+                                    "or a club link <public URL>/c/<code>",
+                                },
+                                "channel": {"type": "string", "enum": list(CHANNELS), "default": "api"},
+                                "lat": {"type": "number"},
+                                "lon": {"type": "number"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": {
+                    "description": "Registered",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "status": {"type": "string", "enum": ["accepted", "pending_review"]},
+                                    "points": {"type": "integer"},
+                                    "product": {
+                                        "type": "object",
+                                        "properties": {"sku": {"type": "string"}, "name": {"type": "string"}},
+                                    },
+                                    "registration_id": {"type": "integer"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "200": {
+                    "description": "The same person sent the same code again within minutes: the first answer"
+                },
+                "409": {"description": "Already registered (reason already_registered)", "content": _PROBLEM},
+                "422": {
+                    "description": "Not a valid code; reason is one of empty, bad_symbols, too_short, too_long, "
+                    "bad_check_symbol, not_a_club_link, unknown_batch, serial_out_of_range, "
+                    "batch_not_active, batch_voided, fraud_rejected",
+                    "content": _PROBLEM,
+                },
+                "429": {"description": "Too many wrong codes; wait Retry-After seconds", "content": _PROBLEM},
+            },
+        }
+    },
+)

@@ -1,4 +1,5 @@
 """`flask products ...` and `flask codes ...`."""
+
 from __future__ import annotations
 
 import sys
@@ -41,10 +42,22 @@ def import_products(file) -> None:
 @click.option("--distributor", default="", help="The distributor it ships to.")
 @click.option("--lot", "production_lot", default="", help="The production lot.")
 @click.option("--canary", is_flag=True, help="Canary codes: never printed; a registration means a leak.")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="The CSV file to write (serial,code,display,url).")
-def generate(sku: str, count: int, region_iso: str | None, distributor: str, production_lot: str,
-             canary: bool, out_path: str) -> None:
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="The CSV file to write (serial,code,display,url).",
+)
+def generate(
+    sku: str,
+    count: int,
+    region_iso: str | None,
+    distributor: str,
+    production_lot: str,
+    canary: bool,
+    out_path: str,
+) -> None:
     """Issue a batch and stream its codes into a CSV; prints the batch number last."""
     session = db.session
     product = session.scalar(select(Product).where(Product.sku == sku))
@@ -56,15 +69,29 @@ def generate(sku: str, count: int, region_iso: str | None, distributor: str, pro
         if region is None:
             raise click.ClickException(f"no region {region_iso}")
     try:
-        batch = issuing.issue_batch(session, product, count, region=region, distributor=distributor,
-                                     production_lot=production_lot, is_canary=canary)
+        batch = issuing.issue_batch(
+            session,
+            product,
+            count,
+            region=region,
+            distributor=distributor,
+            production_lot=production_lot,
+            is_canary=canary,
+        )
     except DomainError as error:
         raise click.ClickException(error.message) from None
     session.commit()
     started = time.perf_counter()
     with open(out_path, "wb", buffering=1 << 22) as out:
-        write_csv(out, services.current_scheme(), batch.key_version, batch.number, 1, batch.count,
-                  services.code_url(""))
+        write_csv(
+            out,
+            services.current_scheme(),
+            batch.key_version,
+            batch.number,
+            1,
+            batch.count,
+            services.code_url(""),
+        )
     seconds = time.perf_counter() - started
     click.echo(f"{count} codes of {sku} written to {out_path} in {seconds:.1f} s", err=True)
     click.echo(str(batch.number))

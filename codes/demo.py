@@ -6,6 +6,7 @@ shops' people, stored through `store_registration`: the ledger and the
 report rollups see them as real ones; the fraud checks are skipped (they are
 slow, and the fraud package seeds its own suspicious history).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -36,21 +37,39 @@ MAX_REGISTRATIONS = 1500
 
 def seed(session: Session, world: DemoWorld) -> None:
     rng = world.rng
-    products = [issuing.save_product(session, sku=sku, name=name, kind=kind, package=package,
-                                      volume_m3=volume, points=points, actor=world.admin, source="import")
-                for sku, name, kind, package, volume, points in PRODUCTS]
+    products = [
+        issuing.save_product(
+            session,
+            sku=sku,
+            name=name,
+            kind=kind,
+            package=package,
+            volume_m3=volume,
+            points=points,
+            actor=world.admin,
+            source="import",
+        )
+        for sku, name, kind, package, volume, points in PRODUCTS
+    ]
     batches = []
     for index, product in enumerate(products):
-        batch = issuing.issue_batch(session, product, BATCH_SIZE, distributor="ТД Стройснаб",
-                                     production_lot=f"L-{2026}{index + 1:03d}", actor=world.admin)
+        batch = issuing.issue_batch(
+            session,
+            product,
+            BATCH_SIZE,
+            distributor="ТД Стройснаб",
+            production_lot=f"L-{2026}{index + 1:03d}",
+            actor=world.admin,
+        )
         issuing.set_batch_status(session, batch, BatchStatus.ACTIVATED, actor=world.admin)
         batches.append(batch)
     printed = issuing.issue_batch(session, products[0], 5_000, production_lot="L-2026999", actor=world.admin)
     issuing.set_batch_status(session, printed, BatchStatus.PRINTED, actor=world.admin)
     voided = issuing.issue_batch(session, products[1], 1_000, production_lot="L-2026998", actor=world.admin)
     issuing.set_batch_status(session, voided, BatchStatus.VOIDED, actor=world.admin)
-    issuing.void_range(session, batches[0], 19_001, 19_500, reason="Повреждённый рулон этикеток",
-                        actor=world.admin)
+    issuing.void_range(
+        session, batches[0], 19_001, 19_500, reason="Повреждённый рулон этикеток", actor=world.admin
+    )
     issuing.issue_batch(session, products[0], 100, is_canary=True, actor=world.admin)
 
     used: set[tuple[int, int]] = set()
@@ -69,9 +88,14 @@ def seed(session: Session, world: DemoWorld) -> None:
             used.add((batch.id, serial))
             day = (world.now - timedelta(days=rng.randint(1, DAYS))).replace(hour=6, minute=0, second=0)
             at = day + timedelta(minutes=rng.randint(0, 10 * 60))  # shop hours, Moscow time
-            services.store_registration(session, person, batch, serial,
-                                        channel=rng.choice(("typed", "typed", "link", "scan")),
-                                        ctx=services.RegistrationContext(ip=ip, device=device, at=at))
+            services.store_registration(
+                session,
+                person,
+                batch,
+                serial,
+                channel=rng.choice(("typed", "typed", "link", "scan")),
+                ctx=services.RegistrationContext(ip=ip, device=device, at=at),
+            )
             made += 1
             if made >= MAX_REGISTRATIONS:
                 break
@@ -82,6 +106,8 @@ def seed(session: Session, world: DemoWorld) -> None:
     # A fresh code to try, and its link (what the package's QR code opens).
     demo_batch = batches[0]
     fresh = services.batch_code(demo_batch, BATCH_SIZE - 1)
-    world.notes.append(f"Codes: {len(products)} products, {len(batches) + 3} batches, {made} registrations. "
-                       f"Try code {fresh[:4]}-{fresh[4:8]}-{fresh[8:]} or open "
-                       f"{current_app.config['PUBLIC_URL']}/c/{fresh}")
+    world.notes.append(
+        f"Codes: {len(products)} products, {len(batches) + 3} batches, {made} registrations. "
+        f"Try code {fresh[:4]}-{fresh[4:8]}-{fresh[8:]} or open "
+        f"{current_app.config['PUBLIC_URL']}/c/{fresh}"
+    )

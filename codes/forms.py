@@ -24,8 +24,11 @@ class ProductForm(FlaskForm):
     kind = StringField(_l("Product type"), validators=[Optional(), Length(max=64)])
     package = StringField(_l("Package type"), validators=[Optional(), Length(max=64)])
     volume_m3 = StringField(_l("Package volume, m3"), validators=[Optional(), Length(max=20)])
-    points = StringField(_l("Points"), validators=[DataRequired(), Length(max=30)],
-                         description=_l("A number per package, or a number per cubic metre such as 120/m3"))
+    points = StringField(
+        _l("Points"),
+        validators=[DataRequired(), Length(max=30)],
+        description=_l("A number per package, or a number per cubic metre such as 120/m3"),
+    )
 
 
 class ImportForm(FlaskForm):
@@ -34,7 +37,9 @@ class ImportForm(FlaskForm):
 
 class BatchForm(FlaskForm):
     product_id = SelectField(_l("Product"), coerce=int, validators=[InputRequired()])
-    count = IntegerField(_l("Number of codes"), validators=[InputRequired(), NumberRange(min=1, max=MAX_BATCH_COUNT)])
+    count = IntegerField(
+        _l("Number of codes"), validators=[InputRequired(), NumberRange(min=1, max=MAX_BATCH_COUNT)]
+    )
     region_id = SelectField(_l("Region it ships to"), coerce=int, default=0)
     distributor = StringField(_l("Distributor"), validators=[Optional(), Length(max=200)])
     production_lot = StringField(_l("Production lot"), validators=[Optional(), Length(max=100)])
@@ -53,5 +58,8 @@ class LabelsForm(FlaskForm):
 
     first = IntegerField(_l("From serial"), default=1, validators=[InputRequired(), NumberRange(min=1)])
     last = IntegerField(_l("To serial"), default=24, validators=[InputRequired(), NumberRange(min=1)])
-    layout = SelectField(_l("Sheet"), choices=[("a4", _l("A4, 3 x 8 labels")),
-                                               ("label", _l("Label printer, 58 x 40 mm"))], default="a4")
+    layout = SelectField(
+        _l("Sheet"),
+        choices=[("a4", _l("A4, 3 x 8 labels")), ("label", _l("Label printer, 58 x 40 mm"))],
+        default="a4",
+    )

@@ -2,6 +2,7 @@
 
 Registration lives in `codes.services`; this module is the admin side.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,8 +39,9 @@ BATCH_NUMBER_LOCK = 0x0C0DE5  # pg advisory lock key for batch numbers
 
 # --- products -----------------------------------------------------------------
 
+
 def parse_points(text: str) -> tuple[str, float]:
-    """"25" -> fixed 25 per package; "120/m3" -> 120 per cubic metre."""
+    """ "25" -> fixed 25 per package; "120/m3" -> 120 per cubic metre."""
     raw = (text or "").strip().lower().replace(" ", "").replace("м3", "m3").replace("m³", "m3")
     kind = RuleKind.FIXED.value
     if raw.endswith("/m3"):
@@ -65,9 +67,19 @@ def _volume(text: Any) -> float | None:
     return value
 
 
-def save_product(session: Session, *, sku: str, name: str, kind: str = "", package: str = "",
-                 volume_m3: Any = None, points: str, actor: User | None = None,
-                 source: str = "admin", product: Product | None = None) -> Product:
+def save_product(
+    session: Session,
+    *,
+    sku: str,
+    name: str,
+    kind: str = "",
+    package: str = "",
+    volume_m3: Any = None,
+    points: str,
+    actor: User | None = None,
+    source: str = "admin",
+    product: Product | None = None,
+) -> Product:
     """Creates or updates a product; a changed points rule gets a history row."""
     sku, name = (sku or "").strip(), (name or "").strip()
     if not sku or len(sku) > 64:
@@ -82,8 +94,12 @@ def save_product(session: Session, *, sku: str, name: str, kind: str = "", packa
         product = session.scalar(select(Product).where(Product.sku == sku))
     elif product.sku != sku and session.scalar(select(Product.id).where(Product.sku == sku)):
         raise Conflict(_("Another product already has SKU %(sku)s.", sku=sku), code="duplicate_sku")
-    changed = (product is None or product.rule_kind != rule_kind or product.rule_value != rule_value
-               or product.volume_m3 != volume)
+    changed = (
+        product is None
+        or product.rule_kind != rule_kind
+        or product.rule_value != rule_value
+        or product.volume_m3 != volume
+    )
     if product is None:
         product = Product(sku=sku)
         session.add(product)
@@ -92,9 +108,16 @@ def save_product(session: Session, *, sku: str, name: str, kind: str = "", packa
     product.volume_m3, product.rule_kind, product.rule_value = volume, rule_kind, rule_value
     session.flush()
     if changed:
-        session.add(ProductRuleChange(product_id=product.id, rule_kind=rule_kind, rule_value=rule_value,
-                                      volume_m3=volume, changed_by_id=actor.id if actor else None,
-                                      source=source))
+        session.add(
+            ProductRuleChange(
+                product_id=product.id,
+                rule_kind=rule_kind,
+                rule_value=rule_value,
+                volume_m3=volume,
+                changed_by_id=actor.id if actor else None,
+                source=source,
+            )
+        )
         audit(session, actor, "product.rule", product, rule=product.rule_text, volume_m3=volume)
     session.flush()
     return product
@@ -132,9 +155,17 @@ def import_products(session: Session, text: str, *, actor: User | None = None) -
         seen.add(sku)
         exists = session.scalar(select(Product.id).where(Product.sku == sku)) is not None
         try:  # save_product validates before it changes anything, so no savepoint is needed
-            save_product(session, sku=sku, name=row.get("name") or "", kind=row.get("kind") or "",
-                         package=row.get("package") or "", volume_m3=row.get("volume_m3"),
-                         points=row.get("points") or "", actor=actor, source="import")
+            save_product(
+                session,
+                sku=sku,
+                name=row.get("name") or "",
+                kind=row.get("kind") or "",
+                package=row.get("package") or "",
+                volume_m3=row.get("volume_m3"),
+                points=row.get("points") or "",
+                actor=actor,
+                source="import",
+            )
         except Invalid as error:
             report.errors.append((line, error.message))
             continue
@@ -147,9 +178,18 @@ def import_products(session: Session, text: str, *, actor: User | None = None) -
 
 # --- batches ------------------------------------------------------------------
 
-def issue_batch(session: Session, product: Product, count: int, *, region: Region | None = None,
-                distributor: str = "", production_lot: str = "", is_canary: bool = False,
-                actor: User | None = None) -> Batch:
+
+def issue_batch(
+    session: Session,
+    product: Product,
+    count: int,
+    *,
+    region: Region | None = None,
+    distributor: str = "",
+    production_lot: str = "",
+    is_canary: bool = False,
+    actor: User | None = None,
+) -> Batch:
     """A new batch number for `count` codes, under the newest key version."""
     if not 1 <= count <= MAX_BATCH_COUNT:
         raise Invalid(_("A batch holds 1 to %(max)s codes.", max=MAX_BATCH_COUNT), code="bad_count")
@@ -162,15 +202,20 @@ def issue_batch(session: Session, product: Product, count: int, *, region: Regio
     number = (session.scalar(select(func.max(Batch.number))) or 0) + 1
     if number > MAX_BATCH:
         raise Conflict(_("No batch numbers are left under this key."), code="batch_numbers_exhausted")
-    batch = Batch(number=number, product_id=product.id, key_version=current_scheme().current_version,
-                  count=count, region_id=region.id if region else None,
-                  distributor=(distributor or "").strip() or None,
-                  production_lot=(production_lot or "").strip() or None,
-                  is_canary=is_canary, created_by_id=actor.id if actor else None)
+    batch = Batch(
+        number=number,
+        product_id=product.id,
+        key_version=current_scheme().current_version,
+        count=count,
+        region_id=region.id if region else None,
+        distributor=(distributor or "").strip() or None,
+        production_lot=(production_lot or "").strip() or None,
+        is_canary=is_canary,
+        created_by_id=actor.id if actor else None,
+    )
     session.add(batch)
     session.flush()
-    audit(session, actor, "batch.issue", batch, number=number, sku=product.sku, count=count,
-          canary=is_canary)
+    audit(session, actor, "batch.issue", batch, number=number, sku=product.sku, count=count, canary=is_canary)
     return batch
 
 
@@ -178,8 +223,10 @@ def set_batch_status(session: Session, batch: Batch, status: BatchStatus, *, act
     if BatchStatus(batch.status) is status:
         return batch
     if not batch.can_move_to(status):
-        raise Conflict(_("A %(current)s batch cannot become %(new)s.", current=batch.status_label,
-                         new=status.value), code="bad_transition")
+        raise Conflict(
+            _("A %(current)s batch cannot become %(new)s.", current=batch.status_label, new=status.value),
+            code="bad_transition",
+        )
     if batch.is_canary and status in (BatchStatus.PRINTED, BatchStatus.ACTIVATED):
         raise Conflict(_("Canary batches are never printed or shipped."), code="canary_batch")
     now = utcnow()
@@ -195,13 +242,20 @@ def set_batch_status(session: Session, batch: Batch, status: BatchStatus, *, act
     return batch
 
 
-def void_range(session: Session, batch: Batch, from_serial: int, to_serial: int, *, reason: str = "",
-               actor: User | None) -> VoidedRange:
+def void_range(
+    session: Session, batch: Batch, from_serial: int, to_serial: int, *, reason: str = "", actor: User | None
+) -> VoidedRange:
     if not 1 <= from_serial <= to_serial <= batch.count:
-        raise Invalid(_("The range must lie within serials 1 to %(count)s.", count=batch.count),
-                      code="bad_range")
-    voided = VoidedRange(batch_id=batch.id, from_serial=from_serial, to_serial=to_serial,
-                         reason=(reason or "").strip()[:500], created_by_id=actor.id if actor else None)
+        raise Invalid(
+            _("The range must lie within serials 1 to %(count)s.", count=batch.count), code="bad_range"
+        )
+    voided = VoidedRange(
+        batch_id=batch.id,
+        from_serial=from_serial,
+        to_serial=to_serial,
+        reason=(reason or "").strip()[:500],
+        created_by_id=actor.id if actor else None,
+    )
     session.add(voided)
     session.flush()
     audit(session, actor, "batch.void_range", batch, number=batch.number, range=[from_serial, to_serial])
@@ -217,6 +271,6 @@ def batch_by_number(session: Session, number: int) -> Batch:
 
 def print_file_path(instance_path: str, batch: Batch) -> str:
     """Where the job leaves a batch's CSV; the name holds everything its content depends on."""
-    link = hashlib.sha1(code_url("").encode()).hexdigest()[:8]
+    link = hashlib.sha1(code_url("").encode(), usedforsecurity=False).hexdigest()[:8]
     name = f"batch-{batch.number}-k{batch.key_version}-n{batch.count}-{link}.csv"
     return os.path.join(instance_path, "print_files", name)

@@ -1,4 +1,5 @@
 """Background jobs of the codes package (thin wrappers over services)."""
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,15 @@ def generate_print_file(ctx: JobContext, batch_id: int) -> dict[str, Any]:
             ctx.progress(done, batch.count, "")
 
     with open(partial, "wb", buffering=1 << 22) as out:
-        write_csv(out, services.current_scheme(), batch.key_version, batch.number, 1, batch.count,
-                  services.code_url(""), progress=report)
+        write_csv(
+            out,
+            services.current_scheme(),
+            batch.key_version,
+            batch.number,
+            1,
+            batch.count,
+            services.code_url(""),
+            progress=report,
+        )
     os.replace(partial, path)  # the file appears whole or not at all
     return {"batch": batch.number, "count": batch.count, "file": os.path.basename(path)}

@@ -5,6 +5,7 @@ with a number, a key version and a count; a registration stores the
 (batch, serial) pair under a unique constraint, which is what makes a second
 registration of the same code impossible, also under concurrency.
 """
+
 from __future__ import annotations
 
 import enum
@@ -22,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import partner_club.models  # noqa: F401 - the core mappers our relationships name
 from partner_club.accounts.models import User
 from partner_club.database import UTCDateTime, enum_check, utcnow
 from partner_club.extensions import db
@@ -30,8 +32,8 @@ from partner_club.regions.models import Region
 
 
 class RuleKind(str, enum.Enum):
-    FIXED = "fixed"      # points per package
-    PER_M3 = "per_m3"    # points per cubic metre times the package volume
+    FIXED = "fixed"  # points per package
+    PER_M3 = "per_m3"  # points per cubic metre times the package volume
 
 
 class Product(db.Model):
@@ -46,8 +48,8 @@ class Product(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(64), default="")       # product type
-    package: Mapped[str] = mapped_column(String(64), default="")    # package type
+    kind: Mapped[str] = mapped_column(String(64), default="")  # product type
+    package: Mapped[str] = mapped_column(String(64), default="")  # package type
     volume_m3: Mapped[float | None] = mapped_column(Float)
     rule_kind: Mapped[str] = mapped_column(String(16), default=RuleKind.FIXED.value)
     rule_value: Mapped[float] = mapped_column(Float, default=0)
@@ -55,7 +57,8 @@ class Product(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     rule_changes: Mapped[list[ProductRuleChange]] = relationship(
-        back_populates="product", order_by="ProductRuleChange.changed_at.desc()")
+        back_populates="product", order_by="ProductRuleChange.changed_at.desc()"
+    )
 
     @property
     def points(self) -> int:
@@ -153,8 +156,9 @@ class Batch(db.Model):
 
     product: Mapped[Product] = relationship()
     region: Mapped[Region | None] = relationship()
-    voided_ranges: Mapped[list[VoidedRange]] = relationship(back_populates="batch",
-                                                              order_by="VoidedRange.from_serial")
+    voided_ranges: Mapped[list[VoidedRange]] = relationship(
+        back_populates="batch", order_by="VoidedRange.from_serial"
+    )
 
     @property
     def status_label(self) -> str:
@@ -168,7 +172,9 @@ class VoidedRange(db.Model):
     """A serial range voided on its own (a damaged roll of labels)."""
 
     __tablename__ = "voided_ranges"
-    __table_args__ = (CheckConstraint("from_serial >= 1 AND from_serial <= to_serial", name="voided_range_order"),)
+    __table_args__ = (
+        CheckConstraint("from_serial >= 1 AND from_serial <= to_serial", name="voided_range_order"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)

@@ -19,6 +19,7 @@ reading per way of typing keeps the check symbol's promise: every single
 wrong symbol and every swap of neighbours is caught. The same rules run in the browser
 (`partner_club/static/js/codeinput.js`) so a typo is caught before sending.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,15 +34,53 @@ from partner_club.errors import Invalid
 CROCKFORD = {"O": "0", "I": "1", "L": "1"}
 
 # Cyrillic letters that look like Latin letters or digits.
-LOOKALIKE = {"А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "0",
-             "Р": "P", "С": "C", "Т": "T", "Х": "X", "З": "3", "Ч": "4", "Б": "6"}
+LOOKALIKE = {
+    "А": "A",
+    "В": "B",
+    "Е": "E",
+    "К": "K",
+    "М": "M",
+    "Н": "H",
+    "О": "0",
+    "Р": "P",
+    "С": "C",
+    "Т": "T",
+    "Х": "X",
+    "З": "3",
+    "Ч": "4",
+    "Б": "6",
+}
 
 # ЙЦУКЕН: the Latin key under each Cyrillic letter (letters only; punctuation
 # keys such as Х, Ъ, Ж, Э, Б, Ю have no letter under them).
-LAYOUT = {"Й": "Q", "Ц": "W", "У": "E", "К": "R", "Е": "T", "Н": "Y", "Г": "U", "Ш": "I",
-          "Щ": "O", "З": "P", "Ф": "A", "Ы": "S", "В": "D", "А": "F", "П": "G", "Р": "H",
-          "О": "J", "Л": "K", "Д": "L", "Я": "Z", "Ч": "X", "С": "C", "М": "V", "И": "B",
-          "Т": "N", "Ь": "M"}
+LAYOUT = {
+    "Й": "Q",
+    "Ц": "W",
+    "У": "E",
+    "К": "R",
+    "Е": "T",
+    "Н": "Y",
+    "Г": "U",
+    "Ш": "I",
+    "Щ": "O",
+    "З": "P",
+    "Ф": "A",
+    "Ы": "S",
+    "В": "D",
+    "А": "F",
+    "П": "G",
+    "Р": "H",
+    "О": "J",
+    "Л": "K",
+    "Д": "L",
+    "Я": "Z",
+    "Ч": "X",
+    "С": "C",
+    "М": "V",
+    "И": "B",
+    "Т": "N",
+    "Ь": "M",
+}
 
 _IGNORED = re.compile(r"[\s\-\u2010-\u2015_.]+")
 
@@ -52,7 +91,7 @@ class CodeRejected(Invalid):
 
 @dataclass(frozen=True)
 class Reading:
-    text: str        # the cleaned input, letters upper-case, separators removed
+    text: str  # the cleaned input, letters upper-case, separators removed
     candidates: list[str]  # well-formed 13-symbol codes, best first
 
 
@@ -87,7 +126,7 @@ def extract(raw: str, public_url: str | None = None) -> str:
             raise CodeRejected(_msg("not_a_club_link"), code="not_a_club_link")
         if marker not in lowered:
             raise CodeRejected(_msg("not_a_club_link"), code="not_a_club_link")
-        text = text[lowered.rindex(marker) + len(marker):].split("?")[0].split("#")[0]
+        text = text[lowered.rindex(marker) + len(marker) :].split("?")[0].split("#")[0]
     return text
 
 

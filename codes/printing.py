@@ -5,6 +5,7 @@ letter code under it in its display form, so a person without a camera can
 type it. The big CSV for packaging printers is written by
 `codes.scheme.write_csv`; these files are for small runs.
 """
+
 from __future__ import annotations
 
 import io
@@ -29,7 +30,7 @@ class SheetLayout:
     page: tuple[float, float]
     columns: int
     rows: int
-    label: tuple[float, float]   # width, height
+    label: tuple[float, float]  # width, height
     margin: tuple[float, float]  # left, top
 
 
@@ -86,8 +87,14 @@ def _draw_label(canvas: Canvas, code: str, url: str, x: float, y: float, width: 
     qx, qy = x + 3 * mm, y + (height - size) / 2
     canvas.setFillColorRGB(0, 0, 0)
     for row, column, length in _runs(matrix):
-        canvas.rect(qx + (column + 1) * module, qy + size - (row + 2) * module, length * module, module,
-                    stroke=0, fill=1)
+        canvas.rect(
+            qx + (column + 1) * module,
+            qy + size - (row + 2) * module,
+            length * module,
+            module,
+            stroke=0,
+            fill=1,
+        )
     text_x = qx + size + 2 * mm
     shown = display(code)
     canvas.setFont("Courier-Bold", 12)
@@ -102,11 +109,13 @@ def label_svg(code: str, url: str) -> str:
     side = qr.symbol_size(scale=scale, border=border)[0]
     text_height = 28
     inline = qr.svg_inline(scale=scale, border=border, dark="#000", light="#fff")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}" height="{side + text_height}" '
-            f'viewBox="0 0 {side} {side + text_height}">'
-            f'<rect width="100%" height="100%" fill="#fff"/>{inline}'
-            f'<text x="{side / 2}" y="{side + 18}" text-anchor="middle" font-family="DejaVu Sans Mono, monospace" '
-            f'font-weight="bold" font-size="14">{escape(display(code))}</text></svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}" height="{side + text_height}" '
+        f'viewBox="0 0 {side} {side + text_height}">'
+        f'<rect width="100%" height="100%" fill="#fff"/>{inline}'
+        f'<text x="{side / 2}" y="{side + 18}" text-anchor="middle" font-family="DejaVu Sans Mono, monospace" '
+        f'font-weight="bold" font-size="14">{escape(display(code))}</text></svg>'
+    )
 
 
 def label_png(code: str, url: str) -> bytes:
@@ -125,8 +134,9 @@ def label_png(code: str, url: str) -> bytes:
     left, top, right, bottom = font.getbbox(text)
     canvas = Image.new("L", (max(width, right - left + 20), qr_image.height + bottom - top + 30), 255)
     canvas.paste(qr_image, ((canvas.width - width) // 2, 0))
-    ImageDraw.Draw(canvas).text(((canvas.width - (right - left)) // 2, qr_image.height + 5), text, font=font,
-                                fill=0)
+    ImageDraw.Draw(canvas).text(
+        ((canvas.width - (right - left)) // 2, qr_image.height + 5), text, font=font, fill=0
+    )
     out = io.BytesIO()
     canvas.save(out, format="PNG", dpi=(300, 300))
     return out.getvalue()

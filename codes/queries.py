@@ -1,4 +1,5 @@
 """Read-only queries for the codes pages, scoped by who is looking."""
+
 from __future__ import annotations
 
 from sqlalchemy import Select, func, or_, select
@@ -13,8 +14,11 @@ from partner_club.outlets.models import Outlet
 
 def visible_registrations(viewer: User) -> Select:
     """Registrations `viewer` may see: own (seller), the shop's (owner), the territory's (rep)..."""
-    query = select(Registration).options(joinedload(Registration.product), joinedload(Registration.participant),
-                                         joinedload(Registration.outlet))
+    query = select(Registration).options(
+        joinedload(Registration.product),
+        joinedload(Registration.participant),
+        joinedload(Registration.outlet),
+    )
     if Role(viewer.role) is Role.SELLER:
         return query.where(Registration.participant_id == viewer.id)
     people = select(User.id).where(user_filter(viewer)).scalar_subquery()
@@ -22,14 +26,22 @@ def visible_registrations(viewer: User) -> Select:
     return query.where(or_(Registration.participant_id.in_(people), Registration.outlet_id.in_(outlets)))
 
 
-def registrations_page(session: Session, viewer: User, page: int, per_page: int = 50,
-                       participant_only: bool = False) -> tuple[list[Registration], int]:
+def registrations_page(
+    session: Session, viewer: User, page: int, per_page: int = 50, participant_only: bool = False
+) -> tuple[list[Registration], int]:
     query = visible_registrations(viewer)
     if participant_only:
         query = query.where(Registration.participant_id == viewer.id)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.scalars(query.order_by(Registration.created_at.desc(), Registration.id.desc())
-                           .limit(per_page).offset((page - 1) * per_page)).unique().all()
+    rows = (
+        session.scalars(
+            query.order_by(Registration.created_at.desc(), Registration.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        .unique()
+        .all()
+    )
     return list(rows), int(total or 0)
 
 
@@ -43,7 +55,11 @@ def registration_totals(session: Session, viewer: User, participant_only: bool =
 
 
 def batches(session: Session, status: str | None = None) -> list[Batch]:
-    query = select(Batch).options(joinedload(Batch.product), joinedload(Batch.region)).order_by(Batch.number.desc())
+    query = (
+        select(Batch)
+        .options(joinedload(Batch.product), joinedload(Batch.region))
+        .order_by(Batch.number.desc())
+    )
     if status:
         query = query.where(Batch.status == status)
     return list(session.scalars(query.limit(500)).unique())
@@ -54,15 +70,19 @@ def products(session: Session) -> list[Product]:
 
 
 def registered_count(session: Session, batch: Batch) -> int:
-    return int(session.scalar(select(func.count(Registration.id)).where(Registration.batch_id == batch.id)) or 0)
+    return int(
+        session.scalar(select(func.count(Registration.id)).where(Registration.batch_id == batch.id)) or 0
+    )
 
 
 def describe_registrations(session: Session, cause_ids: list[str]) -> dict[str, str]:
     """The product behind each registration, for the points history (the ledger asks)."""
     ids = [int(i) for i in cause_ids if i.isdigit()]
-    rows = session.execute(select(Registration.id, Product.name)
-                           .join(Product, Product.id == Registration.product_id)
-                           .where(Registration.id.in_(ids))).all()
+    rows = session.execute(
+        select(Registration.id, Product.name)
+        .join(Product, Product.id == Registration.product_id)
+        .where(Registration.id.in_(ids))
+    ).all()
     return {str(registration_id): name for registration_id, name in rows}
 
 

@@ -11,11 +11,12 @@ free), so a 12-megapixel phone photo costs a 3-megapixel decode. Only when
 that finds nothing do we look at the full resolution (small codes far away)
 and at an upscaled copy (small, dense codes in a small picture).
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -53,9 +54,14 @@ Decoder = Callable[[np.ndarray], list[Found]]
 
 
 def read_zxing(gray: np.ndarray, *, downscale: bool = True) -> list[Found]:
-    results = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode,
-                                     text_mode=zxingcpp.TextMode.Plain,
-                                     try_rotate=True, try_downscale=downscale, try_invert=False)
+    results = zxingcpp.read_barcodes(
+        gray,
+        formats=zxingcpp.BarcodeFormat.QRCode,
+        text_mode=zxingcpp.TextMode.Plain,
+        try_rotate=True,
+        try_downscale=downscale,
+        try_invert=False,
+    )
     found = []
     for result in results:
         if not result.valid or not result.text:
@@ -83,7 +89,7 @@ def read_opencv(gray: np.ndarray) -> list[Found]:
     if not ok or points is None:
         return []
     found = []
-    for text, quad in zip(texts, points):
+    for text, quad in zip(texts, points, strict=False):
         if text:
             found.append(_found(text, quad[:, 0], quad[:, 1]))
     return found
@@ -115,7 +121,7 @@ def safely(decoder: Decoder, gray: np.ndarray) -> list[Found]:
     """A decoder's answer, or nothing when the decoder itself fails."""
     try:
         return decoder(gray)
-    except Exception:  # noqa: BLE001 - a third-party decoder's crash must not fail the scan
+    except Exception:
         log.warning("QR decoder %s failed", getattr(decoder, "__name__", decoder), exc_info=True)
         return []
 
@@ -139,8 +145,11 @@ def grayscale(data: bytes, *, max_side: int = PASSES[1]) -> tuple[np.ndarray, fl
     long_side = max(image.size)
     if long_side > max_side:
         factor = max_side / long_side
-        image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))),
-                             Image.Resampling.BILINEAR, reducing_gap=2.0)
+        image = image.resize(
+            (max(1, round(image.width * factor)), max(1, round(image.height * factor))),
+            Image.Resampling.BILINEAR,
+            reducing_gap=2.0,
+        )
     return np.asarray(image), max(image.size) / max(full_w, full_h)
 
 
@@ -232,7 +241,9 @@ def _in_reading_order(found: list[Found]) -> list[Found]:
     rows: list[list[Found]] = []
     for symbol in sorted(found, key=lambda f: f.y):
         row = rows[-1] if rows else None
-        if row is not None and abs(symbol.y - _mean_y(row)) < 0.6 * min(symbol.size, min(f.size for f in row)):
+        if row is not None and abs(symbol.y - _mean_y(row)) < 0.6 * min(
+            symbol.size, min(f.size for f in row)
+        ):
             row.append(symbol)
         else:
             rows.append([symbol])

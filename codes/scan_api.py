@@ -1,7 +1,8 @@
 """POST /api/v1/scans: the QR codes in a photo or a camera frame, registered on request."""
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
@@ -9,13 +10,12 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from partner_club.api.base import ApiBlueprint, api_login_required, problem
-from partner_club.extensions import csrf, db, limiter
-
 from codes.scan import decode_image
 from codes.scan_services import MAX_CODES_PER_PICTURE, classify, register_payloads
 from codes.services import RegistrationContext
-from codes.uploads import ImageRejected, MAX_IMAGE_BYTES
+from codes.uploads import MAX_IMAGE_BYTES, ImageRejected
+from partner_club.api.base import ApiBlueprint, api_login_required, problem
+from partner_club.extensions import csrf, db, limiter
 
 bp = ApiBlueprint("scans_api", __name__)
 csrf.exempt(bp)
@@ -41,12 +41,15 @@ def read_upload(upload: FileStorage, max_bytes: int) -> bytes:
     """The file's bytes, reading at most one byte past the limit."""
     data = upload.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ImageRejected(_("The photo is too large (at most %(mb)d MB).", mb=max_bytes // (1024 * 1024)),
-                            code="file_too_large", status=413)
+        raise ImageRejected(
+            _("The photo is too large (at most %(mb)d MB).", mb=max_bytes // (1024 * 1024)),
+            code="file_too_large",
+            status=413,
+        )
     return data
 
 
-def _coordinate(name: str, low: float, high: float) -> Optional[float]:
+def _coordinate(name: str, low: float, high: float) -> float | None:
     try:
         value = float(request.form.get(name, ""))
     except ValueError:
@@ -55,8 +58,12 @@ def _coordinate(name: str, low: float, high: float) -> Optional[float]:
 
 
 def registration_context() -> RegistrationContext:
-    return RegistrationContext(ip=request.remote_addr, device=request.headers.get("User-Agent", "")[:300],
-                               lat=_coordinate("lat", -90, 90), lon=_coordinate("lon", -180, 180))
+    return RegistrationContext(
+        ip=request.remote_addr,
+        device=request.headers.get("User-Agent", "")[:300],
+        lat=_coordinate("lat", -90, 90),
+        lon=_coordinate("lon", -180, 180),
+    )
 
 
 @bp.post("/scans")
@@ -76,8 +83,9 @@ def scan():
     payloads = decode_image(photo, quick=quick) if photo is not None else typed
     public_url = current_app.config["PUBLIC_URL"]
     if register:
-        outcomes = register_payloads(db.session, current_user, payloads, public_url=public_url,
-                                     ctx=registration_context(), photo=photo)
+        outcomes = register_payloads(
+            db.session, current_user, payloads, public_url=public_url, ctx=registration_context(), photo=photo
+        )
         db.session.commit()
     else:
         outcomes = classify(payloads, public_url)
@@ -85,7 +93,9 @@ def scan():
         "codes": payloads,
         "results": [o.as_json() for o in outcomes],
         "registered": sum(1 for o in outcomes if o.result in ("accepted", "pending_review") and not o.repeat),
-        "points": sum(o.points for o in outcomes if o.result in ("accepted", "pending_review") and not o.repeat),
+        "points": sum(
+            o.points for o in outcomes if o.result in ("accepted", "pending_review") and not o.repeat
+        ),
     }
     if not payloads:
         body["message"] = _("No code found. Come closer, add light and hold the phone still.")
@@ -99,22 +109,40 @@ def image_rejected(error: ImageRejected):
 
 @bp.errorhandler(413)
 def too_large(_error):
-    return problem(413, _("The photo is too large (at most %(mb)d MB).", mb=upload_limit() // (1024 * 1024)),
-                   reason="file_too_large")
+    return problem(
+        413,
+        _("The photo is too large (at most %(mb)d MB).", mb=upload_limit() // (1024 * 1024)),
+        reason="file_too_large",
+    )
 
 
 @bp.errorhandler(429)
 def too_many(_error):
-    return problem(429, _("Too many scans in a short time. Wait a minute and try again."), reason="rate_limited",
-                   retry_after=60)
+    return problem(
+        429,
+        _("Too many scans in a short time. Wait a minute and try again."),
+        reason="rate_limited",
+        retry_after=60,
+    )
 
 
 _RESULT = {
     "type": "object",
     "properties": {
         "payload": {"type": "string", "description": "The QR code's text"},
-        "result": {"type": "string", "enum": ["club_code", "accepted", "pending_review", "already_registered",
-                                              "not_ours", "invalid", "rejected", "too_many_attempts"]},
+        "result": {
+            "type": "string",
+            "enum": [
+                "club_code",
+                "accepted",
+                "pending_review",
+                "already_registered",
+                "not_ours",
+                "invalid",
+                "rejected",
+                "too_many_attempts",
+            ],
+        },
         "message": {"type": "string", "description": "The answer in the person's language"},
         "code": {"type": ["string", "null"]},
         "reason": {"type": ["string", "null"], "description": "Machine-readable refusal reason"},
@@ -125,39 +153,76 @@ _RESULT = {
     },
 }
 
-bp.document("/scans", {"post": {
-    "summary": "Read the QR codes in a photo (and register them)",
-    "description": (
-        "Every QR code in the picture, in reading order (top to bottom, left to right). With register=1 "
-        "each club code (a link <public URL>/c/<code> on this club's host) is registered for the signed-in "
-        "shop owner or seller, each with its own result. Without an image, `payload` fields (texts read "
-        "by the device's own decoder) are answered the same way."),
-    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object",
-        "properties": {
-            "image": {"type": "string", "format": "binary",
-                      "description": "JPEG, PNG or WebP; at most 16 MB and 50 megapixels"},
-            "payload": {"type": "array", "items": {"type": "string"}},
-            "register": {"type": "string", "enum": ["0", "1"]},
-            "frame": {"type": "string", "enum": ["0", "1"],
-                      "description": "1: a live camera frame; only the fast decoding pass is tried"},
-            "lat": {"type": "number"}, "lon": {"type": "number"},
-        }}}}},
-    "responses": {
-        "200": {"description": "What was found", "content": {"application/json": {"schema": {
-            "type": "object",
-            "properties": {
-                "codes": {"type": "array", "items": {"type": "string"}},
-                "results": {"type": "array", "items": _RESULT},
-                "registered": {"type": "integer"}, "points": {"type": "integer"},
-                "message": {"type": "string", "description": "Advice when no code was found"},
-            }}}}},
-        "400": {"description": "No image"},
-        "403": {"description": "register=1 by someone who is not a shop owner or seller"},
-        "413": {"description": "File too large or too many pixels (reason file_too_large, too_many_pixels)"},
-        "415": {"description": "Not an image (reason not_an_image)"},
-        "422": {"description": "Empty, damaged or truncated image (reason empty_file, damaged_image, "
-                               "truncated_image)"},
-        "429": {"description": "Too many scans (reason rate_limited)"},
+bp.document(
+    "/scans",
+    {
+        "post": {
+            "summary": "Read the QR codes in a photo (and register them)",
+            "description": (
+                "Every QR code in the picture, in reading order (top to bottom, left to right). With register=1 "
+                "each club code (a link <public URL>/c/<code> on this club's host) is registered for the signed-in "
+                "shop owner or seller, each with its own result. Without an image, `payload` fields (texts read "
+                "by the device's own decoder) are answered the same way."
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "image": {
+                                    "type": "string",
+                                    "format": "binary",
+                                    "description": "JPEG, PNG or WebP; at most 16 MB and 50 megapixels",
+                                },
+                                "payload": {"type": "array", "items": {"type": "string"}},
+                                "register": {"type": "string", "enum": ["0", "1"]},
+                                "frame": {
+                                    "type": "string",
+                                    "enum": ["0", "1"],
+                                    "description": "1: a live camera frame; only the fast decoding pass is tried",
+                                },
+                                "lat": {"type": "number"},
+                                "lon": {"type": "number"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "What was found",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "codes": {"type": "array", "items": {"type": "string"}},
+                                    "results": {"type": "array", "items": _RESULT},
+                                    "registered": {"type": "integer"},
+                                    "points": {"type": "integer"},
+                                    "message": {
+                                        "type": "string",
+                                        "description": "Advice when no code was found",
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "400": {"description": "No image"},
+                "403": {"description": "register=1 by someone who is not a shop owner or seller"},
+                "413": {
+                    "description": "File too large or too many pixels (reason file_too_large, too_many_pixels)"
+                },
+                "415": {"description": "Not an image (reason not_an_image)"},
+                "422": {
+                    "description": "Empty, damaged or truncated image (reason empty_file, damaged_image, "
+                    "truncated_image)"
+                },
+                "429": {"description": "Too many scans (reason rate_limited)"},
+            },
+        }
     },
-}})
+)

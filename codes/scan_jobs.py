@@ -4,6 +4,7 @@ The job gets the ids of the stored pictures, decodes them one by one with
 progress, tells for every club code whether it is registered yet, and
 deletes each picture once read: the result keeps only codes, not photos.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,15 +12,14 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from partner_club.extensions import db
-from partner_club.jobs.services import JobContext, func_path
-
 from codes.normalize import CodeRejected
 from codes.scan import decode_image
 from codes.scan_models import BulkScanImage
 from codes.scan_services import classify
 from codes.services import find_code
 from codes.uploads import ImageRejected
+from partner_club.extensions import db
+from partner_club.jobs.services import JobContext, func_path
 
 
 def decode_bulk(ctx: JobContext, *, image_ids: list[int], public_url: str | None = None) -> dict[str, Any]:
@@ -39,16 +39,24 @@ def decode_bulk(ctx: JobContext, *, image_ids: list[int], public_url: str | None
             entry["error"] = refusal.code
             payloads = []
         for outcome in classify(payloads, public_url):
-            entry["codes"].append({"payload": outcome.payload, "code": outcome.code,
-                                   "state": _state_of(outcome.code) if outcome.code else outcome.reason})
+            entry["codes"].append(
+                {
+                    "payload": outcome.payload,
+                    "code": outcome.code,
+                    "state": _state_of(outcome.code) if outcome.code else outcome.reason,
+                }
+            )
         images.append(entry)
         db.session.delete(row)
         db.session.commit()
         ctx.progress(done, total, row.file_name)
     club = [c for image in images for c in image["codes"] if c["code"]]
-    return {"images": images, "club_codes": len(club),
-            "unregistered": sum(1 for c in club if c["state"] == "not_registered"),
-            "unreadable": sum(1 for image in images if not image["codes"])}
+    return {
+        "images": images,
+        "club_codes": len(club),
+        "unregistered": sum(1 for c in club if c["state"] == "not_registered"),
+        "unreadable": sum(1 for image in images if not image["codes"]),
+    }
 
 
 FUNC = func_path(decode_bulk)

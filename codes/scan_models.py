@@ -5,10 +5,10 @@ any app server or rq worker behind the load balancer can read them. Review
 photos are re-encoded without EXIF before they are stored; bulk uploads are
 deleted as soon as their job has decoded them.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,8 +20,13 @@ scan_photo_registrations = Table(
     "scan_photo_registrations",
     db.metadata,
     Column("photo_id", Integer, ForeignKey("scan_photos.id", ondelete="CASCADE"), primary_key=True),
-    Column("registration_id", Integer, ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True,
-           index=True),
+    Column(
+        "registration_id",
+        Integer,
+        ForeignKey("registrations.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 
@@ -46,5 +51,5 @@ class BulkScanImage(db.Model):
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     file_name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    job_id: Mapped[Optional[int]] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), index=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -3,26 +3,27 @@
 The live page does its work in the browser (scanner.js) against
 POST /api/v1/scans; the photo form below also works without JavaScript.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from codes import scan_jobs
+from codes.scan import decode_image
+from codes.scan_api import rate_key, read_upload, registration_context, scan_rate_limit, upload_limit
+from codes.scan_models import ScanPhoto
+from codes.scan_services import register_payloads, store_bulk_images
+from codes.uploads import ImageRejected
 from partner_club.accounts.access import PARTICIPANTS, roles_required
 from partner_club.accounts.models import Role
 from partner_club.extensions import db, limiter
 from partner_club.jobs.models import Job
 from partner_club.jobs.services import enqueue
 from partner_club.nav import NavItem
-
-from codes import scan_jobs
-from codes.scan import decode_image
-from codes.scan_api import read_upload, registration_context, scan_rate_limit, upload_limit, rate_key
-from codes.scan_models import ScanPhoto
-from codes.scan_services import register_payloads, store_bulk_images
-from codes.uploads import ImageRejected
 
 bp = Blueprint("scanner", __name__, url_prefix="/scan")
 
@@ -49,8 +50,9 @@ def photo():
     """The scanner's photo form without JavaScript: register every code in the photo."""
     upload = request.files.get("image")
     if upload is None or not upload.filename:
-        return render_template("codes/scan.html", outcomes=None,
-                               problem=_("Choose a photo of the code first.")), 400
+        return render_template(
+            "codes/scan.html", outcomes=None, problem=_("Choose a photo of the code first.")
+        ), 400
     try:
         data = read_upload(upload, upload_limit())
         payloads = decode_image(data)
@@ -58,8 +60,14 @@ def photo():
         return render_template("codes/scan.html", outcomes=None, problem=refusal.message), refusal.status
     if not payloads:
         return render_template("codes/scan.html", outcomes=[], problem=None)
-    outcomes = register_payloads(db.session, current_user, payloads, public_url=current_app.config["PUBLIC_URL"],
-                                 ctx=registration_context(), photo=data)
+    outcomes = register_payloads(
+        db.session,
+        current_user,
+        payloads,
+        public_url=current_app.config["PUBLIC_URL"],
+        ctx=registration_context(),
+        photo=data,
+    )
     db.session.commit()
     return render_template("codes/scan.html", outcomes=outcomes, problem=None)
 
@@ -82,16 +90,22 @@ def bulk():
     if not files:
         return render_template("codes/scan_bulk.html", problem=_("Choose one or more photos.")), 400
     if len(files) > MAX_BULK_FILES:
-        return render_template("codes/scan_bulk.html",
-                               problem=_("At most %(n)d photos at a time.", n=MAX_BULK_FILES)), 400
+        return render_template(
+            "codes/scan_bulk.html", problem=_("At most %(n)d photos at a time.", n=MAX_BULK_FILES)
+        ), 400
     try:
         stored = [(f.filename, read_upload(f, upload_limit())) for f in files]
     except ImageRejected as refusal:
         return render_template("codes/scan_bulk.html", problem=refusal.message), refusal.status
     image_ids = store_bulk_images(db.session, current_user, stored)
-    job = enqueue(db.session, scan_jobs.decode_bulk, title=_("Decoding %(n)d photos", n=len(image_ids)),
-                  created_by_id=current_user.id, image_ids=image_ids,
-                  public_url=current_app.config["PUBLIC_URL"])
+    job = enqueue(
+        db.session,
+        scan_jobs.decode_bulk,
+        title=_("Decoding %(n)d photos", n=len(image_ids)),
+        created_by_id=current_user.id,
+        image_ids=image_ids,
+        public_url=current_app.config["PUBLIC_URL"],
+    )
     db.session.commit()
     return redirect(url_for("scanner.bulk_result", job_id=job.id))
 
@@ -100,8 +114,11 @@ def bulk():
 @roles_required(*BULK_ROLES)
 def bulk_result(job_id: int):
     job = db.session.get(Job, job_id)
-    if job is None or job.func != scan_jobs.FUNC or (
-            job.created_by_id != current_user.id and current_user.role != Role.ADMIN.value):
+    if (
+        job is None
+        or job.func != scan_jobs.FUNC
+        or (job.created_by_id != current_user.id and current_user.role != Role.ADMIN.value)
+    ):
         abort(404)
     return render_template("codes/scan_bulk_result.html", job=job, reasons=scan_jobs.reason_texts())
 
@@ -113,5 +130,6 @@ def review_photo(photo_id: int):
     kept = db.session.scalar(select(ScanPhoto).where(ScanPhoto.id == photo_id))
     if kept is None:
         abort(404)
-    return current_app.response_class(kept.data, mimetype=kept.content_type,
-                                      headers={"Cache-Control": "private, no-store"})
+    return current_app.response_class(
+        kept.data, mimetype=kept.content_type, headers={"Cache-Control": "private, no-store"}
+    )

@@ -38,6 +38,7 @@ a code is valid when  w_0 d_0 + ... + w_11 d_11 + c = 0  in GF(32).
 
 `tests/codes/test_scheme.py` checks both claims exhaustively on samples.
 """
+
 from __future__ import annotations
 
 import functools
@@ -64,6 +65,7 @@ VALUE = {symbol: index for index, symbol in enumerate(ALPHABET)}
 
 
 # --- GF(32) arithmetic for the check symbol ---------------------------------
+
 
 def _gf_mul(a: int, b: int) -> int:
     product = 0
@@ -115,8 +117,9 @@ def display(code: str) -> str:
 
 # --- keys ---------------------------------------------------------------------
 
+
 def parse_keys(setting: str) -> dict[int, bytes]:
-    """"1:hex,2:hex" -> {1: key, 2: key}; AES-128/192/256 keys."""
+    """ "1:hex,2:hex" -> {1: key, 2: key}; AES-128/192/256 keys."""
     keys: dict[int, bytes] = {}
     for part in setting.replace(" ", "").split(","):
         if not part:
@@ -144,8 +147,9 @@ class CodeScheme:
     def __init__(self, keys: dict[int, bytes]) -> None:
         self.keys = dict(keys)
         self.current_version = max(self.keys)
-        self._encryptors = {v: Cipher(algorithms.AES(k), modes.ECB()).encryptor()
-                            for v, k in self.keys.items()}
+        self._encryptors = {
+            v: Cipher(algorithms.AES(k), modes.ECB()).encryptor() for v, k in self.keys.items()
+        }
 
     # -- one value at a time (registration) --
     def _round(self, version: int, number: int, half: int) -> int:
@@ -168,8 +172,7 @@ class CodeScheme:
     def encode(self, batch: int, serial: int, version: int | None = None) -> str:
         version = self.current_version if version is None else version
         value = self.encrypt(version, pack(batch, serial))
-        data = "".join(ALPHABET[(value >> (5 * (DATA_SYMBOLS - 1 - i))) & 31]
-                       for i in range(DATA_SYMBOLS))
+        data = "".join(ALPHABET[(value >> (5 * (DATA_SYMBOLS - 1 - i))) & 31] for i in range(DATA_SYMBOLS))
         return data + check_symbol(data)
 
     def decode(self, code: str) -> list[Decoded]:
@@ -240,8 +243,16 @@ def scheme_from_setting(setting: str) -> CodeScheme:
 CSV_HEADER = b"serial,code,display,url\n"
 
 
-def csv_chunks(scheme: CodeScheme, version: int, batch: int, first: int, last: int,
-               url_prefix: str, *, chunk: int = 1 << 18) -> Iterator[tuple[int, bytes]]:
+def csv_chunks(
+    scheme: CodeScheme,
+    version: int,
+    batch: int,
+    first: int,
+    last: int,
+    url_prefix: str,
+    *,
+    chunk: int = 1 << 18,
+) -> Iterator[tuple[int, bytes]]:
     """CSV lines `serial,code,display,url` for serials first..last, in big byte chunks.
 
     Yields (serials done so far, bytes). Lines are assembled as fixed-width
@@ -254,13 +265,14 @@ def csv_chunks(scheme: CodeScheme, version: int, batch: int, first: int, last: i
         stop = min(last, start + chunk - 1)
         # split where the serial gains a digit, so every row has one width
         digits = len(str(start))
-        stop = min(stop, 10 ** digits - 1)
+        stop = min(stop, 10**digits - 1)
         yield stop - first + 1, _csv_rows(scheme, version, batch, start, stop, digits, prefix)
         start = stop + 1
 
 
-def _csv_rows(scheme: CodeScheme, version: int, batch: int, start: int, stop: int,
-              digits: int, prefix: np.ndarray) -> bytes:
+def _csv_rows(
+    scheme: CodeScheme, version: int, batch: int, start: int, stop: int, digits: int, prefix: np.ndarray
+) -> bytes:
     serials = np.arange(start, stop + 1, dtype=np.uint64)
     count = len(serials)
     codes = scheme.symbols_many(version, batch, serials)
@@ -273,27 +285,35 @@ def _csv_rows(scheme: CodeScheme, version: int, batch: int, start: int, stop: in
         rest //= np.uint64(10)
     column = digits
     rows[:, column] = ord(",")
-    rows[:, column + 1:column + 14] = codes
+    rows[:, column + 1 : column + 14] = codes
     column += 14
     rows[:, column] = ord(",")
     column += 1
     for start_at, end_at in ((0, 4), (4, 8), (8, 13)):
-        rows[:, column:column + end_at - start_at] = codes[:, start_at:end_at]
+        rows[:, column : column + end_at - start_at] = codes[:, start_at:end_at]
         column += end_at - start_at
         if end_at != 13:
             rows[:, column] = ord("-")
             column += 1
     rows[:, column] = ord(",")
     column += 1
-    rows[:, column:column + len(prefix)] = prefix
+    rows[:, column : column + len(prefix)] = prefix
     column += len(prefix)
-    rows[:, column:column + 13] = codes
+    rows[:, column : column + 13] = codes
     rows[:, column + 13] = ord("\n")
     return rows.tobytes()
 
 
-def write_csv(out, scheme: CodeScheme, version: int, batch: int, first: int, last: int,
-              url_prefix: str, progress: Callable[[int], None] | None = None) -> int:
+def write_csv(
+    out,
+    scheme: CodeScheme,
+    version: int,
+    batch: int,
+    first: int,
+    last: int,
+    url_prefix: str,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Streams the CSV of a serial range into a binary file object; returns the count."""
     out.write(CSV_HEADER)
     done = 0

@@ -6,6 +6,7 @@ asks the fraud checks through `partner_club.signals`, stores the (batch,
 serial) pair under its unique constraint, credits points through the ledger
 and announces the registration, all in the caller's transaction.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,7 +22,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from codes.models import Batch, BatchStatus, Product, Registration, RegistrationStatus, VoidedRange, package_points
+from codes.models import (
+    Batch,
+    BatchStatus,
+    Product,
+    Registration,
+    RegistrationStatus,
+    VoidedRange,
+    package_points,
+)
 from codes.normalize import CodeRejected, read
 from codes.scheme import CodeScheme, scheme_from_setting
 from partner_club import companions, throttle
@@ -33,7 +42,6 @@ from partner_club.ledger import services as ledger
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Territory
 from partner_club.settings_store import due_keys, read_along, remember_read
-from partner_club.throttle import AttemptCounter
 from partner_club.signals import (
     HOLD,
     REJECT,
@@ -45,6 +53,7 @@ from partner_club.signals import (
     registration_recorded,
     registration_reviewed,
 )
+from partner_club.throttle import AttemptCounter
 
 __all__ = [
     "AlreadyRegistered",
@@ -84,6 +93,7 @@ def batch_code(batch: Batch, serial: int) -> str:
 
 # --- registration -------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RegistrationContext:
     ip: str | None = None
@@ -99,12 +109,16 @@ class RegistrationResult:
     points: int
     product: dict[str, str]
     registration_id: int
-    created: bool = True          # False: the same person's earlier answer, returned again
+    created: bool = True  # False: the same person's earlier answer, returned again
     registered_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"status": self.status, "points": self.points, "product": self.product,
-                "registration_id": self.registration_id}
+        return {
+            "status": self.status,
+            "points": self.points,
+            "product": self.product,
+            "registration_id": self.registration_id,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +127,13 @@ class CodeProduct:
     sku: str
     name: str
     volume_m3: float | None
-    points: int                              # per package, by the product's rule
+    points: int  # per package, by the product's rule
 
 
 @dataclass(frozen=True, slots=True)
 class CodeBatch:
     """What registering a code needs of its batch and product, read as plain columns."""
+
     id: int
     number: int
     key_version: int
@@ -131,9 +146,16 @@ class CodeBatch:
     @classmethod
     def of(cls, batch: Batch) -> CodeBatch:
         product = batch.product
-        return cls(batch.id, batch.number, batch.key_version, batch.count, batch.status, batch.is_canary,
-                   batch.region_id, CodeProduct(product.id, product.sku, product.name, product.volume_m3,
-                                                product.points))
+        return cls(
+            batch.id,
+            batch.number,
+            batch.key_version,
+            batch.count,
+            batch.status,
+            batch.is_canary,
+            batch.region_id,
+            CodeProduct(product.id, product.sku, product.name, product.volume_m3, product.points),
+        )
 
 
 @dataclass(frozen=True)
@@ -141,13 +163,14 @@ class Found:
     code: str
     batch: CodeBatch
     serial: int
-    voided: bool = False                     # the serial is in a voided range of the batch
-    earlier_id: int | None = None            # the registration of this code, if there is one
-    shop: Shop | None = None                 # the registering person's shop, when asked for
+    voided: bool = False  # the serial is in a voided range of the batch
+    earlier_id: int | None = None  # the registration of this code, if there is one
+    shop: Shop | None = None  # the registering person's shop, when asked for
 
 
-def register_code(session: Session, participant: User, raw: str, *, channel: str,
-                  ctx: RegistrationContext) -> RegistrationResult:
+def register_code(
+    session: Session, participant: User, raw: str, *, channel: str, ctx: RegistrationContext
+) -> RegistrationResult:
     """Registers one typed, scanned or linked code for a shop owner or seller.
 
     On `CodeRejected` the only write is the invalid-attempt counter, which
@@ -170,23 +193,54 @@ def register_code(session: Session, participant: User, raw: str, *, channel: str
     if registration_id is None:  # a parallel request stored the same code first
         return _answer_again(_registration_of(session, found), participant, at)
     product = found.batch.product
-    return RegistrationResult(status=status, points=attempt.points,
-                              product={"sku": product.sku, "name": product.name},
-                              registration_id=registration_id, created=True, registered_at=at)
+    return RegistrationResult(
+        status=status,
+        points=attempt.points,
+        product={"sku": product.sku, "name": product.name},
+        registration_id=registration_id,
+        created=True,
+        registered_at=at,
+    )
 
 
-def _store(session: Session, participant: User, found: Found, attempt: RegistrationAttempt, *, status: str,
-           ctx: RegistrationContext, at: datetime) -> int | None:
+def _store(
+    session: Session,
+    participant: User,
+    found: Found,
+    attempt: RegistrationAttempt,
+    *,
+    status: str,
+    ctx: RegistrationContext,
+    at: datetime,
+) -> int | None:
     """Inserts the registration with its points, announces it; its id, or None if the code was taken."""
     values = {
-        "batch_id": found.batch.id, "serial": found.serial, "participant_id": participant.id,
-        "outlet_id": participant.outlet_id, "product_id": found.batch.product.id, "channel": attempt.channel,
-        "status": status, "points": attempt.points, "created_at": at, "ip": ctx.ip,
-        "device": (ctx.device or "")[:300] or None, "lat": ctx.lat, "lon": ctx.lon}
+        "batch_id": found.batch.id,
+        "serial": found.serial,
+        "participant_id": participant.id,
+        "outlet_id": participant.outlet_id,
+        "product_id": found.batch.product.id,
+        "channel": attempt.channel,
+        "status": status,
+        "points": attempt.points,
+        "created_at": at,
+        "ip": ctx.ip,
+        "device": (ctx.device or "")[:300] or None,
+        "lat": ctx.lat,
+        "lon": ctx.lon,
+    }
     riders = companions.collect(attempt)
     if attempt.points > 0:
-        riders.append(credits.registration_credit(session, participant, attempt.points, cause_type=CAUSE, at=at,
-                                                  pending=status == RegistrationStatus.PENDING_REVIEW.value))
+        riders.append(
+            credits.registration_credit(
+                session,
+                participant,
+                attempt.points,
+                cause_type=CAUSE,
+                at=at,
+                pending=status == RegistrationStatus.PENDING_REVIEW.value,
+            )
+        )
     # INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING id: the unique constraint decides
     # between parallel requests in one statement, and the loser's transaction stays usable to
     # answer who registered first (no savepoint, which pysqlite cannot nest in a transaction it
@@ -200,15 +254,17 @@ def _store(session: Session, participant: User, found: Found, attempt: Registrat
     return registration_id
 
 
-def store_registration(session: Session, participant: User, batch: Batch, serial: int, *, channel: str,
-                       ctx: RegistrationContext) -> Registration:
+def store_registration(
+    session: Session, participant: User, batch: Batch, serial: int, *, channel: str, ctx: RegistrationContext
+) -> Registration:
     """Stores a known-good registration without the fraud assessment: demo data and imports of
     history. Points, the ledger and `registration_recorded` behave as in `register_code`."""
     at = ctx.at or utcnow()
     found = Found(batch_code(batch, serial), CodeBatch.of(batch), serial)
     attempt = _attempt(session, participant, found, channel, ctx, at)
-    registration_id = _store(session, participant, found, attempt, status=RegistrationStatus.ACCEPTED.value,
-                             ctx=ctx, at=at)
+    registration_id = _store(
+        session, participant, found, attempt, status=RegistrationStatus.ACCEPTED.value, ctx=ctx, at=at
+    )
     if registration_id is None:
         raise AlreadyRegistered(_("This code is already registered."))
     return session.get(Registration, registration_id)
@@ -219,16 +275,19 @@ def _locate(session: Session, participant: User, raw: str, ip: str | None, at: d
     if not participant.is_participant:
         raise Forbidden(_("Only shop owners and sellers register codes."))
     if participant.is_pending:
-        raise Forbidden(_("Your shop's owner has not approved you yet: codes can be registered "
-                          "once they do."), code="awaiting_approval")
+        raise Forbidden(
+            _("Your shop's owner has not approved you yet: codes can be registered once they do."),
+            code="awaiting_approval",
+        )
     if participant.is_blocked:
         raise Forbidden(_("Your account is blocked: codes cannot be registered."), code="blocked")
     counted = throttle.subjects(participant.id, ip)
     try:
         # The lookup brings the throttle's counters too, so the check below reads nothing more;
         # a stopped person hears about the throttle, never about the code.
-        found = find_code(session, raw, outlet_id=participant.outlet_id,
-                          throttled=[subject for _kind, subject in counted])
+        found = find_code(
+            session, raw, outlet_id=participant.outlet_id, throttled=[subject for _kind, subject in counted]
+        )
         throttle.check(session, THROTTLE_SCOPE, counted, now=at)
         _check_batch(found)
     except CodeRejected:
@@ -245,8 +304,9 @@ class Preview:
     points: int
 
 
-def preview_code(session: Session, participant: User, raw: str, *, ip: str | None = None,
-                 at: datetime | None = None) -> Preview:
+def preview_code(
+    session: Session, participant: User, raw: str, *, ip: str | None = None, at: datetime | None = None
+) -> Preview:
     """What registering a code would give, for the one-tap confirmation of a deep link.
 
     Counts invalid attempts like `register_code` (a preview must not be a
@@ -258,14 +318,31 @@ def preview_code(session: Session, participant: User, raw: str, *, ip: str | Non
         earlier = session.get(Registration, found.earlier_id)
         if earlier.participant_id != participant.id:
             raise AlreadyRegistered(_("This code is already registered by another participant."))
-        raise AlreadyRegistered(_("This code was registered by you on %(date)s.",
-                                  date=format_datetime(earlier.created_at, "short")))
+        raise AlreadyRegistered(
+            _(
+                "This code was registered by you on %(date)s.",
+                date=format_datetime(earlier.created_at, "short"),
+            )
+        )
     product = found.batch.product
     return Preview(code=found.code, product=product, points=registration_points(product, at))
 
 
-_INSERTED = ("batch_id", "serial", "participant_id", "outlet_id", "product_id", "channel", "status", "points",
-             "created_at", "ip", "device", "lat", "lon")
+_INSERTED = (
+    "batch_id",
+    "serial",
+    "participant_id",
+    "outlet_id",
+    "product_id",
+    "channel",
+    "status",
+    "points",
+    "created_at",
+    "ip",
+    "device",
+    "lat",
+    "lon",
+)
 
 
 @functools.cache
@@ -273,12 +350,17 @@ def _insert_statement(dialect: str):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = Registration.__table__
     # Named parameters, so that the statement can carry the companions' as well.
-    return (insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in _INSERTED})
-            .on_conflict_do_nothing(index_elements=[table.c.batch_id, table.c.serial]).returning(table.c.id))
+    return (
+        insert(table)
+        .values({name: bindparam(name, type_=table.c[name].type) for name in _INSERTED})
+        .on_conflict_do_nothing(index_elements=[table.c.batch_id, table.c.serial])
+        .returning(table.c.id)
+    )
 
 
-def find_code(session: Session, raw: str, *, outlet_id: int | None = None,
-              throttled: list[str] | None = None) -> Found:
+def find_code(
+    session: Session, raw: str, *, outlet_id: int | None = None, throttled: list[str] | None = None
+) -> Found:
     """The issued code behind the input: the first reading that decrypts to a known batch.
 
     One query brings the batch with its product, whether the serial is voided and the id of an
@@ -295,32 +377,57 @@ def find_code(session: Session, raw: str, *, outlet_id: int | None = None,
     connection = session.connection()
     for candidate in reading.candidates:
         for decoded in scheme.decode(candidate):
-            rows = connection.execute(_lookup_statement(), {
-                "number": decoded.batch, "key_version": decoded.key_version, "serial": decoded.serial,
-                "outlet_id": outlet_id, "scope": THROTTLE_SCOPE, "first": subjects[0],
-                "second": subjects[1], "settings_keys": settings_keys}).all()
+            rows = connection.execute(
+                _lookup_statement(),
+                {
+                    "number": decoded.batch,
+                    "key_version": decoded.key_version,
+                    "serial": decoded.serial,
+                    "outlet_id": outlet_id,
+                    "scope": THROTTLE_SCOPE,
+                    "first": subjects[0],
+                    "second": subjects[1],
+                    "settings_keys": settings_keys,
+                },
+            ).all()
             if not rows:
                 continue
             row = rows[0]
             if throttled:
                 counters = (row[_AT["counter"]] for row in rows)
-                throttle.remember(session, THROTTLE_SCOPE, throttled,
-                                  [throttle.CounterReading(*counter) for counter in counters if counter[0]])
+                throttle.remember(
+                    session,
+                    THROTTLE_SCOPE,
+                    throttled,
+                    [throttle.CounterReading(*counter) for counter in counters if counter[0]],
+                )
             if settings_keys:
                 remember_read(session, settings_keys, row[_SETTINGS])
             sku_and_name, (volume_m3, rule_kind, rule_value) = row[_AT["product"]], row[_AT["rule"]]
             product = CodeProduct(*sku_and_name, volume_m3, package_points(rule_kind, rule_value, volume_m3))
             shop = row[_AT["shop"]]
-            return Found(candidate, CodeBatch(*row[_AT["batch"]], product), decoded.serial,
-                         voided=bool(row[_VOIDED]), earlier_id=row[_AT["earlier"]][0],
-                         shop=Shop(*shop) if shop[0] is not None else None)
+            return Found(
+                candidate,
+                CodeBatch(*row[_AT["batch"]], product),
+                decoded.serial,
+                voided=bool(row[_VOIDED]),
+                earlier_id=row[_AT["earlier"]][0],
+                shop=Shop(*shop) if shop[0] is not None else None,
+            )
     raise CodeRejected(_("This code is not a Partner Club code. Please check it."), code="unknown_batch")
 
 
 # The lookup's columns, by what they make (slices of its row).
 _LOOKUP_PARTS = {
-    "batch": (Batch.id, Batch.number, Batch.key_version, Batch.count, Batch.status, Batch.is_canary,
-              Batch.region_id),
+    "batch": (
+        Batch.id,
+        Batch.number,
+        Batch.key_version,
+        Batch.count,
+        Batch.status,
+        Batch.is_canary,
+        Batch.region_id,
+    ),
     "product": (Product.id, Product.sku, Product.name),
     "rule": (Product.volume_m3, Product.rule_kind, Product.rule_value),
     "earlier": (Registration.id,),
@@ -337,43 +444,57 @@ def _slices(parts: dict[str, tuple]) -> dict[str, slice]:
 
 
 _AT = _slices(_LOOKUP_PARTS)
-_VOIDED = _AT["counter"].stop          # then the voided flag and the settings read along
+_VOIDED = _AT["counter"].stop  # then the voided flag and the settings read along
 _SETTINGS = _VOIDED + 1
 
 
 @functools.cache
 def _lookup_statement():
     serial = bindparam("serial", type_=Integer)
-    voided = exists().where(VoidedRange.batch_id == Batch.id, VoidedRange.from_serial <= serial,
-                            VoidedRange.to_serial >= serial)
+    voided = exists().where(
+        VoidedRange.batch_id == Batch.id, VoidedRange.from_serial <= serial, VoidedRange.to_serial >= serial
+    )
     columns = [column for part in _LOOKUP_PARTS.values() for column in part]
-    return (select(*columns, voided, read_along())
-            .join_from(Batch, Product, Product.id == Batch.product_id)
-            .outerjoin(Registration, and_(Registration.batch_id == Batch.id, Registration.serial == serial))
-            .outerjoin(Outlet, Outlet.id == bindparam("outlet_id", type_=Integer))
-            .outerjoin(AttemptCounter, and_(AttemptCounter.scope == bindparam("scope", type_=String),
-                                            AttemptCounter.subject.in_([bindparam("first", type_=String),
-                                                                        bindparam("second", type_=String)])))
-            .where(Batch.number == bindparam("number"), Batch.key_version == bindparam("key_version")))
+    return (
+        select(*columns, voided, read_along())
+        .join_from(Batch, Product, Product.id == Batch.product_id)
+        .outerjoin(Registration, and_(Registration.batch_id == Batch.id, Registration.serial == serial))
+        .outerjoin(Outlet, Outlet.id == bindparam("outlet_id", type_=Integer))
+        .outerjoin(
+            AttemptCounter,
+            and_(
+                AttemptCounter.scope == bindparam("scope", type_=String),
+                AttemptCounter.subject.in_(
+                    [bindparam("first", type_=String), bindparam("second", type_=String)]
+                ),
+            ),
+        )
+        .where(Batch.number == bindparam("number"), Batch.key_version == bindparam("key_version"))
+    )
 
 
 def _check_batch(found: Found) -> None:
     batch, serial = found.batch, found.serial
     if not 1 <= serial <= batch.count:
-        raise CodeRejected(_("This code is not a Partner Club code. Please check it."),
-                           code="serial_out_of_range")
+        raise CodeRejected(
+            _("This code is not a Partner Club code. Please check it."), code="serial_out_of_range"
+        )
     if batch.status == BatchStatus.VOIDED.value:
         raise CodeRejected(_("This code has been withdrawn and earns no points."), code="batch_voided")
     if found.voided:
         raise CodeRejected(_("This code has been withdrawn and earns no points."), code="batch_voided")
     if batch.status != BatchStatus.ACTIVATED.value and not batch.is_canary:
-        raise CodeRejected(_("This code is not active yet: its goods have not been shipped."),
-                           code="batch_not_active")
+        raise CodeRejected(
+            _("This code is not active yet: its goods have not been shipped."), code="batch_not_active"
+        )
 
 
 def _registration_of(session: Session, found: Found) -> Registration | None:
-    return session.scalar(select(Registration).where(Registration.batch_id == found.batch.id,
-                                                     Registration.serial == found.serial))
+    return session.scalar(
+        select(Registration).where(
+            Registration.batch_id == found.batch.id, Registration.serial == found.serial
+        )
+    )
 
 
 def _answer_again(earlier: Registration, participant: User, at: datetime) -> RegistrationResult:
@@ -381,31 +502,56 @@ def _answer_again(earlier: Registration, participant: User, at: datetime) -> Reg
         raise AlreadyRegistered(_("This code is already registered by another participant."))
     if at - earlier.created_at <= IDEMPOTENCY_WINDOW and earlier.status != RegistrationStatus.REJECTED.value:
         return _result(earlier, created=False)
-    raise AlreadyRegistered(_("This code was registered by you on %(date)s.",
-                              date=format_datetime(earlier.created_at, "short")))
+    raise AlreadyRegistered(
+        _("This code was registered by you on %(date)s.", date=format_datetime(earlier.created_at, "short"))
+    )
 
 
-def _result(registration: Registration, product: Product | None = None, *, created: bool) -> RegistrationResult:
+def _result(
+    registration: Registration, product: Product | None = None, *, created: bool
+) -> RegistrationResult:
     product = product or registration.product
-    return RegistrationResult(status=registration.status, points=registration.points,
-                              product={"sku": product.sku, "name": product.name},
-                              registration_id=registration.id, created=created,
-                              registered_at=registration.created_at)
+    return RegistrationResult(
+        status=registration.status,
+        points=registration.points,
+        product={"sku": product.sku, "name": product.name},
+        registration_id=registration.id,
+        created=created,
+        registered_at=registration.created_at,
+    )
 
 
-def _attempt(session: Session, participant: User, found: Found, channel: str, ctx: RegistrationContext,
-             at: datetime) -> RegistrationAttempt:
+def _attempt(
+    session: Session, participant: User, found: Found, channel: str, ctx: RegistrationContext, at: datetime
+) -> RegistrationAttempt:
     shop = found.shop if found.shop is not None and found.shop.id == participant.outlet_id else None
     region_id, territory_id = _place_of(session, participant, shop)
     batch, product = found.batch, found.batch.product
     return RegistrationAttempt(
-        session=session, at=at, participant_id=participant.id, outlet_id=participant.outlet_id,
-        region_id=region_id, territory_id=territory_id, channel=channel,
-        ip=ctx.ip, device=ctx.device, lat=ctx.lat, lon=ctx.lon, code=found.code,
-        batch_id=batch.id, batch_number=batch.number, serial=found.serial,
-        batch_status=batch.status, batch_region_id=batch.region_id,
-        is_canary=batch.is_canary, product_id=product.id, product_sku=product.sku,
-        volume_m3=product.volume_m3, points=registration_points(product, at), shop=shop)
+        session=session,
+        at=at,
+        participant_id=participant.id,
+        outlet_id=participant.outlet_id,
+        region_id=region_id,
+        territory_id=territory_id,
+        channel=channel,
+        ip=ctx.ip,
+        device=ctx.device,
+        lat=ctx.lat,
+        lon=ctx.lon,
+        code=found.code,
+        batch_id=batch.id,
+        batch_number=batch.number,
+        serial=found.serial,
+        batch_status=batch.status,
+        batch_region_id=batch.region_id,
+        is_canary=batch.is_canary,
+        product_id=product.id,
+        product_sku=product.sku,
+        volume_m3=product.volume_m3,
+        points=registration_points(product, at),
+        shop=shop,
+    )
 
 
 def _place_of(session: Session, participant: User, shop: Shop | None = None) -> tuple[int | None, int | None]:
@@ -415,8 +561,9 @@ def _place_of(session: Session, participant: User, shop: Shop | None = None) -> 
         outlet = shop or participant.outlet
         row = (outlet.region_id, outlet.territory_id) if outlet else None
     elif participant.territory_id is not None:
-        row = session.execute(select(Territory.region_id, Territory.id)
-                              .where(Territory.id == participant.territory_id)).first()
+        row = session.execute(
+            select(Territory.region_id, Territory.id).where(Territory.id == participant.territory_id)
+        ).first()
     else:
         row = None
     return (row[0], row[1]) if row else (None, None)
@@ -432,13 +579,20 @@ def _assess(attempt: RegistrationAttempt, found: Found) -> Assessment:
     if found.batch.is_canary and assessment.decision not in (HOLD, REJECT):
         # A canary code was never printed: whoever has it saw a leaked list.
         assessment.decision = HOLD
-        assessment.reasons.append(Reason("canary", 1.0, "A canary code (never printed) was registered.",
-                                         {"batch": found.batch.number, "serial": found.serial}))
+        assessment.reasons.append(
+            Reason(
+                "canary",
+                1.0,
+                "A canary code (never printed) was registered.",
+                {"batch": found.batch.number, "serial": found.serial},
+            )
+        )
     return assessment
 
 
-def review_registration(session: Session, registration_id: int, *, decision: str,
-                        reviewer: User | None, note: str = "") -> Registration:
+def review_registration(
+    session: Session, registration_id: int, *, decision: str, reviewer: User | None, note: str = ""
+) -> Registration:
     """A reviewer's decision on a held registration: its points become active or vanish."""
     registration = session.get(Registration, registration_id)
     if registration is None:
@@ -461,8 +615,15 @@ def review_registration(session: Session, registration_id: int, *, decision: str
     return registration
 
 
-def _on_reviewed(registration_id: int, *, session: Session, decision: str, reviewer: User | None = None,
-                 note: str = "", **_extra: Any) -> Registration:
+def _on_reviewed(
+    registration_id: int,
+    *,
+    session: Session,
+    decision: str,
+    reviewer: User | None = None,
+    note: str = "",
+    **_extra: Any,
+) -> Registration:
     return review_registration(session, registration_id, decision=decision, reviewer=reviewer, note=note)
 
 

@@ -9,6 +9,7 @@ before it costs memory. A photo is kept only when the fraud review needs it
 pixels by `without_metadata`, so no EXIF (GPS position, camera serial)
 survives.
 """
+
 from __future__ import annotations
 
 import io
@@ -70,13 +71,18 @@ def sniff_format(data: bytes) -> str | None:
             return name
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
-    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis"):
+    if (
+        len(data) >= 12
+        and data[4:8] == b"ftyp"
+        and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis")
+    ):
         return "HEIF"
     return None
 
 
-def open_image(data: bytes, *, max_bytes: int | None = None,
-               max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+def open_image(
+    data: bytes, *, max_bytes: int | None = None, max_pixels: int = MAX_IMAGE_PIXELS
+) -> Image.Image:
     """Opens an upload lazily (header only) after every check that is cheap.
 
     Raises ImageRejected with a message for the person; the pixels are not
@@ -86,12 +92,16 @@ def open_image(data: bytes, *, max_bytes: int | None = None,
     if not data:
         raise ImageRejected(_l("The file is empty. Take the photo again."), code="empty_file")
     if len(data) > limit:
-        raise ImageRejected(_l("The photo is too large (at most %(mb)d MB).", mb=limit // (1024 * 1024)),
-                            code="file_too_large", status=413)
+        raise ImageRejected(
+            _l("The photo is too large (at most %(mb)d MB).", mb=limit // (1024 * 1024)),
+            code="file_too_large",
+            status=413,
+        )
     kind = sniff_format(data)
     if kind is None or kind not in accepted_formats():
-        raise ImageRejected(_l("This file is not a photo. Send a JPEG, PNG or WebP picture."),
-                            code="not_an_image", status=415)
+        raise ImageRejected(
+            _l("This file is not a photo. Send a JPEG, PNG or WebP picture."), code="not_an_image", status=415
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -99,12 +109,14 @@ def open_image(data: bytes, *, max_bytes: int | None = None,
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(max_pixels) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ImageRejected(_l("The picture cannot be read: the file is damaged or incomplete."),
-                            code="damaged_image") from None
+        raise ImageRejected(
+            _l("The picture cannot be read: the file is damaged or incomplete."), code="damaged_image"
+        ) from None
     # Some phones write MPO (a JPEG with extra frames appended): a JPEG all the same.
     if (image.format if image.format != "MPO" else "JPEG") != kind:
-        raise ImageRejected(_l("This file is not a photo. Send a JPEG, PNG or WebP picture."),
-                            code="not_an_image", status=415)
+        raise ImageRejected(
+            _l("This file is not a photo. Send a JPEG, PNG or WebP picture."), code="not_an_image", status=415
+        )
     width, height = image.size
     if width < 1 or height < 1 or width * height > max_pixels:
         raise _too_many_pixels(max_pixels)
@@ -112,8 +124,11 @@ def open_image(data: bytes, *, max_bytes: int | None = None,
 
 
 def _too_many_pixels(max_pixels: int) -> ImageRejected:
-    return ImageRejected(_l("The picture is too big (at most %(mp)d megapixels).", mp=max_pixels // 1_000_000),
-                         code="too_many_pixels", status=413)
+    return ImageRejected(
+        _l("The picture is too big (at most %(mp)d megapixels).", mp=max_pixels // 1_000_000),
+        code="too_many_pixels",
+        status=413,
+    )
 
 
 def load_pixels(image: Image.Image) -> Image.Image:
@@ -121,8 +136,13 @@ def load_pixels(image: Image.Image) -> Image.Image:
     try:
         image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ImageRejected(_l("The picture is incomplete or damaged (the upload may have been cut off). "
-                               "Take the photo again."), code="truncated_image") from None
+        raise ImageRejected(
+            _l(
+                "The picture is incomplete or damaged (the upload may have been cut off). "
+                "Take the photo again."
+            ),
+            code="truncated_image",
+        ) from None
     return image
 
 
@@ -135,4 +155,3 @@ def without_metadata(data: bytes, *, quality: int = 85, max_side: int | None = N
     out = io.BytesIO()
     upright.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
-

@@ -1,4 +1,5 @@
 """Pages: register a code, the deep link /c/<code>, registrations, products, batches."""
+
 from __future__ import annotations
 
 import os
@@ -54,10 +55,13 @@ bp.nav = [
 
 
 def _ctx() -> services.RegistrationContext:
-    return services.RegistrationContext(ip=request.remote_addr, device=request.user_agent.string[:300] or None)
+    return services.RegistrationContext(
+        ip=request.remote_addr, device=request.user_agent.string[:300] or None
+    )
 
 
 # --- participants -----------------------------------------------------------
+
 
 @bp.route("/codes/register", methods=["GET", "POST"])
 @roles_required(*PARTICIPANTS)
@@ -66,7 +70,9 @@ def register():
     result = None
     if form.validate_on_submit():
         try:
-            result = services.register_code(db.session, current_user, form.code.data, channel="typed", ctx=_ctx())
+            result = services.register_code(
+                db.session, current_user, form.code.data, channel="typed", ctx=_ctx()
+            )
         except DomainError as error:
             commit_refusal(db.session, error)
             form.code.errors.append(error.message)
@@ -80,13 +86,19 @@ def register():
 @login_required
 def deep_link(code: str):
     if not current_user.is_participant:
-        return render_template("codes/link.html", code=code, preview=None,
-                               refusal=_("Only shop owners and sellers register codes.")), 403
+        return render_template(
+            "codes/link.html",
+            code=code,
+            preview=None,
+            refusal=_("Only shop owners and sellers register codes."),
+        ), 403
     try:
         preview = services.preview_code(db.session, current_user, code, ip=request.remote_addr)
     except DomainError as error:
         commit_refusal(db.session, error)
-        return render_template("codes/link.html", code=code, preview=None, refusal=error.message), error.status
+        return render_template(
+            "codes/link.html", code=code, preview=None, refusal=error.message
+        ), error.status
     return render_template("codes/link.html", code=code, preview=preview, refusal=None)
 
 
@@ -97,7 +109,9 @@ def confirm_link(code: str):
         result = services.register_code(db.session, current_user, code, channel="link", ctx=_ctx())
     except DomainError as error:
         commit_refusal(db.session, error)
-        return render_template("codes/link.html", code=code, preview=None, refusal=error.message), error.status
+        return render_template(
+            "codes/link.html", code=code, preview=None, refusal=error.message
+        ), error.status
     db.session.commit()
     return render_template("codes/link.html", code=code, preview=None, refusal=None, result=result)
 
@@ -109,11 +123,20 @@ def registrations():
     mine = current_user.is_participant and request.args.get("scope") != "shop"
     rows, total = queries.registrations_page(db.session, current_user, page, participant_only=mine)
     count, points = queries.registration_totals(db.session, current_user, participant_only=mine)
-    return render_template("codes/registrations.html", rows=rows, total=total, page=page, per_page=50,
-                           mine=mine, count=count, points=points)
+    return render_template(
+        "codes/registrations.html",
+        rows=rows,
+        total=total,
+        page=page,
+        per_page=50,
+        mine=mine,
+        count=count,
+        points=points,
+    )
 
 
 # --- products (admin) -------------------------------------------------------
+
 
 @bp.get("/codes/products")
 @roles_required(*STAFF)
@@ -130,18 +153,34 @@ def product(product_id: int | None = None):
         abort(404)
     form = ProductForm(obj=None)
     if request.method == "GET" and item is not None:
-        form.process(data={"sku": item.sku, "name": item.name, "kind": item.kind, "package": item.package,
-                           "volume_m3": "" if item.volume_m3 is None else f"{item.volume_m3:g}",
-                           "points": item.rule_text})
+        form.process(
+            data={
+                "sku": item.sku,
+                "name": item.name,
+                "kind": item.kind,
+                "package": item.package,
+                "volume_m3": "" if item.volume_m3 is None else f"{item.volume_m3:g}",
+                "points": item.rule_text,
+            }
+        )
     if form.validate_on_submit():
         try:
-            saved = issuing.save_product(db.session, sku=form.sku.data, name=form.name.data, kind=form.kind.data,
-                                          package=form.package.data, volume_m3=form.volume_m3.data,
-                                          points=form.points.data, actor=current_user, product=item)
+            saved = issuing.save_product(
+                db.session,
+                sku=form.sku.data,
+                name=form.name.data,
+                kind=form.kind.data,
+                package=form.package.data,
+                volume_m3=form.volume_m3.data,
+                points=form.points.data,
+                actor=current_user,
+                product=item,
+            )
         except DomainError as error:
             db.session.rollback()
             field = {"bad_points": form.points, "bad_volume": form.volume_m3, "bad_name": form.name}.get(
-                error.code, form.sku)
+                error.code, form.sku
+            )
             field.errors.append(error.message)
         else:
             db.session.commit()
@@ -166,15 +205,26 @@ def import_products():
     report = issuing.import_products(db.session, text, actor=current_user)
     if report.errors:
         db.session.rollback()
-        return render_template("codes/products.html", products=queries.products(db.session), form=form,
-                               import_errors=report.errors), 422
+        return render_template(
+            "codes/products.html",
+            products=queries.products(db.session),
+            form=form,
+            import_errors=report.errors,
+        ), 422
     db.session.commit()
-    flash(_("%(created)s products created, %(updated)s updated.", created=report.created,
-            updated=report.updated), "success")
+    flash(
+        _(
+            "%(created)s products created, %(updated)s updated.",
+            created=report.created,
+            updated=report.updated,
+        ),
+        "success",
+    )
     return redirect(url_for("codes.products"))
 
 
 # --- batches (admin) --------------------------------------------------------
+
 
 def _batch(batch_id: int) -> Batch:
     batch = db.session.get(Batch, batch_id)
@@ -189,31 +239,50 @@ def batches():
     status = request.args.get("status") or None
     if status not in {s.value for s in BatchStatus}:
         status = None
-    return render_template("codes/batches.html", batches=queries.batches(db.session, status), status=status,
-                           statuses=list(BatchStatus))
+    return render_template(
+        "codes/batches.html",
+        batches=queries.batches(db.session, status),
+        status=status,
+        statuses=list(BatchStatus),
+    )
 
 
 @bp.route("/codes/batches/new", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def new_batch():
     form = BatchForm()
-    form.product_id.choices = [(p.id, f"{p.sku} · {p.name}") for p in queries.products(db.session) if p.active]
+    form.product_id.choices = [
+        (p.id, f"{p.sku} · {p.name}") for p in queries.products(db.session) if p.active
+    ]
     regions = db.session.scalars(select(Region).order_by(Region.iso_code)).all()
-    form.region_id.choices = [(0, "—")] + [(r.id, f"{r.iso_code} {r.name(str(get_locale()))}") for r in regions]
+    form.region_id.choices = [(0, "—")] + [
+        (r.id, f"{r.iso_code} {r.name(str(get_locale()))}") for r in regions
+    ]
     if form.validate_on_submit():
         product = db.session.get(Product, form.product_id.data)
         region = db.session.get(Region, form.region_id.data) if form.region_id.data else None
         try:
-            batch = issuing.issue_batch(db.session, product, form.count.data, region=region,
-                                         distributor=form.distributor.data, production_lot=form.production_lot.data,
-                                         is_canary=form.is_canary.data, actor=current_user)
+            batch = issuing.issue_batch(
+                db.session,
+                product,
+                form.count.data,
+                region=region,
+                distributor=form.distributor.data,
+                production_lot=form.production_lot.data,
+                is_canary=form.is_canary.data,
+                actor=current_user,
+            )
         except DomainError as error:
             db.session.rollback()
             form.count.errors.append(error.message)
         else:
-            enqueue(db.session, jobs.generate_print_file, title=_("Print file of batch %(number)s",
-                                                                  number=batch.number),
-                    created_by_id=current_user.id, batch_id=batch.id)
+            enqueue(
+                db.session,
+                jobs.generate_print_file,
+                title=_("Print file of batch %(number)s", number=batch.number),
+                created_by_id=current_user.id,
+                batch_id=batch.id,
+            )
             db.session.commit()
             return redirect(url_for("codes.batch", batch_id=batch.id))
     return render_template("codes/batch_new.html", form=form)
@@ -223,14 +292,25 @@ def new_batch():
 @roles_required(*ADMIN)
 def batch(batch_id: int):
     item = _batch(batch_id)
-    job = db.session.scalars(select(Job).where(Job.func == "codes.jobs:generate_print_file")
-                             .where(Job.args["batch_id"].as_integer() == item.id).order_by(Job.id.desc())).first()
+    job = db.session.scalars(
+        select(Job)
+        .where(Job.func == "codes.jobs:generate_print_file")
+        .where(Job.args["batch_id"].as_integer() == item.id)
+        .order_by(Job.id.desc())
+    ).first()
     file_ready = os.path.exists(issuing.print_file_path(current_app.instance_path, item))
     sample = [(s, services.batch_code(item, s)) for s in range(1, min(item.count, 5) + 1)]
-    return render_template("codes/batch.html", batch=item, job=job, file_ready=file_ready, sample=sample,
-                           void_form=VoidRangeForm(), labels_form=LabelsForm(formdata=None),
-                           registered=queries.registered_count(db.session, item),
-                           next_statuses=[s for s in BatchStatus if item.can_move_to(s)])
+    return render_template(
+        "codes/batch.html",
+        batch=item,
+        job=job,
+        file_ready=file_ready,
+        sample=sample,
+        void_form=VoidRangeForm(),
+        labels_form=LabelsForm(formdata=None),
+        registered=queries.registered_count(db.session, item),
+        next_statuses=[s for s in BatchStatus if item.can_move_to(s)],
+    )
 
 
 @bp.post("/codes/batches/<int:batch_id>/status")
@@ -238,13 +318,17 @@ def batch(batch_id: int):
 def batch_status(batch_id: int):
     item = _batch(batch_id)
     try:
-        issuing.set_batch_status(db.session, item, BatchStatus(request.form.get("status", "")), actor=current_user)
+        issuing.set_batch_status(
+            db.session, item, BatchStatus(request.form.get("status", "")), actor=current_user
+        )
     except (DomainError, ValueError) as error:
         db.session.rollback()
         flash(getattr(error, "message", _("Unknown status.")), "error")
     else:
         db.session.commit()
-        flash(_("Batch %(number)s is now %(status)s.", number=item.number, status=item.status_label), "success")
+        flash(
+            _("Batch %(number)s is now %(status)s.", number=item.number, status=item.status_label), "success"
+        )
     return redirect(url_for("codes.batch", batch_id=batch_id))
 
 
@@ -255,15 +339,27 @@ def void_range(batch_id: int):
     form = VoidRangeForm()
     if form.validate_on_submit():
         try:
-            issuing.void_range(db.session, item, form.from_serial.data, form.to_serial.data,
-                                reason=form.reason.data, actor=current_user)
+            issuing.void_range(
+                db.session,
+                item,
+                form.from_serial.data,
+                form.to_serial.data,
+                reason=form.reason.data,
+                actor=current_user,
+            )
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(_("Serials %(first)s to %(last)s are void.", first=form.from_serial.data,
-                    last=form.to_serial.data), "success")
+            flash(
+                _(
+                    "Serials %(first)s to %(last)s are void.",
+                    first=form.from_serial.data,
+                    last=form.to_serial.data,
+                ),
+                "success",
+            )
     else:
         flash(_("Give the first and last serial and a reason."), "error")
     return redirect(url_for("codes.batch", batch_id=batch_id))
@@ -273,8 +369,13 @@ def void_range(batch_id: int):
 @roles_required(*ADMIN)
 def make_print_file(batch_id: int):
     item = _batch(batch_id)
-    enqueue(db.session, jobs.generate_print_file, title=_("Print file of batch %(number)s", number=item.number),
-            created_by_id=current_user.id, batch_id=item.id)
+    enqueue(
+        db.session,
+        jobs.generate_print_file,
+        title=_("Print file of batch %(number)s", number=item.number),
+        created_by_id=current_user.id,
+        batch_id=item.id,
+    )
     db.session.commit()
     return redirect(url_for("codes.batch", batch_id=batch_id))
 
@@ -295,8 +396,11 @@ def batch_csv(batch_id: int):
         for _done, data in csv_chunks(scheme, version, number, 1, count, prefix, chunk=1 << 16):
             yield data
 
-    return Response(stream_with_context(rows()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.get("/codes/batches/<int:batch_id>/labels.pdf")
@@ -308,14 +412,26 @@ def batch_pdf(batch_id: int):
         flash(_("Choose serials between 1 and %(count)s.", count=item.count), "error")
         return redirect(url_for("codes.batch", batch_id=batch_id))
     if form.last.data - form.first.data + 1 > printing.MAX_PDF_LABELS:
-        flash(_("A PDF holds at most %(max)s labels; use the CSV for a packaging printer.",
-                max=printing.MAX_PDF_LABELS), "error")
+        flash(
+            _(
+                "A PDF holds at most %(max)s labels; use the CSV for a packaging printer.",
+                max=printing.MAX_PDF_LABELS,
+            ),
+            "error",
+        )
         return redirect(url_for("codes.batch", batch_id=batch_id))
-    labels = ((code, services.code_url(code)) for code in
-              (services.batch_code(item, s) for s in range(form.first.data, form.last.data + 1)))
+    labels = (
+        (code, services.code_url(code))
+        for code in (services.batch_code(item, s) for s in range(form.first.data, form.last.data + 1))
+    )
     pdf = printing.labels_pdf(labels, form.layout.data)
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="batch-{item.number}-{form.first.data}-{form.last.data}.pdf"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="batch-{item.number}-{form.first.data}-{form.last.data}.pdf"'
+        },
+    )
 
 
 @bp.get("/codes/batches/<int:batch_id>/label/<int:serial>.<any(svg, png):kind>")

@@ -1,4 +1,5 @@
 """What the codes pages and the API do alike around the registration service."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -1,4 +1,5 @@
 """`flask fraud replay` and `flask fraud simulate`."""
+
 from __future__ import annotations
 
 import sys
@@ -19,10 +20,18 @@ fraud = AppGroup("fraud", help="Fraud detection: replay and review.")
 
 @fraud.command("replay")
 @click.argument("events", type=click.File("r", encoding="utf-8-sig"))
-@click.option("--out", "out", required=True, type=click.File("w", encoding="utf-8"),
-              help="Where the decisions go, one JSON object a line.")
-@click.option("--record/--no-record", default=False,
-              help="Also store every decision in the database (review queue, backtests).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.File("w", encoding="utf-8"),
+    help="Where the decisions go, one JSON object a line.",
+)
+@click.option(
+    "--record/--no-record",
+    default=False,
+    help="Also store every decision in the database (review queue, backtests).",
+)
 @click.option("--lang", default="en", show_default=True, help="Language of the reasons' messages.")
 def replay(events, out, record: bool, lang: str) -> None:
     """Replay EVENTS.jsonl through the detectors in time order, each event's ts taken as now.
@@ -32,13 +41,22 @@ def replay(events, out, record: bool, lang: str) -> None:
     """
     scheme = scheme_from_setting(current_app.config["CODE_KEYS"])
     with force_locale(lang):
-        report = replay_events(db.session, events, out, scheme=scheme, config=load_config(db.session),
-                               public_url=current_app.config.get("PUBLIC_URL"), record=record,
-                               progress=lambda n: click.echo(f"{n} events...", err=True))
+        report = replay_events(
+            db.session,
+            events,
+            out,
+            scheme=scheme,
+            config=load_config(db.session),
+            public_url=current_app.config.get("PUBLIC_URL"),
+            record=record,
+            progress=lambda n: click.echo(f"{n} events...", err=True),
+        )
     db.session.commit()
     counts = ", ".join(f"{d} {report.decisions.get(d, 0)}" for d in ("accept", "hold", "reject"))
-    click.echo(f"{report.events} events replayed in {report.seconds:.1f} s ({report.rate:.0f}/s): {counts}; "
-               f"{report.people_created} people created.")
+    click.echo(
+        f"{report.events} events replayed in {report.seconds:.1f} s ({report.rate:.0f}/s): {counts}; "
+        f"{report.people_created} people created."
+    )
     if report.bad:
         for bad in report.bad:
             click.echo(f"line {bad.line}: {bad.problem}", err=True)
@@ -57,7 +75,9 @@ def simulate(count: int, out, days: int, seed: int, fraud_share: float) -> None:
     if count < 100 or days < 8 or not 0 <= fraud_share < 0.5:
         raise click.BadParameter("use at least 100 events, 8 days and a fraud share below 0.5")
     scheme = scheme_from_setting(current_app.config["CODE_KEYS"])
-    world = ensure_world(db.session, shops=shops_for(count, days), seed=seed, key_version=scheme.current_version)
+    world = ensure_world(
+        db.session, shops=shops_for(count, days), seed=seed, key_version=scheme.current_version
+    )
     db.session.commit()
     counts = generate(world, scheme, out, events=count, days=days, seed=seed, fraud_share=fraud_share)
     total = sum(counts.values())

@@ -4,6 +4,7 @@ The catalog may call `check_delivery` before it places an order (fraud does
 not import the catalog: it reads the catalog's `prize_orders` table through
 the shared metadata when that table exists).
 """
+
 from __future__ import annotations
 
 import re
@@ -42,8 +43,11 @@ def check_delivery(session: Session, user_id: int, *, address: str, phone: str) 
         near.append(func.lower(orders.c.address).like(f"%{_tail(address)}%"))
     if not near:
         return Assessment()
-    rows = session.execute(select(orders.c.user_id, orders.c.address, orders.c.phone)
-                           .where(orders.c.user_id != user_id, or_(*near))).all()
+    rows = session.execute(
+        select(orders.c.user_id, orders.c.address, orders.c.phone).where(
+            orders.c.user_id != user_id, or_(*near)
+        )
+    ).all()
     by_phone = {u for u, a, p in rows if wanted_phone and normalize_phone(p) == wanted_phone}
     by_address = {u for u, a, p in rows if wanted_address and normalize_address(a) == wanted_address}
     others = len(by_phone | by_address)
@@ -52,8 +56,11 @@ def check_delivery(session: Session, user_id: int, *, address: str, phone: str) 
     evidence = {"accounts": others + 1, "phone": len(by_phone), "address": len(by_address)}
     message = _("This delivery address or phone is used by %(n)d accounts.", n=others + 1)
     score = params["delivery_score"]
-    return Assessment(HOLD if score >= config.hold_score else ACCEPT, score,
-                      [Reason("shared_identity", score, message, evidence)])
+    return Assessment(
+        HOLD if score >= config.hold_score else ACCEPT,
+        score,
+        [Reason("shared_identity", score, message, evidence)],
+    )
 
 
 def _tail(address: str) -> str:

@@ -5,13 +5,16 @@ Each looks at one `Observation` and the `History` before it, and returns a
 the admin sets within sane ranges (`Param`); `describe(evidence)` renders the
 reason in the current language, so a reviewer reads it in theirs.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from fraud.history import DAY, HOUR, History, Observation, local_day
 from partner_club.signals import Reason
@@ -36,7 +39,7 @@ class Detector:
     help: Any = ""
     params: dict[str, Param] = {}
 
-    def check(self, obs: Observation, history: History, p: dict[str, float]) -> Optional[Reason]:
+    def check(self, obs: Observation, history: History, p: dict[str, float]) -> Reason | None:
         raise NotImplementedError
 
     def describe(self, evidence: dict[str, Any]) -> str:
@@ -58,7 +61,9 @@ class DuplicateDetector(Detector):
         return None
 
     def describe(self, e):
-        return _("Code %(serial)s of batch %(batch)s is already registered.", serial=e["serial"], batch=e["batch"])
+        return _(
+            "Code %(serial)s of batch %(batch)s is already registered.", serial=e["serial"], batch=e["batch"]
+        )
 
 
 class GuessingDetector(Detector):
@@ -75,9 +80,11 @@ class GuessingDetector(Detector):
 
     def check(self, obs, history, p):
         own = 1 if obs.failure is not None else 0
-        checks = (("person", "participant", obs.participant_id, "person_max"),
-                  ("device", "device", obs.device, "device_max"),
-                  ("ip", "ip", obs.ip, "ip_max"))
+        checks = (
+            ("person", "participant", obs.participant_id, "person_max"),
+            ("device", "device", obs.device, "device_max"),
+            ("ip", "ip", obs.ip, "ip_max"),
+        )
         for who, kind, key, limit in checks:
             if key is None:
                 continue
@@ -87,16 +94,29 @@ class GuessingDetector(Detector):
         if obs.ip is not None and own:
             accounts = history.failed_accounts("ip", obs.ip, obs.ts) + 1
             if accounts > p["ip_accounts_max"]:
-                return self.reason(p["score"], who="spread", accounts=accounts, limit=int(p["ip_accounts_max"]))
+                return self.reason(
+                    p["score"], who="spread", accounts=accounts, limit=int(p["ip_accounts_max"])
+                )
         return None
 
     def describe(self, e):
         if e["who"] == "spread":
-            return _("Refused codes from %(accounts)d accounts on one address within an hour (limit %(limit)d).",
-                     accounts=e["accounts"], limit=e["limit"])
-        places = {"person": _("by this person"), "device": _("from this device"), "ip": _("from this address")}
-        return _("%(n)d refused codes %(where)s within an hour (limit %(limit)d).",
-                 n=e["refused"], where=places[e["who"]], limit=e["limit"])
+            return _(
+                "Refused codes from %(accounts)d accounts on one address within an hour (limit %(limit)d).",
+                accounts=e["accounts"],
+                limit=e["limit"],
+            )
+        places = {
+            "person": _("by this person"),
+            "device": _("from this device"),
+            "ip": _("from this address"),
+        }
+        return _(
+            "%(n)d refused codes %(where)s within an hour (limit %(limit)d).",
+            n=e["refused"],
+            where=places[e["who"]],
+            limit=e["limit"],
+        )
 
 
 class CanaryDetector(Detector):
@@ -111,15 +131,20 @@ class CanaryDetector(Detector):
         return None
 
     def describe(self, e):
-        return _("Code %(serial)s of batch %(batch)s was never printed: it can only be guessed or leaked.",
-                 serial=e["serial"], batch=e["batch"])
+        return _(
+            "Code %(serial)s of batch %(batch)s was never printed: it can only be guessed or leaked.",
+            serial=e["serial"],
+            batch=e["batch"],
+        )
 
 
 class VelocityDetector(Detector):
     name = "velocity"
     label = _l("Velocity")
-    help = _l("Registrations per shop and per person per hour and per day, against the shop's usual day "
-              "(median and MAD of the last four weeks) or similar shops' when the shop is new.")
+    help = _l(
+        "Registrations per shop and per person per hour and per day, against the shop's usual day "
+        "(median and MAD of the last four weeks) or similar shops' when the shop is new."
+    )
     params = {
         "shop_day_min": Param(25, 3, 10000, _l("a shop may always register this many a day")),
         "shop_hour_min": Param(12, 2, 10000, _l("a shop may always register this many an hour")),
@@ -153,9 +178,15 @@ class VelocityDetector(Detector):
         # Accepted registrations decide; the reviewer sees every one, held ones included.
         window = HOUR if s_hour > allowed_hour else DAY
         first = history.first_ts("outlet_all", obs.outlet_id, obs.ts, window) or obs.ts
-        return self.reason(p["score"], who="shop", n=history.count("outlet_all", obs.outlet_id, obs.ts, window) + 1,
-                           minutes=_minutes(obs.ts - first), usual=round(usual, 1), mad=round(mad, 1),
-                           basis=basis)
+        return self.reason(
+            p["score"],
+            who="shop",
+            n=history.count("outlet_all", obs.outlet_id, obs.ts, window) + 1,
+            minutes=_minutes(obs.ts - first),
+            usual=round(usual, 1),
+            mad=round(mad, 1),
+            basis=basis,
+        )
 
     def _person(self, obs, history, p):
         n_hour = history.count("participant", obs.participant_id, obs.ts, HOUR) + 1
@@ -163,19 +194,28 @@ class VelocityDetector(Detector):
         if n_hour > p["person_hour_max"] or n_day > p["person_day_max"]:
             window = HOUR if n_hour > p["person_hour_max"] else DAY
             first = history.first_ts("participant_all", obs.participant_id, obs.ts, window) or obs.ts
-            return self.reason(p["score"], who="person",
-                               n=history.count("participant_all", obs.participant_id, obs.ts, window) + 1,
-                               minutes=_minutes(obs.ts - first),
-                               limit=int(p["person_hour_max"] if window == HOUR else p["person_day_max"]),
-                               per="hour" if window == HOUR else "day")
+            return self.reason(
+                p["score"],
+                who="person",
+                n=history.count("participant_all", obs.participant_id, obs.ts, window) + 1,
+                minutes=_minutes(obs.ts - first),
+                limit=int(p["person_hour_max"] if window == HOUR else p["person_day_max"]),
+                per="hour" if window == HOUR else "day",
+            )
         return None
 
     def describe(self, e):
         if e["who"] == "person":
             if e["per"] == "hour":
-                return _("%(n)d codes in %(minutes)d minutes by one person (limit %(limit)d an hour).",
-                         n=e["n"], minutes=e["minutes"], limit=e["limit"])
-            return _("%(n)d codes in a day by one person (limit %(limit)d a day).", n=e["n"], limit=e["limit"])
+                return _(
+                    "%(n)d codes in %(minutes)d minutes by one person (limit %(limit)d an hour).",
+                    n=e["n"],
+                    minutes=e["minutes"],
+                    limit=e["limit"],
+                )
+            return _(
+                "%(n)d codes in a day by one person (limit %(limit)d a day).", n=e["n"], limit=e["limit"]
+            )
         usual = _format_number(e["usual"])
         if e["basis"] == "own":
             tail = _("this shop's usual is %(usual)s a day", usual=usual)
@@ -189,7 +229,9 @@ class VelocityDetector(Detector):
 class SequenceDetector(Detector):
     name = "sequence"
     label = _l("Serial sequences")
-    help = _l("Long runs of neighbouring serials of one batch by one person: labels from a roll, not sold goods.")
+    help = _l(
+        "Long runs of neighbouring serials of one batch by one person: labels from a roll, not sold goods."
+    )
     params = {"run_min": Param(6, 3, 1000, _l("serials in a row")), "score": _score(50)}
 
     def check(self, obs, history, p):
@@ -199,8 +241,13 @@ class SequenceDetector(Detector):
         return None
 
     def describe(self, e):
-        return _("Serials %(first)s-%(last)s of batch %(batch)s in a row (%(run)d codes).",
-                 first=e["first"], last=e["last"], batch=e["batch"], run=e["run"])
+        return _(
+            "Serials %(first)s-%(last)s of batch %(batch)s in a row (%(run)d codes).",
+            first=e["first"],
+            last=e["last"],
+            batch=e["batch"],
+            run=e["run"],
+        )
 
 
 class GeographyDetector(Detector):
@@ -217,10 +264,16 @@ class GeographyDetector(Detector):
         if not obs.valid:
             return None
         score, evidence = 0.0, {}
-        if obs.batch_region_id is not None and obs.region_id is not None and obs.batch_region_id != obs.region_id:
+        if (
+            obs.batch_region_id is not None
+            and obs.region_id is not None
+            and obs.batch_region_id != obs.region_id
+        ):
             score += p["region_score"]
-            evidence.update(shipped_to=list(obs.batch_region_name or (str(obs.batch_region_id),) * 2),
-                            registered_in=list(obs.region_name or (str(obs.region_id),) * 2))
+            evidence.update(
+                shipped_to=list(obs.batch_region_name or (str(obs.batch_region_id),) * 2),
+                registered_in=list(obs.region_name or (str(obs.region_id),) * 2),
+            )
         if None not in (obs.lat, obs.lon, obs.outlet_lat, obs.outlet_lon):
             km = _km(obs.lat, obs.lon, obs.outlet_lat, obs.outlet_lon)
             if km > p["distance_km"]:
@@ -231,8 +284,13 @@ class GeographyDetector(Detector):
     def describe(self, e):
         parts = []
         if "shipped_to" in e:
-            parts.append(_("batch shipped to %(shipped)s, registered in %(registered)s",
-                           shipped=_localized(e["shipped_to"]), registered=_localized(e["registered_in"])))
+            parts.append(
+                _(
+                    "batch shipped to %(shipped)s, registered in %(registered)s",
+                    shipped=_localized(e["shipped_to"]),
+                    registered=_localized(e["registered_in"]),
+                )
+            )
         if "km" in e:
             parts.append(_("the device was %(km)d km from the shop", km=e["km"]))
         text = "; ".join(parts)
@@ -285,11 +343,21 @@ class SharedIdentityDetector(Detector):
     def describe(self, e):
         parts = []
         if "device" in e:
-            parts.append(_("one device used by %(accounts)d accounts of %(shops)s this week",
-                           accounts=e["device"]["accounts"], shops=_shops(e["device"]["shops"])))
+            parts.append(
+                _(
+                    "one device used by %(accounts)d accounts of %(shops)s this week",
+                    accounts=e["device"]["accounts"],
+                    shops=_shops(e["device"]["shops"]),
+                )
+            )
         if "ip" in e:
-            parts.append(_("one address used by %(accounts)d accounts of %(shops)s this week",
-                           accounts=e["ip"]["accounts"], shops=_shops(e["ip"]["shops"])))
+            parts.append(
+                _(
+                    "one address used by %(accounts)d accounts of %(shops)s this week",
+                    accounts=e["ip"]["accounts"],
+                    shops=_shops(e["ip"]["shops"]),
+                )
+            )
         text = "; ".join(parts)
         return text[:1].upper() + text[1:] + "."
 
@@ -320,22 +388,39 @@ class TimeDetector(Detector):
             if n >= p["night_max"]:
                 return self.reason(p["night_score"], kind="night", n=n, hour=int(hour))
         if obs.fast_streak >= p["fast_streak"]:
-            return self.reason(p["fast_score"], kind="fast", n=obs.fast_streak,
-                               seconds=obs.extra.get("gap", 0.0))
+            return self.reason(
+                p["fast_score"], kind="fast", n=obs.fast_streak, seconds=obs.extra.get("gap", 0.0)
+            )
         return None
 
     def describe(self, e):
         if e["kind"] == "night":
-            return _("%(n)d codes within an hour at night (%(hour)02d:00 local time).", n=e["n"], hour=e["hour"])
-        return ngettext("%(num)d registration faster than a person can type or scan (%(seconds)s s apart).",
-                        "%(num)d registrations in a row faster than a person can type or scan "
-                        "(last %(seconds)s s apart).", e["n"], seconds=_format_number(e["seconds"]))
+            return _(
+                "%(n)d codes within an hour at night (%(hour)02d:00 local time).", n=e["n"], hour=e["hour"]
+            )
+        return ngettext(
+            "%(num)d registration faster than a person can type or scan (%(seconds)s s apart).",
+            "%(num)d registrations in a row faster than a person can type or scan "
+            "(last %(seconds)s s apart).",
+            e["n"],
+            seconds=_format_number(e["seconds"]),
+        )
 
 
-DETECTORS: dict[str, Detector] = {d.name: d for d in (
-    DuplicateDetector(), GuessingDetector(), CanaryDetector(), VelocityDetector(), SequenceDetector(),
-    GeographyDetector(), BatchStateDetector(), SharedIdentityDetector(), TimeDetector(),
-)}
+DETECTORS: dict[str, Detector] = {
+    d.name: d
+    for d in (
+        DuplicateDetector(),
+        GuessingDetector(),
+        CanaryDetector(),
+        VelocityDetector(),
+        SequenceDetector(),
+        GeographyDetector(),
+        BatchStateDetector(),
+        SharedIdentityDetector(),
+        TimeDetector(),
+    )
+}
 
 
 def _localized(name: Any) -> str:
@@ -351,7 +436,7 @@ def _shops(n: int) -> str:
 
 
 def _minutes(seconds: float) -> int:
-    return max(1, int(math.ceil(seconds / 60.0)))
+    return max(1, math.ceil(seconds / 60.0))
 
 
 def _format_number(value: float) -> str:

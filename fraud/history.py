@@ -7,53 +7,54 @@ feed it millions of events in time order without touching the database.
 registration attempt, already enriched with what the detectors need (shop,
 batch, regions).
 """
+
 from __future__ import annotations
 
 import statistics
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from partner_club.signals import ACCEPT, REJECT
 
 HOUR = 3600.0
 DAY = 86400.0
-FAIL_WINDOW = HOUR          # invalid attempts are counted over the last hour
-IDENTITY_WINDOW = 7 * DAY   # accounts behind one device or address: the last week
-BASELINE_DAYS = 28          # a shop's usual: the median day of the last four weeks
-THROTTLE_SCOPE = "code"     # codes' attempt counters for typed codes
-MIN_BASELINE_DAYS = 7       # fewer days than this: compare with similar shops instead
-RECENT_RUNS = 8             # a roll's run survives this many other codes in between
+FAIL_WINDOW = HOUR  # invalid attempts are counted over the last hour
+IDENTITY_WINDOW = 7 * DAY  # accounts behind one device or address: the last week
+BASELINE_DAYS = 28  # a shop's usual: the median day of the last four weeks
+THROTTLE_SCOPE = "code"  # codes' attempt counters for typed codes
+MIN_BASELINE_DAYS = 7  # fewer days than this: compare with similar shops instead
+RECENT_RUNS = 8  # a roll's run survives this many other codes in between
 
 
 @dataclass(slots=True)
 class Observation:
-    ts: float                          # seconds since the epoch (UTC)
+    ts: float  # seconds since the epoch (UTC)
     participant_id: int
-    outlet_id: Optional[int] = None
-    outlet_kind: Optional[str] = None
-    outlet_lat: Optional[float] = None
-    outlet_lon: Optional[float] = None
-    region_id: Optional[int] = None
-    region_name: Optional[tuple[str, str]] = None  # (English, Russian)
+    outlet_id: int | None = None
+    outlet_kind: str | None = None
+    outlet_lat: float | None = None
+    outlet_lon: float | None = None
+    region_id: int | None = None
+    region_name: tuple[str, str] | None = None  # (English, Russian)
     channel: str = "typed"
-    ip: Optional[str] = None
-    device: Optional[str] = None
-    lat: Optional[float] = None
-    lon: Optional[float] = None
-    code: Optional[str] = None
-    failure: Optional[str] = None      # why the code was refused; None when it decoded
-    batch_id: Optional[int] = None
-    batch_number: Optional[int] = None
-    serial: Optional[int] = None
-    batch_region_id: Optional[int] = None
-    batch_region_name: Optional[tuple[str, str]] = None
-    batch_shipped: Optional[bool] = None  # False: the batch was not activated at `ts`
+    ip: str | None = None
+    device: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    code: str | None = None
+    failure: str | None = None  # why the code was refused; None when it decoded
+    batch_id: int | None = None
+    batch_number: int | None = None
+    serial: int | None = None
+    batch_region_id: int | None = None
+    batch_region_name: tuple[str, str] | None = None
+    batch_shipped: bool | None = None  # False: the batch was not activated at `ts`
     is_canary: bool = False
     run_length: int = 0
-    run_start: Optional[int] = None
+    run_start: int | None = None
     fast_streak: int = 0
     decision: str = ACCEPT
     extra: dict[str, Any] = field(default_factory=dict)
@@ -64,7 +65,7 @@ class Observation:
 
     @property
     def at(self) -> datetime:
-        return datetime.fromtimestamp(self.ts, timezone.utc)
+        return datetime.fromtimestamp(self.ts, UTC)
 
 
 def local_day(ts: float, utc_offset_hours: float = 3.0) -> int:
@@ -89,7 +90,7 @@ class History:
         kinds participant_all|outlet_all count held and refused ones too."""
         raise NotImplementedError
 
-    def first_ts(self, kind: str, key: Any, now: float, seconds: float) -> Optional[float]:
+    def first_ts(self, kind: str, key: Any, now: float, seconds: float) -> float | None:
         raise NotImplementedError
 
     def failed(self, kind: str, key: Any, now: float) -> int:
@@ -100,8 +101,9 @@ class History:
         """Distinct participants with refused codes from one ip|device over FAIL_WINDOW."""
         raise NotImplementedError
 
-    def accounts(self, kind: str, key: Any, now: float, participant_id: int,
-                 outlet_id: Optional[int]) -> tuple[int, int]:
+    def accounts(
+        self, kind: str, key: Any, now: float, participant_id: int, outlet_id: int | None
+    ) -> tuple[int, int]:
         """(distinct participants, distinct shops) behind one ip|device over IDENTITY_WINDOW,
         counting the given participant and shop too."""
         raise NotImplementedError
@@ -121,7 +123,7 @@ class History:
         """(serial, run_length, run_start) of this person's last RECENT_RUNS codes of the batch."""
         raise NotImplementedError
 
-    def last_of(self, participant_id: int) -> Optional[tuple[float, int]]:
+    def last_of(self, participant_id: int) -> tuple[float, int] | None:
         """(ts, fast_streak) of this person's last decoded registration."""
         raise NotImplementedError
 
@@ -131,7 +133,7 @@ class History:
     def expect(self, obs: Observation) -> None:
         """The detectors are about to ask about `obs`: a history may read ahead (DbHistory does)."""
 
-    def usual_day(self, outlet_id: Optional[int], group: Any, day: int) -> tuple[float, float, str]:
+    def usual_day(self, outlet_id: int | None, group: Any, day: int) -> tuple[float, float, str]:
         """The shop's usual registrations a day: its own median, or similar shops' when new."""
         if outlet_id is not None:
             own = self.outlet_days(outlet_id, day)
@@ -145,7 +147,7 @@ class History:
 class _Window:
     """Timestamps in time order with optional distinct-value counters over the kept span."""
 
-    __slots__ = ("ts", "tags", "start", "counters")
+    __slots__ = ("counters", "start", "tags", "ts")
 
     def __init__(self, distinct: int = 0) -> None:
         self.ts: list[float] = []
@@ -157,7 +159,7 @@ class _Window:
         self.ts.append(ts)
         if self.counters:
             self.tags.append(tags)
-            for counter, tag in zip(self.counters, tags):
+            for counter, tag in zip(self.counters, tags, strict=False):
                 counter[tag] += 1
 
     def prune(self, horizon: float) -> None:
@@ -165,8 +167,8 @@ class _Window:
         if end == self.start:
             return
         if self.counters:
-            for tags in self.tags[self.start:end]:
-                for counter, tag in zip(self.counters, tags):
+            for tags in self.tags[self.start : end]:
+                for counter, tag in zip(self.counters, tags, strict=False):
                     counter[tag] -= 1
                     if not counter[tag]:
                         del counter[tag]
@@ -180,7 +182,7 @@ class _Window:
     def count_after(self, horizon: float) -> int:
         return len(self.ts) - bisect_right(self.ts, horizon, self.start)
 
-    def first_after(self, horizon: float) -> Optional[float]:
+    def first_after(self, horizon: float) -> float | None:
         i = bisect_right(self.ts, horizon, self.start)
         return self.ts[i] if i < len(self.ts) else None
 
@@ -201,7 +203,7 @@ class MemoryHistory(History):
         self._peer_cache: dict[tuple[Any, int], tuple[float, float, int]] = {}
         self._day_cache: dict[tuple[Any, Any, int], tuple[float, float, str]] = {}
 
-    def _window(self, table: dict, key: Any, now: float, keep: float) -> Optional[_Window]:
+    def _window(self, table: dict, key: Any, now: float, keep: float) -> _Window | None:
         window = table.get(key)
         if window is not None:
             window.prune(now - keep)
@@ -228,8 +230,10 @@ class MemoryHistory(History):
         if window is None:
             return 1, int(outlet_id is not None)
         people, shops = window.counters
-        return (len(people) + (participant_id not in people),
-                len(shops) + (outlet_id is not None and outlet_id not in shops))
+        return (
+            len(people) + (participant_id not in people),
+            len(shops) + (outlet_id is not None and outlet_id not in shops),
+        )
 
     def outlet_days(self, outlet_id, day):
         cached = self._usual_cache.get((outlet_id, day))
@@ -237,7 +241,9 @@ class MemoryHistory(History):
             return cached
         first = self.first_day.get(outlet_id)
         counts = self.days.get(outlet_id, {})
-        result = [] if first is None else [counts.get(d, 0) for d in range(max(first, day - BASELINE_DAYS), day)]
+        result = (
+            [] if first is None else [counts.get(d, 0) for d in range(max(first, day - BASELINE_DAYS), day)]
+        )
         self._usual_cache[(outlet_id, day)] = result
         return result
 
@@ -251,8 +257,11 @@ class MemoryHistory(History):
     def peer_baseline(self, group, day):
         cached = self._peer_cache.get((group, day))
         if cached is None:
-            usuals = [median_mad(days)[0] for outlet in self.groups.get(group, ())
-                      if len(days := self.outlet_days(outlet, day)) >= MIN_BASELINE_DAYS]
+            usuals = [
+                median_mad(days)[0]
+                for outlet in self.groups.get(group, ())
+                if len(days := self.outlet_days(outlet, day)) >= MIN_BASELINE_DAYS
+            ]
             cached = (*median_mad(usuals), len(usuals))
             self._peer_cache[(group, day)] = cached
         return cached

@@ -1,23 +1,27 @@
 """Fraud's answers to the registration signals (imported by fraud.views, so the factory connects them)."""
+
 from __future__ import annotations
-
-from typing import Optional
-
-from partner_club.companions import Companion
-from partner_club.signals import (Assessment, RegistrationAttempt, order_checks, registration_checks,
-                                  registration_companions, registration_recorded)
 
 from fraud import services
 from fraud.delivery import check_delivery
+from partner_club.companions import Companion
+from partner_club.signals import (
+    Assessment,
+    RegistrationAttempt,
+    order_checks,
+    registration_checks,
+    registration_companions,
+    registration_recorded,
+)
 
 
 @registration_checks.connect
-def check_registration(attempt: RegistrationAttempt, **_kwargs) -> Optional[Assessment]:
+def check_registration(attempt: RegistrationAttempt, **_kwargs) -> Assessment | None:
     return services.assess_attempt(attempt.session, attempt)
 
 
 @registration_companions.connect
-def observe_registration(attempt: RegistrationAttempt, **_kwargs) -> Optional[Companion]:
+def observe_registration(attempt: RegistrationAttempt, **_kwargs) -> Companion | None:
     return services.observation_companion(attempt.session, attempt)
 
 

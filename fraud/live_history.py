@@ -4,21 +4,51 @@ registrations (`fraud.history` has the interface and the in-memory history of re
 The detectors ask about the attempt being assessed; `expect` reads every answer they
 will need in one statement.
 """
+
 from __future__ import annotations
 
 import functools
 import time
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import (CompoundSelect, Integer, Row, Select, String, Subquery, and_, bindparam, case, cast, func,
-                        literal_column, null, select, true, type_coerce, union_all)
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Row,
+    Select,
+    String,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnClause
 
-from fraud.history import (BASELINE_DAYS, DAY, FAIL_WINDOW, HOUR, IDENTITY_WINDOW, MIN_BASELINE_DAYS, RECENT_RUNS,
-                           THROTTLE_SCOPE, History, Observation, local_day, median_mad)
+from fraud.history import (
+    BASELINE_DAYS,
+    DAY,
+    FAIL_WINDOW,
+    HOUR,
+    IDENTITY_WINDOW,
+    MIN_BASELINE_DAYS,
+    RECENT_RUNS,
+    THROTTLE_SCOPE,
+    History,
+    Observation,
+    local_day,
+    median_mad,
+)
 from fraud.models import FraudObservation
 from partner_club.database import ShortInteger, ShortUTCDateTime, UTCDateTime
 from partner_club.outlets.models import Outlet
@@ -27,14 +57,14 @@ from partner_club.throttle import counters_of
 
 
 def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def _utc(value: Any) -> datetime:
     """A timestamp from an aggregate: SQLite may hand back naive datetimes or text."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 # Similar shops' usual day, per (database, group, day), kept a few minutes: the query reads
@@ -76,20 +106,46 @@ _COLUMNS = {"participant": _O.participant_id, "outlet": _O.outlet_id, "ip": _O.i
 
 
 # The questions' parameters, and their names in the statement.
-_NAMES = {"participant": "p", "outlet": "s", "ip": "ip", "device": "dv", "batch": "b", "serial": "n",
-          "other_shop": "os", "now": "t", "hour_ago": "h", "day_ago": "d", "failed_since": "f",
-          "week_ago": "w", "baseline_start": "bs", "today": "td"}
+_NAMES = {
+    "participant": "p",
+    "outlet": "s",
+    "ip": "ip",
+    "device": "dv",
+    "batch": "b",
+    "serial": "n",
+    "other_shop": "os",
+    "now": "t",
+    "hour_ago": "h",
+    "day_ago": "d",
+    "failed_since": "f",
+    "week_ago": "w",
+    "baseline_start": "bs",
+    "today": "td",
+}
 _AT_PARAMS = ("now", "hour_ago", "day_ago", "failed_since", "week_ago", "baseline_start", "today")
-_P = {name: bindparam(_NAMES[name], type_=ShortUTCDateTime() if name in _AT_PARAMS else
-                      String() if name in ("ip", "device") else ShortInteger()) for name in _NAMES}
+_P = {
+    name: bindparam(
+        _NAMES[name],
+        type_=ShortUTCDateTime()
+        if name in _AT_PARAMS
+        else String()
+        if name in ("ip", "device")
+        else ShortInteger(),
+    )
+    for name in _NAMES
+}
 _SPANS = {HOUR: "hour", DAY: "day"}
 # Constants written into the read-ahead's text rather than bound (see the length above).
-_ACCEPT, _REJECT, _ONE = (literal_column(f"'{ACCEPT}'", String()), literal_column(f"'{REJECT}'", String()),
-                          literal_column("1", Integer()))
+_ACCEPT, _REJECT, _ONE = (
+    literal_column(f"'{ACCEPT}'", String()),
+    literal_column(f"'{REJECT}'", String()),
+    literal_column("1", Integer()),
+)
 
 
-def _part(name: str, typed: bool, *, at: Any = None, a: Any = None, b: Any = None, c: Any = None,
-          d: Any = None) -> Select:
+def _part(
+    name: str, typed: bool, *, at: Any = None, a: Any = None, b: Any = None, c: Any = None, d: Any = None
+) -> Select:
     """One question's select in the read-ahead's generic columns (kind, at, a, b, c, d).
 
     Only the first select of the union (`typed`) names its columns and types the NULLs of the
@@ -97,12 +153,18 @@ def _part(name: str, typed: bool, *, at: Any = None, a: Any = None, b: Any = Non
     labels only what SQLAlchemy would otherwise label anonymously (an aggregate)."""
     values = (("at", at), ("a", a), ("b", b), ("c", c), ("d", d))
     if typed:
-        return select(literal_column(f"'{name}'", String()).label("kind"),
-                      (cast(null(), UTCDateTime()) if at is None else type_coerce(at, UTCDateTime())).label("at"),
-                      *((cast(null(), Integer()) if v is None else v).label(n) for n, v in values[1:]))
-    return select(literal_column(f"'{name}'"),
-                  *(_NULL if v is None else v if isinstance(_element(v), ColumnClause) else v.label(n)
-                    for n, v in values))
+        return select(
+            literal_column(f"'{name}'", String()).label("kind"),
+            (cast(null(), UTCDateTime()) if at is None else type_coerce(at, UTCDateTime())).label("at"),
+            *((cast(null(), Integer()) if v is None else v).label(n) for n, v in values[1:]),
+        )
+    return select(
+        literal_column(f"'{name}'"),
+        *(
+            _NULL if v is None else v if isinstance(_element(v), ColumnClause) else v.label(n)
+            for n, v in values
+        ),
+    )
 
 
 _NULL = literal_column("NULL")
@@ -117,8 +179,13 @@ def _until_now(kind: str, since: str) -> tuple:
 
 
 def _latest(alias: str, n: int, columns: tuple, *where: Any) -> Subquery:
-    return (select(_O.at, _O.id, *columns).where(*where)
-            .order_by(_O.at.desc(), _O.id.desc()).limit(literal_column(str(n), Integer())).subquery(alias))
+    return (
+        select(_O.at, _O.id, *columns)
+        .where(*where)
+        .order_by(_O.at.desc(), _O.id.desc())
+        .limit(literal_column(str(n), Integer()))
+        .subquery(alias)
+    )
 
 
 @functools.cache
@@ -129,30 +196,40 @@ def _question(name: str, typed: bool = True) -> Select:
     what, _, kind = name.partition(":")
     if what == "failed":  # refused codes, and the accounts behind them
         return _part(name, typed, a=func.count(), b=func.count(func.distinct(_O.participant_id))).where(
-            _O.failure.is_not(None), *_until_now(kind, "failed_since"))
+            _O.failure.is_not(None), *_until_now(kind, "failed_since")
+        )
     if what == "last":  # a person's last decoded code
         rows = _latest("l", 1, (_O.fast_streak,), _O.participant_id == _P["participant"], decoded)
         return _part(name, typed, at=rows.c.at, a=rows.c.fast_streak, d=rows.c.id)
     if what == "recent":  # and the last few of one batch
-        rows = _latest("r", RECENT_RUNS, (_O.serial, _O.run_length, _O.run_start),
-                       _O.participant_id == _P["participant"], _O.batch_id == _P["batch"], decoded)
-        return _part(name, typed, at=rows.c.at, a=rows.c.serial, b=rows.c.run_length, c=rows.c.run_start,
-                     d=rows.c.id)
+        rows = _latest(
+            "r",
+            RECENT_RUNS,
+            (_O.serial, _O.run_length, _O.run_start),
+            _O.participant_id == _P["participant"],
+            _O.batch_id == _P["batch"],
+            decoded,
+        )
+        return _part(
+            name, typed, at=rows.c.at, a=rows.c.serial, b=rows.c.run_length, c=rows.c.run_start, d=rows.c.id
+        )
     if what == "registered":
         return _part(name, typed, a=func.count()).where(
-            _O.batch_id == _P["batch"], _O.serial == _P["serial"], decoded, _O.decision != _REJECT)
+            _O.batch_id == _P["batch"], _O.serial == _P["serial"], decoded, _O.decision != _REJECT
+        )
     if what == "window":  # decoded codes (a: all, b: accepted, at: the first) of the last hour or day
         kind, span = kind.split(":")
         accepted = func.count(case((_O.decision == _ACCEPT, _ONE)))
         return _part(name, typed, at=func.min(_O.at), a=func.count(), b=accepted).where(
-            decoded, *_until_now(kind, f"{span}_ago"))
+            decoded, *_until_now(kind, f"{span}_ago")
+        )
     if what == "accounts":
         # CASE leaves NULL where a row does not count, and count(DISTINCT) skips NULL.
         other_person = case((_O.participant_id != _P["participant"], _O.participant_id))
         other_shop = case((and_(_O.outlet_id.is_not(None), _O.outlet_id != _P["other_shop"]), _O.outlet_id))
-        return _part(name, typed, a=func.count(func.distinct(other_person)),
-                     b=func.count(func.distinct(other_shop))).where(
-            decoded, *_until_now(kind, "week_ago"))
+        return _part(
+            name, typed, a=func.count(func.distinct(other_person)), b=func.count(func.distinct(other_shop))
+        ).where(decoded, *_until_now(kind, "week_ago"))
     counted = (_O.outlet_id == _P["outlet"], decoded, _O.decision == _ACCEPT)  # a shop's usual day
     if what == "first_day":
         return _part(name, typed, at=func.min(_O.at)).where(*counted)
@@ -172,8 +249,12 @@ def _questions(obs: Observation, kinds: tuple[str, ...], baseline: bool) -> tupl
     names.append("last")
     if obs.batch_id is not None:
         names += ["recent", "registered"]
-    names += [f"window:{kind}:{span}" for kind in ("participant", "outlet") if kind in kinds
-              for span in ("hour", "day")]
+    names += [
+        f"window:{kind}:{span}"
+        for kind in ("participant", "outlet")
+        if kind in kinds
+        for span in ("hour", "day")
+    ]
     names += [f"accounts:{kind}" for kind in ("ip", "device") if kind in kinds]
     return tuple(names + (["first_day", "baseline"] if baseline else []))
 
@@ -192,13 +273,27 @@ class DbHistory(History):
         self._found: dict[str, list[Row]] = {}
 
     def expect(self, obs: Observation) -> None:
-        keys = {kind: key for kind, key in (("participant", obs.participant_id), ("outlet", obs.outlet_id),
-                                            ("ip", obs.ip), ("device", obs.device)) if key is not None}
+        keys = {
+            kind: key
+            for kind, key in (
+                ("participant", obs.participant_id),
+                ("outlet", obs.outlet_id),
+                ("ip", obs.ip),
+                ("device", obs.device),
+            )
+            if key is not None
+        }
         day = local_day(obs.ts, self.utc_offset_hours)
         baseline = obs.valid and obs.outlet_id is not None and self._cached_days(obs.outlet_id, day) is None
         names = _questions(obs, tuple(keys), baseline)
-        self._expected = dict(keys, now=obs.ts, batch=obs.batch_id, serial=obs.serial, local_day=day,
-                              other_shop=obs.outlet_id if obs.outlet_id is not None else -1)
+        self._expected = dict(
+            keys,
+            now=obs.ts,
+            batch=obs.batch_id,
+            serial=obs.serial,
+            local_day=day,
+            other_shop=obs.outlet_id if obs.outlet_id is not None else -1,
+        )
         self._found = {name: [] for name in names}
         # Core execution: the read-ahead runs on every registration and loads no ORM objects.
         for row in self.session.connection().execute(_read_ahead(names), self._bound(self._expected)):
@@ -206,8 +301,11 @@ class DbHistory(History):
         if baseline:
             self._remember_days(obs.outlet_id, day, self._found)
         # Codes has read these for its own throttle in this transaction; else one read for all.
-        counters_of(self.session, THROTTLE_SCOPE, [f"{subject}:{keys[kind]}" for kind, subject in
-                                                   _THROTTLE_SUBJECTS.items() if kind in keys])
+        counters_of(
+            self.session,
+            THROTTLE_SCOPE,
+            [f"{subject}:{keys[kind]}" for kind, subject in _THROTTLE_SUBJECTS.items() if kind in keys],
+        )
 
     def _answer(self, name: str, **asked: Any) -> list[Row]:
         """The rows of question `name`: read ahead if `asked` is about the expected observation."""
@@ -220,8 +318,13 @@ class DbHistory(History):
         params = dict(asked)
         now = asked.get("now")
         if now is not None:
-            params.update(now=_dt(now), hour_ago=_dt(now - HOUR), day_ago=_dt(now - DAY),
-                          failed_since=_dt(now - FAIL_WINDOW), week_ago=_dt(now - IDENTITY_WINDOW))
+            params.update(
+                now=_dt(now),
+                hour_ago=_dt(now - HOUR),
+                day_ago=_dt(now - DAY),
+                failed_since=_dt(now - FAIL_WINDOW),
+                week_ago=_dt(now - IDENTITY_WINDOW),
+            )
         day = asked.get("local_day")
         if day is not None:
             params.update(baseline_start=self._day_start(day - BASELINE_DAYS), today=self._day_start(day))
@@ -255,16 +358,24 @@ class DbHistory(History):
         return self._answer(f"failed:{kind}", now=now, **{kind: key})[0].b
 
     def accounts(self, kind, key, now, participant_id, outlet_id):
-        row = self._answer(f"accounts:{kind}", now=now, participant=participant_id,
-                           other_shop=outlet_id if outlet_id is not None else -1, **{kind: key})[0]
+        row = self._answer(
+            f"accounts:{kind}",
+            now=now,
+            participant=participant_id,
+            other_shop=outlet_id if outlet_id is not None else -1,
+            **{kind: key},
+        )[0]
         return int(row.a) + 1, int(row.b) + int(outlet_id is not None)
 
     def is_registered(self, batch_id, serial):
         return self._answer("registered", batch=batch_id, serial=serial)[0].a > 0
 
     def recent_in_batch(self, participant_id, batch_id):
-        rows = sorted(self._answer("recent", participant=participant_id, batch=batch_id),
-                      key=lambda r: (_utc(r.at), r.d), reverse=True)
+        rows = sorted(
+            self._answer("recent", participant=participant_id, batch=batch_id),
+            key=lambda r: (_utc(r.at), r.d),
+            reverse=True,
+        )
         return [(r.a, r.b, r.c if r.c is not None else r.a) for r in rows]
 
     def last_of(self, participant_id):
@@ -280,25 +391,44 @@ class DbHistory(History):
         days = self._cached_days(outlet_id, day)
         if days is None:
             found = {"first_day": [], "baseline": []}
-            for row in self.session.execute(_read_ahead(tuple(found)),
-                                            self._bound({"outlet": outlet_id, "local_day": day})):
+            for row in self.session.execute(
+                _read_ahead(tuple(found)), self._bound({"outlet": outlet_id, "local_day": day})
+            ):
                 found[row.kind].append(row)
             days = self._remember_days(outlet_id, day, found)
         return days
 
-    def _cached_days(self, outlet_id: int, day: int) -> Optional[list[int]]:
+    def _cached_days(self, outlet_id: int, day: int) -> list[int] | None:
         kept = _OUTLET_DAYS.get((self.session.get_bind().url, outlet_id))
-        if (kept is None or kept[:2] != (day, self.utc_offset_hours)
-                or time.monotonic() - kept[2] >= OUTLET_DAYS_SECONDS):
+        if (
+            kept is None
+            or kept[:2] != (day, self.utc_offset_hours)
+            or time.monotonic() - kept[2] >= OUTLET_DAYS_SECONDS
+        ):
             return None
         return kept[3]
 
     def _remember_days(self, outlet_id: int, day: int, found: dict[str, list[Row]]) -> list[int]:
         first = found["first_day"][0].at
-        counts = Counter(local_day(_utc(row.at).timestamp(), self.utc_offset_hours) for row in found["baseline"])
-        days = [] if first is None else [counts.get(d, 0) for d in range(
-            max(local_day(_utc(first).timestamp(), self.utc_offset_hours), day - BASELINE_DAYS), day)]
-        _OUTLET_DAYS[(self.session.get_bind().url, outlet_id)] = (day, self.utc_offset_hours, time.monotonic(), days)
+        counts = Counter(
+            local_day(_utc(row.at).timestamp(), self.utc_offset_hours) for row in found["baseline"]
+        )
+        days = (
+            []
+            if first is None
+            else [
+                counts.get(d, 0)
+                for d in range(
+                    max(local_day(_utc(first).timestamp(), self.utc_offset_hours), day - BASELINE_DAYS), day
+                )
+            ]
+        )
+        _OUTLET_DAYS[(self.session.get_bind().url, outlet_id)] = (
+            day,
+            self.utc_offset_hours,
+            time.monotonic(),
+            days,
+        )
         return days
 
     def peer_baseline(self, group, day):
@@ -307,8 +437,15 @@ class DbHistory(History):
         cached = stamped[1] if stamped and time.monotonic() - stamped[0] < PEER_CACHE_SECONDS else None
         if cached is None:
             outlet_ids = list(self.session.scalars(select(Outlet.id).where(Outlet.kind == group)))
-            usuals = [median_mad(days)[0] for days in self._usuals(outlet_ids, day).values()
-                      if len(days) >= MIN_BASELINE_DAYS] if outlet_ids else []
+            usuals = (
+                [
+                    median_mad(days)[0]
+                    for days in self._usuals(outlet_ids, day).values()
+                    if len(days) >= MIN_BASELINE_DAYS
+                ]
+                if outlet_ids
+                else []
+            )
             cached = (*median_mad(usuals), len(usuals))
             _PEER_CACHE[key] = (time.monotonic(), cached)
         return cached
@@ -317,19 +454,35 @@ class DbHistory(History):
         """Registrations per local day before `day` of each shop with any, since its first (at most 28)."""
         counted = (_O.outlet_id.in_(outlet_ids), _O.failure.is_(None), _O.decision == ACCEPT)
         counts: dict[int, Counter] = {}
-        for outlet_id, at in self.session.execute(select(_O.outlet_id, _O.at).where(
-                *counted, _O.at >= self._day_start(day - BASELINE_DAYS), _O.at < self._day_start(day))):
-            counts.setdefault(outlet_id, Counter())[local_day(_utc(at).timestamp(), self.utc_offset_hours)] += 1
-        firsts = {outlet_id: local_day(_utc(first).timestamp(), self.utc_offset_hours) for outlet_id, first in
-                  self.session.execute(select(_O.outlet_id, func.min(_O.at)).where(*counted).group_by(_O.outlet_id))}
-        return {o: [counts.get(o, {}).get(d, 0) for d in range(max(first, day - BASELINE_DAYS), day)]
-                for o, first in firsts.items()}
+        for outlet_id, at in self.session.execute(
+            select(_O.outlet_id, _O.at).where(
+                *counted, _O.at >= self._day_start(day - BASELINE_DAYS), _O.at < self._day_start(day)
+            )
+        ):
+            counts.setdefault(outlet_id, Counter())[
+                local_day(_utc(at).timestamp(), self.utc_offset_hours)
+            ] += 1
+        firsts = {
+            outlet_id: local_day(_utc(first).timestamp(), self.utc_offset_hours)
+            for outlet_id, first in self.session.execute(
+                select(_O.outlet_id, func.min(_O.at)).where(*counted).group_by(_O.outlet_id)
+            )
+        }
+        return {
+            o: [counts.get(o, {}).get(d, 0) for d in range(max(first, day - BASELINE_DAYS), day)]
+            for o, first in firsts.items()
+        }
 
     def _valid(self, kind, key, now, seconds):
         """Decoded codes in a window: accepted ones, or all of them for kinds ending in _all."""
         base = kind.removesuffix("_all")
-        return and_(_COLUMNS[base] == key, _O.failure.is_(None), true() if base != kind else _O.decision == ACCEPT,
-                    _O.at > _dt(now - seconds), _O.at <= _dt(now))
+        return and_(
+            _COLUMNS[base] == key,
+            _O.failure.is_(None),
+            true() if base != kind else _O.decision == ACCEPT,
+            _O.at > _dt(now - seconds),
+            _O.at <= _dt(now),
+        )
 
     def _throttled(self, kind, key, now) -> int:
         """Refused codes the registration service counted (its throttle survives the refusal's rollback);

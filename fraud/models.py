@@ -4,15 +4,17 @@
 record: one row per registration attempt, valid or not, with the score and
 reasons of the decision taken on it. A held attempt opens a `ReviewCase`.
 """
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import partner_club.models  # noqa: F401 - the core mappers our relationships name
 from partner_club.accounts.models import User
 from partner_club.database import UTCDateTime, enum_check, utcnow
 from partner_club.extensions import db
@@ -55,30 +57,30 @@ class FraudObservation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    outlet_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outlets.id"))
-    region_id: Mapped[Optional[int]] = mapped_column(ForeignKey("regions.id"))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     channel: Mapped[str] = mapped_column(String(16), default="typed")
-    ip: Mapped[Optional[str]] = mapped_column(String(64))
-    device: Mapped[Optional[str]] = mapped_column(String(128))
-    lat: Mapped[Optional[float]] = mapped_column(Float)
-    lon: Mapped[Optional[float]] = mapped_column(Float)
-    code: Mapped[Optional[str]] = mapped_column(String(32))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(128))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    code: Mapped[str | None] = mapped_column(String(32))
     # Why the code itself was refused ("bad_check_symbol", ...); None when it decoded.
-    failure: Mapped[Optional[str]] = mapped_column(String(32))
-    batch_id: Mapped[Optional[int]] = mapped_column()
-    serial: Mapped[Optional[int]] = mapped_column()
+    failure: Mapped[str | None] = mapped_column(String(32))
+    batch_id: Mapped[int | None] = mapped_column()
+    serial: Mapped[int | None] = mapped_column()
     # Length of this person's run of neighbouring serials in the batch, this one included.
     run_length: Mapped[int] = mapped_column(default=0)
-    run_start: Mapped[Optional[int]] = mapped_column()
+    run_start: Mapped[int | None] = mapped_column()
     # How many registrations in a row came faster than a person can type or scan.
     fast_streak: Mapped[int] = mapped_column(default=0)
-    registration_id: Mapped[Optional[int]] = mapped_column(index=True)
+    registration_id: Mapped[int | None] = mapped_column(index=True)
     decision: Mapped[str] = mapped_column(String(8), default=Decision.ACCEPT.value)
     score: Mapped[float] = mapped_column(Float, default=0.0)
-    reasons: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(JSON)
+    reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     participant: Mapped[User] = relationship(foreign_keys=[participant_id])
-    outlet: Mapped[Optional[Outlet]] = relationship()
+    outlet: Mapped[Outlet | None] = relationship()
 
     @property
     def valid(self) -> bool:
@@ -97,18 +99,18 @@ class ReviewCase(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     observation_id: Mapped[int] = mapped_column(ForeignKey("fraud_observations.id"), unique=True)
-    registration_id: Mapped[Optional[int]] = mapped_column(index=True)
+    registration_id: Mapped[int | None] = mapped_column(index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    outlet_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outlets.id"), index=True)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
     score: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value, index=True)
     action: Mapped[str] = mapped_column(String(8), default=CaseAction.NONE.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    resolved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    reviewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
 
     observation: Mapped[FraudObservation] = relationship()
     participant: Mapped[User] = relationship(foreign_keys=[participant_id])
-    outlet: Mapped[Optional[Outlet]] = relationship()
-    reviewer: Mapped[Optional[User]] = relationship(foreign_keys=[reviewer_id])
+    outlet: Mapped[Outlet | None] = relationship()
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])

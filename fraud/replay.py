@@ -10,6 +10,7 @@ puts slightly shuffled events back in time order.
 Bad lines are never skipped silently: each is reported with its line number
 and what is wrong; the good lines are replayed all the same.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -18,9 +19,10 @@ import math
 import secrets
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Optional, TextIO
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -55,10 +57,10 @@ class Event:
     outlet: str
     code: str
     channel: str
-    ip: Optional[str]
-    device: Optional[str]
-    lat: Optional[float]
-    lon: Optional[float]
+    ip: str | None
+    device: str | None
+    lat: float | None
+    lon: float | None
 
 
 @dataclass
@@ -80,7 +82,7 @@ class ReplayReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def _text(value: Any, name: str, *, required: bool = True, limit: int = 200) -> Optional[str]:
+def _text(value: Any, name: str, *, required: bool = True, limit: int = 200) -> str | None:
     if value is None or value == "":
         if required:
             raise LineError(f"'{name}' is missing")
@@ -93,11 +95,15 @@ def _text(value: Any, name: str, *, required: bool = True, limit: int = 200) -> 
     return text
 
 
-def _coordinate(value: Any, name: str, bound: float) -> Optional[float]:
+def _coordinate(value: Any, name: str, bound: float) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -bound <= value <= bound \
-            or math.isnan(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not -bound <= value <= bound
+        or math.isnan(value)
+    ):
         raise LineError(f"'{name}' must be a number between -{bound:g} and {bound:g}")
     return float(value)
 
@@ -120,17 +126,26 @@ def parse_event(number: int, text: str) -> Event:
     except ValueError:
         raise LineError(f"'ts' is not an ISO 8601 time: {raw_ts!r}") from None
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)  # documented: times without an offset are UTC
+        at = at.replace(tzinfo=UTC)  # documented: times without an offset are UTC
     channel = data.get("channel")
     if channel not in CHANNELS:
         raise LineError(f"'channel' must be one of {', '.join(CHANNELS[:3])}, not {channel!r}")
     lat, lon = _coordinate(data.get("lat"), "lat", 90), _coordinate(data.get("lon"), "lon", 180)
     if (lat is None) != (lon is None):
         raise LineError("'lat' and 'lon' come together")
-    return Event(number, data["id"], at.timestamp(), _text(data.get("participant"), "participant", limit=200),
-                 _text(data.get("outlet"), "outlet", limit=64), _text(data.get("code"), "code", limit=300),
-                 channel, _text(data.get("ip"), "ip", required=False, limit=64),
-                 _text(data.get("device"), "device", required=False, limit=128), lat, lon)
+    return Event(
+        number,
+        data["id"],
+        at.timestamp(),
+        _text(data.get("participant"), "participant", limit=200),
+        _text(data.get("outlet"), "outlet", limit=64),
+        _text(data.get("code"), "code", limit=300),
+        channel,
+        _text(data.get("ip"), "ip", required=False, limit=64),
+        _text(data.get("device"), "device", required=False, limit=128),
+        lat,
+        lon,
+    )
 
 
 @dataclass(slots=True)
@@ -138,9 +153,9 @@ class BatchFacts:
     id: int
     number: int
     count: int
-    region_id: Optional[int]
+    region_id: int | None
     status: str
-    activated_ts: Optional[float]
+    activated_ts: float | None
     is_canary: bool
     voided: list[tuple[int, int]]
 
@@ -148,27 +163,42 @@ class BatchFacts:
 class Catalogue:
     """The database facts replay needs: shops, regions, batches, people; loaded once."""
 
-    def __init__(self, session: Session, scheme: CodeScheme, public_url: Optional[str]) -> None:
+    def __init__(self, session: Session, scheme: CodeScheme, public_url: str | None) -> None:
         self.session, self.scheme, self.public_url = session, scheme, public_url
-        self.outlets = {ext: row for ext, *row in session.execute(
-            select(Outlet.external_id, Outlet.id, Outlet.kind, Outlet.lat, Outlet.lon, Outlet.region_id)
-            .where(Outlet.external_id.is_not(None)))}
-        self.region_names = {i: (en, ru) for i, en, ru in session.execute(
-            select(Region.id, Region.name_en, Region.name_ru))}
+        self.outlets = {
+            ext: row
+            for ext, *row in session.execute(
+                select(
+                    Outlet.external_id, Outlet.id, Outlet.kind, Outlet.lat, Outlet.lon, Outlet.region_id
+                ).where(Outlet.external_id.is_not(None))
+            )
+        }
+        self.region_names = {
+            i: (en, ru) for i, en, ru in session.execute(select(Region.id, Region.name_en, Region.name_ru))
+        }
         voided: dict[int, list[tuple[int, int]]] = {}
-        for batch_id, low, high in session.execute(select(VoidedRange.batch_id, VoidedRange.from_serial,
-                                                          VoidedRange.to_serial)):
+        for batch_id, low, high in session.execute(
+            select(VoidedRange.batch_id, VoidedRange.from_serial, VoidedRange.to_serial)
+        ):
             voided.setdefault(batch_id, []).append((low, high))
         self.batches = {
             (b.number, b.key_version): BatchFacts(
-                b.id, b.number, b.count, b.region_id, b.status,
-                b.activated_at.timestamp() if b.activated_at else None, b.is_canary, voided.get(b.id, []))
-            for b in session.scalars(select(Batch))}
+                b.id,
+                b.number,
+                b.count,
+                b.region_id,
+                b.status,
+                b.activated_at.timestamp() if b.activated_at else None,
+                b.is_canary,
+                voided.get(b.id, []),
+            )
+            for b in session.scalars(select(Batch))
+        }
         self.versions = sorted(scheme.keys, reverse=True)
         self.people: dict[str, int] = {}
         self._password = generate_password_hash(secrets.token_urlsafe(24))
 
-    def decode(self, raw: str) -> tuple[Optional[str], Optional[BatchFacts], Optional[int], Optional[str]]:
+    def decode(self, raw: str) -> tuple[str | None, BatchFacts | None, int | None, str | None]:
         """(failure, batch, serial, code): failure is the refusal reason when the code is not valid."""
         if len(raw) == CODE_LENGTH and _ALPHABET.issuperset(raw) and is_well_formed(raw):
             candidates = [raw]  # the common case: a clean code, checked once
@@ -201,24 +231,46 @@ class Catalogue:
                 wanted[event.participant] = self.outlets[event.outlet][0]
         logins = list(wanted)
         for start in range(0, len(logins), 500):
-            part = logins[start:start + 500]
-            self.people.update(self.session.execute(select(User.login, User.id).where(User.login.in_(part))).all())
+            part = logins[start : start + 500]
+            self.people.update(
+                self.session.execute(select(User.login, User.id).where(User.login.in_(part))).all()
+            )
         missing = [p for p in logins if p not in self.people]
         if not missing:
             return 0
         now = utcnow()
-        rows = [{"login": p, "password_hash": self._password, "role": Role.SELLER.value,
-                 "status": UserStatus.ACTIVE.value, "full_name": p, "outlet_id": wanted[p],
-                 "token_version": 1, "created_at": now} for p in missing]
-        created = self.session.execute(insert(User).returning(User.login, User.id, sort_by_parameter_order=True),
-                                       rows).all()
+        rows = [
+            {
+                "login": p,
+                "password_hash": self._password,
+                "role": Role.SELLER.value,
+                "status": UserStatus.ACTIVE.value,
+                "full_name": p,
+                "outlet_id": wanted[p],
+                "token_version": 1,
+                "created_at": now,
+            }
+            for p in missing
+        ]
+        created = self.session.execute(
+            insert(User).returning(User.login, User.id, sort_by_parameter_order=True), rows
+        ).all()
         self.people.update(dict(created))
         return len(created)
 
 
-def replay(session: Session, lines: Iterable[str], out: TextIO, *, scheme: CodeScheme,
-           config: FraudConfig, public_url: Optional[str] = None, record: bool = False,
-           reorder: int = 50000, progress: Optional[Callable[[int], None]] = None) -> ReplayReport:
+def replay(
+    session: Session,
+    lines: Iterable[str],
+    out: TextIO,
+    *,
+    scheme: CodeScheme,
+    config: FraudConfig,
+    public_url: str | None = None,
+    record: bool = False,
+    reorder: int = 50000,
+    progress: Callable[[int], None] | None = None,
+) -> ReplayReport:
     """Replays every good line, writes one decision a line, and reports every bad line."""
     started = time.perf_counter()
     report = ReplayReport()
@@ -238,28 +290,55 @@ def replay(session: Session, lines: Iterable[str], out: TextIO, *, scheme: CodeS
         last_ts = event.ts
         outlet_id, kind, o_lat, o_lon, region_id = catalogue.outlets[event.outlet]
         failure, batch, serial, code = catalogue.decode(event.code)
-        obs = Observation(ts=event.ts, participant_id=catalogue.people[event.participant], outlet_id=outlet_id,
-                          outlet_kind=kind, outlet_lat=o_lat, outlet_lon=o_lon, region_id=region_id,
-                          region_name=catalogue.region_names.get(region_id), channel=event.channel,
-                          ip=event.ip, device=event.device, lat=event.lat, lon=event.lon, code=code,
-                          failure=failure)
+        obs = Observation(
+            ts=event.ts,
+            participant_id=catalogue.people[event.participant],
+            outlet_id=outlet_id,
+            outlet_kind=kind,
+            outlet_lat=o_lat,
+            outlet_lon=o_lon,
+            region_id=region_id,
+            region_name=catalogue.region_names.get(region_id),
+            channel=event.channel,
+            ip=event.ip,
+            device=event.device,
+            lat=event.lat,
+            lon=event.lon,
+            code=code,
+            failure=failure,
+        )
         if batch is not None:
             if batch.id not in loaded_batches:
                 loaded_batches.add(batch.id)
-                history.registered.update((batch.id, s) for s in session.scalars(
-                    select(Registration.serial).where(Registration.batch_id == batch.id)))
+                history.registered.update(
+                    (batch.id, s)
+                    for s in session.scalars(
+                        select(Registration.serial).where(Registration.batch_id == batch.id)
+                    )
+                )
             obs.batch_id, obs.batch_number, obs.serial = batch.id, batch.number, serial
             obs.batch_region_id = batch.region_id
             obs.batch_region_name = catalogue.region_names.get(batch.region_id)
             obs.is_canary = batch.is_canary
             obs.batch_shipped = batch.status == BatchStatus.ACTIVATED.value and (
-                batch.activated_ts is None or batch.activated_ts <= event.ts)
+                batch.activated_ts is None or batch.activated_ts <= event.ts
+            )
         assessment = engine.assess(obs)
         engine.observe(obs)
         reasons = reasons_json(assessment.reasons)
-        out.write(json.dumps({"id": event.id, "decision": assessment.decision,
-                              "score": round(assessment.score, 1), "reasons": reasons},
-                             ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "id": event.id,
+                    "decision": assessment.decision,
+                    "score": round(assessment.score, 1),
+                    "reasons": reasons,
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            + "\n"
+        )
         report.events += 1
         report.decisions[assessment.decision] += 1
         if record:
@@ -300,21 +379,52 @@ def replay(session: Session, lines: Iterable[str], out: TextIO, *, scheme: CodeS
 
 
 def _row(obs: Observation, decision: str, score: float, reasons: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"at": obs.at, "participant_id": obs.participant_id, "outlet_id": obs.outlet_id,
-            "region_id": obs.region_id, "channel": obs.channel, "ip": obs.ip, "device": obs.device,
-            "lat": obs.lat, "lon": obs.lon, "code": obs.code, "failure": obs.failure, "batch_id": obs.batch_id,
-            "serial": obs.serial, "run_length": obs.run_length, "run_start": obs.run_start,
-            "fast_streak": obs.fast_streak, "registration_id": None, "decision": decision, "score": score,
-            "reasons": reasons or None}
+    return {
+        "at": obs.at,
+        "participant_id": obs.participant_id,
+        "outlet_id": obs.outlet_id,
+        "region_id": obs.region_id,
+        "channel": obs.channel,
+        "ip": obs.ip,
+        "device": obs.device,
+        "lat": obs.lat,
+        "lon": obs.lon,
+        "code": obs.code,
+        "failure": obs.failure,
+        "batch_id": obs.batch_id,
+        "serial": obs.serial,
+        "run_length": obs.run_length,
+        "run_start": obs.run_start,
+        "fast_streak": obs.fast_streak,
+        "registration_id": None,
+        "decision": decision,
+        "score": score,
+        "reasons": reasons or None,
+    }
 
 
 def _store(session: Session, rows: list[dict[str, Any]]) -> None:
     """Bulk-inserts replayed observations; held ones open review cases."""
-    ids = session.execute(insert(FraudObservation).returning(FraudObservation.id, sort_by_parameter_order=True),
-                          rows).scalars().all()
-    cases = [{"observation_id": i, "participant_id": r["participant_id"], "outlet_id": r["outlet_id"],
-              "score": r["score"], "status": CaseStatus.OPEN.value, "action": "none", "created_at": r["at"]}
-             for i, r in zip(ids, rows) if r["decision"] == Decision.HOLD.value]
+    ids = (
+        session.execute(
+            insert(FraudObservation).returning(FraudObservation.id, sort_by_parameter_order=True), rows
+        )
+        .scalars()
+        .all()
+    )
+    cases = [
+        {
+            "observation_id": i,
+            "participant_id": r["participant_id"],
+            "outlet_id": r["outlet_id"],
+            "score": r["score"],
+            "status": CaseStatus.OPEN.value,
+            "action": "none",
+            "created_at": r["at"],
+        }
+        for i, r in zip(ids, rows, strict=False)
+        if r["decision"] == Decision.HOLD.value
+    ]
     if cases:
         session.execute(insert(ReviewCase), cases)
     rows.clear()

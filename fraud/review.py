@@ -5,10 +5,12 @@ Approving or rejecting a held registration tells codes through
 points); a rejection can also warn or block the participant. Every decision
 is audited.
 """
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, case as sql_case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from fraud.models import CaseAction, CaseStatus, FraudObservation, ReviewCase
@@ -50,16 +52,31 @@ def cases_query(viewer: User, *, status: str = CaseStatus.OPEN.value) -> Select:
 
 
 def can_review(session: Session, viewer: User, case: ReviewCase) -> bool:
-    return session.scalar(select(ReviewCase.id).where(ReviewCase.id == case.id, case_filter(viewer))) is not None
+    return (
+        session.scalar(select(ReviewCase.id).where(ReviewCase.id == case.id, case_filter(viewer))) is not None
+    )
 
 
 def participant_history(session: Session, participant_id: int, *, limit: int = 50) -> list[FraudObservation]:
-    return list(session.scalars(select(FraudObservation).where(FraudObservation.participant_id == participant_id)
-                                .order_by(FraudObservation.at.desc(), FraudObservation.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(FraudObservation)
+            .where(FraudObservation.participant_id == participant_id)
+            .order_by(FraudObservation.at.desc(), FraudObservation.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-def decide_case(session: Session, case: ReviewCase, *, reviewer: User, decision: str, note: str = "",
-                action: str = CaseAction.NONE.value) -> ReviewCase:
+def decide_case(
+    session: Session,
+    case: ReviewCase,
+    *,
+    reviewer: User,
+    decision: str,
+    note: str = "",
+    action: str = CaseAction.NONE.value,
+) -> ReviewCase:
     """Approve (pending points become active) or reject (points removed; warn or block)."""
     if not can_review(session, reviewer, case):
         raise Forbidden(_("You may not review this case."), code="not_your_case")
@@ -79,23 +96,41 @@ def decide_case(session: Session, case: ReviewCase, *, reviewer: User, decision:
     case.reviewer_id, case.resolved_at = reviewer.id, utcnow()
     session.flush()
     if case.registration_id is not None:
-        registration_reviewed.send(case.registration_id, session=session, decision=decision,
-                                   reviewer=reviewer, note=note)
+        registration_reviewed.send(
+            case.registration_id, session=session, decision=decision, reviewer=reviewer, note=note
+        )
     participant = session.get(User, case.participant_id)
     if action == CaseAction.BLOCK.value and not participant.is_blocked:
         block_user(session, participant, reason=note, actor=reviewer)
     elif action == CaseAction.WARN.value and participant.email:
-        send_after_commit(session, Message(
-            to=participant.email, subject=_("Partner Club: a registration of yours was rejected"),
-            text=_("A code registration of yours was rejected after a review and its points were removed. "
-                   "Repeated attempts lead to a block. Reviewer's note: %(note)s",
-                   note=note or _("none"))))
-    record(session, reviewer, f"fraud.case.{'approve' if decision == 'accept' else 'reject'}", case,
-           registration_id=case.registration_id, participant_id=case.participant_id, measure=action, note=note)
+        send_after_commit(
+            session,
+            Message(
+                to=participant.email,
+                subject=_("Partner Club: a registration of yours was rejected"),
+                text=_(
+                    "A code registration of yours was rejected after a review and its points were removed. "
+                    "Repeated attempts lead to a block. Reviewer's note: %(note)s",
+                    note=note or _("none"),
+                ),
+            ),
+        )
+    record(
+        session,
+        reviewer,
+        f"fraud.case.{'approve' if decision == 'accept' else 'reject'}",
+        case,
+        registration_id=case.registration_id,
+        participant_id=case.participant_id,
+        measure=action,
+        note=note,
+    )
     return case
 
 
-def flagged_people(session: Session, viewer: User, *, since, minimum: int = 3, limit: int = 50) -> list[tuple]:
+def flagged_people(
+    session: Session, viewer: User, *, since, minimum: int = 3, limit: int = 50
+) -> list[tuple]:
     """People in the viewer's scope with several held or refused attempts since `since`:
     (user, held, rejected), most suspicious first."""
     held = func.sum(sql_case((FraudObservation.decision == "hold", 1), else_=0))
@@ -105,11 +140,15 @@ def flagged_people(session: Session, viewer: User, *, since, minimum: int = 3, l
         .where(FraudObservation.at >= since, FraudObservation.decision != "accept")
         .group_by(FraudObservation.participant_id)
         .having(held + rejected >= minimum)
-        .order_by((held + rejected).desc()).limit(limit * 4)).all()
+        .order_by((held + rejected).desc())
+        .limit(limit * 4)
+    ).all()
     if not rows:
         return []
-    visible = {u.id: u for u in session.scalars(select(User).where(User.id.in_([r[0] for r in rows]),
-                                                                   user_filter(viewer)))}
+    visible = {
+        u.id: u
+        for u in session.scalars(select(User).where(User.id.in_([r[0] for r in rows]), user_filter(viewer)))
+    }
     return [(visible[pid], int(h), int(r)) for pid, h, r in rows if pid in visible][:limit]
 
 

@@ -5,14 +5,17 @@ replay or backtests (memory history): annotate the observation from history
 (runs of serials, typing speed), run the enabled detectors, add the scores,
 compare the sum with the admin's hold and reject scores.
 """
+
 from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -44,26 +47,42 @@ class FraudConfig:
     hold_score: float = DEFAULT_HOLD
     reject_score: float = DEFAULT_REJECT
     utc_offset_hours: float = 3.0
-    enabled: dict[str, bool] = field(default_factory=lambda: {name: True for name in DETECTORS})
-    params: dict[str, dict[str, float]] = field(default_factory=lambda: {
-        name: {key: p.default for key, p in d.params.items()} for name, d in DETECTORS.items()})
+    enabled: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(DETECTORS, True))
+    params: dict[str, dict[str, float]] = field(
+        default_factory=lambda: {
+            name: {key: p.default for key, p in d.params.items()} for name, d in DETECTORS.items()
+        }
+    )
 
     def as_json(self) -> dict[str, Any]:
-        return {"hold_score": self.hold_score, "reject_score": self.reject_score,
-                "utc_offset_hours": self.utc_offset_hours,
-                "detectors": {name: {"enabled": self.enabled[name], "params": self.params[name]}
-                              for name in DETECTORS}}
+        return {
+            "hold_score": self.hold_score,
+            "reject_score": self.reject_score,
+            "utc_offset_hours": self.utc_offset_hours,
+            "detectors": {
+                name: {"enabled": self.enabled[name], "params": self.params[name]} for name in DETECTORS
+            },
+        }
 
 
-def _number(raw: Any, label: str, low: float, high: float, integer: bool, problems: list[str]) -> Optional[float]:
+def _number(
+    raw: Any, label: str, low: float, high: float, integer: bool, problems: list[str]
+) -> float | None:
     try:
         value = float(str(raw).replace(",", ".").strip())
     except (TypeError, ValueError):
         problems.append(_("%(label)s: enter a number.", label=label))
         return None
     if not low <= value <= high:
-        problems.append(_("%(label)s: %(value)s is outside the sane range %(low)s-%(high)s.",
-                          label=label, value=raw, low=_plain(low), high=_plain(high)))
+        problems.append(
+            _(
+                "%(label)s: %(value)s is outside the sane range %(low)s-%(high)s.",
+                label=label,
+                value=raw,
+                low=_plain(low),
+                high=_plain(high),
+            )
+        )
         return None
     if integer and not value.is_integer():
         problems.append(_("%(label)s: enter a whole number.", label=label))
@@ -80,7 +99,9 @@ def validate_config(raw: dict[str, Any]) -> FraudConfig:
     config, problems = FraudConfig(), []
     hold = _number(raw.get("hold_score", DEFAULT_HOLD), _("Hold score"), 1, 1000, False, problems)
     reject = _number(raw.get("reject_score", DEFAULT_REJECT), _("Reject score"), 1, 1000, False, problems)
-    offset = _number(raw.get("utc_offset_hours", 3), _("Local time offset from UTC"), -12, 14, False, problems)
+    offset = _number(
+        raw.get("utc_offset_hours", 3), _("Local time offset from UTC"), -12, 14, False, problems
+    )
     if hold is not None and reject is not None and reject <= hold:
         problems.append(_("The reject score must be higher than the hold score."))
     for name, settings in (raw.get("detectors") or {}).items():
@@ -123,8 +144,14 @@ def save_config(session: Session, raw: dict[str, Any], *, actor: User | None) ->
 class Engine:
     """Runs the enabled detectors over one observation at a time."""
 
-    def __init__(self, config: FraudConfig, history: History, *, only: Iterable[str] | None = None,
-                 params: dict[str, dict[str, float]] | None = None) -> None:
+    def __init__(
+        self,
+        config: FraudConfig,
+        history: History,
+        *,
+        only: Iterable[str] | None = None,
+        params: dict[str, dict[str, float]] | None = None,
+    ) -> None:
         self.config = config
         self.history = history
         history.utc_offset_hours = config.utc_offset_hours
@@ -140,8 +167,11 @@ class Engine:
         history = self.history
         if obs.batch_id is not None and obs.serial is not None:
             # A roll is read in order: the code right after the end of a recent run extends it.
-            runs = [r for r in history.recent_in_batch(obs.participant_id, obs.batch_id)
-                    if 1 <= obs.serial - r[0] <= 2]
+            runs = [
+                r
+                for r in history.recent_in_batch(obs.participant_id, obs.batch_id)
+                if 1 <= obs.serial - r[0] <= 2
+            ]
             if runs:
                 best = max(runs, key=lambda r: r[1])
                 obs.run_length, obs.run_start = best[1] + 1, best[2]
@@ -151,8 +181,11 @@ class Engine:
         # The codes of one photo land in the same instant by nature: pace says nothing there.
         if previous is not None and obs.channel != "photo":
             gap = obs.ts - previous[0]
-            slowest = (self.time_params["typed_seconds"] if obs.channel == "typed"
-                       else self.time_params["scan_seconds"])
+            slowest = (
+                self.time_params["typed_seconds"]
+                if obs.channel == "typed"
+                else self.time_params["scan_seconds"]
+            )
             obs.fast_streak = previous[1] + 1 if gap < slowest else 0
             obs.extra["gap"] = round(gap, 1)
 
@@ -161,8 +194,9 @@ class Engine:
         self.annotate(obs)
         reasons: list[Reason] = []
         if obs.failure is not None:
-            reasons.append(Reason("code", self.config.reject_score, describe_failure(obs.failure),
-                                  {"why": obs.failure}))
+            reasons.append(
+                Reason("code", self.config.reject_score, describe_failure(obs.failure), {"why": obs.failure})
+            )
         for detector, params in self.detectors:
             reason = detector.check(obs, self.history, params)
             if reason is not None and reason.score > 0:
@@ -199,8 +233,10 @@ def describe_failure(why: str) -> str:
 
 
 def reasons_json(reasons: list[Reason]) -> list[dict[str, Any]]:
-    return [{"detector": r.detector, "score": r.score, "message": r.message, "evidence": r.evidence}
-            for r in reasons]
+    return [
+        {"detector": r.detector, "score": r.score, "message": r.message, "evidence": r.evidence}
+        for r in reasons
+    ]
 
 
 def describe_reason(reason: dict[str, Any]) -> str:
@@ -221,7 +257,8 @@ def describe_reason(reason: dict[str, Any]) -> str:
 # The admin's settings parsed once per stored value: every registration reads them.
 _VALIDATED: dict[str, tuple[Any, FraudConfig]] = {}
 _REGION_NAMES = select(Region.id, Region.name_en, Region.name_ru).where(
-    Region.id.in_(bindparam("ids", expanding=True)))
+    Region.id.in_(bindparam("ids", expanding=True))
+)
 _OBSERVATIONS = FraudObservation.__table__
 _INSERT_OBSERVATION = insert(_OBSERVATIONS)
 _INSERT_HELD = insert(_OBSERVATIONS).returning(_OBSERVATIONS.c.id)
@@ -240,32 +277,65 @@ def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> 
     outlet = attempt.shop or (session.get(Outlet, attempt.outlet_id) if attempt.outlet_id else None)
     shipped = None if attempt.batch_status is None else attempt.batch_status in SHIPPED_STATUSES
     obs = Observation(
-        ts=attempt.at.timestamp(), participant_id=attempt.participant_id, outlet_id=attempt.outlet_id,
-        outlet_kind=outlet.kind if outlet else None, outlet_lat=outlet.lat if outlet else None,
-        outlet_lon=outlet.lon if outlet else None, region_id=attempt.region_id, channel=attempt.channel,
-        ip=attempt.ip, device=attempt.device, lat=attempt.lat, lon=attempt.lon, code=attempt.code,
+        ts=attempt.at.timestamp(),
+        participant_id=attempt.participant_id,
+        outlet_id=attempt.outlet_id,
+        outlet_kind=outlet.kind if outlet else None,
+        outlet_lat=outlet.lat if outlet else None,
+        outlet_lon=outlet.lon if outlet else None,
+        region_id=attempt.region_id,
+        channel=attempt.channel,
+        ip=attempt.ip,
+        device=attempt.device,
+        lat=attempt.lat,
+        lon=attempt.lon,
+        code=attempt.code,
         failure=attempt.extra.get("failure") if attempt.batch_id is None else None,
-        batch_id=attempt.batch_id, batch_number=attempt.batch_number, serial=attempt.serial,
-        batch_region_id=attempt.batch_region_id, batch_shipped=shipped, is_canary=attempt.is_canary)
+        batch_id=attempt.batch_id,
+        batch_number=attempt.batch_number,
+        serial=attempt.serial,
+        batch_region_id=attempt.batch_region_id,
+        batch_shipped=shipped,
+        is_canary=attempt.is_canary,
+    )
     if None not in (obs.region_id, obs.batch_region_id) and obs.region_id != obs.batch_region_id:
         # Only the geography rule names regions, and only when they differ: a held attempt, mostly.
-        names = {i: (en, ru) for i, en, ru in session.execute(
-            _REGION_NAMES, {"ids": [obs.region_id, obs.batch_region_id]})}
+        names = {
+            i: (en, ru)
+            for i, en, ru in session.execute(_REGION_NAMES, {"ids": [obs.region_id, obs.batch_region_id]})
+        }
         obs.region_name, obs.batch_region_name = names.get(obs.region_id), names.get(obs.batch_region_id)
     return obs
 
 
 def _observation_row(obs: Observation, assessment: Assessment, registration_id: int | None) -> dict[str, Any]:
     return dict(
-        at=obs.at, participant_id=obs.participant_id, outlet_id=obs.outlet_id, region_id=obs.region_id,
-        channel=obs.channel, ip=obs.ip, device=obs.device, lat=obs.lat, lon=obs.lon, code=obs.code,
-        failure=obs.failure, batch_id=obs.batch_id, serial=obs.serial, run_length=obs.run_length,
-        run_start=obs.run_start, fast_streak=obs.fast_streak, registration_id=registration_id,
-        decision=assessment.decision, score=assessment.score, reasons=reasons_json(assessment.reasons) or None)
+        at=obs.at,
+        participant_id=obs.participant_id,
+        outlet_id=obs.outlet_id,
+        region_id=obs.region_id,
+        channel=obs.channel,
+        ip=obs.ip,
+        device=obs.device,
+        lat=obs.lat,
+        lon=obs.lon,
+        code=obs.code,
+        failure=obs.failure,
+        batch_id=obs.batch_id,
+        serial=obs.serial,
+        run_length=obs.run_length,
+        run_start=obs.run_start,
+        fast_streak=obs.fast_streak,
+        registration_id=registration_id,
+        decision=assessment.decision,
+        score=assessment.score,
+        reasons=reasons_json(assessment.reasons) or None,
+    )
 
 
-def store_observation(session: Session, obs: Observation, assessment: Assessment, *,
-                      registration_id: int | None = None) -> None:
+def store_observation(
+    session: Session, obs: Observation, assessment: Assessment, *, registration_id: int | None = None
+) -> None:
     """The observation row and, for a hold, its open case."""
     row = _observation_row(obs, assessment, registration_id)
     if assessment.decision != HOLD:
@@ -274,9 +344,17 @@ def store_observation(session: Session, obs: Observation, assessment: Assessment
             accepted_stored(session, obs.outlet_id, obs.ts)
         return
     observation_id = session.execute(_INSERT_HELD, row).scalar_one()
-    session.execute(_INSERT_CASE, dict(
-        observation_id=observation_id, registration_id=registration_id, participant_id=obs.participant_id,
-        outlet_id=obs.outlet_id, score=assessment.score, status=CaseStatus.OPEN.value))
+    session.execute(
+        _INSERT_CASE,
+        dict(
+            observation_id=observation_id,
+            registration_id=registration_id,
+            participant_id=obs.participant_id,
+            outlet_id=obs.outlet_id,
+            score=assessment.score,
+            status=CaseStatus.OPEN.value,
+        ),
+    )
 
 
 def assess_attempt(session: Session, attempt: RegistrationAttempt) -> Assessment:
@@ -295,7 +373,7 @@ def assess_attempt(session: Session, attempt: RegistrationAttempt) -> Assessment
     return assessment
 
 
-def observation_companion(session: Session, attempt: RegistrationAttempt) -> Optional[Companion]:
+def observation_companion(session: Session, attempt: RegistrationAttempt) -> Companion | None:
     """An accepted attempt's observation, written with its registration and pointing at it
     (`partner_club.companions`). A held attempt's waits for `record_registration`, which opens
     its case too. An attempt that loses its code to a parallel request leaves no observation."""
@@ -306,22 +384,47 @@ def observation_companion(session: Session, attempt: RegistrationAttempt) -> Opt
     if obs.outlet_id is not None:
         accepted_stored(session, obs.outlet_id, obs.ts)
     row = _observation_row(obs, assessment, None)
-    return Companion("fraud.observation", _observation_writes,
-                     {_OBSERVED_PREFIX + name: row[name] for name in _OBSERVED})
+    return Companion(
+        "fraud.observation", _observation_writes, {_OBSERVED_PREFIX + name: row[name] for name in _OBSERVED}
+    )
 
 
 _OBSERVED_PREFIX = "observed_"
-_OBSERVED = ("at", "participant_id", "outlet_id", "region_id", "channel", "ip", "device", "lat", "lon", "code",
-             "failure", "batch_id", "serial", "run_length", "run_start", "fast_streak", "decision", "score",
-             "reasons")
+_OBSERVED = (
+    "at",
+    "participant_id",
+    "outlet_id",
+    "region_id",
+    "channel",
+    "ip",
+    "device",
+    "lat",
+    "lon",
+    "code",
+    "failure",
+    "batch_id",
+    "serial",
+    "run_length",
+    "run_start",
+    "fast_streak",
+    "decision",
+    "score",
+    "reasons",
+)
 
 
 def _observation_writes(_dialect: str, registration_id: Any, source: Any) -> tuple:
-    values = [companion_value(_OBSERVED_PREFIX + name,
-                              ShortUTCDateTime() if name == "at" else _OBSERVATIONS.c[name].type)
-              for name in _OBSERVED]
-    return (insert(_OBSERVATIONS).from_select([*_OBSERVED, "registration_id"],
-                                              values_of([*values, registration_id], source)),)
+    values = [
+        companion_value(
+            _OBSERVED_PREFIX + name, ShortUTCDateTime() if name == "at" else _OBSERVATIONS.c[name].type
+        )
+        for name in _OBSERVED
+    ]
+    return (
+        insert(_OBSERVATIONS).from_select(
+            [*_OBSERVED, "registration_id"], values_of([*values, registration_id], source)
+        ),
+    )
 
 
 def record_registration(session: Session, attempt: RegistrationAttempt) -> None:

@@ -1,11 +1,13 @@
 """Fraud pages: the review queue, a case, detector settings with backtests."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -47,10 +49,21 @@ def queue():
     query = review.cases_query(current_user, status=status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     cases = db.session.scalars(query.offset((page - 1) * PAGE).limit(PAGE)).all()
-    flagged = review.flagged_people(db.session, current_user, since=utcnow() - timedelta(days=7)) \
-        if status == "open" and page == 1 else []
-    return render_template("fraud/queue.html", cases=cases, status=status, statuses=STATUSES, page=page,
-                           total=total, pages=max(1, -(-total // PAGE)), flagged=flagged)
+    flagged = (
+        review.flagged_people(db.session, current_user, since=utcnow() - timedelta(days=7))
+        if status == "open" and page == 1
+        else []
+    )
+    return render_template(
+        "fraud/queue.html",
+        cases=cases,
+        status=status,
+        statuses=STATUSES,
+        page=page,
+        total=total,
+        pages=max(1, -(-total // PAGE)),
+        flagged=flagged,
+    )
 
 
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
@@ -62,7 +75,9 @@ def person(user_id: int):
     error = None
     if request.method == "POST":
         try:
-            review.block_participant(db.session, found, reviewer=current_user, note=request.form.get("note", ""))
+            review.block_participant(
+                db.session, found, reviewer=current_user, note=request.form.get("note", "")
+            )
         except DomainError as refusal:
             db.session.rollback()
             error = refusal.message
@@ -71,7 +86,9 @@ def person(user_id: int):
             flash(_("%(name)s is blocked.", name=found.display_name), "success")
             return redirect(url_for("fraud.person", user_id=found.id))
     history = review.participant_history(db.session, found.id, limit=100)
-    return render_template("fraud/person.html", person=found, history=history, error=error), 422 if error else 200
+    return render_template(
+        "fraud/person.html", person=found, history=history, error=error
+    ), 422 if error else 200
 
 
 def _case_or_404(case_id: int) -> ReviewCase:
@@ -91,8 +108,9 @@ def case(case_id: int):
 def _case_page(found: ReviewCase, error: str | None):
     history = review.participant_history(db.session, found.participant_id)
     photos = review_photos_of(db.session, found.registration_id) if found.registration_id else []
-    return render_template("fraud/case.html", case=found, obs=found.observation, history=history,
-                           photos=photos, error=error)
+    return render_template(
+        "fraud/case.html", case=found, obs=found.observation, history=history, photos=photos, error=error
+    )
 
 
 @bp.post("/cases/<int:case_id>")
@@ -100,23 +118,34 @@ def _case_page(found: ReviewCase, error: str | None):
 def decide(case_id: int):
     found = _case_or_404(case_id)
     try:
-        review.decide_case(db.session, found, reviewer=current_user, decision=request.form.get("decision", ""),
-                           note=request.form.get("note", ""), action=request.form.get("action", "none"))
+        review.decide_case(
+            db.session,
+            found,
+            reviewer=current_user,
+            decision=request.form.get("decision", ""),
+            note=request.form.get("note", ""),
+            action=request.form.get("action", "none"),
+        )
     except DomainError as error:
         db.session.rollback()
         return _case_page(_case_or_404(case_id), error.message), 422
     db.session.commit()
-    flash(_("Approved: the points are active.") if found.status == CaseStatus.APPROVED.value
-          else _("Rejected: the points are removed."), "success")
+    flash(
+        _("Approved: the points are active.")
+        if found.status == CaseStatus.APPROVED.value
+        else _("Rejected: the points are removed."),
+        "success",
+    )
     return redirect(url_for("fraud.queue"))
 
 
 def _form_config(form) -> dict[str, Any]:
     detectors = {}
     for name, detector in DETECTORS.items():
-        detectors[name] = {"enabled": form.get(f"{name}.enabled") == "on",
-                           "params": {key: form[f"{name}.{key}"] for key in detector.params
-                                      if f"{name}.{key}" in form}}
+        detectors[name] = {
+            "enabled": form.get(f"{name}.enabled") == "on",
+            "params": {key: form[f"{name}.{key}"] for key in detector.params if f"{name}.{key}" in form},
+        }
     values = {key: form[key] for key in ("hold_score", "reject_score", "utc_offset_hours") if key in form}
     return dict(values, detectors=detectors)
 
@@ -131,8 +160,13 @@ def settings():
         try:
             if tried in DETECTORS:
                 trial = validate_config(values)
-                result = backtest(db.session, trial, tried, trial.params[tried],
-                                  days=min(365, max(1, request.form.get("days", 30, type=int) or 30)))
+                result = backtest(
+                    db.session,
+                    trial,
+                    tried,
+                    trial.params[tried],
+                    days=min(365, max(1, request.form.get("days", 30, type=int) or 30)),
+                )
             else:
                 config = save_config(db.session, values, actor=current_user)
                 db.session.commit()
@@ -142,5 +176,6 @@ def settings():
             db.session.rollback()
             problems = error.details.get("problems") or [error.message]
     shown = values or config.as_json()
-    return render_template("fraud/settings.html", detectors=DETECTORS, values=shown, problems=problems,
-                           result=result), (422 if problems else 200)
+    return render_template(
+        "fraud/settings.html", detectors=DETECTORS, values=shown, problems=problems, result=result
+    ), (422 if problems else 200)

@@ -1,11 +1,14 @@
 """The application factory: extensions, blueprints, CLI; nothing else."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -29,14 +32,14 @@ from partner_club import models as core_models  # noqa: F401 - registers the cor
 from partner_club import site
 from partner_club.accounts import cli as accounts_cli
 from partner_club.accounts import views as accounts_views
-from partner_club.admin import views as admin_views
 from partner_club.accounts.models import User, role_label
+from partner_club.admin import views as admin_views
 from partner_club.api import views as api_views
 from partner_club.api.base import bearer_token, user_from_token
-from partner_club.demo import cli as demo_cli
 from partner_club.config import ROOT, from_environment
-from partner_club.i18n import i18n
+from partner_club.demo import cli as demo_cli
 from partner_club.extensions import babel, csrf, db, limiter, login_manager, migrate
+from partner_club.i18n import i18n
 from partner_club.jobs import cli as jobs_cli
 from partner_club.jobs import views as jobs_views
 from partner_club.ledger import api as ledger_api

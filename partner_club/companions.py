@@ -21,10 +21,12 @@ at most 50 parameters; the composed statement stays within both,
 which is why the companions' SELECT lists are unlabelled (`value`); a test in
 `tests/codes/test_registration.py` guards both.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, func, select, text, true
 from sqlalchemy.orm import Session
@@ -36,23 +38,25 @@ from partner_club.signals import RegistrationAttempt, registration_companions
 # build(dialect, registration_id, source) -> INSERT statements (or UPDATEs chained into one).
 # `source` is the stored registration's row (a FROM with one row, or none) in the registration's
 # statement, and None where the companions run after it. An empty sequence: nothing rides along.
-Builder = Callable[[str, ColumnElement, Optional[FromClause]], Sequence[Any]]
+Builder = Callable[[str, ColumnElement, FromClause | None], Sequence[Any]]
 # finish(session, registration id, rows): `rows` is how many rows the companion's last write
 # returned in the registration's statement, or None where its writes ran after it (or it had none).
-Finisher = Callable[[Session, int, Optional[int]], None]
+Finisher = Callable[[Session, int, int | None], None]
 
 
 @dataclass(frozen=True)
 class Companion:
-    key: str                       # the statements' shape: one key, one set of statements
+    key: str  # the statements' shape: one key, one set of statements
     build: Builder
     params: Mapping[str, Any]
-    finish: Optional[Finisher] = None
+    finish: Finisher | None = None
 
 
 def collect(attempt: RegistrationAttempt) -> list[Companion]:
     """The companions of the registration about to be stored, from every receiver."""
-    return [answer for _receiver, answer in registration_companions.send(attempt) if isinstance(answer, Companion)]
+    return [
+        answer for _receiver, answer in registration_companions.send(attempt) if isinstance(answer, Companion)
+    ]
 
 
 def value(name: str, type_: TypeEngine) -> TextClause:
@@ -61,15 +65,20 @@ def value(name: str, type_: TypeEngine) -> TextClause:
     return text(f":{name}").bindparams(bindparam(name, type_=type_))
 
 
-def values_of(columns: Sequence[Any], source: Optional[FromClause]) -> Select:
+def values_of(columns: Sequence[Any], source: FromClause | None) -> Select:
     """The SELECT an `INSERT ... FROM SELECT` companion takes its row from: one row per stored
     registration, or exactly one. (SQLite needs the WHERE to read a following ON CONFLICT.)"""
     rows = select(*columns)
     return rows.select_from(source) if source is not None else rows.where(true())
 
 
-def store(session: Session, key: str, registration: Callable[[str], Insert], values: Mapping[str, Any],
-          companions: Sequence[Companion]) -> Optional[int]:
+def store(
+    session: Session,
+    key: str,
+    registration: Callable[[str], Insert],
+    values: Mapping[str, Any],
+    companions: Sequence[Companion],
+) -> int | None:
     """Inserts the registration (`registration(dialect)`: an INSERT ... RETURNING id that returns no
     row when it stores nothing, named by `key`) with its companions; the registration's id, or None
     if nothing was stored. Runs each companion's `finish` once it is stored."""
@@ -84,7 +93,7 @@ def store(session: Session, key: str, registration: Callable[[str], Insert], val
     row = connection.execute(statement, _parameters(values, companions)).first()
     if row is None:
         return None
-    registration_id, rows = row[0], dict(zip(counted, row[1:]))
+    registration_id, rows = row[0], dict(zip(counted, row[1:], strict=False))
     for n, companion in enumerate(companions):
         if companion.finish is not None:
             companion.finish(session, registration_id, rows.get(n))
@@ -95,8 +104,9 @@ _WITH: dict[tuple[str, ...], tuple[Select, tuple[int, ...]]] = {}
 _AFTER: dict[tuple[str, str], Sequence[Any]] = {}
 
 
-def _with_registration(key: str, registration: Insert,
-                       companions: Sequence[Companion]) -> tuple[Select, tuple[int, ...]]:
+def _with_registration(
+    key: str, registration: Insert, companions: Sequence[Companion]
+) -> tuple[Select, tuple[int, ...]]:
     """One PostgreSQL statement: `registration` with the companions' writes as WITH parts. It returns
     the id (no row if nothing was stored) and, for each companion with a `finish` and writes, the
     rows its last write returned; the second element names those companions by position."""
@@ -106,8 +116,10 @@ def _with_registration(key: str, registration: Insert,
         stored = registration.cte("stored")
         parts, counts, counted = [], [], []
         for n, companion in enumerate(companions):
-            writes = [write.cte(f"c{len(parts) + i}") for i, write in enumerate(companion.build("postgresql",
-                                                                                             stored.c.id, stored))]
+            writes = [
+                write.cte(f"c{len(parts) + i}")
+                for i, write in enumerate(companion.build("postgresql", stored.c.id, stored))
+            ]
             parts.extend(writes)
             if writes and companion.finish is not None:
                 counts.append(select(func.count()).select_from(writes[-1]).scalar_subquery())
@@ -123,7 +135,7 @@ def _parameters(values: Mapping[str, Any], companions: Sequence[Companion]) -> d
     return merged
 
 
-def write_after(session: Session, companions: Sequence[Companion], registration_id: Optional[int]) -> None:
+def write_after(session: Session, companions: Sequence[Companion], registration_id: int | None) -> None:
     """The companions as statements of their own, once the registration is stored (None: a
     companion that does not refer to it, written on its own), then their `finish`."""
     connection = session.connection()
@@ -132,7 +144,8 @@ def write_after(session: Session, companions: Sequence[Companion], registration_
         writes = _AFTER.get((dialect, companion.key))
         if writes is None:
             writes = _AFTER[(dialect, companion.key)] = companion.build(
-                dialect, bindparam("registration_id", type_=Integer()), None)
+                dialect, bindparam("registration_id", type_=Integer()), None
+            )
         for write in writes:
             connection.execute(write, {**companion.params, "registration_id": registration_id})
         if companion.finish is not None and registration_id is not None:

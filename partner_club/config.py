@@ -4,11 +4,13 @@ With no settings at all the club runs on a SQLite file in the instance folder
 and runs jobs in-process, so a fresh clone needs no server. Production sets
 DATABASE_URL and REDIS_URL.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("partner_club", "codes", "fraud", "catalog", "reports")
@@ -26,7 +28,7 @@ def _database_url(raw: str | None, instance_path: str) -> str:
     # Heroku-style URLs and plain "postgresql://" both mean psycopg 3 here.
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
-            return "postgresql+psycopg://" + raw[len(prefix):]
+            return "postgresql+psycopg://" + raw[len(prefix) :]
     return raw
 
 

@@ -1,9 +1,10 @@
 """Small helpers shared by every model."""
+
 from __future__ import annotations
 
 import enum
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, Integer, TypeDecorator, event
@@ -13,7 +14,7 @@ from sqlalchemy.types import UserDefinedType
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -26,17 +27,18 @@ class UTCDateTime(TypeDecorator):
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
 class _Cast(UserDefinedType):
     """A type that only names the cast PostgreSQL gives its parameters."""
+
     cache_ok = True
     render_bind_cast = True
 
@@ -50,6 +52,7 @@ class _Cast(UserDefinedType):
 class ShortUTCDateTime(UTCDateTime):
     """`UTCDateTime` whose parameters PostgreSQL casts as `::timestamptz`, not the long spelling:
     for the few statements that must stay under psycopg's 4 KB conversion cache limit."""
+
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Any) -> Any:
@@ -58,6 +61,7 @@ class ShortUTCDateTime(UTCDateTime):
 
 class ShortInteger(TypeDecorator):
     """An integer whose parameters PostgreSQL casts as `::int` (see `ShortUTCDateTime`)."""
+
     impl = Integer
     cache_ok = True
 

@@ -1,4 +1,5 @@
 """Domain errors: a machine-readable code and a message a person can act on."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,8 +16,14 @@ class DomainError(Exception):
     code = "domain_error"
     status = 400
 
-    def __init__(self, message: str | None = None, *, code: str | None = None,
-                 status: int | None = None, **details: Any) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        **details: Any,
+    ) -> None:
         self.message = str(message) if message is not None else self.code
         if code:
             self.code = code

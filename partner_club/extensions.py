@@ -1,4 +1,5 @@
 """Extension objects, created unbound and initialised by the app factory."""
+
 from __future__ import annotations
 
 from flask_babel import Babel

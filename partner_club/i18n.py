@@ -7,6 +7,7 @@ Flask-Babel reads (Flask-Babel merges the catalogs of every package);
 `check` lists what still lacks a Russian text. Keeping a catalog per
 package lets the packages change side by side without editing one file.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +22,15 @@ from flask.cli import AppGroup
 from partner_club.config import PACKAGES, ROOT
 
 DOMAIN_PACKAGES = ("codes", "fraud", "catalog", "reports")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
-            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "lazy_ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+}
 METHODS = [("**.py", "python"), ("**.html", "jinja2.ext:babel_extract")]
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.do,jinja2.ext.loopcontrols"}}
 
@@ -33,7 +41,7 @@ def source_dirs(package: str) -> list[Path]:
     if package in DOMAIN_PACKAGES:
         return [ROOT / package, templates / package]
     owned = [p for p in templates.iterdir() if p.is_dir() and p.name not in DOMAIN_PACKAGES]
-    return [ROOT / package, *owned, *[p for p in templates.glob("*.html")]]
+    return [ROOT / package, *owned, *list(templates.glob("*.html"))]
 
 
 def po_path(package: str) -> Path:
@@ -44,8 +52,7 @@ def extract(package: str) -> Catalog:
     template = Catalog(project="partner-club", charset="utf-8")
     for source in source_dirs(package):
         if source.is_file():
-            found = extract_from_dir(str(source.parent), METHODS, OPTIONS, KEYWORDS,
-                                     strip_comment_tags=True)
+            found = extract_from_dir(str(source.parent), METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True)
             found = (m for m in found if m[0] == source.name)
         elif source.is_dir():
             found = extract_from_dir(str(source), METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True)
@@ -53,8 +60,13 @@ def extract(package: str) -> Catalog:
             continue
         for filename, lineno, message, comments, context in found:
             where = str((source if source.is_dir() else source.parent) / filename)
-            template.add(message, None, [(str(Path(where).relative_to(ROOT)), lineno)],
-                         auto_comments=comments, context=context)
+            template.add(
+                message,
+                None,
+                [(str(Path(where).relative_to(ROOT)), lineno)],
+                auto_comments=comments,
+                context=context,
+            )
     return template
 
 

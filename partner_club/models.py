@@ -1,4 +1,5 @@
 """Every model of the core, imported in one place so the mapper sees them all."""
+
 from partner_club.accounts.models import Invitation, InvitationUse, Role, User, UserStatus
 from partner_club.audit.models import AuditEntry
 from partner_club.jobs.models import Job, JobStatus
@@ -8,6 +9,19 @@ from partner_club.regions.models import Region, Territory
 from partner_club.settings_store import Setting
 
 __all__ = [
-    "Account", "AuditEntry", "Invitation", "InvitationUse", "Job", "JobStatus", "LedgerEntry", "Outlet",
-    "PointLot", "Region", "Role", "Setting", "Territory", "User", "UserStatus",
+    "Account",
+    "AuditEntry",
+    "Invitation",
+    "InvitationUse",
+    "Job",
+    "JobStatus",
+    "LedgerEntry",
+    "Outlet",
+    "PointLot",
+    "Region",
+    "Role",
+    "Setting",
+    "Territory",
+    "User",
+    "UserStatus",
 ]

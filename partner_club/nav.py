@@ -4,10 +4,12 @@ A blueprint lists its entries in `bp.nav`; the base template shows those the
 signed-in person's role allows. The core never imports a domain package to
 build its menu.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from flask import current_app
 

@@ -3,16 +3,18 @@
 Stored as JSON by key; every read names its default, so a fresh database
 works without seeding.
 """
+
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, bindparam, event, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from partner_club.database import UTCDateTime, ends_unit_of_work, utcnow
 from partner_club.extensions import db
@@ -24,7 +26,7 @@ class Setting(db.Model):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 # Values read in the session's current transaction (_ABSENT: no row), so every hot path reads
@@ -76,8 +78,11 @@ def read_along():
     (NULL when none is stored): a column a hot path adds to a statement it runs anyway, with
     `settings_keys=due_keys(session)`, then hands the value to `remember_read`. One statement
     fewer per registration."""
-    return (select(_JsonObjectAgg(Setting.key, Setting.value))
-            .where(Setting.key.in_(bindparam("settings_keys", expanding=True))).scalar_subquery())
+    return (
+        select(_JsonObjectAgg(Setting.key, Setting.value))
+        .where(Setting.key.in_(bindparam("settings_keys", expanding=True)))
+        .scalar_subquery()
+    )
 
 
 def remember_read(session: Session, keys: Iterable[str], found: dict[str, Any] | None) -> None:
@@ -90,6 +95,7 @@ def remember_read(session: Session, keys: Iterable[str], found: dict[str, Any] |
 
 class _JsonObjectAgg(FunctionElement):
     """json_object_agg(key, value) on PostgreSQL, json_group_object on SQLite."""
+
     type = JSON()
     inherit_cache = True
     name = "json_object_agg"

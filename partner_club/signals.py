@@ -10,11 +10,12 @@ own statement (`partner_club.companions`). Once a registration is stored,
 `codes` sends `registration_recorded` inside the same transaction. With no
 receiver the attempt is simply accepted.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from blinker import Namespace
 from sqlalchemy.orm import Session
@@ -58,12 +59,13 @@ class Assessment:
 class Shop:
     """The registering person's shop as codes read it along with the code, so that receivers
     need not load it again."""
+
     id: int
-    region_id: Optional[int]
-    territory_id: Optional[int]
-    kind: Optional[str]
-    lat: Optional[float]
-    lon: Optional[float]
+    region_id: int | None
+    territory_id: int | None
+    kind: str | None
+    lat: float | None
+    lon: float | None
 
 
 @dataclass
@@ -71,27 +73,27 @@ class RegistrationAttempt:
     session: Session
     at: datetime
     participant_id: int
-    outlet_id: Optional[int]
-    region_id: Optional[int]          # the shop's region (or the participant's territory's)
-    territory_id: Optional[int]
-    channel: str                      # typed | qr | link | scan | api
-    ip: Optional[str] = None
-    device: Optional[str] = None
-    lat: Optional[float] = None       # position the device reported, if any
-    lon: Optional[float] = None
-    code: Optional[str] = None        # normalised code, when it decoded
-    batch_id: Optional[int] = None
-    batch_number: Optional[int] = None
-    serial: Optional[int] = None
-    batch_status: Optional[str] = None
-    batch_region_id: Optional[int] = None
+    outlet_id: int | None
+    region_id: int | None  # the shop's region (or the participant's territory's)
+    territory_id: int | None
+    channel: str  # typed | qr | link | scan | api
+    ip: str | None = None
+    device: str | None = None
+    lat: float | None = None  # position the device reported, if any
+    lon: float | None = None
+    code: str | None = None  # normalised code, when it decoded
+    batch_id: int | None = None
+    batch_number: int | None = None
+    serial: int | None = None
+    batch_status: str | None = None
+    batch_region_id: int | None = None
     is_canary: bool = False
-    product_id: Optional[int] = None
-    product_sku: Optional[str] = None
-    volume_m3: Optional[float] = None
+    product_id: int | None = None
+    product_sku: str | None = None
+    volume_m3: float | None = None
     points: int = 0
-    registration_id: Optional[int] = None
-    shop: Optional[Shop] = None       # the shop of outlet_id, when the sender read it (None: look it up)
+    registration_id: int | None = None
+    shop: Shop | None = None  # the shop of outlet_id, when the sender read it (None: look it up)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,4 +1,5 @@
 """Site-wide pages: home, language switch, error pages."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

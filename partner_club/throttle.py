@@ -15,6 +15,7 @@ The table is plain data the fraud package reads for its guessing detector
 Counters are kept in the database rather than in Redis so the embedded
 default (SQLite, no Redis) behaves the same, and so a reviewer can see them.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,11 +36,11 @@ from partner_club.extensions import db
 
 @dataclass(frozen=True)
 class Limits:
-    free: int                 # failures in the window before slowing down
-    hard: int                 # failures in the window before stopping
+    free: int  # failures in the window before slowing down
+    hard: int  # failures in the window before stopping
     window: timedelta = timedelta(hours=1)
     block: timedelta = timedelta(hours=1)
-    max_delay: int = 60       # seconds, the slowest pace before the stop
+    max_delay: int = 60  # seconds, the slowest pace before the stop
 
 
 # Per person, and per address (a shop's Wi-Fi may carry many honest people).
@@ -51,9 +52,9 @@ class AttemptCounter(db.Model):
     __table_args__ = (UniqueConstraint("scope", "subject", name="attempt_counters_one_per_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(32))      # e.g. "code"
-    subject: Mapped[str] = mapped_column(String(100))   # e.g. "user:12", "ip:10.0.0.1"
-    failures: Mapped[int] = mapped_column(default=0)    # in the current window
+    scope: Mapped[str] = mapped_column(String(32))  # e.g. "code"
+    subject: Mapped[str] = mapped_column(String(100))  # e.g. "user:12", "ip:10.0.0.1"
+    failures: Mapped[int] = mapped_column(default=0)  # in the current window
     total_failures: Mapped[int] = mapped_column(default=0)  # ever, for the fraud package
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -63,6 +64,7 @@ class AttemptCounter(db.Model):
 @dataclass(frozen=True, slots=True)
 class CounterReading:
     """A counter as a caller read it along with something else (`READ_COLUMNS`, `remember`)."""
+
     subject: str
     failures: int
     total_failures: int
@@ -72,8 +74,14 @@ class CounterReading:
 
 
 # The columns a caller reads along, in CounterReading's order.
-READ_COLUMNS = (AttemptCounter.subject, AttemptCounter.failures, AttemptCounter.total_failures,
-                AttemptCounter.window_started_at, AttemptCounter.last_failure_at, AttemptCounter.blocked_until)
+READ_COLUMNS = (
+    AttemptCounter.subject,
+    AttemptCounter.failures,
+    AttemptCounter.total_failures,
+    AttemptCounter.window_started_at,
+    AttemptCounter.last_failure_at,
+    AttemptCounter.blocked_until,
+)
 
 
 def subjects(user_id: int | None, ip: str | None) -> list[tuple[str, str]]:
@@ -95,13 +103,19 @@ def wait_seconds(counter: AttemptCounter | CounterReading, limits: Limits, now: 
     over = counter.failures - limits.free
     if over <= 0:
         return 0
-    delay = min(limits.max_delay, 2 ** over)
+    delay = min(limits.max_delay, 2**over)
     ready_at = counter.last_failure_at + timedelta(seconds=delay)
     return max(0, math.ceil((ready_at - now).total_seconds()))
 
 
-def check(session: Session, scope: str, pairs: Iterable[tuple[str, str]], *,
-          limits: dict[str, Limits] = CODE_LIMITS, now: datetime | None = None) -> None:
+def check(
+    session: Session,
+    scope: str,
+    pairs: Iterable[tuple[str, str]],
+    *,
+    limits: dict[str, Limits] = CODE_LIMITS,
+    now: datetime | None = None,
+) -> None:
     """Raises TooManyAttempts if any subject has to wait."""
     now = now or utcnow()
     pairs = list(pairs)
@@ -112,7 +126,8 @@ def check(session: Session, scope: str, pairs: Iterable[tuple[str, str]], *,
     wait = max((wait_seconds(c, limits[kinds[c.subject]], now) for c in counters), default=0)
     if wait > 0:
         raise TooManyAttempts(
-            _("Too many wrong codes. Try again in %(seconds)s seconds.", seconds=wait), retry_after=wait)
+            _("Too many wrong codes. Try again in %(seconds)s seconds.", seconds=wait), retry_after=wait
+        )
 
 
 # Counters read in the session's current transaction, by (scope, subject): the fraud checks
@@ -120,20 +135,30 @@ def check(session: Session, scope: str, pairs: Iterable[tuple[str, str]], *,
 _READ = "throttle.counters"
 
 
-def counters_of(session: Session, scope: str,
-                subjects: Iterable[str]) -> dict[str, AttemptCounter | CounterReading]:
+def counters_of(
+    session: Session, scope: str, subjects: Iterable[str]
+) -> dict[str, AttemptCounter | CounterReading]:
     """The stored counters of these subjects (absent ones are missing), one query per transaction."""
     read = session.info.setdefault(_READ, {})
     subjects = list(subjects)
     wanted = [s for s in subjects if (scope, s) not in read]
     if wanted:
-        remember(session, scope, wanted, session.scalars(select(AttemptCounter).where(
-            AttemptCounter.scope == scope, AttemptCounter.subject.in_(wanted))))
+        remember(
+            session,
+            scope,
+            wanted,
+            session.scalars(
+                select(AttemptCounter).where(
+                    AttemptCounter.scope == scope, AttemptCounter.subject.in_(wanted)
+                )
+            ),
+        )
     return {s: read[(scope, s)] for s in subjects if read[(scope, s)] is not None}
 
 
-def remember(session: Session, scope: str, subjects: Iterable[str],
-             counters: Iterable[AttemptCounter | CounterReading]) -> None:
+def remember(
+    session: Session, scope: str, subjects: Iterable[str], counters: Iterable[AttemptCounter | CounterReading]
+) -> None:
     """Counters of these subjects a caller read along with something else (absent ones have none):
     `check` and `counters_of` then need no query in this transaction. Read-only: a failure
     (`record_failure`) reads the rows again to count."""
@@ -148,8 +173,14 @@ def _forget_counters(session: Session, transaction: Any) -> None:
         session.info.pop(_READ, None)
 
 
-def record_failure(session: Session, scope: str, pairs: Iterable[tuple[str, str]], *,
-                   limits: dict[str, Limits] = CODE_LIMITS, now: datetime | None = None) -> None:
+def record_failure(
+    session: Session,
+    scope: str,
+    pairs: Iterable[tuple[str, str]],
+    *,
+    limits: dict[str, Limits] = CODE_LIMITS,
+    now: datetime | None = None,
+) -> None:
     """Counts one failure per subject in the caller's session.
 
     The refused request has nothing else to keep, so its handler commits
@@ -168,8 +199,9 @@ def _count(session: Session, scope: str, subject: str, limits: Limits, now: date
         query = query.with_for_update()
     counter = session.scalars(query).first()
     if counter is None:
-        counter = AttemptCounter(scope=scope, subject=subject, failures=0, total_failures=0,
-                                 window_started_at=now)
+        counter = AttemptCounter(
+            scope=scope, subject=subject, failures=0, total_failures=0, window_started_at=now
+        )
         try:
             with savepoint(session):
                 session.add(counter)
@@ -177,7 +209,8 @@ def _count(session: Session, scope: str, subject: str, limits: Limits, now: date
         except IntegrityError:  # a parallel request created it first (PostgreSQL)
             counter = session.scalars(query).one()
     if now - counter.window_started_at > limits.window and not (
-            counter.blocked_until and counter.blocked_until > now):
+        counter.blocked_until and counter.blocked_until > now
+    ):
         counter.failures = 0
         counter.window_started_at = now
     counter.failures += 1
@@ -192,15 +225,19 @@ def _count(session: Session, scope: str, subject: str, limits: Limits, now: date
 
 def failures_of(session: Session, scope: str, subject: str) -> int:
     """Failures of a subject ever recorded (the fraud package's guessing signal)."""
-    total = session.scalar(select(AttemptCounter.total_failures).where(
-        AttemptCounter.scope == scope, AttemptCounter.subject == subject))
+    total = session.scalar(
+        select(AttemptCounter.total_failures).where(
+            AttemptCounter.scope == scope, AttemptCounter.subject == subject
+        )
+    )
     return int(total or 0)
 
 
 def reset(session: Session, scope: str, subject: str) -> None:
     """Lifts a stop early (a staff decision)."""
-    counter = session.scalars(select(AttemptCounter).where(
-        AttemptCounter.scope == scope, AttemptCounter.subject == subject)).first()
+    counter = session.scalars(
+        select(AttemptCounter).where(AttemptCounter.scope == scope, AttemptCounter.subject == subject)
+    ).first()
     if counter is not None:
         counter.failures = 0
         counter.blocked_until = None

@@ -1,4 +1,5 @@
 """`flask reports ...`: rebuild the rollups, send the due report e-mails."""
+
 from __future__ import annotations
 
 import click
@@ -41,7 +42,9 @@ def rebuild_command(check: bool) -> None:
 def send_command(only_due: bool) -> None:
     """Send the scheduled report e-mails that are due (run it from cron)."""
     result = run_due(db.session, now=utcnow(), config=current_app.config)
-    click.echo(f"sent {len(result.sent)}, skipped {len(result.skipped)} (no e-mail), failed {len(result.failed)}")
+    click.echo(
+        f"sent {len(result.sent)}, skipped {len(result.skipped)} (no e-mail), failed {len(result.failed)}"
+    )
     for label in result.failed:
         click.echo(f"  failed: {label}", err=True)
     if result.failed:

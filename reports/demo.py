@@ -5,6 +5,7 @@ through `registration_recorded`; a rebuild makes sure (and covers history
 loaded any other way). Targets are set from each place's own last month so
 the demo map shows every colour: some met, some on track, some behind.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -34,32 +35,65 @@ def seed(session: Session, world: DemoWorld) -> None:
         if rng.random() < 0.15:
             continue  # a region without a target stays grey, as some will in life
         factor = rng.choice(SPREAD)
-        set_target(session, scope_kind=ScopeKind.REGION.value, scope_id=region.id, metric="packages",
-                   period=month.key, value=max(5, round(base * factor)), actor=world.admin)
-        set_target(session, scope_kind=ScopeKind.REGION.value, scope_id=region.id, metric="active_share",
-                   period=month.key, value=rng.choice((30, 50, 70)), actor=world.admin)
+        set_target(
+            session,
+            scope_kind=ScopeKind.REGION.value,
+            scope_id=region.id,
+            metric="packages",
+            period=month.key,
+            value=max(5, round(base * factor)),
+            actor=world.admin,
+        )
+        set_target(
+            session,
+            scope_kind=ScopeKind.REGION.value,
+            scope_id=region.id,
+            metric="active_share",
+            period=month.key,
+            value=rng.choice((30, 50, 70)),
+            actor=world.admin,
+        )
         regions += 1
     for territory in world.territories:
         shops = [o.id for o in world.outlets if o.territory_id == territory.id]
         base = sum(last_month.get(o, 0) for o in shops)
-        set_target(session, scope_kind=ScopeKind.TERRITORY.value, scope_id=territory.id, metric="packages",
-                   period=month.key, value=max(3, round(base * rng.choice(SPREAD))), actor=world.admin)
+        set_target(
+            session,
+            scope_kind=ScopeKind.TERRITORY.value,
+            scope_id=territory.id,
+            metric="packages",
+            period=month.key,
+            value=max(3, round(base * rng.choice(SPREAD))),
+            actor=world.admin,
+        )
     for outlet in world.outlets[: max(10, len(world.outlets) // 3)]:
-        set_target(session, scope_kind=ScopeKind.OUTLET.value, scope_id=outlet.id, metric="packages",
-                   period=month.key, value=max(1, round(last_month.get(outlet.id, 1) * rng.choice(SPREAD))),
-                   actor=world.admin)
+        set_target(
+            session,
+            scope_kind=ScopeKind.OUTLET.value,
+            scope_id=outlet.id,
+            metric="packages",
+            period=month.key,
+            value=max(1, round(last_month.get(outlet.id, 1) * rng.choice(SPREAD))),
+            actor=world.admin,
+        )
     for rep in world.reps[:3]:
-        session.add(Subscription(user_id=rep.id, frequency="weekly", next_due_at=next_due("weekly", world.now)))
+        session.add(
+            Subscription(user_id=rep.id, frequency="weekly", next_due_at=next_due("weekly", world.now))
+        )
     session.flush()
     world.notes.append(
         f"Reports: rollups rebuilt from {report.registrations} registrations "
         f"({'matched' if report.matched else 'fixed'}); targets for {month.key} in {regions} regions, "
-        f"{len(world.territories)} territories and some shops. Map: /reports/map")
+        f"{len(world.territories)} territories and some shops. Map: /reports/map"
+    )
 
 
 def _last_month_by_outlet(session: Session, month_start) -> dict[int, int]:
     rollup = MonthlyOutletRollup
-    rows = session.execute(select(rollup.outlet_id, func.sum(rollup.registrations))
-                           .join(Outlet, Outlet.id == rollup.outlet_id)
-                           .where(rollup.month == month_start).group_by(rollup.outlet_id))
+    rows = session.execute(
+        select(rollup.outlet_id, func.sum(rollup.registrations))
+        .join(Outlet, Outlet.id == rollup.outlet_id)
+        .where(rollup.month == month_start)
+        .group_by(rollup.outlet_id)
+    )
     return {outlet_id: int(n or 0) for outlet_id, n in rows}

@@ -5,13 +5,15 @@ subscription is sent and committed on its own, so one failure (a mail
 server hiccup) leaves the others sent and that one due again next run.
 Scheduling is a cron line (see docs/reports.md), with or without Redis.
 """
+
 from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -53,6 +55,9 @@ def run_due(session: Session, *, now: datetime, config: Mapping[str, Any]) -> Se
 def send_due_reports(ctx: JobContext) -> dict[str, Any]:
     """The job: sends what is due now and reports the counts."""
     result = run_due(db.session, now=utcnow(), config=current_app.config)
-    ctx.progress(len(result.sent), len(result.sent) + len(result.failed) + len(result.skipped),
-                 f"sent {len(result.sent)}, failed {len(result.failed)}")
+    ctx.progress(
+        len(result.sent),
+        len(result.sent) + len(result.failed) + len(result.skipped),
+        f"sent {len(result.sent)}, failed {len(result.failed)}",
+    )
     return {"sent": len(result.sent), "failed": len(result.failed), "skipped": len(result.skipped)}

@@ -4,10 +4,10 @@ A metric turns the `Figures` of a region, territory or shop into one number.
 Quantitative metrics add up over the period, so their targets are pro-rated
 by the time elapsed; qualitative ones (shares) are compared as they stand.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 
@@ -29,7 +29,7 @@ class Figures:
     active_shops: int = 0
     new_shops: int = 0
 
-    def add(self, other: "Figures") -> None:
+    def add(self, other: Figures) -> None:
         self.registrations += other.registrations
         self.volume_m3 += other.volume_m3
         self.points += other.points
@@ -45,10 +45,10 @@ class Metric:
     cumulative = True  # a sum over the period: targets are pro-rated by elapsed time
     kind = "quantitative"
 
-    def value(self, figures: Figures) -> Optional[float]:
+    def value(self, figures: Figures) -> float | None:
         raise NotImplementedError
 
-    def format(self, value: Optional[float]) -> str:
+    def format(self, value: float | None) -> str:
         if value is None:
             return str(_l("no data"))
         if float(value).is_integer():
@@ -60,7 +60,7 @@ class Packages(Metric):
     key = "packages"
     label = _l("packages registered")
 
-    def value(self, figures: Figures) -> Optional[float]:
+    def value(self, figures: Figures) -> float | None:
         return figures.registrations
 
 
@@ -69,7 +69,7 @@ class Volume(Metric):
     label = _l("volume, m³")
     unit = "m³"
 
-    def value(self, figures: Figures) -> Optional[float]:
+    def value(self, figures: Figures) -> float | None:
         return round(figures.volume_m3, 3)
 
 
@@ -77,7 +77,7 @@ class Points(Metric):
     key = "points"
     label = _l("points earned")
 
-    def value(self, figures: Figures) -> Optional[float]:
+    def value(self, figures: Figures) -> float | None:
         return figures.points
 
 
@@ -88,7 +88,7 @@ class ActiveShare(Metric):
     cumulative = False
     kind = "qualitative"
 
-    def value(self, figures: Figures) -> Optional[float]:
+    def value(self, figures: Figures) -> float | None:
         if not figures.shops:
             return None
         return round(100.0 * figures.active_shops / figures.shops, 1)
@@ -99,7 +99,7 @@ class NewShops(Metric):
     label = _l("new shops joined")
     kind = "qualitative"
 
-    def value(self, figures: Figures) -> Optional[float]:
+    def value(self, figures: Figures) -> float | None:
         return figures.new_shops
 
 
@@ -112,19 +112,20 @@ class SelfAuditShare(Metric):
     cumulative = False
     kind = "qualitative"
 
-    def value(self, figures: Figures) -> Optional[float]:
+    def value(self, figures: Figures) -> float | None:
         return None
 
 
-METRICS: dict[str, Metric] = {m.key: m for m in (
-    Packages(), Volume(), Points(), ActiveShare(), NewShops(), SelfAuditShare())}
+METRICS: dict[str, Metric] = {
+    m.key: m for m in (Packages(), Volume(), Points(), ActiveShare(), NewShops(), SelfAuditShare())
+}
 
 
 @dataclass
 class TargetCheck:
     metric: Metric
     target: float
-    actual: Optional[float]
+    actual: float | None
     expected: float  # the part of the target due by now
     status: str
 
@@ -138,8 +139,9 @@ class TargetCheck:
         return (self.target - self.actual) / self.target
 
 
-def check_target(metric: Metric, target: float, actual: Optional[float], *, elapsed: float,
-                 margin: float) -> TargetCheck:
+def check_target(
+    metric: Metric, target: float, actual: float | None, *, elapsed: float, margin: float
+) -> TargetCheck:
     """Green when met; amber when within `margin` of the pro-rated target; red otherwise.
 
     A target of zero is met by anything. A metric without data cannot be

@@ -1,10 +1,13 @@
 """Scheduled report e-mails: a summary in the body, CSV and XLSX, a PNG of the map."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
@@ -50,28 +53,53 @@ def _build(session: Session, user: User, frequency: str, *, now: datetime, to: s
     legend = {status: str(label) for status, label in STATUS_LABELS.items()}
     place = picture_report.total.name if picture_report.level == "region" else _("KPI map")
     png = maps.map_png(picture_report, title=f"{place} · {period.key}", legend=legend)
-    lines = [subject, "",
-             _("Registrations: %(n)s, volume: %(v)s m³, points: %(p)s.", n=country.total.figures.registrations,
-               v=round(country.total.figures.volume_m3, 2), p=country.total.figures.points),
-             _("Active shops: %(a)s of %(s)s.", a=country.total.figures.active_shops, s=country.total.figures.shops)]
+    lines = [
+        subject,
+        "",
+        _(
+            "Registrations: %(n)s, volume: %(v)s m³, points: %(p)s.",
+            n=country.total.figures.registrations,
+            v=round(country.total.figures.volume_m3, 2),
+            p=country.total.figures.points,
+        ),
+        _(
+            "Active shops: %(a)s of %(s)s.",
+            a=country.total.figures.active_shops,
+            s=country.total.figures.shops,
+        ),
+    ]
     counts = {status: sum(1 for r in rows if r.status == status) for status in STATUS_LABELS}
     lines.append(", ".join(f"{label}: {counts[status]}" for status, label in legend.items()))
     behind = sorted((r for r in rows if r.gap is not None and r.gap > 0), key=lambda r: -(r.gap or 0))[:5]
     if behind:
         lines += ["", _("Furthest from target:")]
-        lines += ["- " + _("%(name)s: %(gap)s%% to go", name=r.name, gap=round(100 * (r.gap or 0))) for r in behind]
+        lines += [
+            "- " + _("%(name)s: %(gap)s%% to go", name=r.name, gap=round(100 * (r.gap or 0))) for r in behind
+        ]
     lines += [str(note) for note in country.notes]
-    html = ("<html><body>" + "".join(f"<p>{escape(line)}</p>" for line in lines if line)
-            + '<p><img src="cid:kpi-map" alt="map" width="800"></p></body></html>')
+    html = (
+        "<html><body>"
+        + "".join(f"<p>{escape(line)}</p>" for line in lines if line)
+        + '<p><img src="cid:kpi-map" alt="map" width="800"></p></body></html>'
+    )
     base = f"kpi-{period.key}"
-    return Message(to=to, subject=subject, text="\n".join(lines), html=html,
-                   attachments=[Attachment(f"{base}.csv", exports.to_csv(columns, table), "text/csv"),
-                                Attachment(f"{base}.xlsx", exports.to_xlsx(columns, table, title=base), XLSX),
-                                Attachment(f"{base}.png", png, "image/png")],
-                   inline_images={"kpi-map": png})
+    return Message(
+        to=to,
+        subject=subject,
+        text="\n".join(lines),
+        html=html,
+        attachments=[
+            Attachment(f"{base}.csv", exports.to_csv(columns, table), "text/csv"),
+            Attachment(f"{base}.xlsx", exports.to_xlsx(columns, table, title=base), XLSX),
+            Attachment(f"{base}.png", png, "image/png"),
+        ],
+        inline_images={"kpi-map": png},
+    )
 
 
-def deliver(session: Session, subscription: Subscription, *, now: datetime, config: Mapping[str, Any]) -> bool:
+def deliver(
+    session: Session, subscription: Subscription, *, now: datetime, config: Mapping[str, Any]
+) -> bool:
     """Sends one due report and moves its due date on; False when the person has no address.
 
     The mail goes out before the caller commits the new due date: should the

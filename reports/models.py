@@ -5,15 +5,16 @@ shop and product, monthly counters per shop, and each shop's first and last
 active day. They are upserted inside the registering transaction (see
 `reports.hooks`) and can be rebuilt from the registrations at any time.
 """
+
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import partner_club.models  # noqa: F401 - the core mappers our relationships name
 from partner_club.accounts.models import User
 from partner_club.database import UTCDateTime, enum_check, utcnow
 from partner_club.extensions import db
@@ -93,29 +94,49 @@ class Target(db.Model):
             " OR (scope_kind = 'outlet' AND outlet_id IS NOT NULL AND region_id IS NULL AND territory_id IS NULL)",
             name="one_scope",
         ),
-        Index("uq_report_targets_region", "metric", "period", "region_id", unique=True,
-              sqlite_where=text("region_id IS NOT NULL"), postgresql_where=text("region_id IS NOT NULL")),
-        Index("uq_report_targets_territory", "metric", "period", "territory_id", unique=True,
-              sqlite_where=text("territory_id IS NOT NULL"),
-              postgresql_where=text("territory_id IS NOT NULL")),
-        Index("uq_report_targets_outlet", "metric", "period", "outlet_id", unique=True,
-              sqlite_where=text("outlet_id IS NOT NULL"), postgresql_where=text("outlet_id IS NOT NULL")),
+        Index(
+            "uq_report_targets_region",
+            "metric",
+            "period",
+            "region_id",
+            unique=True,
+            sqlite_where=text("region_id IS NOT NULL"),
+            postgresql_where=text("region_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_report_targets_territory",
+            "metric",
+            "period",
+            "territory_id",
+            unique=True,
+            sqlite_where=text("territory_id IS NOT NULL"),
+            postgresql_where=text("territory_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_report_targets_outlet",
+            "metric",
+            "period",
+            "outlet_id",
+            unique=True,
+            sqlite_where=text("outlet_id IS NOT NULL"),
+            postgresql_where=text("outlet_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     metric: Mapped[str] = mapped_column(String(40))
     period: Mapped[str] = mapped_column(String(10), index=True)  # 2026-03, 2026-Q1, 2026
     scope_kind: Mapped[str] = mapped_column(String(16))
-    region_id: Mapped[Optional[int]] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
-    territory_id: Mapped[Optional[int]] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
-    outlet_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))
     value: Mapped[float] = mapped_column(Float)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    region: Mapped[Optional[Region]] = relationship()
-    territory: Mapped[Optional[Territory]] = relationship()
-    outlet: Mapped[Optional[Outlet]] = relationship()
+    region: Mapped[Region | None] = relationship()
+    territory: Mapped[Territory | None] = relationship()
+    outlet: Mapped[Outlet | None] = relationship()
 
     @property
     def scope_id(self) -> int:
@@ -140,7 +161,7 @@ class Subscription(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     frequency: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     user: Mapped[User] = relationship()

@@ -1,9 +1,10 @@
 """Report periods: a month `2026-03`, a quarter `2026-Q1` or a year `2026`."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 
@@ -38,11 +39,11 @@ class Period:
 
     @property
     def start_at(self) -> datetime:
-        return datetime(self.start.year, self.start.month, self.start.day, tzinfo=timezone.utc)
+        return datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC)
 
     @property
     def end_at(self) -> datetime:
-        return datetime(self.end.year, self.end.month, self.end.day, tzinfo=timezone.utc)
+        return datetime(self.end.year, self.end.month, self.end.day, tzinfo=UTC)
 
     def elapsed(self, now: datetime) -> float:
         """How much of the period has passed at `now`, from 0 to 1."""
@@ -50,7 +51,7 @@ class Period:
         done = (now - self.start_at).total_seconds()
         return min(1.0, max(0.0, done / total))
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         step = {"month": 1, "quarter": 3, "year": 12}[self.kind]
         start = _add_months(self.start, -step)
         return Period(self.kind, start, self.start)
@@ -70,8 +71,10 @@ def parse_period(raw: str | None) -> Period:
     if match := _MONTH.match(text):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
-            raise Invalid(_("Month %(month)s does not exist: use 01 to 12, e.g. 2026-03.", month=month),
-                          code="bad_period")
+            raise Invalid(
+                _("Month %(month)s does not exist: use 01 to 12, e.g. 2026-03.", month=month),
+                code="bad_period",
+            )
         start = date(year, month, 1)
         return Period("month", start, _add_months(start, 1))
     if match := _QUARTER.match(text):
@@ -80,8 +83,13 @@ def parse_period(raw: str | None) -> Period:
     if match := _YEAR.match(text):
         start = date(int(match[1]), 1, 1)
         return Period("year", start, _add_months(start, 12))
-    raise Invalid(_("“%(text)s” is not a period: write a month 2026-03, a quarter 2026-Q1 or a year 2026.",
-                    text=text[:20]), code="bad_period")
+    raise Invalid(
+        _(
+            "“%(text)s” is not a period: write a month 2026-03, a quarter 2026-Q1 or a year 2026.",
+            text=text[:20],
+        ),
+        code="bad_period",
+    )
 
 
 def current_month(now: datetime) -> Period:

@@ -4,12 +4,13 @@ Every figure starts from the monthly rollup of the shops a person may see
 (`outlet_filter`), so a rep's numbers are their shops' numbers and nobody
 else's. Regions and territories are sums of their shops.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable, Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, inspect, select, text, true
@@ -21,7 +22,7 @@ from partner_club.errors import Forbidden, NotFound
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region, Territory
 from partner_club.settings_store import get_setting
-from reports.kpi import (DEFAULT_AMBER_MARGIN, GREY, METRICS, Figures, TargetCheck, check_target, worst)
+from reports.kpi import DEFAULT_AMBER_MARGIN, GREY, METRICS, Figures, TargetCheck, check_target, worst
 from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity, Target
 from reports.periods import Period
 
@@ -39,20 +40,20 @@ class Row:
     figures: Figures = field(default_factory=Figures)
     checks: list[TargetCheck] = field(default_factory=list)
     status: str = GREY
-    lat: Optional[float] = None
-    lon: Optional[float] = None
-    territory_id: Optional[int] = None
-    region_id: Optional[int] = None
-    geometry: Optional[str] = None
-    bbox: Optional[str] = None  # "min_lon,min_lat,max_lon,max_lat"
+    lat: float | None = None
+    lon: float | None = None
+    territory_id: int | None = None
+    region_id: int | None = None
+    geometry: str | None = None
+    bbox: str | None = None  # "min_lon,min_lat,max_lon,max_lat"
     points: list[tuple[float, float]] = field(default_factory=list)  # shop positions (territories)
-    last_day: Optional[date] = None
+    last_day: date | None = None
 
     @property
-    def gap(self) -> Optional[float]:
+    def gap(self) -> float | None:
         return max(c.gap for c in self.checks) if self.checks else None
 
-    def value(self, metric_key: str) -> Optional[float]:
+    def value(self, metric_key: str) -> float | None:
         return METRICS[metric_key].value(self.figures)
 
 
@@ -63,7 +64,7 @@ class Report:
     rows: list[Row]
     total: Row
     outlets: list[Row] = field(default_factory=list)
-    region: Optional[Region] = None
+    region: Region | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -103,42 +104,89 @@ def visible_territories(session: Session, user: User, region_id: int) -> list[Te
     return list(session.scalars(query))
 
 
-def outlet_rows(session: Session, user: User, period: Period, *,
-                where: ColumnElement[bool] = true()) -> list[Row]:
+def outlet_rows(
+    session: Session,
+    user: User,
+    period: Period,
+    *,
+    where: ColumnElement[bool] = true(),  # noqa: B008 - an immutable SQL constant
+) -> list[Row]:
     """Every visible active shop (matching `where`) with its figures for the period."""
     rollup = MonthlyOutletRollup
-    sums = (select(rollup.outlet_id, func.sum(rollup.registrations).label("n"),
-                   func.sum(rollup.volume_m3).label("v"), func.sum(rollup.points).label("p"))
-            .where(rollup.month >= period.start, rollup.month < period.end)
-            .group_by(rollup.outlet_id)).subquery()
-    query = (select(Outlet.id, Outlet.name, Outlet.external_id, Outlet.region_id, Outlet.territory_id,
-                    Outlet.lat, Outlet.lon, OutletActivity.first_day, OutletActivity.last_day,
-                    sums.c.n, sums.c.v, sums.c.p)
-             .outerjoin(sums, sums.c.outlet_id == Outlet.id)
-             .outerjoin(OutletActivity, OutletActivity.outlet_id == Outlet.id)
-             .where(outlet_filter(user), Outlet.active, where)
-             .order_by(Outlet.name))
+    sums = (
+        select(
+            rollup.outlet_id,
+            func.sum(rollup.registrations).label("n"),
+            func.sum(rollup.volume_m3).label("v"),
+            func.sum(rollup.points).label("p"),
+        )
+        .where(rollup.month >= period.start, rollup.month < period.end)
+        .group_by(rollup.outlet_id)
+    ).subquery()
+    query = (
+        select(
+            Outlet.id,
+            Outlet.name,
+            Outlet.external_id,
+            Outlet.region_id,
+            Outlet.territory_id,
+            Outlet.lat,
+            Outlet.lon,
+            OutletActivity.first_day,
+            OutletActivity.last_day,
+            sums.c.n,
+            sums.c.v,
+            sums.c.p,
+        )
+        .outerjoin(sums, sums.c.outlet_id == Outlet.id)
+        .outerjoin(OutletActivity, OutletActivity.outlet_id == Outlet.id)
+        .where(outlet_filter(user), Outlet.active, where)
+        .order_by(Outlet.name)
+    )
     rows = []
-    for (oid, name, ext, region_id, territory_id, lat, lon, first_day, last_day,
-         n, v, p) in session.execute(query):
+    for oid, name, ext, region_id, territory_id, lat, lon, first_day, last_day, n, v, p in session.execute(
+        query
+    ):
         n = int(n or 0)
-        first = first_day if isinstance(first_day, date) or first_day is None else date.fromisoformat(first_day)
-        figures = Figures(registrations=n, volume_m3=float(v or 0.0), points=int(p or 0), shops=1,
-                          active_shops=1 if n > 0 else 0,
-                          new_shops=1 if first is not None and period.start <= first < period.end else 0)
-        rows.append(Row("outlet", oid, name, ext or "", figures, lat=lat, lon=lon,
-                        territory_id=territory_id, region_id=region_id, last_day=last_day))
+        first = (
+            first_day if isinstance(first_day, date) or first_day is None else date.fromisoformat(first_day)
+        )
+        figures = Figures(
+            registrations=n,
+            volume_m3=float(v or 0.0),
+            points=int(p or 0),
+            shops=1,
+            active_shops=1 if n > 0 else 0,
+            new_shops=1 if first is not None and period.start <= first < period.end else 0,
+        )
+        rows.append(
+            Row(
+                "outlet",
+                oid,
+                name,
+                ext or "",
+                figures,
+                lat=lat,
+                lon=lon,
+                territory_id=territory_id,
+                region_id=region_id,
+                last_day=last_day,
+            )
+        )
     return rows
 
 
-def targets_for(session: Session, period: Period, kind: str, ids: Iterable[int]) -> dict[int, dict[str, float]]:
+def targets_for(
+    session: Session, period: Period, kind: str, ids: Iterable[int]
+) -> dict[int, dict[str, float]]:
     ids = list(ids)
     if not ids:
         return {}
     column = {"region": Target.region_id, "territory": Target.territory_id, "outlet": Target.outlet_id}[kind]
     found: dict[int, dict[str, float]] = defaultdict(dict)
     for scope_id, metric, value in session.execute(
-            select(column, Target.metric, Target.value).where(Target.period == period.key, column.in_(ids))):
+        select(column, Target.metric, Target.value).where(Target.period == period.key, column.in_(ids))
+    ):
         found[scope_id][metric] = value
     return found
 
@@ -147,7 +195,9 @@ def judge(rows: list[Row], targets: dict[int, dict[str, float]], *, elapsed: flo
     for row in rows:
         row.checks = [
             check_target(METRICS[key], goal, METRICS[key].value(row.figures), elapsed=elapsed, margin=margin)
-            for key, goal in sorted(targets.get(row.id, {}).items()) if key in METRICS]
+            for key, goal in sorted(targets.get(row.id, {}).items())
+            if key in METRICS
+        ]
         row.status = worst(c.status for c in row.checks)
 
 
@@ -163,8 +213,9 @@ def _sum(rows: Iterable[Row]) -> Figures:
     return total
 
 
-def country_report(session: Session, user: User, period: Period, *, now: datetime,
-                   locale: str | None = None) -> Report:
+def country_report(
+    session: Session, user: User, period: Period, *, now: datetime, locale: str | None = None
+) -> Report:
     regions = visible_regions(session, user, shapes=True)
     if not regions and Role(user.role) not in EVERYTHING:
         raise Forbidden(_("You have no region or territory to report on yet."))
@@ -172,18 +223,39 @@ def country_report(session: Session, user: User, period: Period, *, now: datetim
     by_region: dict[int, list[Row]] = defaultdict(list)
     for shop in shops:
         by_region[shop.region_id].append(shop)
-    rows = [Row("region", r.id, r.name(locale), r.iso_code,
-                _sum(by_region.get(r.id, ())), geometry=r.geometry, bbox=r.bbox) for r in regions]
+    rows = [
+        Row(
+            "region",
+            r.id,
+            r.name(locale),
+            r.iso_code,
+            _sum(by_region.get(r.id, ())),
+            geometry=r.geometry,
+            bbox=r.bbox,
+        )
+        for r in regions
+    ]
     elapsed, margin = period.elapsed(now), amber_margin(session)
     whole = [row for row in rows if sees_whole_region(user, row.id)]
-    judge(whole, targets_for(session, period, "region", (r.id for r in whole)), elapsed=elapsed, margin=margin)
+    judge(
+        whole, targets_for(session, period, "region", (r.id for r in whole)), elapsed=elapsed, margin=margin
+    )
     partial = [row for row in rows if not sees_whole_region(user, row.id)]
     if partial:  # a rep: a region is as good as the rep's own territories in it
-        territories = list(session.scalars(select(Territory).where(
-            Territory.rep_id == user.id, Territory.region_id.in_([r.id for r in partial]))))
+        territories = list(
+            session.scalars(
+                select(Territory).where(
+                    Territory.rep_id == user.id, Territory.region_id.in_([r.id for r in partial])
+                )
+            )
+        )
         territory_rows = _territory_rows(territories, shops)
-        judge(territory_rows, targets_for(session, period, "territory", (t.id for t in territory_rows)),
-              elapsed=elapsed, margin=margin)
+        judge(
+            territory_rows,
+            targets_for(session, period, "territory", (t.id for t in territory_rows)),
+            elapsed=elapsed,
+            margin=margin,
+        )
         for row in partial:
             row.status = worst(t.status for t in territory_rows if t.region_id == row.id)
     report = Report("country", period, by_gap(rows), Row("total", 0, _("Total"), figures=_sum(rows)))
@@ -195,15 +267,26 @@ def _territory_rows(territories: list[Territory], shops: list[Row]) -> list[Row]
     rows = []
     for territory in territories:
         mine = [s for s in shops if s.territory_id == territory.id]
-        rows.append(Row("territory", territory.id, territory.name, "", _sum(mine), region_id=territory.region_id,
-                        points=[(s.lat, s.lon) for s in mine if s.lat is not None and s.lon is not None]))
+        rows.append(
+            Row(
+                "territory",
+                territory.id,
+                territory.name,
+                "",
+                _sum(mine),
+                region_id=territory.region_id,
+                points=[(s.lat, s.lon) for s in mine if s.lat is not None and s.lon is not None],
+            )
+        )
     return rows
 
 
-def region_report(session: Session, user: User, iso_code: str, period: Period, *, now: datetime,
-                  locale: str | None = None) -> Report:
-    region = session.scalar(select(Region).options(undefer(Region.geometry))
-                            .where(Region.iso_code == iso_code.upper()))
+def region_report(
+    session: Session, user: User, iso_code: str, period: Period, *, now: datetime, locale: str | None = None
+) -> Report:
+    region = session.scalar(
+        select(Region).options(undefer(Region.geometry)).where(Region.iso_code == iso_code.upper())
+    )
     if region is None:
         raise NotFound(_("There is no region with the code %(code)s.", code=iso_code))
     if region.id not in {r.id for r in visible_regions(session, user)}:
@@ -212,10 +295,21 @@ def region_report(session: Session, user: User, iso_code: str, period: Period, *
     territories = visible_territories(session, user, region.id)
     rows = _territory_rows(territories, shops)
     elapsed, margin = period.elapsed(now), amber_margin(session)
-    judge(rows, targets_for(session, period, "territory", (t.id for t in rows)), elapsed=elapsed, margin=margin)
-    judge(shops, targets_for(session, period, "outlet", (s.id for s in shops)), elapsed=elapsed, margin=margin)
-    total = Row("region", region.id, region.name(locale), region.iso_code,
-                _sum(shops), geometry=region.geometry, bbox=region.bbox)
+    judge(
+        rows, targets_for(session, period, "territory", (t.id for t in rows)), elapsed=elapsed, margin=margin
+    )
+    judge(
+        shops, targets_for(session, period, "outlet", (s.id for s in shops)), elapsed=elapsed, margin=margin
+    )
+    total = Row(
+        "region",
+        region.id,
+        region.name(locale),
+        region.iso_code,
+        _sum(shops),
+        geometry=region.geometry,
+        bbox=region.bbox,
+    )
     if sees_whole_region(user, region.id):
         judge([total], targets_for(session, period, "region", [region.id]), elapsed=elapsed, margin=margin)
     else:
@@ -229,13 +323,18 @@ def region_report(session: Session, user: User, iso_code: str, period: Period, *
 
 def _add_notes(report: Report, shops: list[Row]) -> None:
     if shops and not any(s.figures.registrations for s in shops):
-        report.notes.append(_("No registrations in %(period)s: every figure is zero.", period=report.period.key))
+        report.notes.append(
+            _("No registrations in %(period)s: every figure is zero.", period=report.period.key)
+        )
     if not any(r.checks or r.status != GREY for r in report.rows + report.outlets + [report.total]):
-        report.notes.append(_("No targets are set for %(period)s: the map is grey.", period=report.period.key))
+        report.notes.append(
+            _("No targets are set for %(period)s: the map is grey.", period=report.period.key)
+        )
     report.notes.append(_("Self-audit share shows “no data” until shop self-audit activities exist."))
 
 
 # --- a shop's card -----------------------------------------------------------
+
 
 @dataclass
 class ShopCard:
@@ -243,15 +342,16 @@ class ShopCard:
     row: Row
     months: list[date]
     series: dict[str, list[int]]  # product SKU -> registrations per month
-    last_day: Optional[date]
-    first_day: Optional[date]
-    last_login: Optional[datetime]
+    last_day: date | None
+    first_day: date | None
+    last_login: datetime | None
     people: int
-    orders: Optional[list[tuple]] = None
+    orders: list[tuple] | None = None
 
 
-def shop_card(session: Session, user: User, outlet_id: int, period: Period, *, now: datetime,
-              months: int = 12) -> ShopCard:
+def shop_card(
+    session: Session, user: User, outlet_id: int, period: Period, *, now: datetime, months: int = 12
+) -> ShopCard:
     outlet = session.get(Outlet, outlet_id)
     if outlet is None:
         raise NotFound(_("There is no such shop."))
@@ -259,8 +359,12 @@ def shop_card(session: Session, user: User, outlet_id: int, period: Period, *, n
     if not rows:
         raise Forbidden(_("This shop is outside your area."))
     row = rows[0]
-    judge([row], targets_for(session, period, "outlet", [row.id]), elapsed=period.elapsed(now),
-          margin=amber_margin(session))
+    judge(
+        [row],
+        targets_for(session, period, "outlet", [row.id]),
+        elapsed=period.elapsed(now),
+        margin=amber_margin(session),
+    )
     window = [period.end]
     for _i in range(months):
         previous = window[0]
@@ -268,19 +372,30 @@ def shop_card(session: Session, user: User, outlet_id: int, period: Period, *, n
     series: dict[str, list[int]] = defaultdict(lambda: [0] * months)
     daily = DailyProductRollup
     for day, sku, product_id, n in session.execute(
-            select(daily.day, daily.product_sku, daily.product_id, daily.registrations)
-            .where(daily.outlet_id == outlet_id, daily.day >= window[0], daily.day < window[-1])):
+        select(daily.day, daily.product_sku, daily.product_id, daily.registrations).where(
+            daily.outlet_id == outlet_id, daily.day >= window[0], daily.day < window[-1]
+        )
+    ):
         index = (day.year - window[0].year) * 12 + day.month - window[0].month
         series[sku or f"#{product_id}"][index] += n
     activity = session.get(OutletActivity, outlet_id)
     last_login, people = session.execute(
-        select(func.max(User.last_login_at), func.count(User.id)).where(User.outlet_id == outlet_id)).one()
-    return ShopCard(outlet, row, window[:-1], dict(sorted(series.items())),
-                    activity.last_day if activity else None, activity.first_day if activity else None,
-                    last_login, people, orders=prize_orders_of(session, outlet_id))
+        select(func.max(User.last_login_at), func.count(User.id)).where(User.outlet_id == outlet_id)
+    ).one()
+    return ShopCard(
+        outlet,
+        row,
+        window[:-1],
+        dict(sorted(series.items())),
+        activity.last_day if activity else None,
+        activity.first_day if activity else None,
+        last_login,
+        people,
+        orders=prize_orders_of(session, outlet_id),
+    )
 
 
-def prize_orders_of(session: Session, outlet_id: int) -> Optional[list[tuple]]:
+def prize_orders_of(session: Session, outlet_id: int) -> list[tuple] | None:
     """Prize orders of the shop's people by status, or None when the catalog is not installed.
 
     Reports may not import catalog, so its table is read by name, and only
@@ -288,8 +403,11 @@ def prize_orders_of(session: Session, outlet_id: int) -> Optional[list[tuple]]:
     """
     if not inspect(session.get_bind()).has_table("prize_orders"):
         return None
-    rows = session.execute(text(
-        "SELECT o.status, COUNT(*), COALESCE(SUM(o.points), 0), MAX(o.placed_at) FROM prize_orders o "
-        "JOIN users u ON u.id = o.user_id WHERE u.outlet_id = :outlet GROUP BY o.status ORDER BY o.status"),
-        {"outlet": outlet_id})
+    rows = session.execute(
+        text(
+            "SELECT o.status, COUNT(*), COALESCE(SUM(o.points), 0), MAX(o.placed_at) FROM prize_orders o "
+            "JOIN users u ON u.id = o.user_id WHERE u.outlet_id = :outlet GROUP BY o.status ORDER BY o.status"
+        ),
+        {"outlet": outlet_id},
+    )
     return [(status, count, points, str(last)[:10] if last else "") for status, count, points, last in rows]

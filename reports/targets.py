@@ -5,12 +5,12 @@ CSV columns: `scope,code,metric,period,value` where scope is `region`
 or `shop` (code: the shop's external id). A file with any bad line writes
 nothing, so a fixed file can simply be loaded again.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
@@ -47,8 +47,14 @@ def parse_value(raw: str) -> float:
 def _metric(key: str) -> str:
     key = (key or "").strip()
     if key not in METRICS:
-        raise Invalid(_("Unknown metric “%(metric)s”: use one of %(names)s.", metric=key[:40],
-                        names=", ".join(METRICS)), code="unknown_metric")
+        raise Invalid(
+            _(
+                "Unknown metric “%(metric)s”: use one of %(names)s.",
+                metric=key[:40],
+                names=", ".join(METRICS),
+            ),
+            code="unknown_metric",
+        )
     return key
 
 
@@ -61,35 +67,56 @@ def resolve_scope(session: Session, scope: str, code: str) -> tuple[str, int]:
         return ScopeKind.REGION.value, region_id
     if scope == "territory":
         iso, _sep, name = code.partition(":")
-        territory_id = session.scalar(select(Territory.id).join(Region).where(
-            Region.iso_code == iso.strip().upper(), Territory.name == name.strip()))
+        territory_id = session.scalar(
+            select(Territory.id)
+            .join(Region)
+            .where(Region.iso_code == iso.strip().upper(), Territory.name == name.strip())
+        )
         if territory_id is None:
-            raise NotFound(_("Unknown territory “%(code)s” (write REGION-ISO:Territory name).", code=code[:80]),
-                           code="unknown_territory")
+            raise NotFound(
+                _("Unknown territory “%(code)s” (write REGION-ISO:Territory name).", code=code[:80]),
+                code="unknown_territory",
+            )
         return ScopeKind.TERRITORY.value, territory_id
     if scope in ("shop", "outlet"):
         outlet_id = session.scalar(select(Outlet.id).where(Outlet.external_id == code))
         if outlet_id is None:
             raise NotFound(_("Unknown shop “%(code)s”.", code=code[:40]), code="unknown_shop")
         return ScopeKind.OUTLET.value, outlet_id
-    raise Invalid(_("Unknown scope “%(scope)s”: use region, territory or shop.", scope=scope[:20]),
-                  code="unknown_scope")
+    raise Invalid(
+        _("Unknown scope “%(scope)s”: use region, territory or shop.", scope=scope[:20]), code="unknown_scope"
+    )
 
 
-def set_target(session: Session, *, scope_kind: str, scope_id: int, metric: str, period: str, value: float,
-               actor: Optional[User] = None) -> Target:
+def set_target(
+    session: Session,
+    *,
+    scope_kind: str,
+    scope_id: int,
+    metric: str,
+    period: str,
+    value: float,
+    actor: User | None = None,
+) -> Target:
     """Creates or replaces the target of one metric, scope and period."""
     metric = _metric(metric)
     period_key = parse_period(period).key
     if value < 0:
         raise Invalid(_("A target cannot be negative."), code="bad_value")
-    column = {"region": Target.region_id, "territory": Target.territory_id, "outlet": Target.outlet_id}[scope_kind]
-    target = session.scalar(select(Target).where(Target.metric == metric, Target.period == period_key,
-                                                 column == scope_id))
+    column = {"region": Target.region_id, "territory": Target.territory_id, "outlet": Target.outlet_id}[
+        scope_kind
+    ]
+    target = session.scalar(
+        select(Target).where(Target.metric == metric, Target.period == period_key, column == scope_id)
+    )
     if target is None:
-        target = Target(metric=metric, period=period_key, scope_kind=scope_kind,
-                        created_by_id=actor.id if actor else None,
-                        **{f"{'outlet' if scope_kind == 'outlet' else scope_kind}_id": scope_id})
+        target = Target(
+            metric=metric,
+            period=period_key,
+            scope_kind=scope_kind,
+            created_by_id=actor.id if actor else None,
+            **{f"{'outlet' if scope_kind == 'outlet' else scope_kind}_id": scope_id},
+        )
         session.add(target)
     target.value = value
     session.flush()
@@ -97,7 +124,7 @@ def set_target(session: Session, *, scope_kind: str, scope_id: int, metric: str,
     return target
 
 
-def import_targets(session: Session, data: bytes, *, actor: Optional[User] = None) -> ImportResult:
+def import_targets(session: Session, data: bytes, *, actor: User | None = None) -> ImportResult:
     """Loads every line or none: errors come back with their line numbers."""
     result = ImportResult()
     try:
@@ -108,15 +135,30 @@ def import_targets(session: Session, data: bytes, *, actor: Optional[User] = Non
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        result.errors.append((1, _("Missing columns: %(columns)s. The first line must be %(header)s.",
-                                   columns=", ".join(missing), header=",".join(COLUMNS))))
+        result.errors.append(
+            (
+                1,
+                _(
+                    "Missing columns: %(columns)s. The first line must be %(header)s.",
+                    columns=", ".join(missing),
+                    header=",".join(COLUMNS),
+                ),
+            )
+        )
         return result
     parsed = []
     for line, raw in enumerate(reader, start=2):
         try:
             kind, scope_id = resolve_scope(session, raw["scope"], raw["code"])
-            parsed.append(dict(scope_kind=kind, scope_id=scope_id, metric=_metric(raw["metric"]),
-                               period=parse_period(raw["period"]).key, value=parse_value(raw["value"])))
+            parsed.append(
+                dict(
+                    scope_kind=kind,
+                    scope_id=scope_id,
+                    metric=_metric(raw["metric"]),
+                    period=parse_period(raw["period"]).key,
+                    value=parse_value(raw["value"]),
+                )
+            )
         except DomainError as error:
             result.errors.append((line, error.message))
     if not parsed and not result.errors:

@@ -1,10 +1,13 @@
 """Report pages: the map, a region's drill-down, a shop's card, exports, targets."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -85,37 +88,66 @@ def _report_globals() -> dict[str, Any]:
 @roles_required(*STAFF)
 def map_country():
     period, problem = _period()
-    report = _or_abort(services.country_report, db.session, current_user, period, now=utcnow(), locale=_locale())
+    report = _or_abort(
+        services.country_report, db.session, current_user, period, now=utcnow(), locale=_locale()
+    )
     if isinstance(report, tuple):
         return report
-    parts = maps.country_map(report, static_url=_static, labels=_labels(),
-                             url_for_region=lambda r: url_for(".map_region", iso=r.code, period=period.key),
-                             tile_url=current_app.config.get("MAP_TILE_URL"))
-    return render_template("reports/map.html", report=report, parts=parts, problem=problem,
-                           legend=_legend(), metrics=METRICS, period=period)
+    parts = maps.country_map(
+        report,
+        static_url=_static,
+        labels=_labels(),
+        url_for_region=lambda r: url_for(".map_region", iso=r.code, period=period.key),
+        tile_url=current_app.config.get("MAP_TILE_URL"),
+    )
+    return render_template(
+        "reports/map.html",
+        report=report,
+        parts=parts,
+        problem=problem,
+        legend=_legend(),
+        metrics=METRICS,
+        period=period,
+    )
 
 
 @bp.get("/map/<iso>")
 @roles_required(*STAFF)
 def map_region(iso: str):
     period, problem = _period()
-    report = _or_abort(services.region_report, db.session, current_user, iso, period, now=utcnow(),
-                       locale=_locale())
+    report = _or_abort(
+        services.region_report, db.session, current_user, iso, period, now=utcnow(), locale=_locale()
+    )
     if isinstance(report, tuple):
         return report
     territory_id = request.args.get("territory", type=int)
     parts = maps.region_map(
-        report, static_url=_static, labels=_labels(), tile_url=current_app.config.get("MAP_TILE_URL"),
-        url_for_territory=lambda r: url_for(".map_region", iso=report.region.iso_code, period=period.key,
-                                            territory=r.id) + "#shops",
-        url_for_outlet=_url_pattern(".shop", "outlet_id", period=period.key))
+        report,
+        static_url=_static,
+        labels=_labels(),
+        tile_url=current_app.config.get("MAP_TILE_URL"),
+        url_for_territory=lambda r: (
+            url_for(".map_region", iso=report.region.iso_code, period=period.key, territory=r.id) + "#shops"
+        ),
+        url_for_outlet=_url_pattern(".shop", "outlet_id", period=period.key),
+    )
     shops = [s for s in report.outlets if territory_id is None or s.territory_id == territory_id]
     chosen = next((t for t in report.rows if t.id == territory_id), None)
     hidden = 0
     if len(shops) > SHOP_ROWS and not request.args.get("all"):
         hidden, shops = len(shops) - SHOP_ROWS, shops[:SHOP_ROWS]  # the furthest behind; all are in the CSV
-    return render_template("reports/map.html", report=report, parts=parts, problem=problem, legend=_legend(),
-                           metrics=METRICS, period=period, shops=shops, territory=chosen, hidden=hidden)
+    return render_template(
+        "reports/map.html",
+        report=report,
+        parts=parts,
+        problem=problem,
+        legend=_legend(),
+        metrics=METRICS,
+        period=period,
+        shops=shops,
+        territory=chosen,
+        hidden=hidden,
+    )
 
 
 @bp.get("/shop/<int:outlet_id>")
@@ -125,19 +157,30 @@ def shop(outlet_id: int):
     card = _or_abort(services.shop_card, db.session, current_user, outlet_id, period, now=utcnow())
     if isinstance(card, tuple):
         return card
-    return render_template("reports/shop.html", card=card, period=period, problem=problem, metrics=METRICS,
-                           chart=analytics.line_chart(
-                               [m.strftime("%m.%y") for m in card.months], card.series,
-                               title=_("Registrations by product")))
+    return render_template(
+        "reports/shop.html",
+        card=card,
+        period=period,
+        problem=problem,
+        metrics=METRICS,
+        chart=analytics.line_chart(
+            [m.strftime("%m.%y") for m in card.months], card.series, title=_("Registrations by product")
+        ),
+    )
 
 
 def _download(columns, rows, name: str, fmt: str) -> Response:
     if fmt == "xlsx":
-        return Response(exports.to_xlsx(columns, rows, title=name),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return Response(exports.to_csv(columns, rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return Response(
+            exports.to_xlsx(columns, rows, title=name),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return Response(
+        exports.to_csv(columns, rows),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
 
 
 @bp.get("/export/<any(csv, xlsx):fmt>")
@@ -148,11 +191,13 @@ def export(fmt: str, iso: str | None = None):
     if problem:
         return render_template("errors.html", code=422, message=problem), 422
     if iso:
-        report = _or_abort(services.region_report, db.session, current_user, iso, period, now=utcnow(),
-                           locale=_locale())
+        report = _or_abort(
+            services.region_report, db.session, current_user, iso, period, now=utcnow(), locale=_locale()
+        )
     else:
-        report = _or_abort(services.country_report, db.session, current_user, period, now=utcnow(),
-                           locale=_locale())
+        report = _or_abort(
+            services.country_report, db.session, current_user, period, now=utcnow(), locale=_locale()
+        )
     if isinstance(report, tuple):
         return report
     columns, rows = exports.report_table(report)
@@ -172,6 +217,7 @@ def shop_export(outlet_id: int, fmt: str):
 
 # --- targets -----------------------------------------------------------------
 
+
 @bp.route("/targets", methods=["GET", "POST"])
 @roles_required(*EVERYTHING)
 def targets_page():
@@ -190,11 +236,18 @@ def targets_page():
                     flash(_("%(count)s targets loaded.", count=result.saved), "success")
                     return redirect(url_for(".targets_page"))
             else:
-                kind, scope_id = targets.resolve_scope(db.session, request.form.get("scope", ""),
-                                                       request.form.get("code", ""))
-                targets.set_target(db.session, scope_kind=kind, scope_id=scope_id,
-                                   metric=request.form.get("metric", ""), period=request.form.get("period", ""),
-                                   value=targets.parse_value(request.form.get("value", "")), actor=current_user)
+                kind, scope_id = targets.resolve_scope(
+                    db.session, request.form.get("scope", ""), request.form.get("code", "")
+                )
+                targets.set_target(
+                    db.session,
+                    scope_kind=kind,
+                    scope_id=scope_id,
+                    metric=request.form.get("metric", ""),
+                    period=request.form.get("period", ""),
+                    value=targets.parse_value(request.form.get("value", "")),
+                    actor=current_user,
+                )
                 db.session.commit()
                 flash(_("Target saved."), "success")
                 return redirect(url_for(".targets_page", period=request.form.get("period", "")))
@@ -202,10 +255,14 @@ def targets_page():
             db.session.rollback()
             flash(error.message, "error")
     period, problem = _period()
-    rows = db.session.scalars(select(Target).where(Target.period == period.key)
-                              .order_by(Target.scope_kind, Target.metric, Target.id)).all()
-    return render_template("reports/targets.html", rows=rows, errors=errors, metrics=METRICS, period=period,
-                           problem=problem)
+    rows = db.session.scalars(
+        select(Target)
+        .where(Target.period == period.key)
+        .order_by(Target.scope_kind, Target.metric, Target.id)
+    ).all()
+    return render_template(
+        "reports/targets.html", rows=rows, errors=errors, metrics=METRICS, period=period, problem=problem
+    )
 
 
 @bp.post("/targets/<int:target_id>/delete")
@@ -223,12 +280,17 @@ def delete_target(target_id: int):
 
 # --- analytics and subscriptions -------------------------------------------------
 
+
 @bp.get("/analytics")
 @roles_required(*EVERYTHING)
 def analytics_page():
     summary = analytics.programme_summary(db.session, now=utcnow())
-    return render_template("reports/analytics.html", summary=summary, charts=analytics.charts(summary),
-                           segments=analytics.SEGMENTS)
+    return render_template(
+        "reports/analytics.html",
+        summary=summary,
+        charts=analytics.charts(summary),
+        segments=analytics.SEGMENTS,
+    )
 
 
 @bp.route("/subscriptions", methods=["GET", "POST"])
@@ -240,8 +302,9 @@ def subscriptions_page():
                 subscriptions.unsubscribe(db.session, current_user, request.form.get("frequency", ""))
                 flash(_("You will no longer receive this report."), "success")
             else:
-                subscriptions.subscribe(db.session, current_user, request.form.get("frequency", ""),
-                                        now=utcnow())
+                subscriptions.subscribe(
+                    db.session, current_user, request.form.get("frequency", ""), now=utcnow()
+                )
                 flash(_("Subscribed. The first report comes with the next mailing."), "success")
             db.session.commit()
         except DomainError as error:

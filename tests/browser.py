@@ -1,4 +1,5 @@
 """Helpers for the real-browser journeys."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,9 @@ from typing import Any
 from tests.factories import PASSWORD
 
 
-def sign_in(page: Any, login: str, password: str = PASSWORD, *, open_form: bool = True,
-            expect_in: bool = True) -> None:
+def sign_in(
+    page: Any, login: str, password: str = PASSWORD, *, open_form: bool = True, expect_in: bool = True
+) -> None:
     """Signs in through the /login form, as a person would.
 
     `open_form=False` fills the sign-in form the page already shows (a deep

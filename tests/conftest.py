@@ -4,31 +4,32 @@ Point the suite at real servers with TEST_DATABASE_URL (a PostgreSQL URL;
 each run gets a database of its own, dropped at the end) and TEST_REDIS_URL.
 Without them it runs on a SQLite file and in-process jobs.
 """
+
 from __future__ import annotations
 
 import os
 import threading
-import warnings
 import uuid
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import text
-from werkzeug.serving import make_server
-
 from flask import g
 from flask_babel import refresh as refresh_locale
 from rq import SimpleWorker
+from sqlalchemy import text
+from werkzeug.serving import make_server
 
-from partner_club import create_app
-from partner_club.jobs.services import queue
 from fraud.live_history import forget_cached
-from partner_club.testing import temporary_postgres_database
+from partner_club import create_app
 from partner_club.config import PACKAGES
 from partner_club.extensions import db as _db
-from partner_club.i18n import compile_catalog
 from partner_club.extensions import limiter
+from partner_club.i18n import compile_catalog
+from partner_club.jobs.services import queue
+from partner_club.testing import temporary_postgres_database
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,6 +165,7 @@ def api_token(client) -> Callable[..., str]:
 @pytest.fixture
 def work_jobs(app, redis_url) -> Callable[[], None]:
     """Runs the queued jobs: through a real rq worker when Redis is in use."""
+
     def drain() -> None:
         if not redis_url:
             return  # in-process "sync" jobs already ran at commit
@@ -176,11 +178,13 @@ def work_jobs(app, redis_url) -> Callable[[], None]:
 
 # --- a real browser -------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def live_server(app, database_url, redis_url) -> Iterator[str]:
     """The club served on a free local port, CSRF on, sharing the test database."""
-    live_app = create_app(_config(database_url, redis_url, WTF_CSRF_ENABLED=True,
-                                  PUBLIC_URL="http://127.0.0.1:0"))
+    live_app = create_app(
+        _config(database_url, redis_url, WTF_CSRF_ENABLED=True, PUBLIC_URL="http://127.0.0.1:0")
+    )
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     live_app.config["PUBLIC_URL"] = base
@@ -197,12 +201,21 @@ def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     chromium_path = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if not Path(chromium_path).exists():
-        pytest.fail(f"Chromium not found at {chromium_path}: run `make install` (it installs Debian's chromium).")
+        pytest.fail(
+            f"Chromium not found at {chromium_path}: run `make install` (it installs Debian's chromium)."
+        )
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()
@@ -211,9 +224,14 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def phone(browser, live_server, db) -> Iterator[Any]:
     """A 360-pixel-wide phone page speaking Russian, pointed at the live server."""
-    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="ru-RU",
-                                  device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  base_url=live_server)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 780},
+        locale="ru-RU",
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        base_url=live_server,
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page

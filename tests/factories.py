@@ -1,4 +1,5 @@
 """Builders for test objects with sensible defaults; every argument overridable."""
+
 from __future__ import annotations
 
 import itertools
@@ -29,8 +30,14 @@ class Factories:
     def region(self, iso_code: str | None = None, **kw: Any) -> Region:
         n = next(_seq)
         iso_code = iso_code or f"RU-T{n}"
-        values = dict(iso_code=iso_code, country=iso_code[:2], name_en=f"Region {n}",
-                      name_ru=f"Регион {n}", geometry=SQUARE, bbox="48.0,55.0,50.0,56.5")
+        values = dict(
+            iso_code=iso_code,
+            country=iso_code[:2],
+            name_en=f"Region {n}",
+            name_ru=f"Регион {n}",
+            geometry=SQUARE,
+            bbox="48.0,55.0,50.0,56.5",
+        )
         values.update(kw)
         return self._save(Region(**values))
 
@@ -45,22 +52,41 @@ class Factories:
             region = region or territory.region
         region = region or self.region()
         n = next(_seq)
-        values = dict(external_id=f"EXT-{n}", name=f"Shop {n}", legal_name=f"LLC Shop {n}",
-                      tax_number=f"{1600000000 + n}", address=f"{n} Main street", kind="shop",
-                      region_id=region.id, territory_id=territory.id if territory else None,
-                      lat=55.79, lon=49.12)
+        values = dict(
+            external_id=f"EXT-{n}",
+            name=f"Shop {n}",
+            legal_name=f"LLC Shop {n}",
+            tax_number=f"{1600000000 + n}",
+            address=f"{n} Main street",
+            kind="shop",
+            region_id=region.id,
+            territory_id=territory.id if territory else None,
+            lat=55.79,
+            lon=49.12,
+        )
         values.update(kw)
         return self._save(Outlet(**values))
 
-    def user(self, role: Role | str = Role.SELLER, *, outlet: Outlet | None = None,
-             password: str = PASSWORD, login: str | None = None, **kw: Any) -> User:
+    def user(
+        self,
+        role: Role | str = Role.SELLER,
+        *,
+        outlet: Outlet | None = None,
+        password: str = PASSWORD,
+        login: str | None = None,
+        **kw: Any,
+    ) -> User:
         role = Role(role)
         if role in (Role.OWNER, Role.SELLER) and outlet is None and "territory_id" not in kw:
             outlet = self.outlet()
         n = next(_seq)
-        values = dict(login=login or f"person{n}@example.com", role=role.value,
-                      full_name=f"Person {n}", status=UserStatus.ACTIVE.value,
-                      outlet_id=outlet.id if outlet else None)
+        values = dict(
+            login=login or f"person{n}@example.com",
+            role=role.value,
+            full_name=f"Person {n}",
+            status=UserStatus.ACTIVE.value,
+            outlet_id=outlet.id if outlet else None,
+        )
         values.update(kw)
         user = User(**values)
         user.set_password(password)

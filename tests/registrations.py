@@ -1,4 +1,5 @@
 """For tests that play codes' part: a registration attempt stored, as codes stores one."""
+
 from __future__ import annotations
 
 from partner_club import companions

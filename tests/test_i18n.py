@@ -1,4 +1,5 @@
 """Every text a person sees exists in Russian as well as English."""
+
 from __future__ import annotations
 
 import pytest

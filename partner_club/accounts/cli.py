@@ -1,4 +1,5 @@
 """`flask users create`: the first admin, and accounts for scripts."""
+
 from __future__ import annotations
 
 import click
@@ -30,8 +31,9 @@ def create(role: str, login: str, password: str, outlet_external_id: str | None,
     elif role in (Role.OWNER.value, Role.SELLER.value):
         raise click.ClickException("Owners and sellers need --outlet EXTERNAL_ID.")
     try:
-        user = create_user(db.session, role=role, login=login, password=password,
-                           full_name=name, outlet=outlet)
+        user = create_user(
+            db.session, role=role, login=login, password=password, full_name=name, outlet=outlet
+        )
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None

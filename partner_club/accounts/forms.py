@@ -4,8 +4,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional,
-                                ValidationError)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from partner_club.accounts.invitations import MAX_CARDS
 from partner_club.accounts.services import MIN_PASSWORD_LENGTH, normalize_login
@@ -38,14 +45,19 @@ class ActionForm(FlaskForm):
 
 class IssueCardsForm(FlaskForm):
     territory_id = SelectField(_l("Territory"), coerce=int, validators=[DataRequired()])
-    count = IntegerField(_l("Number of cards"), default=8,
-                         validators=[InputRequired(), NumberRange(min=1, max=MAX_CARDS)])
-    valid_days = IntegerField(_l("Valid for, days"), validators=[InputRequired(), NumberRange(min=1, max=365)])
+    count = IntegerField(
+        _l("Number of cards"), default=8, validators=[InputRequired(), NumberRange(min=1, max=MAX_CARDS)]
+    )
+    valid_days = IntegerField(
+        _l("Valid for, days"), validators=[InputRequired(), NumberRange(min=1, max=365)]
+    )
     label = StringField(_l("Note on the cards (optional)"), validators=[Optional(), Length(max=200)])
 
 
 class SellerCodeForm(FlaskForm):
-    valid_days = IntegerField(_l("Valid for, days"), validators=[InputRequired(), NumberRange(min=1, max=365)])
+    valid_days = IntegerField(
+        _l("Valid for, days"), validators=[InputRequired(), NumberRange(min=1, max=365)]
+    )
 
 
 class JoinCodeForm(FlaskForm):
@@ -55,9 +67,13 @@ class JoinCodeForm(FlaskForm):
 class PersonForm(FlaskForm):
     full_name = StringField(_l("Your full name"), validators=[DataRequired(), Length(max=200)])
     login = StringField(_l("Phone or e-mail (your login)"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
-    password_again = PasswordField(_l("Password again"), validators=[
-        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+    password_again = PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
 
     def validate_login(self, field: StringField) -> None:
         try:
@@ -71,10 +87,14 @@ MODE_INDIVIDUAL = "individual"
 
 
 class ShopSignupForm(PersonForm):
-    mode = RadioField(_l("I join"), default=MODE_SHOP, choices=[
-        (MODE_SHOP, _l("with my shop, as its owner")),
-        (MODE_INDIVIDUAL, _l("on my own, without a shop")),
-    ])
+    mode = RadioField(
+        _l("I join"),
+        default=MODE_SHOP,
+        choices=[
+            (MODE_SHOP, _l("with my shop, as its owner")),
+            (MODE_INDIVIDUAL, _l("on my own, without a shop")),
+        ],
+    )
     trade_name = StringField(_l("Shop name (on the signboard)"), validators=[Length(max=200)])
     legal_name = StringField(_l("Legal name"), validators=[Length(max=300)])
     tax_number = StringField(_l("Tax number (INN)"), validators=[Length(max=20)])

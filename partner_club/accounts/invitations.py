@@ -6,6 +6,7 @@ A rep's card is single-use; an owner's seller code is used many times until
 it expires or is revoked. Using a code is a conditional UPDATE, so two people
 racing for the last use cannot both win.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -33,11 +34,27 @@ VALID_DAYS_SETTING = "invitations.valid_days"
 DEFAULT_VALID_DAYS = 30
 
 # Look-alikes people type: Crockford's own, and Cyrillic letters that look Latin.
-_READINGS = str.maketrans({
-    "O": "0", "I": "1", "L": "1", "U": "V",
-    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "0", "Р": "P",
-    "С": "C", "Т": "T", "Х": "X", "У": "Y", "З": "3",
-})
+_READINGS = str.maketrans(
+    {
+        "O": "0",
+        "I": "1",
+        "L": "1",
+        "U": "V",
+        "А": "A",
+        "В": "B",
+        "Е": "E",
+        "К": "K",
+        "М": "M",
+        "Н": "H",
+        "О": "0",
+        "Р": "P",
+        "С": "C",
+        "Т": "T",
+        "Х": "X",
+        "У": "Y",
+        "З": "3",
+    }
+)
 
 
 class InvitationState:
@@ -113,8 +130,16 @@ def _check_days(valid_days: int) -> None:
         raise Invalid(_("An invitation is valid for 1 to 365 days."), code="valid_days", field="valid_days")
 
 
-def issue_outlet_invitations(session: Session, inviter: User, territory: Territory, *, count: int,
-                             valid_days: int, label: str = "", now: datetime | None = None) -> list[Invitation]:
+def issue_outlet_invitations(
+    session: Session,
+    inviter: User,
+    territory: Territory,
+    *,
+    count: int,
+    valid_days: int,
+    label: str = "",
+    now: datetime | None = None,
+) -> list[Invitation]:
     """A batch of single-use cards for shops (or individuals) in `territory`."""
     if territory.id not in {t.id for t in territories_for_inviter(session, inviter)}:
         raise Forbidden(_("You can invite only into your own territory."), code="not_your_territory")
@@ -124,9 +149,18 @@ def issue_outlet_invitations(session: Session, inviter: User, territory: Territo
     now = now or utcnow()
     batch = secrets.token_hex(8)
     cards = [
-        Invitation(code=new_code(), kind=InvitationKind.OUTLET.value, territory_id=territory.id,
-                   created_by_id=inviter.id, created_at=now, expires_at=now + timedelta(days=valid_days),
-                   max_uses=1, uses=0, batch=batch, label=(label or "").strip()[:200] or None)
+        Invitation(
+            code=new_code(),
+            kind=InvitationKind.OUTLET.value,
+            territory_id=territory.id,
+            created_by_id=inviter.id,
+            created_at=now,
+            expires_at=now + timedelta(days=valid_days),
+            max_uses=1,
+            uses=0,
+            batch=batch,
+            label=(label or "").strip()[:200] or None,
+        )
         for _ in range(count)
     ]
     session.add_all(cards)
@@ -135,19 +169,26 @@ def issue_outlet_invitations(session: Session, inviter: User, territory: Territo
     return cards
 
 
-def active_seller_invitation(session: Session, outlet: Outlet, now: datetime | None = None) -> Invitation | None:
+def active_seller_invitation(
+    session: Session, outlet: Outlet, now: datetime | None = None
+) -> Invitation | None:
     now = now or utcnow()
     return session.scalar(
         select(Invitation)
-        .where(Invitation.outlet_id == outlet.id, Invitation.kind == InvitationKind.SELLER.value,
-               Invitation.revoked_at.is_(None), Invitation.expires_at > now,
-               Invitation.uses < Invitation.max_uses)
+        .where(
+            Invitation.outlet_id == outlet.id,
+            Invitation.kind == InvitationKind.SELLER.value,
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+            Invitation.uses < Invitation.max_uses,
+        )
         .order_by(Invitation.id.desc())
     )
 
 
-def issue_seller_invitation(session: Session, owner: User, *, valid_days: int,
-                            now: datetime | None = None) -> Invitation:
+def issue_seller_invitation(
+    session: Session, owner: User, *, valid_days: int, now: datetime | None = None
+) -> Invitation:
     """The shop's join code for sellers; a new one replaces (revokes) the old one."""
     if owner.role_enum is not Role.OWNER or owner.outlet is None:
         raise Forbidden(_("Only a shop owner invites sellers."), code="not_owner")
@@ -156,9 +197,17 @@ def issue_seller_invitation(session: Session, owner: User, *, valid_days: int,
     old = active_seller_invitation(session, owner.outlet, now)
     if old is not None:
         old.revoked_at = now
-    invitation = Invitation(code=new_code(), kind=InvitationKind.SELLER.value, outlet_id=owner.outlet_id,
-                            territory_id=owner.outlet.territory_id, created_by_id=owner.id, created_at=now,
-                            expires_at=now + timedelta(days=valid_days), max_uses=SELLER_CODE_USES, uses=0)
+    invitation = Invitation(
+        code=new_code(),
+        kind=InvitationKind.SELLER.value,
+        outlet_id=owner.outlet_id,
+        territory_id=owner.outlet.territory_id,
+        created_by_id=owner.id,
+        created_at=now,
+        expires_at=now + timedelta(days=valid_days),
+        max_uses=SELLER_CODE_USES,
+        uses=0,
+    )
     session.add(invitation)
     session.flush()
     record(session, owner, "invitation.issue_seller", invitation, outlet_id=owner.outlet_id)
@@ -182,17 +231,26 @@ def find_invitation(session: Session, raw: str, *, now: datetime | None = None) 
         raise Invalid(_("Enter the invitation code."), code="invitation_missing", field="code")
     invitation = session.scalar(select(Invitation).where(Invitation.code == code))
     if invitation is None:
-        raise Invalid(_("There is no invitation with this code. Check the letters and digits."),
-                      code="invitation_unknown", field="code")
+        raise Invalid(
+            _("There is no invitation with this code. Check the letters and digits."),
+            code="invitation_unknown",
+            field="code",
+        )
     state = state_of(invitation, now)
     if state == InvitationState.REVOKED:
-        raise Invalid(_("This invitation was cancelled. Ask for a new one."),
-                      code="invitation_revoked", field="code")
+        raise Invalid(
+            _("This invitation was cancelled. Ask for a new one."), code="invitation_revoked", field="code"
+        )
     if state == InvitationState.USED:
-        raise Invalid(_("This invitation has already been used. Ask your sales representative for a new one."),
-                      code="invitation_used", field="code")
+        raise Invalid(
+            _("This invitation has already been used. Ask your sales representative for a new one."),
+            code="invitation_used",
+            field="code",
+        )
     if state == InvitationState.EXPIRED:
-        raise Invalid(_("This invitation expired. Ask for a new one."), code="invitation_expired", field="code")
+        raise Invalid(
+            _("This invitation expired. Ask for a new one."), code="invitation_expired", field="code"
+        )
     return invitation
 
 
@@ -204,14 +262,20 @@ def claim(session: Session, invitation: Invitation, user: User) -> InvitationUse
     """
     result = session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.uses < Invitation.max_uses,
-               Invitation.revoked_at.is_(None))
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.uses < Invitation.max_uses,
+            Invitation.revoked_at.is_(None),
+        )
         .values(uses=Invitation.uses + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise Conflict(_("This invitation has already been used. Ask your sales representative for a new one."),
-                       code="invitation_used", field="code")
+        raise Conflict(
+            _("This invitation has already been used. Ask your sales representative for a new one."),
+            code="invitation_used",
+            field="code",
+        )
     session.refresh(invitation)
     if session.scalar(select(InvitationUse.id).where(InvitationUse.user_id == user.id)) is not None:
         return None
@@ -234,8 +298,9 @@ def invitations_for(session: Session, viewer: User, *, limit: int = 200) -> list
     if viewer.role_enum is Role.HEAD_OFFICE:
         query = select(Invitation).where(Invitation.kind == InvitationKind.OUTLET.value)
     else:
-        query = select(Invitation).where(Invitation.kind == InvitationKind.OUTLET.value,
-                                         Invitation.territory_id.in_(territory_ids))
+        query = select(Invitation).where(
+            Invitation.kind == InvitationKind.OUTLET.value, Invitation.territory_id.in_(territory_ids)
+        )
     invitations = list(session.scalars(query.order_by(Invitation.id.desc()).limit(limit)))
     joined: dict[int, list[User]] = {}
     if invitations:

@@ -1,9 +1,10 @@
 """People and their roles."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -71,25 +72,25 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=UserStatus.ACTIVE.value)
     full_name: Mapped[str] = mapped_column(String(200), default="")
-    email: Mapped[Optional[str]] = mapped_column(String(254))
-    phone: Mapped[Optional[str]] = mapped_column(String(32))
-    locale: Mapped[Optional[str]] = mapped_column(String(8))
-    outlet_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outlets.id"), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
     # Individual participants hang on a rep's territory; reps do not use this.
-    territory_id: Mapped[Optional[int]] = mapped_column(ForeignKey("territories.id"), index=True)
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), index=True)
     # A regional manager's region.
-    region_id: Mapped[Optional[int]] = mapped_column(ForeignKey("regions.id"), index=True)
-    blocked_reason: Mapped[Optional[str]] = mapped_column(Text)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    blocked_reason: Mapped[str | None] = mapped_column(Text)
     # What unblocking returns to: a seller blocked while awaiting approval still awaits it.
-    status_before_block: Mapped[Optional[str]] = mapped_column(String(16))
+    status_before_block: Mapped[str | None] = mapped_column(String(16))
     # Bumped on block and password change: every API token issued before dies.
     token_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    outlet: Mapped[Optional["Outlet"]] = relationship(foreign_keys=[outlet_id])
-    territory: Mapped[Optional["Territory"]] = relationship(foreign_keys=[territory_id])
-    region: Mapped[Optional["Region"]] = relationship(foreign_keys=[region_id])
+    outlet: Mapped[Outlet | None] = relationship(foreign_keys=[outlet_id])
+    territory: Mapped[Territory | None] = relationship(foreign_keys=[territory_id])
+    region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -145,21 +146,21 @@ class Invitation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    territory_id: Mapped[Optional[int]] = mapped_column(ForeignKey("territories.id"), index=True)
-    outlet_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outlets.id"), index=True)
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), index=True)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     max_uses: Mapped[int] = mapped_column(default=1)
     uses: Mapped[int] = mapped_column(default=0)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The cards printed together share a batch key: the print page shows one batch.
-    batch: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    batch: Mapped[str | None] = mapped_column(String(32), index=True)
     # What the rep wrote on the card, e.g. the shop it is meant for.
-    label: Mapped[Optional[str]] = mapped_column(String(200))
+    label: Mapped[str | None] = mapped_column(String(200))
 
-    territory: Mapped[Optional["Territory"]] = relationship()
-    outlet: Mapped[Optional["Outlet"]] = relationship()
+    territory: Mapped[Territory | None] = relationship()
+    outlet: Mapped[Outlet | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
 
 

@@ -1,4 +1,5 @@
 """Accounts: signing in, logins, and the profile the API shows."""
+
 from __future__ import annotations
 
 import re
@@ -36,25 +37,27 @@ def normalize_login(raw: str, *, default_region: str = "RU") -> str:
         try:
             return validate_email(text, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
-            raise Invalid(_("This e-mail address does not look right: %(value)s", value=text),
-                          code="email_invalid") from None
+            raise Invalid(
+                _("This e-mail address does not look right: %(value)s", value=text), code="email_invalid"
+            ) from None
     if not re.fullmatch(r"[+\d\s()\-.]{5,25}", text):
-        raise Invalid(_("Enter a phone number like +7 912 345-67-89 or an e-mail address."),
-                      code="login_invalid")
+        raise Invalid(
+            _("Enter a phone number like +7 912 345-67-89 or an e-mail address."), code="login_invalid"
+        )
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise Invalid(_("This phone number does not look right: %(value)s", value=text),
-                      code="phone_invalid")
+        raise Invalid(_("This phone number does not look right: %(value)s", value=text), code="phone_invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def check_password_strength(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-                      code="password_short")
+        raise Invalid(
+            _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), code="password_short"
+        )
 
 
 def find_by_login(session: Session, raw_login: str) -> User | None:
@@ -75,10 +78,15 @@ def authenticate(session: Session, raw_login: str, password: str) -> User:
         raise BadCredentials(_("Wrong login or password."))
     if user.is_blocked:
         rep = representative_of(user)
-        raise Forbidden(_("Your account is blocked: %(reason)s. Contact your sales representative "
-                          "or the club's support.", reason=user.blocked_reason or _("no reason given")),
-                        code="blocked",
-                        contact=None if rep is None else {"name": rep.display_name, "login": rep.login})
+        raise Forbidden(
+            _(
+                "Your account is blocked: %(reason)s. Contact your sales representative "
+                "or the club's support.",
+                reason=user.blocked_reason or _("no reason given"),
+            ),
+            code="blocked",
+            contact=None if rep is None else {"name": rep.display_name, "login": rep.login},
+        )
     user.last_login_at = utcnow()
     return user
 
@@ -89,10 +97,19 @@ def representative_of(user: User) -> User | None:
     return territory.rep if territory is not None else None
 
 
-def create_user(session: Session, *, role: Role | str, login: str, password: str,
-                full_name: str = "", outlet: Outlet | None = None, territory_id: int | None = None,
-                region_id: int | None = None, status: UserStatus = UserStatus.ACTIVE,
-                actor: User | None = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    role: Role | str,
+    login: str,
+    password: str,
+    full_name: str = "",
+    outlet: Outlet | None = None,
+    territory_id: int | None = None,
+    region_id: int | None = None,
+    status: UserStatus = UserStatus.ACTIVE,
+    actor: User | None = None,
+) -> User:
     role = Role(role)
     normalized = normalize_login(login)
     check_password_strength(password)
@@ -103,8 +120,12 @@ def create_user(session: Session, *, role: Role | str, login: str, password: str
     if session.scalar(select(User.id).where(func.lower(User.login) == normalized)) is not None:
         raise Conflict(_("This login is already taken: %(login)s", login=normalized), code="login_taken")
     user = User(
-        login=normalized, role=role.value, full_name=full_name.strip(), status=status.value,
-        outlet_id=outlet.id if outlet is not None else None, territory_id=territory_id,
+        login=normalized,
+        role=role.value,
+        full_name=full_name.strip(),
+        status=status.value,
+        outlet_id=outlet.id if outlet is not None else None,
+        territory_id=territory_id,
         region_id=region_id,
         email=normalized if "@" in normalized else None,
         phone=None if "@" in normalized else normalized,
@@ -124,8 +145,12 @@ def profile_of(session: Session, user: User) -> dict[str, Any]:
         "name": user.display_name,
         "role": user.role,
         "status": user.status,
-        "shop": None if outlet is None else {
-            "id": outlet.id, "name": outlet.name, "external_id": outlet.external_id,
+        "shop": None
+        if outlet is None
+        else {
+            "id": outlet.id,
+            "name": outlet.name,
+            "external_id": outlet.external_id,
             "region": outlet.region.iso_code,
         },
     }

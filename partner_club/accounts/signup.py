@@ -3,11 +3,11 @@
 Each sign-up is one transaction: the shop, its owner, the use of the code and
 the audit entries land together or not at all (the view commits once).
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -50,15 +50,21 @@ def validate_inn(raw: str) -> str:
     """A Russian taxpayer number (INN): 10 digits for a company, 12 for a person, with check digits."""
     inn = "".join((raw or "").split())
     if not inn.isdigit() or len(inn) not in (10, 12):
-        raise Invalid(_("The tax number (INN) has 10 digits for a company or 12 for a sole trader."),
-                      code="inn_format", field="tax_number")
+        raise Invalid(
+            _("The tax number (INN) has 10 digits for a company or 12 for a sole trader."),
+            code="inn_format",
+            field="tax_number",
+        )
     if not inn_checksum_ok(inn):
-        raise Invalid(_("This tax number (INN) has a typo: its check digit does not match."),
-                      code="inn_checksum", field="tax_number")
+        raise Invalid(
+            _("This tax number (INN) has a typo: its check digit does not match."),
+            code="inn_checksum",
+            field="tax_number",
+        )
     return inn
 
 
-def check_position(lat: Optional[float], lon: Optional[float], region: Region | None = None) -> None:
+def check_position(lat: float | None, lon: float | None, region: Region | None = None) -> None:
     """A shop's map position: both or neither, inside the club's countries and near its region."""
     if lat is None and lon is None:
         return
@@ -66,16 +72,22 @@ def check_position(lat: Optional[float], lon: Optional[float], region: Region | 
         raise Invalid(_("Give both latitude and longitude, or neither."), code="position_half", field="lat")
     in_lon = any(low <= lon <= high for low, high in LON_RANGES)
     if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1]) or not in_lon:
-        raise Invalid(_("This map position is outside the club's countries. Check latitude and longitude."),
-                      code="position_range", field="lat")
+        raise Invalid(
+            _("This map position is outside the club's countries. Check latitude and longitude."),
+            code="position_range",
+            field="lat",
+        )
     if region is not None and region.bbox:
         min_lon, min_lat, max_lon, max_lat = (float(v) for v in region.bbox.split(","))
         if min_lon > max_lon:  # a region across the 180th meridian: skip the box test
             return
-        if not (min_lat - BBOX_MARGIN <= lat <= max_lat + BBOX_MARGIN
-                and min_lon - BBOX_MARGIN <= lon <= max_lon + BBOX_MARGIN):
-            raise Invalid(_("This map position is not in the chosen region."), code="position_region",
-                          field="lat")
+        if not (
+            min_lat - BBOX_MARGIN <= lat <= max_lat + BBOX_MARGIN
+            and min_lon - BBOX_MARGIN <= lon <= max_lon + BBOX_MARGIN
+        ):
+            raise Invalid(
+                _("This map position is not in the chosen region."), code="position_region", field="lat"
+            )
 
 
 @dataclass
@@ -85,8 +97,8 @@ class ShopDetails:
     tax_number: str
     address: str
     region_id: int
-    lat: Optional[float] = None
-    lon: Optional[float] = None
+    lat: float | None = None
+    lon: float | None = None
 
 
 @dataclass
@@ -108,8 +120,9 @@ def _create_person(session: Session, person: PersonDetails, **kwargs) -> User:
     """create_user, with its refusals pointed at the form field they belong to."""
     _check_person(person)
     try:
-        return create_user(session, login=person.login, password=person.password,
-                           full_name=person.full_name, **kwargs)
+        return create_user(
+            session, login=person.login, password=person.password, full_name=person.full_name, **kwargs
+        )
     except (Invalid, Conflict) as error:
         error.details.setdefault("field", "password" if error.code == "password_short" else "login")
         raise
@@ -118,8 +131,11 @@ def _create_person(session: Session, person: PersonDetails, **kwargs) -> User:
 def _outlet_invitation(session: Session, code: str) -> Invitation:
     invitation = find_invitation(session, code)
     if invitation.kind != InvitationKind.OUTLET.value:
-        raise Invalid(_("This is a seller's code for a shop: use the seller sign-up."),
-                      code="invitation_kind", field="code")
+        raise Invalid(
+            _("This is a seller's code for a shop: use the seller sign-up."),
+            code="invitation_kind",
+            field="code",
+        )
     return invitation
 
 
@@ -138,9 +154,17 @@ def sign_up_shop(session: Session, code: str, shop: ShopDetails, person: PersonD
     inn = validate_inn(shop.tax_number)
     check_position(shop.lat, shop.lon, region)
     _check_person(person)
-    outlet = Outlet(name=shop.trade_name.strip()[:200], legal_name=shop.legal_name.strip()[:300],
-                    tax_number=inn, address=shop.address.strip()[:500], kind="shop", region_id=region.id,
-                    territory_id=invitation.territory_id, lat=shop.lat, lon=shop.lon)
+    outlet = Outlet(
+        name=shop.trade_name.strip()[:200],
+        legal_name=shop.legal_name.strip()[:300],
+        tax_number=inn,
+        address=shop.address.strip()[:500],
+        kind="shop",
+        region_id=region.id,
+        territory_id=invitation.territory_id,
+        lat=shop.lat,
+        lon=shop.lon,
+    )
     session.add(outlet)
     session.flush()
     owner = _create_person(session, person, role=Role.OWNER, outlet=outlet)
@@ -190,8 +214,12 @@ def move_to_shop(session: Session, seller: User, code: str) -> User:
 
 
 def _own_seller(owner: User, seller: User) -> None:
-    if (owner.role_enum is not Role.OWNER or seller.role_enum is not Role.SELLER
-            or owner.outlet_id is None or seller.outlet_id != owner.outlet_id):
+    if (
+        owner.role_enum is not Role.OWNER
+        or seller.role_enum is not Role.SELLER
+        or owner.outlet_id is None
+        or seller.outlet_id != owner.outlet_id
+    ):
         raise Forbidden(_("This person is not a seller of your shop."), code="not_your_seller")
 
 
@@ -210,8 +238,10 @@ def remove_seller(session: Session, owner: User, seller: User) -> User:
     _own_seller(owner, seller)
     outlet = owner.outlet
     if outlet.territory_id is None:
-        raise Conflict(_("Your shop has no sales representative yet; ask the club to remove this seller."),
-                       code="no_territory")
+        raise Conflict(
+            _("Your shop has no sales representative yet; ask the club to remove this seller."),
+            code="no_territory",
+        )
     seller.outlet_id = None
     seller.territory_id = outlet.territory_id
     session.flush()
@@ -220,10 +250,13 @@ def remove_seller(session: Session, owner: User, seller: User) -> User:
 
 
 def sellers_of(session: Session, outlet: Outlet) -> list[User]:
-    return list(session.scalars(
-        select(User).where(User.outlet_id == outlet.id, User.role == Role.SELLER.value)
-        .order_by(User.status.desc(), User.full_name)
-    ))
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.outlet_id == outlet.id, User.role == Role.SELLER.value)
+            .order_by(User.status.desc(), User.full_name)
+        )
+    )
 
 
 def regions_for_choice(session: Session) -> list[Region]:

@@ -1,4 +1,5 @@
 """Signing in and out, invitations, joining the club, the owner's sellers."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -15,8 +16,16 @@ from werkzeug.datastructures import MultiDict
 from partner_club.accounts import invitations as inv
 from partner_club.accounts import signup
 from partner_club.accounts.access import roles_required
-from partner_club.accounts.forms import (MODE_SHOP, ActionForm, IssueCardsForm, JoinCodeForm, LoginForm,
-                                         PersonForm, SellerCodeForm, ShopSignupForm)
+from partner_club.accounts.forms import (
+    MODE_SHOP,
+    ActionForm,
+    IssueCardsForm,
+    JoinCodeForm,
+    LoginForm,
+    PersonForm,
+    SellerCodeForm,
+    ShopSignupForm,
+)
 from partner_club.accounts.models import Invitation, InvitationKind, Role, User
 from partner_club.accounts.services import authenticate
 from partner_club.errors import DomainError
@@ -26,11 +35,14 @@ from partner_club.regions.models import Territory
 
 bp = Blueprint("accounts", __name__)
 bp.nav = [
-    NavItem("accounts.invitations", _l("Invitations"),
-            frozenset({Role.REP, Role.REGIONAL_MANAGER, Role.ADMIN, Role.HEAD_OFFICE}), 20),
+    NavItem(
+        "accounts.invitations",
+        _l("Invitations"),
+        frozenset({Role.REP, Role.REGIONAL_MANAGER, Role.ADMIN, Role.HEAD_OFFICE}),
+        20,
+    ),
     NavItem("accounts.sellers", _l("My sellers"), frozenset({Role.OWNER}), 30),
 ]
-
 
 
 def _join_limit() -> str:
@@ -77,10 +89,13 @@ def logout():
 
 # --- the rep's invitation cards -----------------------------------------
 
+
 def _territory_choices() -> list[tuple[int, str]]:
     locale = str(get_locale())
-    return [(t.id, f"{t.name} · {t.region.name(locale)}")
-            for t in inv.territories_for_inviter(db.session, current_user)]
+    return [
+        (t.id, f"{t.name} · {t.region.name(locale)}")
+        for t in inv.territories_for_inviter(db.session, current_user)
+    ]
 
 
 @bp.route("/invitations", methods=["GET", "POST"])
@@ -96,8 +111,14 @@ def invitations():
     if form.validate_on_submit():
         territory = db.session.get(Territory, form.territory_id.data)
         try:
-            cards = inv.issue_outlet_invitations(db.session, current_user, territory, count=form.count.data,
-                                                 valid_days=form.valid_days.data, label=form.label.data or "")
+            cards = inv.issue_outlet_invitations(
+                db.session,
+                current_user,
+                territory,
+                count=form.count.data,
+                valid_days=form.valid_days.data,
+                label=form.label.data or "",
+            )
         except DomainError as error:
             db.session.rollback()
             _form_error(form, error, "count")
@@ -105,8 +126,14 @@ def invitations():
             db.session.commit()
             return redirect(url_for("accounts.invitation_cards", batch=cards[0].batch))
     rows = inv.invitations_for(db.session, current_user)
-    return render_template("accounts/invitations.html", form=form, rows=rows, can_issue=can_issue,
-                           revoke_form=ActionForm(), format_code=inv.format_code)
+    return render_template(
+        "accounts/invitations.html",
+        form=form,
+        rows=rows,
+        can_issue=can_issue,
+        revoke_form=ActionForm(),
+        format_code=inv.format_code,
+    )
 
 
 @bp.get("/invitations/cards/<batch>")
@@ -141,25 +168,25 @@ def revoke_invitation(invitation_id: int):
 
 # --- joining ---------------------------------------------------------------
 
+
 def _form_error(form, error: DomainError, fallback: str) -> None:
     """Puts a service's refusal under the field it is about."""
     name = error.details.get("field") or fallback
     field = getattr(form, name, None) or getattr(form, fallback)
-    field.errors = list(field.errors) + [error.message]
+    field.errors = [*list(field.errors), error.message]
 
 
 @bp.route("/join", methods=["GET", "POST"])
 @limiter.limit(_join_limit, methods=["POST"])
 def join():
     form = JoinCodeForm(request.form if request.method == "POST" else MultiDict(request.args))
-    if request.method == "POST" or form.code.data:
-        if form.validate():
-            try:
-                invitation = inv.find_invitation(db.session, form.code.data)
-            except DomainError as error:
-                _form_error(form, error, "code")
-            else:
-                return redirect(url_for("accounts.join_with_code", code=invitation.code))
+    if (request.method == "POST" or form.code.data) and form.validate():
+        try:
+            invitation = inv.find_invitation(db.session, form.code.data)
+        except DomainError as error:
+            _form_error(form, error, "code")
+        else:
+            return redirect(url_for("accounts.join_with_code", code=invitation.code))
     return render_template("accounts/join_code.html", form=form)
 
 
@@ -171,7 +198,7 @@ def join_with_code(code: str):
     except DomainError as error:
         form = JoinCodeForm(MultiDict({"code": code}))
         form.validate()
-        form.code.errors = list(form.code.errors) + [error.message]
+        form.code.errors = [*list(form.code.errors), error.message]
         return render_template("accounts/join_code.html", form=form), 404
     if invitation.code != code:
         return redirect(url_for("accounts.join_with_code", code=invitation.code))
@@ -181,8 +208,12 @@ def join_with_code(code: str):
 
 
 def _person(form: PersonForm) -> signup.PersonDetails:
-    return signup.PersonDetails(full_name=form.full_name.data or "", login=form.login.data or "",
-                                password=form.password.data or "", password_again=form.password_again.data or "")
+    return signup.PersonDetails(
+        full_name=form.full_name.data or "",
+        login=form.login.data or "",
+        password=form.password.data or "",
+        password_again=form.password_again.data or "",
+    )
 
 
 def _welcome(user: User, message: str):
@@ -207,9 +238,15 @@ def _join_with_card(invitation: Invitation):
         person = _person(form)
         try:
             if form.mode.data == MODE_SHOP:
-                shop = signup.ShopDetails(trade_name=form.trade_name.data or "", legal_name=form.legal_name.data or "",
-                                          tax_number=form.tax_number.data or "", address=form.address.data or "",
-                                          region_id=form.region_id.data or 0, lat=form.lat.data, lon=form.lon.data)
+                shop = signup.ShopDetails(
+                    trade_name=form.trade_name.data or "",
+                    legal_name=form.legal_name.data or "",
+                    tax_number=form.tax_number.data or "",
+                    address=form.address.data or "",
+                    region_id=form.region_id.data or 0,
+                    lat=form.lat.data,
+                    lon=form.lon.data,
+                )
                 user = signup.sign_up_shop(db.session, invitation.code, shop, person)
             else:
                 user = signup.sign_up_individual(db.session, invitation.code, person)
@@ -219,10 +256,12 @@ def _join_with_card(invitation: Invitation):
             _form_error(form, error, "login")
         except IntegrityError:  # the same login signed up a moment ago, in another request
             db.session.rollback()
-            form.login.errors = list(form.login.errors) + [_("This login is already taken. Sign in instead.")]
+            form.login.errors = [*list(form.login.errors), _("This login is already taken. Sign in instead.")]
         else:
             return _welcome(user, _("Welcome to the club!"))
-    return render_template("accounts/join.html", form=form, invitation=invitation, format_code=inv.format_code)
+    return render_template(
+        "accounts/join.html", form=form, invitation=invitation, format_code=inv.format_code
+    )
 
 
 def _join_as_seller(invitation: Invitation):
@@ -255,6 +294,7 @@ def _join_as_seller(invitation: Invitation):
 
 # --- the owner's sellers -------------------------------------------------------
 
+
 @bp.get("/shop/sellers")
 @roles_required(Role.OWNER)
 def sellers():
@@ -265,9 +305,17 @@ def sellers():
     if invitation is not None:
         link = f"{current_app.config['PUBLIC_URL']}/join/{invitation.code}"
         qr = inv.qr_svg(link)
-    return render_template("accounts/sellers.html", outlet=outlet, invitation=invitation, link=link, qr=qr,
-                           people=signup.sellers_of(db.session, outlet), code_form=code_form,
-                           action_form=ActionForm(), format_code=inv.format_code)
+    return render_template(
+        "accounts/sellers.html",
+        outlet=outlet,
+        invitation=invitation,
+        link=link,
+        qr=qr,
+        people=signup.sellers_of(db.session, outlet),
+        code_form=code_form,
+        action_form=ActionForm(),
+        format_code=inv.format_code,
+    )
 
 
 @bp.post("/shop/sellers/code")

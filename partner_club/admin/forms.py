@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, IntegerField, PasswordField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from partner_club.accounts.forms import DecimalCommaField
@@ -53,5 +52,6 @@ class UnblockForm(FlaskForm):
 
 
 class InvitationDaysForm(FlaskForm):
-    valid_days = IntegerField(_l("New invitations are valid for, days"),
-                              validators=[InputRequired(), NumberRange(min=1, max=365)])
+    valid_days = IntegerField(
+        _l("New invitations are valid for, days"), validators=[InputRequired(), NumberRange(min=1, max=365)]
+    )

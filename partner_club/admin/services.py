@@ -1,9 +1,10 @@
 """Admin operations and the searchable lists behind the admin pages."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Optional, TypeVar
+from typing import Any, Generic, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
@@ -63,6 +64,7 @@ def _contains(column: Any, text: str) -> Any:
 
 # --- regions and territories -----------------------------------------------------
 
+
 def rename_region(session: Session, region: Region, *, name_en: str, name_ru: str, actor: User) -> Region:
     name_en, name_ru = name_en.strip(), name_ru.strip()
     if not name_en or not name_ru:
@@ -70,7 +72,9 @@ def rename_region(session: Session, region: Region, *, name_en: str, name_ru: st
     before = {"name_en": region.name_en, "name_ru": region.name_ru}
     region.name_en, region.name_ru = name_en[:200], name_ru[:200]
     session.flush()
-    record(session, actor, "region.rename", region, before=before, after={"name_en": name_en, "name_ru": name_ru})
+    record(
+        session, actor, "region.rename", region, before=before, after={"name_en": name_en, "name_ru": name_ru}
+    )
     return region
 
 
@@ -79,27 +83,40 @@ def _check_rep(rep: User | None) -> None:
         raise Invalid(_("Only a sales representative can look after a territory."), code="not_a_rep")
 
 
-def save_territory(session: Session, territory: Territory | None, *, region: Region, name: str,
-                   rep: User | None, actor: User) -> Territory:
+def save_territory(
+    session: Session, territory: Territory | None, *, region: Region, name: str, rep: User | None, actor: User
+) -> Territory:
     """Creates (territory=None) or updates a territory; names are unique within a region."""
     name = name.strip()[:200]
     if not name:
         raise Invalid(_("Give the territory a name."), code="name_missing", field="name")
     _check_rep(rep)
-    clash = session.scalar(select(Territory.id).where(Territory.region_id == region.id, Territory.name == name))
+    clash = session.scalar(
+        select(Territory.id).where(Territory.region_id == region.id, Territory.name == name)
+    )
     if clash is not None and (territory is None or clash != territory.id):
-        raise Conflict(_("This region already has a territory with this name."), code="territory_exists",
-                       field="name")
+        raise Conflict(
+            _("This region already has a territory with this name."), code="territory_exists", field="name"
+        )
     creating = territory is None
     if creating:
         territory = Territory(region_id=region.id, name=name)
         session.add(territory)
-    before = None if creating else {"name": territory.name, "rep_id": territory.rep_id,
-                                    "region_id": territory.region_id}
+    before = (
+        None
+        if creating
+        else {"name": territory.name, "rep_id": territory.rep_id, "region_id": territory.region_id}
+    )
     territory.region_id, territory.name, territory.rep_id = region.id, name, rep.id if rep else None
     session.flush()
-    record(session, actor, "territory.create" if creating else "territory.update", territory,
-           before=before, after={"name": name, "rep_id": territory.rep_id, "region_id": region.id})
+    record(
+        session,
+        actor,
+        "territory.create" if creating else "territory.update",
+        territory,
+        before=before,
+        after={"name": name, "rep_id": territory.rep_id, "region_id": region.id},
+    )
     return territory
 
 
@@ -112,23 +129,40 @@ def set_invitation_valid_days(session: Session, days: int, *, actor: User) -> in
     return days
 
 
-def create_staff(session: Session, *, role: Role | str, login: str, password: str, full_name: str,
-                 region: Region | None, actor: User) -> User:
+def create_staff(
+    session: Session,
+    *,
+    role: Role | str,
+    login: str,
+    password: str,
+    full_name: str,
+    region: Region | None,
+    actor: User,
+) -> User:
     role = Role(role)
     if role not in STAFF_ACCOUNT_ROLES:
-        raise Invalid(_("Shop owners and sellers join with an invitation."), code="role_not_staff", field="role")
+        raise Invalid(
+            _("Shop owners and sellers join with an invitation."), code="role_not_staff", field="role"
+        )
     if role is Role.REGIONAL_MANAGER and region is None:
         raise Invalid(_("A regional manager needs a region."), code="region_missing", field="region_id")
     try:
-        return create_user(session, role=role, login=login, password=password, full_name=full_name,
-                           region_id=region.id if region is not None and role is Role.REGIONAL_MANAGER else None,
-                           actor=actor)
+        return create_user(
+            session,
+            role=role,
+            login=login,
+            password=password,
+            full_name=full_name,
+            region_id=region.id if region is not None and role is Role.REGIONAL_MANAGER else None,
+            actor=actor,
+        )
     except (Invalid, Conflict) as error:
         error.details.setdefault("field", "password" if error.code == "password_short" else "login")
         raise
 
 
 # --- shops -------------------------------------------------------------------------
+
 
 @dataclass
 class OutletChanges:
@@ -138,9 +172,9 @@ class OutletChanges:
     address: str
     kind: str
     region_id: int
-    territory_id: Optional[int]
-    lat: Optional[float]
-    lon: Optional[float]
+    territory_id: int | None
+    lat: float | None
+    lon: float | None
     active: bool
 
 
@@ -155,17 +189,28 @@ def update_outlet(session: Session, outlet: Outlet, changes: OutletChanges, *, a
     if changes.territory_id is not None:
         territory = session.get(Territory, changes.territory_id)
         if territory is None or territory.region_id != region.id:
-            raise Invalid(_("The territory must be in the shop's region."), code="territory_region",
-                          field="territory_id")
+            raise Invalid(
+                _("The territory must be in the shop's region."),
+                code="territory_region",
+                field="territory_id",
+            )
     tax_number = validate_inn(changes.tax_number) if changes.tax_number.strip() else None
     check_position(changes.lat, changes.lon, region)
     after: dict[str, Any] = {
-        "name": changes.name.strip()[:200], "legal_name": changes.legal_name.strip()[:300] or None,
-        "tax_number": tax_number, "address": changes.address.strip()[:500] or None, "kind": changes.kind,
-        "region_id": region.id, "territory_id": changes.territory_id, "lat": changes.lat, "lon": changes.lon,
+        "name": changes.name.strip()[:200],
+        "legal_name": changes.legal_name.strip()[:300] or None,
+        "tax_number": tax_number,
+        "address": changes.address.strip()[:500] or None,
+        "kind": changes.kind,
+        "region_id": region.id,
+        "territory_id": changes.territory_id,
+        "lat": changes.lat,
+        "lon": changes.lon,
         "active": changes.active,
     }
-    diff = {key: [getattr(outlet, key), value] for key, value in after.items() if getattr(outlet, key) != value}
+    diff = {
+        key: [getattr(outlet, key), value] for key, value in after.items() if getattr(outlet, key) != value
+    }
     for key, value in after.items():
         setattr(outlet, key, value)
     session.flush()
@@ -177,15 +222,29 @@ def update_outlet(session: Session, outlet: Outlet, changes: OutletChanges, *, a
 def search_outlets(session: Session, viewer: User, *, q: str = "", page: int = 1) -> Page[Outlet]:
     query = select(Outlet).where(outlet_filter(viewer))
     if q.strip():
-        query = query.where(or_(*(_contains(column, q) for column in (
-            Outlet.name, Outlet.legal_name, Outlet.address, Outlet.tax_number, Outlet.external_id))))
+        query = query.where(
+            or_(
+                *(
+                    _contains(column, q)
+                    for column in (
+                        Outlet.name,
+                        Outlet.legal_name,
+                        Outlet.address,
+                        Outlet.tax_number,
+                        Outlet.external_id,
+                    )
+                )
+            )
+        )
     return _paginate(session, query.order_by(Outlet.name, Outlet.id), page)
 
 
 # --- people ---------------------------------------------------------------------------
 
-def search_people(session: Session, viewer: User, *, q: str = "", role: str = "", status: str = "",
-                  page: int = 1) -> Page[User]:
+
+def search_people(
+    session: Session, viewer: User, *, q: str = "", role: str = "", status: str = "", page: int = 1
+) -> Page[User]:
     query = select(User).where(user_filter(viewer))
     if q.strip():
         query = query.where(or_(_contains(User.login, q), _contains(User.full_name, q)))
@@ -202,9 +261,18 @@ def reps(session: Session) -> list[User]:
 
 # --- the audit log ---------------------------------------------------------------------
 
-def audit_entries(session: Session, *, action: str = "", actor: str = "", object_type: str = "",
-                  object_id: str = "", since: datetime | None = None, until: datetime | None = None,
-                  page: int = 1) -> Page[AuditEntry]:
+
+def audit_entries(
+    session: Session,
+    *,
+    action: str = "",
+    actor: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+) -> Page[AuditEntry]:
     query = select(AuditEntry)
     if action.strip():
         query = query.where(_contains(AuditEntry.action, action))

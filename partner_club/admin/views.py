@@ -1,8 +1,9 @@
 """The admin pages. Head office reads everything and changes nothing; regional
 managers read the shops and people of their region; only admins write."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -16,8 +17,15 @@ from partner_club.accounts.invitations import default_valid_days
 from partner_club.accounts.models import Role, User, UserStatus
 from partner_club.accounts.services import block_user, unblock_user
 from partner_club.admin import services
-from partner_club.admin.forms import (BlockForm, InvitationDaysForm, OutletForm, RegionForm, StaffForm, TerritoryForm,
-                                      UnblockForm)
+from partner_club.admin.forms import (
+    BlockForm,
+    InvitationDaysForm,
+    OutletForm,
+    RegionForm,
+    StaffForm,
+    TerritoryForm,
+    UnblockForm,
+)
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.nav import NavItem
@@ -40,8 +48,11 @@ bp.nav = [
 @bp.before_request
 def only_admins_write():
     """One gate for every admin form: read-only roles get 403 on any change."""
-    if request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated \
-            and current_user.role_enum is not Role.ADMIN:
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and current_user.is_authenticated
+        and current_user.role_enum is not Role.ADMIN
+    ):
         abort(403)
 
 
@@ -58,7 +69,7 @@ def _page() -> int:
 
 def _form_error(form, error: DomainError, fallback: str) -> None:
     field = getattr(form, error.details.get("field") or fallback, None) or getattr(form, fallback)
-    field.errors = list(field.errors) + [error.message]
+    field.errors = [*list(field.errors), error.message]
 
 
 def _regions() -> list[Region]:
@@ -79,6 +90,7 @@ def index():
 
 # --- regions and territories ------------------------------------------------------
 
+
 @bp.get("/territories")
 @roles_required(*READERS)
 def territories():
@@ -86,8 +98,15 @@ def territories():
     _territory_choices(form)
     rows = db.session.scalars(select(Territory).join(Region).order_by(Region.name_en, Territory.name)).all()
     days_form = InvitationDaysForm(valid_days=default_valid_days(db.session))
-    return render_template("admin/territories.html", form=form, territories=rows, regions=_regions(),
-                           region_form=RegionForm(), days_form=days_form, can_write=_can_write())
+    return render_template(
+        "admin/territories.html",
+        form=form,
+        territories=rows,
+        regions=_regions(),
+        region_form=RegionForm(),
+        days_form=days_form,
+        can_write=_can_write(),
+    )
 
 
 @bp.post("/settings/invitation-days")
@@ -105,8 +124,9 @@ def invitation_days():
 
 def _territory_choices(form: TerritoryForm) -> None:
     form.region_id.choices = _region_choices()
-    form.rep_id.choices = [(0, _("— nobody —"))] + [(r.id, f"{r.display_name} ({r.login})")
-                                                   for r in services.reps(db.session)]
+    form.rep_id.choices = [(0, _("— nobody —"))] + [
+        (r.id, f"{r.display_name} ({r.login})") for r in services.reps(db.session)
+    ]
 
 
 @bp.post("/territories")
@@ -120,8 +140,9 @@ def save_territory(territory_id: int | None = None):
         region = db.session.get(Region, form.region_id.data)
         rep = db.session.get(User, form.rep_id.data) if form.rep_id.data else None
         try:
-            services.save_territory(db.session, territory, region=region, name=form.name.data, rep=rep,
-                                    actor=current_user)
+            services.save_territory(
+                db.session, territory, region=region, name=form.name.data, rep=rep, actor=current_user
+            )
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -140,8 +161,9 @@ def rename_region(region_id: int):
     form = RegionForm()
     if form.validate_on_submit():
         try:
-            services.rename_region(db.session, region, name_en=form.name_en.data, name_ru=form.name_ru.data,
-                                   actor=current_user)
+            services.rename_region(
+                db.session, region, name_en=form.name_en.data, name_ru=form.name_ru.data, actor=current_user
+            )
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -155,13 +177,22 @@ def rename_region(region_id: int):
 
 # --- people -------------------------------------------------------------------------------
 
+
 @bp.get("/people")
 @roles_required(*LIST_READERS)
 def people():
     q, role, status = request.args.get("q", ""), request.args.get("role", ""), request.args.get("status", "")
     page = services.search_people(db.session, current_user, q=q, role=role, status=status, page=_page())
-    return render_template("admin/people.html", page=page, q=q, role=role, status=status, roles=list(Role),
-                           statuses=list(UserStatus), can_write=_can_write())
+    return render_template(
+        "admin/people.html",
+        page=page,
+        q=q,
+        role=role,
+        status=status,
+        roles=list(Role),
+        statuses=list(UserStatus),
+        can_write=_can_write(),
+    )
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -172,9 +203,15 @@ def new_person():
     if form.validate_on_submit():
         region = db.session.get(Region, form.region_id.data) if form.region_id.data else None
         try:
-            user = services.create_staff(db.session, role=form.role.data, login=form.login.data,
-                                         password=form.password.data, full_name=form.full_name.data,
-                                         region=region, actor=current_user)
+            user = services.create_staff(
+                db.session,
+                role=form.role.data,
+                login=form.login.data,
+                password=form.password.data,
+                full_name=form.full_name.data,
+                region=region,
+                actor=current_user,
+            )
         except DomainError as error:
             db.session.rollback()
             _form_error(form, error, "login")
@@ -192,8 +229,14 @@ def person(user_id: int):
     if not can_see_user(current_user, user):
         abort(403)
     history = services.audit_entries(db.session, object_type="User", object_id=str(user.id)).items
-    return render_template("admin/person.html", person=user, history=history, block_form=BlockForm(),
-                           unblock_form=UnblockForm(), can_write=_can_write())
+    return render_template(
+        "admin/person.html",
+        person=user,
+        history=history,
+        block_form=BlockForm(),
+        unblock_form=UnblockForm(),
+        can_write=_can_write(),
+    )
 
 
 @bp.post("/people/<int:user_id>/<any(block, unblock):action>")
@@ -220,6 +263,7 @@ def block(user_id: int, action: str):
 
 # --- shops ----------------------------------------------------------------------------------
 
+
 @bp.get("/shops")
 @roles_required(*LIST_READERS)
 def shops():
@@ -239,15 +283,23 @@ def shop(outlet_id: int):
     locale = str(get_locale())
     form.territory_id.choices = [(0, _("— none —"))] + [
         (t.id, f"{t.name} · {t.region.name(locale)}")
-        for t in db.session.scalars(select(Territory).order_by(Territory.name))]
+        for t in db.session.scalars(select(Territory).order_by(Territory.name))
+    ]
     if request.method == "GET":
         form.territory_id.data = outlet.territory_id or 0
     if form.validate_on_submit():
         changes = services.OutletChanges(
-            name=form.name.data or "", legal_name=form.legal_name.data or "", tax_number=form.tax_number.data or "",
-            address=form.address.data or "", kind=form.kind.data, region_id=form.region_id.data,
-            territory_id=form.territory_id.data or None, lat=form.lat.data, lon=form.lon.data,
-            active=bool(form.active.data))
+            name=form.name.data or "",
+            legal_name=form.legal_name.data or "",
+            tax_number=form.tax_number.data or "",
+            address=form.address.data or "",
+            kind=form.kind.data,
+            region_id=form.region_id.data,
+            territory_id=form.territory_id.data or None,
+            lat=form.lat.data,
+            lon=form.lon.data,
+            active=bool(form.active.data),
+        )
         try:
             services.update_outlet(db.session, outlet, changes, actor=current_user)
         except DomainError as error:
@@ -263,9 +315,10 @@ def shop(outlet_id: int):
 
 # --- the audit log ------------------------------------------------------------------------------
 
+
 def _day(value: str) -> datetime | None:
     try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -273,12 +326,25 @@ def _day(value: str) -> datetime | None:
 @bp.get("/audit")
 @roles_required(*READERS)
 def audit():
-    args = {key: request.args.get(key, "") for key in ("action", "actor", "object_type", "object_id", "since",
-                                                       "until")}
+    args = {
+        key: request.args.get(key, "")
+        for key in ("action", "actor", "object_type", "object_id", "since", "until")
+    }
     until = _day(args["until"])
-    page = services.audit_entries(db.session, action=args["action"], actor=args["actor"],
-                                  object_type=args["object_type"], object_id=args["object_id"],
-                                  since=_day(args["since"]), until=until + timedelta(days=1) if until else None,
-                                  page=_page())
-    return render_template("admin/audit.html", page=page, args=args, actions=services.audit_actions(db.session),
-                           can_write=_can_write())
+    page = services.audit_entries(
+        db.session,
+        action=args["action"],
+        actor=args["actor"],
+        object_type=args["object_type"],
+        object_id=args["object_id"],
+        since=_day(args["since"]),
+        until=until + timedelta(days=1) if until else None,
+        page=_page(),
+    )
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        args=args,
+        actions=services.audit_actions(db.session),
+        can_write=_can_write(),
+    )

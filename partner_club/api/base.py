@@ -4,10 +4,12 @@ Every API blueprint is an `ApiBlueprint` mounted under /api/v1. It carries
 its own OpenAPI paths, which `/api/v1/openapi.json` merges, so the document
 grows with each package without the core importing any of them.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
@@ -55,8 +57,11 @@ def domain_problem(error: DomainError):
 
 
 def http_problem(error: HTTPException):
-    return problem(error.code or 500, error.description or error.name,
-                   reason=(error.name or "error").lower().replace(" ", "_"))
+    return problem(
+        error.code or 500,
+        error.description or error.name,
+        reason=(error.name or "error").lower().replace(" ", "_"),
+    )
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -101,7 +106,9 @@ def api_login_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[
                 try:
                     validate_csrf(request.headers.get("X-CSRFToken", ""))
                 except ValidationError:
-                    return problem(400, _("The form has expired. Reload the page and try again."), reason="csrf")
+                    return problem(
+                        400, _("The form has expired. Reload the page and try again."), reason="csrf"
+                    )
             if Role(current_user.role) not in allowed:
                 return problem(403, _("You do not have access to this page."), reason="forbidden")
             return view(*args, **kwargs)

@@ -1,4 +1,5 @@
 """Core API: tokens, the person's own profile, the OpenAPI document."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,8 +29,12 @@ def token():
 @api_login_required()
 def me():
     balance = balance_of(db.session, current_user)
-    return jsonify({**profile_of(db.session, current_user),
-                    "balance": {"active": balance.active, "pending": balance.pending}})
+    return jsonify(
+        {
+            **profile_of(db.session, current_user),
+            "balance": {"active": balance.active, "pending": balance.pending},
+        }
+    )
 
 
 @bp.get("/openapi.json")
@@ -40,17 +45,19 @@ def openapi():
         for path, operations in getattr(blueprint, "openapi_paths", {}).items():
             paths.setdefault(path, {}).update(operations)
         schemas.update(getattr(blueprint, "openapi_schemas", {}))
-    return jsonify({
-        "openapi": "3.1.0",
-        "info": {"title": "Partner Club API", "version": "1"},
-        "servers": [{"url": current_app.config["PUBLIC_URL"]}],
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": schemas,
-        },
-        "security": [{"bearer": []}],
-        "paths": dict(sorted(paths.items())),
-    })
+    return jsonify(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Partner Club API", "version": "1"},
+            "servers": [{"url": current_app.config["PUBLIC_URL"]}],
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                "schemas": schemas,
+            },
+            "security": [{"bearer": []}],
+            "paths": dict(sorted(paths.items())),
+        }
+    )
 
 
 PROBLEM_SCHEMA = {
@@ -64,29 +71,77 @@ PROBLEM_SCHEMA = {
 
 
 def _problem_response(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
-bp.document("/auth/token", {"post": {
-    "summary": "Exchange a login and password for a bearer token",
-    "security": [],
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["login", "password"],
-        "properties": {"login": {"type": "string"}, "password": {"type": "string"}}}}}},
-    "responses": {
-        "200": {"description": "A token", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"token": {"type": "string"}}}}}},
-        "401": _problem_response("Wrong login or password"),
-        "403": _problem_response("The account is blocked"),
-        "429": _problem_response("Too many attempts"),
-    }}})
-bp.document("/me", {"get": {
-    "summary": "The signed-in person: role, shop, balance",
-    "responses": {"200": {"description": "Profile", "content": {"application/json": {"schema": {
-        "type": "object", "properties": {
-            "id": {"type": "integer"}, "login": {"type": "string"}, "role": {"type": "string"},
-            "shop": {"type": ["object", "null"]},
-            "balance": {"type": "object", "properties": {
-                "active": {"type": "integer"}, "pending": {"type": "integer"}}}}}}}},
-        "401": _problem_response("Not signed in")}}})
+bp.document(
+    "/auth/token",
+    {
+        "post": {
+            "summary": "Exchange a login and password for a bearer token",
+            "security": [],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["login", "password"],
+                            "properties": {"login": {"type": "string"}, "password": {"type": "string"}},
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "A token",
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "properties": {"token": {"type": "string"}}}
+                        }
+                    },
+                },
+                "401": _problem_response("Wrong login or password"),
+                "403": _problem_response("The account is blocked"),
+                "429": _problem_response("Too many attempts"),
+            },
+        }
+    },
+)
+bp.document(
+    "/me",
+    {
+        "get": {
+            "summary": "The signed-in person: role, shop, balance",
+            "responses": {
+                "200": {
+                    "description": "Profile",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "integer"},
+                                    "login": {"type": "string"},
+                                    "role": {"type": "string"},
+                                    "shop": {"type": ["object", "null"]},
+                                    "balance": {
+                                        "type": "object",
+                                        "properties": {
+                                            "active": {"type": "integer"},
+                                            "pending": {"type": "integer"},
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "401": _problem_response("Not signed in"),
+            },
+        }
+    },
+)

@@ -1,10 +1,10 @@
 """What the core demo seeder built, handed to each package's own seeder."""
+
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional
 
 from partner_club.accounts.models import User
 from partner_club.outlets.models import Outlet
@@ -16,7 +16,7 @@ class DemoWorld:
     rng: random.Random
     now: datetime
     admin: User
-    head_office: Optional[User] = None
+    head_office: User | None = None
     # The one password every demo account shares (printed with the logins).
     password: str = ""
     regions: list[Region] = field(default_factory=list)

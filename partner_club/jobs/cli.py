@@ -1,4 +1,5 @@
 """`flask worker`: an rq worker with the app built once."""
+
 from __future__ import annotations
 
 import click

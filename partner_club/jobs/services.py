@@ -5,14 +5,16 @@ arguments that are plain ids and values, and receives a `JobContext` as its
 first argument to report progress. It is addressed by "module:function", so
 the worker needs no registry and an import is all it takes to find it.
 """
+
 from __future__ import annotations
 
 import importlib
 import logging
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
@@ -32,8 +34,14 @@ def func_path(func: Callable[..., Any]) -> str:
     return f"{func.__module__}:{func.__qualname__}"
 
 
-def enqueue(session: Session, func: Callable[..., Any], *, title: str = "",
-            created_by_id: int | None = None, **kwargs: Any) -> Job:
+def enqueue(
+    session: Session,
+    func: Callable[..., Any],
+    *,
+    title: str = "",
+    created_by_id: int | None = None,
+    **kwargs: Any,
+) -> Job:
     """Creates the job row now; the job itself starts after the commit.
 
     If the transaction rolls back, the job never starts and its row vanishes

@@ -1,4 +1,5 @@
 """A job's progress, as a page and as JSON for the page's progress bar."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template
@@ -31,9 +32,15 @@ def show(job_id: int):
 @login_required
 def status(job_id: int):
     job = _visible_job(job_id)
-    return jsonify({
-        "id": job.id, "status": job.status, "done": job.done, "total": job.total,
-        "percent": job.percent, "message": job.message,
-        "result": job.result if job.is_over else None,
-        "error": bool(job.error),
-    })
+    return jsonify(
+        {
+            "id": job.id,
+            "status": job.status,
+            "done": job.done,
+            "total": job.total,
+            "percent": job.percent,
+            "message": job.message,
+            "result": job.result if job.is_over else None,
+            "error": bool(job.error),
+        }
+    )

@@ -1,10 +1,12 @@
 """Telling people, once, that some of their points are about to expire."""
+
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale, format_date, gettext as _, ngettext
+from flask_babel import force_locale, format_date, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,8 +24,12 @@ def announce_expiring(session: Session, now: datetime, *, days: int = NOTICE_DAY
     even when nobody has an e-mail address: the balance page shows them anyway.
     """
     lots = session.scalars(
-        select(PointLot).where(PointLot.remaining > 0, PointLot.announced_at.is_(None),
-                               PointLot.expires_at > now, PointLot.expires_at <= now + timedelta(days=days))
+        select(PointLot).where(
+            PointLot.remaining > 0,
+            PointLot.announced_at.is_(None),
+            PointLot.expires_at > now,
+            PointLot.expires_at <= now + timedelta(days=days),
+        )
     ).all()
     by_account: dict[int, list[PointLot]] = defaultdict(list)
     for lot in lots:
@@ -44,15 +50,21 @@ def announce_expiring(session: Session, now: datetime, *, days: int = NOTICE_DAY
 def _holders(session: Session, account: Account) -> list[User]:
     if account.user_id is not None:
         return [account.user]
-    return list(session.scalars(select(User).where(User.outlet_id == account.outlet_id,
-                                                   User.role == Role.OWNER.value)))
+    return list(
+        session.scalars(
+            select(User).where(User.outlet_id == account.outlet_id, User.role == Role.OWNER.value)
+        )
+    )
 
 
 def _message(person: User, points: int, expires_at: datetime) -> Message:
     with force_locale(person.locale or "ru"):
         when = format_date(expires_at.date(), "d MMMM y")  # no "г." to clash with the full stop
         subject = _("Your points are about to expire")
-        text = ngettext("%(num)d point expires on %(date)s. Spend it in the club catalog before then.",
-                        "%(num)d points expire on %(date)s. Spend them in the club catalog before then.",
-                        points, date=when)
+        text = ngettext(
+            "%(num)d point expires on %(date)s. Spend it in the club catalog before then.",
+            "%(num)d points expire on %(date)s. Spend them in the club catalog before then.",
+            points,
+            date=when,
+        )
     return Message(to=person.email, subject=subject, text=text)

@@ -1,4 +1,5 @@
 """`flask points check | expire`: reconciliation and the daily expiry."""
+
 from __future__ import annotations
 
 import click
@@ -24,7 +25,9 @@ def check() -> None:
     accounts = db.session.scalar(select(func.count()).select_from(Account))
     entries = db.session.scalar(select(func.count()).select_from(LedgerEntry))
     if not found:
-        click.echo(f"OK: {accounts} accounts, {entries} entries; every balance equals the sum of its entries.")
+        click.echo(
+            f"OK: {accounts} accounts, {entries} entries; every balance equals the sum of its entries."
+        )
         return
     for item in found:
         what = "points left in lots" if item.bucket == "lots" else f"sum of {item.bucket} entries"

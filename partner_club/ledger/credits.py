@@ -7,16 +7,32 @@ between person and shop, a holder's first points). Both move the balance with a 
 which takes the account's row lock, and build no ORM objects; an Account the session holds is
 kept true to the new balance. Like the rest of the ledger, they flush nothing and never commit.
 """
+
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (Connection, Integer, Select, String, Update, bindparam, cast, column, insert, literal_column,
-                        select, table, true, update)
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    String,
+    Update,
+    bindparam,
+    cast,
+    column,
+    insert,
+    literal_column,
+    select,
+    table,
+    true,
+    update,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -42,15 +58,25 @@ def expect_registration_credit(session: Session, user: User) -> None:
 @dataclass(frozen=True, slots=True)
 class Credit:
     """One account's share of a registration's points, as written (no ORM object to build)."""
-    holder: str          # AccountKind: person or outlet
+
+    holder: str  # AccountKind: person or outlet
     account_id: int
     entry_id: int
     bucket: str
     amount: int
 
 
-def credit_registration(session: Session, user: User, points: int, *, pending: bool, cause_type: str,
-                        cause_id: Any, actor: User | None = None, at: datetime | None = None) -> list[Credit]:
+def credit_registration(
+    session: Session,
+    user: User,
+    points: int,
+    *,
+    pending: bool,
+    cause_type: str,
+    cause_id: Any,
+    actor: User | None = None,
+    at: datetime | None = None,
+) -> list[Credit]:
     """Credits a registration's points to the person, the shop, or both, per the shop's rule.
 
     Registrations run this on SQLite, for a split between two accounts and for a holder's first
@@ -62,15 +88,23 @@ def credit_registration(session: Session, user: User, points: int, *, pending: b
     require_positive(points)
     at = at or utcnow()
     expires_at = None if pending else expiry_policy(session).expires_at(at)
-    values = {"kind": EntryKind.ACCRUAL.value, "bucket": (Bucket.PENDING if pending else Bucket.ACTIVE).value,
-              "cause_type": cause_type, "cause_id": None if cause_id is None else str(cause_id),
-              "actor_id": actor_id_of(actor), "created_at": at}
-    return [_credit(session, holder, holder_id, {**values, "amount": amount}, expires_at)
-            for holder, holder_id, amount in _shares(session, user, points)]
+    values = {
+        "kind": EntryKind.ACCRUAL.value,
+        "bucket": (Bucket.PENDING if pending else Bucket.ACTIVE).value,
+        "cause_type": cause_type,
+        "cause_id": None if cause_id is None else str(cause_id),
+        "actor_id": actor_id_of(actor),
+        "created_at": at,
+    }
+    return [
+        _credit(session, holder, holder_id, {**values, "amount": amount}, expires_at)
+        for holder, holder_id, amount in _shares(session, user, points)
+    ]
 
 
-def registration_credit(session: Session, user: User, points: int, *, pending: bool,
-                        cause_type: str, at: datetime) -> Companion:
+def registration_credit(
+    session: Session, user: User, points: int, *, pending: bool, cause_type: str, at: datetime
+) -> Companion:
     """The same credit as `credit_registration`, written with the registration it is for
     (`partner_club.companions`; the registration's id becomes the entry's cause).
 
@@ -86,16 +120,25 @@ def registration_credit(session: Session, user: User, points: int, *, pending: b
     key, build, params = "ledger.credit", _no_writes, {}
     if len(shares) == 1:
         holder, holder_id, amount = shares[0]
-        key, build = f"ledger.credit.{holder.value}.{bucket}", functools.partial(_chained_credit, holder, bucket)
-        params = {"credit_holder": holder_id, "credit_points": amount, "credit_cause": cause_type,
-                  "credit_at": at, "credit_expires": None if pending else expiry_policy(session).expires_at(at)}
+        key, build = (
+            f"ledger.credit.{holder.value}.{bucket}",
+            functools.partial(_chained_credit, holder, bucket),
+        )
+        params = {
+            "credit_holder": holder_id,
+            "credit_points": amount,
+            "credit_cause": cause_type,
+            "credit_at": at,
+            "credit_expires": None if pending else expiry_policy(session).expires_at(at),
+        }
 
     def finish(session: Session, registration_id: int, rows: int | None) -> None:
         if rows:  # written in the registration's statement
             _forget_held_balances(session, shares[0][0], shares[0][1])
         else:
-            credit_registration(session, user, points, pending=pending, cause_type=cause_type,
-                                cause_id=registration_id, at=at)
+            credit_registration(
+                session, user, points, pending=pending, cause_type=cause_type, cause_id=registration_id, at=at
+            )
 
     return Companion(key, build, params, finish)
 
@@ -116,8 +159,9 @@ def _no_writes(_dialect: str, _registration_id: ColumnElement, _source: FromClau
     return ()
 
 
-def _chained_credit(holder: AccountKind, bucket: str, dialect: str, registration_id: ColumnElement,
-                    source: FromClause | None) -> tuple:
+def _chained_credit(
+    holder: AccountKind, bucket: str, dialect: str, registration_id: ColumnElement, source: FromClause | None
+) -> tuple:
     """`registration_credit`'s one write in the registration's statement: UPDATE the holder's
     balance if the registration was stored, INSERT the entry naming it and, for active points,
     INSERT the lot; it returns a row per entry written. Nothing rides along elsewhere."""
@@ -129,24 +173,52 @@ def _chained_credit(holder: AccountKind, bucket: str, dialect: str, registration
     accounts = table("point_accounts", column("id", Integer()), column(bucket, Integer()))
     balance = accounts.c[bucket]
     holder_column = literal_column("user_id" if holder is AccountKind.PERSON else "outlet_id", Integer())
-    moved = (update(accounts).where(holder_column == bindparam("credit_holder", type_=Integer()),
-                                    select(registration_id).select_from(source).exists())
-             .values({balance: balance + bindparam("credit_points", type_=Integer())})
-             .returning(accounts.c.id).cte("moved"))
-    entry = insert(_ENTRIES).from_select(
-        ["account_id", "kind", "bucket", "amount", "cause_type", "cause_id", "created_at"],
-        select(moved.c.id, literal_column(f"'{EntryKind.ACCRUAL.value}'"), literal_column(f"'{bucket}'"),
-               value("credit_points", Integer()), value("credit_cause", String()),
-               cast(registration_id, String()), value("credit_at", ShortUTCDateTime()))
-        .select_from(moved).join(source, true())).returning(_ENTRIES.c.id, _ENTRIES.c.account_id)
+    moved = (
+        update(accounts)
+        .where(
+            holder_column == bindparam("credit_holder", type_=Integer()),
+            select(registration_id).select_from(source).exists(),
+        )
+        .values({balance: balance + bindparam("credit_points", type_=Integer())})
+        .returning(accounts.c.id)
+        .cte("moved")
+    )
+    entry = (
+        insert(_ENTRIES)
+        .from_select(
+            ["account_id", "kind", "bucket", "amount", "cause_type", "cause_id", "created_at"],
+            select(
+                moved.c.id,
+                literal_column(f"'{EntryKind.ACCRUAL.value}'"),
+                literal_column(f"'{bucket}'"),
+                value("credit_points", Integer()),
+                value("credit_cause", String()),
+                cast(registration_id, String()),
+                value("credit_at", ShortUTCDateTime()),
+            )
+            .select_from(moved)
+            .join(source, true()),
+        )
+        .returning(_ENTRIES.c.id, _ENTRIES.c.account_id)
+    )
     if bucket == Bucket.PENDING.value:  # pending points get their lot when confirmed
         return (entry,)
     entry = entry.cte("entry")
-    return (insert(_LOTS).from_select(
-        ["account_id", "entry_id", "earned_at", "expires_at", "amount", "remaining"],
-        select(entry.c.account_id, entry.c.id, value("credit_at", ShortUTCDateTime()),
-               value("credit_expires", ShortUTCDateTime()), value("credit_points", Integer()),
-               value("credit_points", Integer()))).returning(_LOTS.c.id),)
+    return (
+        insert(_LOTS)
+        .from_select(
+            ["account_id", "entry_id", "earned_at", "expires_at", "amount", "remaining"],
+            select(
+                entry.c.account_id,
+                entry.c.id,
+                value("credit_at", ShortUTCDateTime()),
+                value("credit_expires", ShortUTCDateTime()),
+                value("credit_points", Integer()),
+                value("credit_points", Integer()),
+            ),
+        )
+        .returning(_LOTS.c.id),
+    )
 
 
 def _forget_held_balances(session: Session, holder: AccountKind, holder_id: int) -> None:
@@ -158,8 +230,9 @@ def _forget_held_balances(session: Session, holder: AccountKind, holder_id: int)
             session.expire(held, ["active", "pending"])
 
 
-def _credit(session: Session, holder: AccountKind, holder_id: int, values: dict[str, Any],
-            expires_at: datetime | None) -> Credit:
+def _credit(
+    session: Session, holder: AccountKind, holder_id: int, values: dict[str, Any], expires_at: datetime | None
+) -> Credit:
     """Moves the holder's balance and writes the entry and, for active points, the lot."""
     connection = session.connection()
     write = _write_in_one if connection.dialect.name == "postgresql" else _write_in_three
@@ -182,24 +255,43 @@ _INSERT_LOT = insert(_LOTS)
 Written = tuple[int, int, int, int]  # account id, its active and pending balances, the entry's id
 
 
-def _write_in_three(connection: Connection, holder: AccountKind, holder_id: int, values: dict[str, Any],
-                    expires_at: datetime | None) -> Written | None:
+def _write_in_three(
+    connection: Connection,
+    holder: AccountKind,
+    holder_id: int,
+    values: dict[str, Any],
+    expires_at: datetime | None,
+) -> Written | None:
     """The balance UPDATE, the entry INSERT and the lot INSERT; None if the holder has no account."""
-    moved = connection.execute(_balance_statement(holder, values["bucket"]),
-                               {"holder": holder_id, "amount": values["amount"]}).first()
+    moved = connection.execute(
+        _balance_statement(holder, values["bucket"]), {"holder": holder_id, "amount": values["amount"]}
+    ).first()
     if moved is None:
         return None
     account_id, active, pending = moved
     entry_id = connection.execute(_INSERT_ENTRY, {**values, "account_id": account_id}).scalar_one()
     if values["bucket"] == Bucket.ACTIVE.value:  # pending points get their lot when confirmed
-        connection.execute(_INSERT_LOT, {"account_id": account_id, "entry_id": entry_id, "expires_at": expires_at,
-                                         "earned_at": values["created_at"], "amount": values["amount"],
-                                         "remaining": values["amount"]})
+        connection.execute(
+            _INSERT_LOT,
+            {
+                "account_id": account_id,
+                "entry_id": entry_id,
+                "expires_at": expires_at,
+                "earned_at": values["created_at"],
+                "amount": values["amount"],
+                "remaining": values["amount"],
+            },
+        )
     return account_id, active, pending, entry_id
 
 
-def _write_in_one(connection: Connection, holder: AccountKind, holder_id: int, values: dict[str, Any],
-                  expires_at: datetime | None) -> Written | None:
+def _write_in_one(
+    connection: Connection,
+    holder: AccountKind,
+    holder_id: int,
+    values: dict[str, Any],
+    expires_at: datetime | None,
+) -> Written | None:
     """The same writes as one PostgreSQL statement; None if the holder has no account."""
     parameters = {f"entry_{field}": value for field, value in values.items()}
     parameters.update(holder=holder_id, amount=values["amount"], expires_at=expires_at)
@@ -216,9 +308,12 @@ def _balance_statement(holder: AccountKind, bucket: str) -> Update:
     """
     holder_column = _ACCOUNTS.c.user_id if holder is AccountKind.PERSON else _ACCOUNTS.c.outlet_id
     balance = _ACCOUNTS.c[bucket]
-    return (update(_ACCOUNTS).where(holder_column == bindparam("holder"))
-            .values({balance: balance + bindparam("amount")})
-            .returning(_ACCOUNTS.c.id, _ACCOUNTS.c.active, _ACCOUNTS.c.pending))
+    return (
+        update(_ACCOUNTS)
+        .where(holder_column == bindparam("holder"))
+        .values({balance: balance + bindparam("amount")})
+        .returning(_ACCOUNTS.c.id, _ACCOUNTS.c.active, _ACCOUNTS.c.pending)
+    )
 
 
 @functools.cache
@@ -230,16 +325,31 @@ def _credit_statement(holder: AccountKind, bucket: str) -> Select:
     """
     moved = _balance_statement(holder, bucket).cte("moved")
     entry_values = [bindparam(f"entry_{field}", type_=_ENTRIES.c[field].type) for field in _ENTRY_FIELDS]
-    entry = (insert(_ENTRIES).from_select(["account_id", *_ENTRY_FIELDS], select(moved.c.id, *entry_values))
-             .returning(_ENTRIES.c.id, _ENTRIES.c.account_id, _ENTRIES.c.amount, _ENTRIES.c.created_at)
-             .cte("entry"))
+    entry = (
+        insert(_ENTRIES)
+        .from_select(["account_id", *_ENTRY_FIELDS], select(moved.c.id, *entry_values))
+        .returning(_ENTRIES.c.id, _ENTRIES.c.account_id, _ENTRIES.c.amount, _ENTRIES.c.created_at)
+        .cte("entry")
+    )
     statement = select(moved.c.id, moved.c.active, moved.c.pending, entry.c.id).join_from(
-        moved, entry, entry.c.account_id == moved.c.id)
+        moved, entry, entry.c.account_id == moved.c.id
+    )
     if bucket == Bucket.ACTIVE.value:  # pending points get their lot when confirmed
-        lot_values = select(entry.c.account_id, entry.c.id, entry.c.created_at,
-                            bindparam("expires_at", type_=_LOTS.c.expires_at.type), entry.c.amount, entry.c.amount)
-        lot = insert(_LOTS).from_select(
-            ["account_id", "entry_id", "earned_at", "expires_at", "amount", "remaining"], lot_values).cte("lot")
+        lot_values = select(
+            entry.c.account_id,
+            entry.c.id,
+            entry.c.created_at,
+            bindparam("expires_at", type_=_LOTS.c.expires_at.type),
+            entry.c.amount,
+            entry.c.amount,
+        )
+        lot = (
+            insert(_LOTS)
+            .from_select(
+                ["account_id", "entry_id", "earned_at", "expires_at", "amount", "remaining"], lot_values
+            )
+            .cte("lot")
+        )
         statement = statement.add_cte(lot)
     return statement
 
@@ -250,8 +360,16 @@ def _create_account(session: Session, holder: AccountKind, holder_id: int) -> No
     holder_column = "user_id" if holder is AccountKind.PERSON else "outlet_id"
     try:
         with savepoint(session):
-            session.connection().execute(insert(_ACCOUNTS), {"kind": holder.value, holder_column: holder_id,
-                                                              "active": 0, "pending": 0, "created_at": utcnow()})
+            session.connection().execute(
+                insert(_ACCOUNTS),
+                {
+                    "kind": holder.value,
+                    holder_column: holder_id,
+                    "active": 0,
+                    "pending": 0,
+                    "created_at": utcnow(),
+                },
+            )
     except IntegrityError:
         pass
 
@@ -265,6 +383,7 @@ def _sync_held_account(session: Session, account_id: int, active: int, pending: 
 
 
 # --- shared with the other movements of points (services.py) ---------------
+
 
 def require_positive(amount: Any) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:

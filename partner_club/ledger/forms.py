@@ -19,15 +19,21 @@ class PointValueForm(FlaskForm):
 
 
 class RegistrationRuleForm(FlaskForm):
-    mode = RadioField(_l("Who gets the points of a registered code"), choices=list(RULE_MODES.items()),
-                      validators=[InputRequired()])
-    person_percent = IntegerField(_l("The person's share, percent"),
-                                  validators=[Optional(), NumberRange(min=0, max=100)])
+    mode = RadioField(
+        _l("Who gets the points of a registered code"),
+        choices=list(RULE_MODES.items()),
+        validators=[InputRequired()],
+    )
+    person_percent = IntegerField(
+        _l("The person's share, percent"), validators=[Optional(), NumberRange(min=0, max=100)]
+    )
 
 
 class AdjustForm(FlaskForm):
-    amount = IntegerField(_l("Points (negative to take away)"),
-                          validators=[InputRequired(), NumberRange(min=-1_000_000, max=1_000_000)])
+    amount = IntegerField(
+        _l("Points (negative to take away)"),
+        validators=[InputRequired(), NumberRange(min=-1_000_000, max=1_000_000)],
+    )
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
 
 

@@ -1,7 +1,8 @@
 """The daily points job: expire what is due, announce what is about to expire."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from partner_club.database import utcnow
@@ -29,4 +30,4 @@ def expire_points(ctx: JobContext, now: str | None = None) -> dict[str, Any]:
 def parse_moment(text: str) -> datetime:
     """An ISO date or date-time; UTC unless it names its offset."""
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -5,11 +5,12 @@ account) and lots (which points are left, oldest first, and when they expire)
 are state kept beside the entries in the same transaction; `points check`
 proves they agree.
 """
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -59,14 +60,14 @@ class Account(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), unique=True)
-    outlet_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outlets.id"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), unique=True)
     active: Mapped[int] = mapped_column(default=0)
     pending: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped[Optional["User"]] = relationship(foreign_keys=[user_id])
-    outlet: Mapped[Optional["Outlet"]] = relationship(foreign_keys=[outlet_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    outlet: Mapped[Outlet | None] = relationship(foreign_keys=[outlet_id])
 
     def __repr__(self) -> str:
         return f"<Account {self.id} {self.kind} active={self.active} pending={self.pending}>"
@@ -91,16 +92,16 @@ class LedgerEntry(db.Model):
     bucket: Mapped[str] = mapped_column(String(8))
     amount: Mapped[int]  # signed: + credit, - debit
     cause_type: Mapped[str] = mapped_column(String(32))
-    cause_id: Mapped[Optional[str]] = mapped_column(String(64))
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    cause_id: Mapped[str | None] = mapped_column(String(64))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    reason: Mapped[Optional[str]] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
     # A reversal names the entry it undoes; unique, so nothing is undone twice.
-    reverses_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
 
     account: Mapped[Account] = relationship()
-    actor: Mapped[Optional["User"]] = relationship(foreign_keys=[actor_id])
-    reverses: Mapped[Optional["LedgerEntry"]] = relationship(remote_side=[id])
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    reverses: Mapped[LedgerEntry | None] = relationship(remote_side=[id])
 
     def __repr__(self) -> str:
         return f"<LedgerEntry {self.id} {self.kind} {self.bucket} {self.amount:+d}>"
@@ -125,11 +126,11 @@ class PointLot(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("point_accounts.id"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
     earned_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     amount: Mapped[int]
     remaining: Mapped[int]
     # When the owner was told these points are about to expire (once per lot).
-    announced_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship()
     entry: Mapped[LedgerEntry] = relationship()

@@ -3,6 +3,7 @@
 Each lives in the settings store under its own key; every read names its
 default, so a fresh database works unseeded.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -109,8 +110,9 @@ def registration_rule(session: Session, outlet_id: int | None = None) -> Registr
         value = get_setting(session, outlet_rule_key(outlet_id), None)
     if value is None:
         value = get_setting(session, RULE_KEY, None) or {}
-    return RegistrationRule(mode=value.get("mode", "person"),
-                            person_percent=int(value.get("person_percent", 100)))
+    return RegistrationRule(
+        mode=value.get("mode", "person"), person_percent=int(value.get("person_percent", 100))
+    )
 
 
 def validate_registration_rule(mode: str, person_percent: int | str | None) -> RegistrationRule:
@@ -127,8 +129,9 @@ def validate_registration_rule(mode: str, person_percent: int | str | None) -> R
     return RegistrationRule(mode="split", person_percent=percent)
 
 
-def store_registration_rule(session: Session, rule: RegistrationRule, *, outlet_id: int | None,
-                            actor_id: int | None) -> None:
+def store_registration_rule(
+    session: Session, rule: RegistrationRule, *, outlet_id: int | None, actor_id: int | None
+) -> None:
     key = RULE_KEY if outlet_id is None else outlet_rule_key(outlet_id)
     put_setting(session, key, asdict(rule), actor_id=actor_id)
 
@@ -151,7 +154,9 @@ def validate_point_value(amount: str, currency: str = "RUB") -> PointValue:
     try:
         value = Decimal(str(amount).replace(",", ".").strip())
     except InvalidOperation:
-        raise Invalid(_l("The value of a point must be a number, such as 0.50."), code="bad_point_value") from None
+        raise Invalid(
+            _l("The value of a point must be a number, such as 0.50."), code="bad_point_value"
+        ) from None
     if not value.is_finite() or value < 0 or value > 1_000_000:
         raise Invalid(_l("The value of a point must be a number, such as 0.50."), code="bad_point_value")
     currency = (currency or "RUB").strip().upper()
@@ -161,5 +166,6 @@ def validate_point_value(amount: str, currency: str = "RUB") -> PointValue:
 
 
 def store_point_value(session: Session, value: PointValue, *, actor_id: int | None) -> None:
-    put_setting(session, POINT_VALUE_KEY, {"amount": str(value.amount), "currency": value.currency},
-                actor_id=actor_id)
+    put_setting(
+        session, POINT_VALUE_KEY, {"amount": str(value.amount), "currency": value.currency}, actor_id=actor_id
+    )

@@ -2,13 +2,15 @@
 
 Read-only; scoping by role goes through `partner_club.accounts.access`.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -81,10 +83,18 @@ def summary(session: Session, account: Account | None, now: datetime) -> Summary
     first = session.scalar(select(func.min(PointLot.expires_at)).where(*live))
     next_points = 0
     if first is not None:
-        next_points = session.scalar(select(func.sum(PointLot.remaining))
-                                     .where(*live, PointLot.expires_at == first)) or 0
-    soon = session.scalar(select(func.sum(PointLot.remaining))
-                          .where(*live, PointLot.expires_at <= now + timedelta(days=NOTICE_DAYS))) or 0
+        next_points = (
+            session.scalar(select(func.sum(PointLot.remaining)).where(*live, PointLot.expires_at == first))
+            or 0
+        )
+    soon = (
+        session.scalar(
+            select(func.sum(PointLot.remaining)).where(
+                *live, PointLot.expires_at <= now + timedelta(days=NOTICE_DAYS)
+            )
+        )
+        or 0
+    )
     return Summary(account.active, account.pending, int(next_points), first, int(soon))
 
 
@@ -92,12 +102,18 @@ def history(session: Session, account: Account | None, page: int = 1, per_page: 
     """An account's entries, newest first, each with a title and its cause in words."""
     if account is None:
         return Page([], 1, 1, 0)
-    total = session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.account_id == account.id))
+    total = session.scalar(
+        select(func.count()).select_from(LedgerEntry).where(LedgerEntry.account_id == account.id)
+    )
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    entries = session.scalars(select(LedgerEntry).where(LedgerEntry.account_id == account.id)
-                              .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
-                              .offset((page - 1) * per_page).limit(per_page)).all()
+    entries = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.account_id == account.id)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
     return Page(describe(session, entries), page, pages, total)
 
 
@@ -110,8 +126,10 @@ def describe(session: Session, entries: list[LedgerEntry]) -> list[HistoryLine]:
     for cause_type, ids in by_type.items():
         for cause_id, text in CAUSE_DETAILS[cause_type](session, sorted(ids)).items():
             details[(cause_type, cause_id)] = text
-    return [HistoryLine(entry, _title(entry), details.get((entry.cause_type, entry.cause_id)) or _cause(entry))
-            for entry in entries]
+    return [
+        HistoryLine(entry, _title(entry), details.get((entry.cause_type, entry.cause_id)) or _cause(entry))
+        for entry in entries
+    ]
 
 
 def _title(entry: LedgerEntry) -> str:
@@ -129,6 +147,7 @@ def _cause(entry: LedgerEntry) -> str:
 
 # --- people and shops -----------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PersonPoints:
     user: User
@@ -142,7 +161,8 @@ def outlet_people_points(session: Session, outlet: Outlet) -> list[PersonPoints]
         select(User, func.coalesce(Account.active, 0), func.coalesce(Account.pending, 0))
         .outerjoin(Account, Account.user_id == User.id)
         .where(User.outlet_id == outlet.id, User.role.in_((Role.OWNER.value, Role.SELLER.value)))
-        .order_by(User.full_name, User.id)).all()
+        .order_by(User.full_name, User.id)
+    ).all()
     return [PersonPoints(user, int(active), int(pending)) for user, active, pending in rows]
 
 
@@ -156,18 +176,34 @@ class OutletTotals:
 
 def outlet_totals(session: Session, viewer: User) -> list[OutletTotals]:
     """Points held by each shop the viewer may see: its people's plus the shop account's."""
-    person = (select(User.outlet_id.label("outlet_id"), func.count(Account.id).label("people"),
-                     func.sum(Account.active).label("active"), func.sum(Account.pending).label("pending"))
-              .join(Account, Account.user_id == User.id).group_by(User.outlet_id).subquery())
+    person = (
+        select(
+            User.outlet_id.label("outlet_id"),
+            func.count(Account.id).label("people"),
+            func.sum(Account.active).label("active"),
+            func.sum(Account.pending).label("pending"),
+        )
+        .join(Account, Account.user_id == User.id)
+        .group_by(User.outlet_id)
+        .subquery()
+    )
     shop = aliased(Account)
     rows = session.execute(
-        select(Outlet, func.coalesce(person.c.people, 0),
-               func.coalesce(person.c.active, 0) + func.coalesce(shop.active, 0),
-               func.coalesce(person.c.pending, 0) + func.coalesce(shop.pending, 0))
+        select(
+            Outlet,
+            func.coalesce(person.c.people, 0),
+            func.coalesce(person.c.active, 0) + func.coalesce(shop.active, 0),
+            func.coalesce(person.c.pending, 0) + func.coalesce(shop.pending, 0),
+        )
         .outerjoin(person, person.c.outlet_id == Outlet.id)
         .outerjoin(shop, shop.outlet_id == Outlet.id)
-        .where(outlet_filter(viewer)).order_by(Outlet.name, Outlet.id)).all()
-    return [OutletTotals(outlet, int(people), int(active), int(pending)) for outlet, people, active, pending in rows]
+        .where(outlet_filter(viewer))
+        .order_by(Outlet.name, Outlet.id)
+    ).all()
+    return [
+        OutletTotals(outlet, int(people), int(active), int(pending))
+        for outlet, people, active, pending in rows
+    ]
 
 
 # --- the liability ---------------------------------------------------------
@@ -199,34 +235,52 @@ def _region_of_account():
     own_shop, person_shop = aliased(Outlet), aliased(Outlet)
     territory = aliased(Territory)
     region_id = func.coalesce(own_shop.region_id, person_shop.region_id, territory.region_id)
-    joined = (select(Account.id.label("account_id"), region_id.label("region_id"))
-              .outerjoin(own_shop, own_shop.id == Account.outlet_id)
-              .outerjoin(holder, holder.id == Account.user_id)
-              .outerjoin(person_shop, person_shop.id == holder.outlet_id)
-              .outerjoin(territory, territory.id == holder.territory_id)).subquery()
+    joined = (
+        select(Account.id.label("account_id"), region_id.label("region_id"))
+        .outerjoin(own_shop, own_shop.id == Account.outlet_id)
+        .outerjoin(holder, holder.id == Account.user_id)
+        .outerjoin(person_shop, person_shop.id == holder.outlet_id)
+        .outerjoin(territory, territory.id == holder.territory_id)
+    ).subquery()
     return joined
 
 
-def liability(session: Session, now: datetime, *, region_id: int | None = None, locale: str | None = "ru") -> Liability:
+def liability(
+    session: Session, now: datetime, *, region_id: int | None = None, locale: str | None = "ru"
+) -> Liability:
     """Points outstanding (active, by age of earning and by region; pending) and their money value."""
     regions = _region_of_account()
     scope = [] if region_id is None else [regions.c.region_id == region_id]
-    age_case = case(*[(PointLot.earned_at > now - timedelta(days=days), index)
-                      for index, (days, _label) in enumerate(AGE_BUCKETS) if days is not None],
-                    else_=len(AGE_BUCKETS) - 1)
-    ages = dict(session.execute(
-        select(age_case, func.sum(PointLot.remaining))
-        .join(regions, regions.c.account_id == PointLot.account_id)
-        .where(PointLot.remaining > 0, *scope).group_by(age_case)).all())
+    age_case = case(
+        *[
+            (PointLot.earned_at > now - timedelta(days=days), index)
+            for index, (days, _label) in enumerate(AGE_BUCKETS)
+            if days is not None
+        ],
+        else_=len(AGE_BUCKETS) - 1,
+    )
+    ages = dict(
+        session.execute(
+            select(age_case, func.sum(PointLot.remaining))
+            .join(regions, regions.c.account_id == PointLot.account_id)
+            .where(PointLot.remaining > 0, *scope)
+            .group_by(age_case)
+        ).all()
+    )
     region_rows = session.execute(
         select(Region, func.sum(Account.active), func.sum(Account.pending))
-        .select_from(Account).join(regions, regions.c.account_id == Account.id)
+        .select_from(Account)
+        .join(regions, regions.c.account_id == Account.id)
         .outerjoin(Region, Region.id == regions.c.region_id)
         .where(*scope)
-        .group_by(Region.id).order_by(func.sum(Account.active).desc())).all()
+        .group_by(Region.id)
+        .order_by(func.sum(Account.active).desc())
+    ).all()
     value = point_value(session)
     result = Liability(value_per_point=value.amount, currency=value.currency)
-    result.by_age = [(str(label), int(ages.get(index, 0) or 0)) for index, (_days, label) in enumerate(AGE_BUCKETS)]
+    result.by_age = [
+        (str(label), int(ages.get(index, 0) or 0)) for index, (_days, label) in enumerate(AGE_BUCKETS)
+    ]
     for region, active, pending in region_rows:
         name = region.name(locale) if region is not None else str(_l("no region"))
         result.by_region.append((name, int(active or 0), int(pending or 0)))

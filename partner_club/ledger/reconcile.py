@@ -1,4 +1,5 @@
 """Reconciliation: the entries, the balances and the lots must tell one story."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,16 +20,29 @@ class Disagreement:
 
 def disagreements(session: Session) -> list[Disagreement]:
     """Every account whose balances differ from the sum of its entries or its lots."""
-    sums = (select(LedgerEntry.account_id.label("account_id"),
-                   func.sum(case((LedgerEntry.bucket == "active", LedgerEntry.amount), else_=0)).label("active"),
-                   func.sum(case((LedgerEntry.bucket == "pending", LedgerEntry.amount), else_=0)).label("pending"))
-            .group_by(LedgerEntry.account_id).subquery())
-    lots = (select(PointLot.account_id.label("account_id"), func.sum(PointLot.remaining).label("remaining"))
-            .group_by(PointLot.account_id).subquery())
+    sums = (
+        select(
+            LedgerEntry.account_id.label("account_id"),
+            func.sum(case((LedgerEntry.bucket == "active", LedgerEntry.amount), else_=0)).label("active"),
+            func.sum(case((LedgerEntry.bucket == "pending", LedgerEntry.amount), else_=0)).label("pending"),
+        )
+        .group_by(LedgerEntry.account_id)
+        .subquery()
+    )
+    lots = (
+        select(PointLot.account_id.label("account_id"), func.sum(PointLot.remaining).label("remaining"))
+        .group_by(PointLot.account_id)
+        .subquery()
+    )
     rows = session.execute(
-        select(Account.id, Account.active, Account.pending,
-               func.coalesce(sums.c.active, 0), func.coalesce(sums.c.pending, 0),
-               func.coalesce(lots.c.remaining, 0))
+        select(
+            Account.id,
+            Account.active,
+            Account.pending,
+            func.coalesce(sums.c.active, 0),
+            func.coalesce(sums.c.pending, 0),
+            func.coalesce(lots.c.remaining, 0),
+        )
         .outerjoin(sums, sums.c.account_id == Account.id)
         .outerjoin(lots, lots.c.account_id == Account.id)
         .order_by(Account.id)

@@ -7,6 +7,7 @@ overdrawing; the CHECK constraints on the balances are the last guard.
 Services flush, never commit. A registration's credit, the hot path, is in
 `credits.py`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,13 @@ from partner_club.errors import Conflict, Invalid, NotFound
 from partner_club.ledger.credits import actor_id_of, require_positive
 from partner_club.ledger.models import Account, AccountKind, Bucket, EntryKind, LedgerEntry, PointLot
 from partner_club.ledger.policy import (
-    ExpiryPolicy, PointValue, RegistrationRule, expiry_policy,
-    store_expiry_policy, store_point_value, store_registration_rule,
+    ExpiryPolicy,
+    PointValue,
+    RegistrationRule,
+    expiry_policy,
+    store_expiry_policy,
+    store_point_value,
+    store_registration_rule,
 )
 from partner_club.outlets.models import Outlet
 
@@ -49,6 +55,7 @@ NOT_REVERSIBLE = frozenset({EntryKind.REVERSAL, EntryKind.CONFIRMATION, EntryKin
 
 
 # --- accounts -------------------------------------------------------------
+
 
 def account_for_user(session: Session, user: User) -> Account:
     return _get_or_create(session, Account.user_id, user.id, AccountKind.PERSON)
@@ -81,8 +88,12 @@ def balance_of(session: Session, user: User) -> Balance:
 
 def _lock(session: Session, account_id: int) -> Account:
     """The account row, locked for the rest of the transaction, with fresh balances."""
-    statement = (select(Account).where(Account.id == account_id).with_for_update()
-                 .execution_options(populate_existing=True))
+    statement = (
+        select(Account)
+        .where(Account.id == account_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     account = session.scalars(statement).one_or_none()
     if account is None:
         raise NotFound(_l("This points account does not exist."), code="no_account")
@@ -91,9 +102,19 @@ def _lock(session: Session, account_id: int) -> Account:
 
 # --- credits (a registration's credit is in credits.py) ---------------------
 
-def accrue(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
-           actor: User | None = None, kind: str = "accrual", at: datetime | None = None,
-           reason: str | None = None) -> LedgerEntry:
+
+def accrue(
+    session: Session,
+    account: Account,
+    amount: int,
+    *,
+    cause_type: str,
+    cause_id: Any,
+    actor: User | None = None,
+    kind: str = "accrual",
+    at: datetime | None = None,
+    reason: str | None = None,
+) -> LedgerEntry:
     """Active points, earned now (or at `at`), spendable at once."""
     require_positive(amount)
     entry_kind = EntryKind(kind) if kind in {k.value for k in EntryKind} else None
@@ -101,54 +122,130 @@ def accrue(session: Session, account: Account, amount: int, *, cause_type: str, 
         raise Invalid(_l("Points cannot be credited as %(kind)s.", kind=kind), code="bad_entry_kind")
     account = _lock(session, account.id)
     at = at or utcnow()
-    entry = _write(session, account, entry_kind, Bucket.ACTIVE, amount, cause_type=cause_type,
-                   cause_id=cause_id, actor=actor, at=at, reason=reason)
+    entry = _write(
+        session,
+        account,
+        entry_kind,
+        Bucket.ACTIVE,
+        amount,
+        cause_type=cause_type,
+        cause_id=cause_id,
+        actor=actor,
+        at=at,
+        reason=reason,
+    )
     _add_lot(session, account, entry, amount, at)
     session.flush()
     return entry
 
 
-def hold(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
-         actor: User | None = None, at: datetime | None = None) -> LedgerEntry:
+def hold(
+    session: Session,
+    account: Account,
+    amount: int,
+    *,
+    cause_type: str,
+    cause_id: Any,
+    actor: User | None = None,
+    at: datetime | None = None,
+) -> LedgerEntry:
     """Pending points: counted, but not spendable until confirmed."""
     require_positive(amount)
-    entry = _write(session, _lock(session, account.id), EntryKind.ACCRUAL, Bucket.PENDING, amount,
-                   cause_type=cause_type, cause_id=cause_id, actor=actor, at=at or utcnow())
+    entry = _write(
+        session,
+        _lock(session, account.id),
+        EntryKind.ACCRUAL,
+        Bucket.PENDING,
+        amount,
+        cause_type=cause_type,
+        cause_id=cause_id,
+        actor=actor,
+        at=at or utcnow(),
+    )
     session.flush()
     return entry
 
 
-def refund(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
-           actor: User | None = None, at: datetime | None = None) -> LedgerEntry:
+def refund(
+    session: Session,
+    account: Account,
+    amount: int,
+    *,
+    cause_type: str,
+    cause_id: Any,
+    actor: User | None = None,
+    at: datetime | None = None,
+) -> LedgerEntry:
     """Points given back (a cancelled order): a fresh lot, earned now."""
-    return accrue(session, account, amount, cause_type=cause_type, cause_id=cause_id, actor=actor,
-                  kind=EntryKind.REFUND.value, at=at)
+    return accrue(
+        session,
+        account,
+        amount,
+        cause_type=cause_type,
+        cause_id=cause_id,
+        actor=actor,
+        kind=EntryKind.REFUND.value,
+        at=at,
+    )
 
 
 # --- pending: confirm or reject -------------------------------------------
 
-def confirm(session: Session, *, cause_type: str, cause_id: Any, actor: User | None = None,
-            at: datetime | None = None) -> list[LedgerEntry]:
+
+def confirm(
+    session: Session, *, cause_type: str, cause_id: Any, actor: User | None = None, at: datetime | None = None
+) -> list[LedgerEntry]:
     """Moves the pending points of a cause to active (two entries per account)."""
     entries: list[LedgerEntry] = []
     at = at or utcnow()
     for account, net in _settle_pending(session, cause_type, cause_id):
-        entries.append(_write(session, account, EntryKind.CONFIRMATION, Bucket.PENDING, -net,
-                              cause_type=cause_type, cause_id=cause_id, actor=actor, at=at))
-        credit = _write(session, account, EntryKind.CONFIRMATION, Bucket.ACTIVE, net,
-                        cause_type=cause_type, cause_id=cause_id, actor=actor, at=at)
+        entries.append(
+            _write(
+                session,
+                account,
+                EntryKind.CONFIRMATION,
+                Bucket.PENDING,
+                -net,
+                cause_type=cause_type,
+                cause_id=cause_id,
+                actor=actor,
+                at=at,
+            )
+        )
+        credit = _write(
+            session,
+            account,
+            EntryKind.CONFIRMATION,
+            Bucket.ACTIVE,
+            net,
+            cause_type=cause_type,
+            cause_id=cause_id,
+            actor=actor,
+            at=at,
+        )
         _add_lot(session, account, credit, net, at)
         entries.append(credit)
     session.flush()
     return entries
 
 
-def reject(session: Session, *, cause_type: str, cause_id: Any, actor: User | None = None,
-           reason: str = "") -> list[LedgerEntry]:
+def reject(
+    session: Session, *, cause_type: str, cause_id: Any, actor: User | None = None, reason: str = ""
+) -> list[LedgerEntry]:
     """Removes the pending points of a cause."""
     entries = [
-        _write(session, account, EntryKind.REJECTION, Bucket.PENDING, -net, cause_type=cause_type,
-               cause_id=cause_id, actor=actor, at=utcnow(), reason=reason or None)
+        _write(
+            session,
+            account,
+            EntryKind.REJECTION,
+            Bucket.PENDING,
+            -net,
+            cause_type=cause_type,
+            cause_id=cause_id,
+            actor=actor,
+            at=utcnow(),
+            reason=reason or None,
+        )
         for account, net in _settle_pending(session, cause_type, cause_id)
     ]
     session.flush()
@@ -169,7 +266,8 @@ def _settle_pending(session: Session, cause_type: str, cause_id: Any) -> list[tu
     accounts = {account_id: _lock(session, account_id) for account_id in sorted(account_ids)}
     nets = session.execute(
         select(LedgerEntry.account_id, func.sum(LedgerEntry.amount))
-        .where(*cause, pending).group_by(LedgerEntry.account_id)
+        .where(*cause, pending)
+        .group_by(LedgerEntry.account_id)
     ).all()
     settled = [(accounts[account_id], int(net)) for account_id, net in nets if net > 0]
     if not settled:
@@ -179,18 +277,42 @@ def _settle_pending(session: Session, cause_type: str, cause_id: Any) -> list[tu
 
 # --- debits ---------------------------------------------------------------
 
-def spend(session: Session, account: Account, amount: int, *, cause_type: str, cause_id: Any,
-          actor: User | None = None, at: datetime | None = None) -> LedgerEntry:
+
+def spend(
+    session: Session,
+    account: Account,
+    amount: int,
+    *,
+    cause_type: str,
+    cause_id: Any,
+    actor: User | None = None,
+    at: datetime | None = None,
+) -> LedgerEntry:
     """Takes active points, the oldest first; InsufficientPoints if the balance is short."""
     require_positive(amount)
     account = _lock(session, account.id)
     if account.active < amount:
-        raise InsufficientPoints(_l("Not enough points: %(needed)d needed, %(available)d available.",
-                                    needed=amount, available=account.active),
-                                 needed=amount, available=account.active)
+        raise InsufficientPoints(
+            _l(
+                "Not enough points: %(needed)d needed, %(available)d available.",
+                needed=amount,
+                available=account.active,
+            ),
+            needed=amount,
+            available=account.active,
+        )
     _consume(session, account, amount)
-    entry = _write(session, account, EntryKind.REDEMPTION, Bucket.ACTIVE, -amount, cause_type=cause_type,
-                   cause_id=cause_id, actor=actor, at=at or utcnow())
+    entry = _write(
+        session,
+        account,
+        EntryKind.REDEMPTION,
+        Bucket.ACTIVE,
+        -amount,
+        cause_type=cause_type,
+        cause_id=cause_id,
+        actor=actor,
+        at=at or utcnow(),
+    )
     session.flush()
     return entry
 
@@ -201,16 +323,39 @@ def adjust(session: Session, account: Account, amount: int, *, actor: User, reas
     if not isinstance(amount, int) or amount == 0:
         raise Invalid(_l("Enter a whole number of points other than zero."), code="invalid_amount")
     if amount > 0:
-        entry = accrue(session, account, amount, cause_type="adjustment", cause_id=None, actor=actor,
-                       kind=EntryKind.ADJUSTMENT.value, reason=reason)
+        entry = accrue(
+            session,
+            account,
+            amount,
+            cause_type="adjustment",
+            cause_id=None,
+            actor=actor,
+            kind=EntryKind.ADJUSTMENT.value,
+            reason=reason,
+        )
     else:
         account = _lock(session, account.id)
         if account.active < -amount:
-            raise InsufficientPoints(_l("Not enough points: %(needed)d needed, %(available)d available.",
-                                        needed=-amount, available=account.active))
+            raise InsufficientPoints(
+                _l(
+                    "Not enough points: %(needed)d needed, %(available)d available.",
+                    needed=-amount,
+                    available=account.active,
+                )
+            )
         _consume(session, account, -amount)
-        entry = _write(session, account, EntryKind.ADJUSTMENT, Bucket.ACTIVE, amount, cause_type="adjustment",
-                       cause_id=None, actor=actor, at=utcnow(), reason=reason)
+        entry = _write(
+            session,
+            account,
+            EntryKind.ADJUSTMENT,
+            Bucket.ACTIVE,
+            amount,
+            cause_type="adjustment",
+            cause_id=None,
+            actor=actor,
+            at=utcnow(),
+            reason=reason,
+        )
         session.flush()
     record(session, actor, "points.adjust", entry, account_id=account.id, amount=amount, reason=reason)
     return entry
@@ -220,31 +365,57 @@ def reverse(session: Session, entry: LedgerEntry, *, actor: User, reason: str) -
     """Undoes an entry with a new, opposite entry; the original stays as it was."""
     reason = _require_reason(reason)
     if EntryKind(entry.kind) in NOT_REVERSIBLE:
-        raise Conflict(_l("This entry cannot be reversed; make an adjustment instead."), code="not_reversible")
+        raise Conflict(
+            _l("This entry cannot be reversed; make an adjustment instead."), code="not_reversible"
+        )
     if entry.bucket == Bucket.PENDING.value:
-        raise Conflict(_l("Pending points are removed by rejecting them, not by a reversal."),
-                       code="not_reversible")
+        raise Conflict(
+            _l("Pending points are removed by rejecting them, not by a reversal."), code="not_reversible"
+        )
     account = _lock(session, entry.account_id)
     if session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id)) is not None:
         raise Conflict(_l("This entry has already been reversed."), code="already_reversed")
     at = utcnow()
     if entry.amount > 0:
         if account.active < entry.amount:
-            raise InsufficientPoints(_l("These points have already been spent: %(available)d left to take back.",
-                                        available=account.active))
+            raise InsufficientPoints(
+                _l(
+                    "These points have already been spent: %(available)d left to take back.",
+                    available=account.active,
+                )
+            )
         _consume(session, account, entry.amount, first_entry_id=entry.id)
-    reversal = _write(session, account, EntryKind.REVERSAL, Bucket.ACTIVE, -entry.amount,
-                      cause_type=entry.cause_type, cause_id=entry.cause_id, actor=actor, at=at,
-                      reason=reason, reverses_id=entry.id)
+    reversal = _write(
+        session,
+        account,
+        EntryKind.REVERSAL,
+        Bucket.ACTIVE,
+        -entry.amount,
+        cause_type=entry.cause_type,
+        cause_id=entry.cause_id,
+        actor=actor,
+        at=at,
+        reason=reason,
+        reverses_id=entry.id,
+    )
     if entry.amount < 0:
         _add_lot(session, account, reversal, -entry.amount, at)
     session.flush()
-    record(session, actor, "points.reverse", reversal, entry_id=entry.id, account_id=account.id,
-           amount=reversal.amount, reason=reason)
+    record(
+        session,
+        actor,
+        "points.reverse",
+        reversal,
+        entry_id=entry.id,
+        account_id=account.id,
+        amount=reversal.amount,
+        reason=reason,
+    )
     return reversal
 
 
 # --- expiry ---------------------------------------------------------------
+
 
 def expire_due(session: Session, now: datetime) -> int:
     """Expires every lot due by `now`, one entry per account; returns the points expired.
@@ -258,16 +429,26 @@ def expire_due(session: Session, now: datetime) -> int:
     for account_id in sorted(account_ids):
         account = _lock(session, account_id)
         lots = session.scalars(
-            select(PointLot).where(PointLot.account_id == account_id, PointLot.expires_at <= now,
-                                   PointLot.remaining > 0)
-            .execution_options(populate_existing=True)).all()
+            select(PointLot)
+            .where(PointLot.account_id == account_id, PointLot.expires_at <= now, PointLot.remaining > 0)
+            .execution_options(populate_existing=True)
+        ).all()
         points = sum(lot.remaining for lot in lots)
         if not points:
             continue
         for lot in lots:
             lot.remaining = 0
-        _write(session, account, EntryKind.EXPIRY, Bucket.ACTIVE, -points, cause_type="expiry",
-               cause_id=now.date().isoformat(), actor=None, at=now)
+        _write(
+            session,
+            account,
+            EntryKind.EXPIRY,
+            Bucket.ACTIVE,
+            -points,
+            cause_type="expiry",
+            cause_id=now.date().isoformat(),
+            actor=None,
+            at=now,
+        )
         session.flush()
         total += points
     return total
@@ -278,8 +459,9 @@ def set_expiry_policy(session: Session, policy: ExpiryPolicy, *, actor: User | N
     old = expiry_policy(session)
     store_expiry_policy(session, policy, actor_id=actor.id if actor else None)
     count = 0
-    lots = session.scalars(select(PointLot).where(PointLot.remaining > 0).order_by(PointLot.id)
-                           .execution_options(yield_per=1000))
+    lots = session.scalars(
+        select(PointLot).where(PointLot.remaining > 0).order_by(PointLot.id).execution_options(yield_per=1000)
+    )
     for lot in lots:
         lot.expires_at = policy.expires_at(lot.earned_at)
         count += 1
@@ -293,21 +475,46 @@ def set_point_value(session: Session, value: PointValue, *, actor: User) -> None
     record(session, actor, "points.point_value", None, amount=str(value.amount), currency=value.currency)
 
 
-def set_registration_rule(session: Session, rule: RegistrationRule, *, outlet: Outlet | None, actor: User) -> None:
+def set_registration_rule(
+    session: Session, rule: RegistrationRule, *, outlet: Outlet | None, actor: User
+) -> None:
     """The programme's default rule (`outlet` None, admin) or one shop's own (its owner)."""
     store_registration_rule(session, rule, outlet_id=outlet.id if outlet else None, actor_id=actor.id)
-    record(session, actor, "points.registration_rule", outlet, mode=rule.mode, person_percent=rule.person_percent)
+    record(
+        session, actor, "points.registration_rule", outlet, mode=rule.mode, person_percent=rule.person_percent
+    )
 
 
 # --- helpers --------------------------------------------------------------
 
-def _write(session: Session, account: Account, kind: EntryKind, bucket: Bucket, amount: int, *, cause_type: str,
-           cause_id: Any, actor: User | None, at: datetime, reason: str | None = None,
-           reverses_id: int | None = None) -> LedgerEntry:
+
+def _write(
+    session: Session,
+    account: Account,
+    kind: EntryKind,
+    bucket: Bucket,
+    amount: int,
+    *,
+    cause_type: str,
+    cause_id: Any,
+    actor: User | None,
+    at: datetime,
+    reason: str | None = None,
+    reverses_id: int | None = None,
+) -> LedgerEntry:
     """Adds the entry and moves the balance by the same amount, in SQL (`active = active + n`)."""
-    entry = LedgerEntry(account_id=account.id, kind=kind.value, bucket=bucket.value, amount=amount,
-                        cause_type=cause_type, cause_id=None if cause_id is None else str(cause_id),
-                        actor_id=actor_id_of(actor), created_at=at, reason=reason, reverses_id=reverses_id)
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=kind.value,
+        bucket=bucket.value,
+        amount=amount,
+        cause_type=cause_type,
+        cause_id=None if cause_id is None else str(cause_id),
+        actor_id=actor_id_of(actor),
+        created_at=at,
+        reason=reason,
+        reverses_id=reverses_id,
+    )
     session.add(entry)
     if bucket is Bucket.ACTIVE:
         account.active = Account.active + amount
@@ -316,9 +523,17 @@ def _write(session: Session, account: Account, kind: EntryKind, bucket: Bucket, 
     return entry
 
 
-def _add_lot(session: Session, account: Account, entry: LedgerEntry, amount: int, earned_at: datetime) -> PointLot:
-    lot = PointLot(account_id=account.id, entry=entry, earned_at=earned_at,
-                   expires_at=expiry_policy(session).expires_at(earned_at), amount=amount, remaining=amount)
+def _add_lot(
+    session: Session, account: Account, entry: LedgerEntry, amount: int, earned_at: datetime
+) -> PointLot:
+    lot = PointLot(
+        account_id=account.id,
+        entry=entry,
+        earned_at=earned_at,
+        expires_at=expiry_policy(session).expires_at(earned_at),
+        amount=amount,
+        remaining=amount,
+    )
     session.add(lot)
     return lot
 
@@ -326,8 +541,11 @@ def _add_lot(session: Session, account: Account, entry: LedgerEntry, amount: int
 def _consume(session: Session, account: Account, amount: int, *, first_entry_id: int | None = None) -> None:
     """Takes `amount` from the account's lots, oldest first (or the named entry's lot first)."""
     lots = session.scalars(
-        select(PointLot).where(PointLot.account_id == account.id, PointLot.remaining > 0)
-        .order_by(PointLot.earned_at, PointLot.id).execution_options(populate_existing=True)).all()
+        select(PointLot)
+        .where(PointLot.account_id == account.id, PointLot.remaining > 0)
+        .order_by(PointLot.earned_at, PointLot.id)
+        .execution_options(populate_existing=True)
+    ).all()
     if first_entry_id is not None:
         lots.sort(key=lambda lot: lot.entry_id != first_entry_id)
     left = amount
@@ -342,8 +560,10 @@ def _consume(session: Session, account: Account, amount: int, *, first_entry_id:
 
 
 def _cause_filter(cause_type: str, cause_id: Any) -> tuple:
-    return (LedgerEntry.cause_type == cause_type,
-            LedgerEntry.cause_id.is_(None) if cause_id is None else LedgerEntry.cause_id == str(cause_id))
+    return (
+        LedgerEntry.cause_type == cause_type,
+        LedgerEntry.cause_id.is_(None) if cause_id is None else LedgerEntry.cause_id == str(cause_id),
+    )
 
 
 def _require_reason(reason: str | None) -> str:

@@ -1,12 +1,12 @@
 """Points pages: the participant's balance and history, the owner's shop,
 the rep's territory, the liability, and the admin's settings and corrections."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -17,10 +17,20 @@ from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.ledger import queries
 from partner_club.ledger import services as ledger
-from partner_club.ledger.forms import AdjustForm, ExpiryPolicyForm, PointValueForm, RegistrationRuleForm, ReverseForm
+from partner_club.ledger.forms import (
+    AdjustForm,
+    ExpiryPolicyForm,
+    PointValueForm,
+    RegistrationRuleForm,
+    ReverseForm,
+)
 from partner_club.ledger.models import Account, LedgerEntry
 from partner_club.ledger.policy import (
-    expiry_policy, point_value, registration_rule, validate_expiry_policy, validate_point_value,
+    expiry_policy,
+    point_value,
+    registration_rule,
+    validate_expiry_policy,
+    validate_point_value,
     validate_registration_rule,
 )
 from partner_club.nav import NavItem
@@ -30,7 +40,9 @@ bp = Blueprint("ledger", __name__, url_prefix="/points")
 bp.nav = [
     NavItem("ledger.balance", _l("My points"), PARTICIPANTS, 10),
     NavItem("ledger.shop", _l("Shop points"), frozenset({Role.OWNER}), 31),
-    NavItem("ledger.territory", _l("Points in my territory"), frozenset({Role.REP, Role.REGIONAL_MANAGER}), 40),
+    NavItem(
+        "ledger.territory", _l("Points in my territory"), frozenset({Role.REP, Role.REGIONAL_MANAGER}), 40
+    ),
     NavItem("ledger.liability", _l("Points liability"), frozenset({Role.ADMIN, Role.HEAD_OFFICE}), 60),
     NavItem("ledger.accounts", _l("Points accounts"), frozenset({Role.ADMIN}), 61),
     NavItem("ledger.settings", _l("Points settings"), frozenset({Role.ADMIN}), 62),
@@ -48,13 +60,15 @@ def _page_arg() -> int:
 
 # --- the participant --------------------------------------------------------
 
+
 @bp.get("/")
 @roles_required(*PARTICIPANTS)
 def balance():
     account = _own_account()
     recent = queries.history(db.session, account, 1, per_page=5)
-    return render_template("ledger/balance.html", summary=queries.summary(db.session, account, utcnow()),
-                           recent=recent)
+    return render_template(
+        "ledger/balance.html", summary=queries.summary(db.session, account, utcnow()), recent=recent
+    )
 
 
 @bp.get("/history")
@@ -65,6 +79,7 @@ def history():
 
 
 # --- the owner: the shop's points and rule ----------------------------------
+
 
 @bp.get("/shop")
 @roles_required(Role.OWNER)
@@ -77,11 +92,16 @@ def shop():
 
 
 def _shop_page(outlet: Outlet, account: Account | None, form: RegistrationRuleForm):
-    return render_template("ledger/shop.html", outlet=outlet, form=form,
-                           summary=queries.summary(db.session, account, utcnow()),
-                           people=queries.outlet_people_points(db.session, outlet),
-                           page=queries.history(db.session, account, _page_arg()),
-                           endpoint="ledger.shop", args={})
+    return render_template(
+        "ledger/shop.html",
+        outlet=outlet,
+        form=form,
+        summary=queries.summary(db.session, account, utcnow()),
+        people=queries.outlet_people_points(db.session, outlet),
+        page=queries.history(db.session, account, _page_arg()),
+        endpoint="ledger.shop",
+        args={},
+    )
 
 
 @bp.post("/shop/rule")
@@ -106,12 +126,17 @@ def shop_rule():
 
 # --- staff: territory totals and the liability ------------------------------
 
+
 @bp.get("/territory")
 @roles_required(Role.REP, Role.REGIONAL_MANAGER)
 def territory():
     rows = queries.outlet_totals(db.session, current_user)
-    return render_template("ledger/territory.html", rows=rows,
-                           active=sum(r.active for r in rows), pending=sum(r.pending for r in rows))
+    return render_template(
+        "ledger/territory.html",
+        rows=rows,
+        active=sum(r.active for r in rows),
+        pending=sum(r.pending for r in rows),
+    )
 
 
 @bp.get("/liability")
@@ -121,12 +146,16 @@ def liability():
     if current_user.role == Role.REGIONAL_MANAGER.value and region_id is None:
         abort(403)
     report = queries.liability(db.session, utcnow(), region_id=region_id, locale=str(get_locale()))
-    return render_template("ledger/liability.html", report=report,
-                           money=lambda points: format_decimal(report.money(points), format="#,##0.00"),
-                           per_point=format_decimal(report.value_per_point, format="#,##0.00##"))
+    return render_template(
+        "ledger/liability.html",
+        report=report,
+        money=lambda points: format_decimal(report.money(points), format="#,##0.00"),
+        per_point=format_decimal(report.value_per_point, format="#,##0.00##"),
+    )
 
 
 # --- the admin: settings -----------------------------------------------------
+
 
 @bp.get("/admin/settings")
 @roles_required(*ADMIN)
@@ -138,9 +167,12 @@ def _settings_page(expiry_form=None, value_form=None, rule_form=None, status: in
     policy, value, rule = expiry_policy(db.session), point_value(db.session), registration_rule(db.session)
     expiry_form = expiry_form or ExpiryPolicyForm(data={"mode": policy.mode, "months": policy.months})
     value_form = value_form or PointValueForm(data={"amount": str(value.amount), "currency": value.currency})
-    rule_form = rule_form or RegistrationRuleForm(data={"mode": rule.mode, "person_percent": rule.person_percent})
-    return render_template("ledger/settings.html", expiry_form=expiry_form, value_form=value_form,
-                           rule_form=rule_form), status
+    rule_form = rule_form or RegistrationRuleForm(
+        data={"mode": rule.mode, "person_percent": rule.person_percent}
+    )
+    return render_template(
+        "ledger/settings.html", expiry_form=expiry_form, value_form=value_form, rule_form=rule_form
+    ), status
 
 
 @bp.post("/admin/settings/expiry")
@@ -149,15 +181,22 @@ def settings_expiry():
     form = ExpiryPolicyForm()
     if form.validate_on_submit():
         try:
-            count = ledger.set_expiry_policy(db.session, validate_expiry_policy(form.mode.data, form.months.data),
-                                             actor=current_user)
+            count = ledger.set_expiry_policy(
+                db.session, validate_expiry_policy(form.mode.data, form.months.data), actor=current_user
+            )
         except DomainError as error:
             db.session.rollback()
             form.months.errors = [error.message]
         else:
             db.session.commit()
-            flash(ngettext("Expiry policy saved; %(num)d batch of points was re-dated.",
-                           "Expiry policy saved; %(num)d batches of points were re-dated.", count), "success")
+            flash(
+                ngettext(
+                    "Expiry policy saved; %(num)d batch of points was re-dated.",
+                    "Expiry policy saved; %(num)d batches of points were re-dated.",
+                    count,
+                ),
+                "success",
+            )
             return redirect(url_for("ledger.settings"))
     return _settings_page(expiry_form=form, status=422)
 
@@ -168,8 +207,9 @@ def settings_point_value():
     form = PointValueForm()
     if form.validate_on_submit():
         try:
-            ledger.set_point_value(db.session, validate_point_value(form.amount.data, form.currency.data),
-                                   actor=current_user)
+            ledger.set_point_value(
+                db.session, validate_point_value(form.amount.data, form.currency.data), actor=current_user
+            )
         except DomainError as error:
             db.session.rollback()
             form.amount.errors = [error.message]
@@ -200,6 +240,7 @@ def settings_rule():
 
 # --- the admin: accounts, adjustments, reversals -----------------------------
 
+
 @bp.get("/admin/accounts")
 @roles_required(*ADMIN)
 def accounts():
@@ -207,10 +248,18 @@ def accounts():
     people, shops = [], []
     if q:
         like = f"%{q}%"
-        people = db.session.scalars(select(User).where(or_(User.login.ilike(like), User.full_name.ilike(like)))
-                                    .order_by(User.login).limit(30)).all()
-        shops = db.session.scalars(select(Outlet).where(or_(Outlet.name.ilike(like), Outlet.external_id.ilike(like)))
-                                   .order_by(Outlet.name).limit(30)).all()
+        people = db.session.scalars(
+            select(User)
+            .where(or_(User.login.ilike(like), User.full_name.ilike(like)))
+            .order_by(User.login)
+            .limit(30)
+        ).all()
+        shops = db.session.scalars(
+            select(Outlet)
+            .where(or_(Outlet.name.ilike(like), Outlet.external_id.ilike(like)))
+            .order_by(Outlet.name)
+            .limit(30)
+        ).all()
     return render_template("ledger/accounts.html", q=q, people=people, shops=shops)
 
 
@@ -236,10 +285,17 @@ def account(kind: str, holder_id: int):
 
 def _account_page(kind: str, holder_id: int, form: AdjustForm, status: int = 200):
     holder, acc = _holder(kind, holder_id)
-    return render_template("ledger/account.html", kind=kind, holder=holder, form=form,
-                           reverse_form=ReverseForm(), summary=queries.summary(db.session, acc, utcnow()),
-                           page=queries.history(db.session, acc, _page_arg()), endpoint="ledger.account",
-                           args={"kind": kind, "holder_id": holder_id}), status
+    return render_template(
+        "ledger/account.html",
+        kind=kind,
+        holder=holder,
+        form=form,
+        reverse_form=ReverseForm(),
+        summary=queries.summary(db.session, acc, utcnow()),
+        page=queries.history(db.session, acc, _page_arg()),
+        endpoint="ledger.account",
+        args={"kind": kind, "holder_id": holder_id},
+    ), status
 
 
 @bp.post("/admin/<any(person, shop):kind>/<int:holder_id>/adjust")
@@ -249,8 +305,11 @@ def adjust(kind: str, holder_id: int):
     if form.validate_on_submit():
         holder, _acc = _holder(kind, holder_id)
         try:
-            target = (ledger.account_for_user(db.session, holder) if kind == "person"
-                      else ledger.account_for_outlet(db.session, holder))
+            target = (
+                ledger.account_for_user(db.session, holder)
+                if kind == "person"
+                else ledger.account_for_outlet(db.session, holder)
+            )
             ledger.adjust(db.session, target, form.amount.data, actor=current_user, reason=form.reason.data)
         except DomainError as error:
             db.session.rollback()

@@ -3,13 +3,15 @@
 Messages are sent after the transaction that caused them commits (callers
 use `send_after_commit`), so a rolled-back order never mails anyone.
 """
+
 from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any, Mapping
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import event

@@ -1,11 +1,13 @@
 """`flask outlets import FILE.csv`: shops from a CRM export."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from partner_club.errors import DomainError
 from partner_club.extensions import db
@@ -16,8 +18,13 @@ outlets = AppGroup("outlets", help="Outlets (shops).")
 
 @outlets.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--border-tolerance-km", type=float, default=BORDER_TOLERANCE_KM, show_default=True,
-              help="Accept a point this close outside its region's (simplified) border.")
+@click.option(
+    "--border-tolerance-km",
+    type=float,
+    default=BORDER_TOLERANCE_KM,
+    show_default=True,
+    help="Accept a point this close outside its region's (simplified) border.",
+)
 def import_command(file: Path, border_tolerance_km: float) -> None:
     """Create or update shops from a CSV: external_id,name,region,lat,lon,kind,rep_email.
 
@@ -25,8 +32,12 @@ def import_command(file: Path, border_tolerance_km: float) -> None:
     reported by line number and then nothing is imported.
     """
     try:
-        result = import_outlets(db.session, file.read_bytes(), border_tolerance_km=border_tolerance_km,
-                                locale=str(get_locale() or "ru"))
+        result = import_outlets(
+            db.session,
+            file.read_bytes(),
+            border_tolerance_km=border_tolerance_km,
+            locale=str(get_locale() or "ru"),
+        )
     except OutletImportError as error:
         db.session.rollback()
         for problem in error.problems:
@@ -36,6 +47,12 @@ def import_command(file: Path, border_tolerance_km: float) -> None:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     db.session.commit()
-    click.echo(_("%(file)s: %(created)d created, %(updated)d updated, %(territories)d new territories.",
-                 file=file.name, created=result.created, updated=result.updated,
-                 territories=result.territories_created))
+    click.echo(
+        _(
+            "%(file)s: %(created)d created, %(updated)d updated, %(territories)d new territories.",
+            file=file.name,
+            created=result.created,
+            updated=result.updated,
+            territories=result.territories_created,
+        )
+    )

@@ -1,8 +1,9 @@
 """Outlets: the independent shops in the club."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,21 +25,21 @@ class Outlet(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    external_id: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    legal_name: Mapped[Optional[str]] = mapped_column(String(300))
-    tax_number: Mapped[Optional[str]] = mapped_column(String(12), index=True)
-    address: Mapped[Optional[str]] = mapped_column(String(500))
+    legal_name: Mapped[str | None] = mapped_column(String(300))
+    tax_number: Mapped[str | None] = mapped_column(String(12), index=True)
+    address: Mapped[str | None] = mapped_column(String(500))
     kind: Mapped[str] = mapped_column(String(32), default="shop")
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
-    territory_id: Mapped[Optional[int]] = mapped_column(ForeignKey("territories.id"), index=True)
-    lat: Mapped[Optional[float]]
-    lon: Mapped[Optional[float]]
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), index=True)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    region: Mapped["Region"] = relationship()
-    territory: Mapped[Optional["Territory"]] = relationship()
+    region: Mapped[Region] = relationship()
+    territory: Mapped[Territory | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Outlet {self.id} {self.name}>"

@@ -1,4 +1,5 @@
 """Outlets: loading shops from a CRM export, all rows or none."""
+
 from __future__ import annotations
 
 import csv
@@ -79,8 +80,10 @@ def decode_csv(data: bytes | str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise Invalid(_("The file is not UTF-8 text (byte %(pos)d). Save it as \"CSV UTF-8\".",
-                        pos=error.start + 1), code="csv_not_utf8") from None
+        raise Invalid(
+            _("The file is not UTF-8 text (byte %(pos)d). Save it as \"CSV UTF-8\".", pos=error.start + 1),
+            code="csv_not_utf8",
+        ) from None
 
 
 def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -96,7 +99,7 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         if not any(v.strip() for v in values):
             continue  # blank lines, e.g. at the end of an Excel export
         padded = values + [""] * (len(header) - len(values))
-        rows.append((start, {h: v.strip() for h, v in zip(header, padded)}))
+        rows.append((start, {h: v.strip() for h, v in zip(header, padded, strict=False)}))
     return header, rows
 
 
@@ -111,13 +114,15 @@ def _number(raw: str) -> float | None:
 def _rep(session: Session, ctx: _Context, email: str) -> User | None:
     key = email.strip().lower()
     if key not in ctx.reps:
-        ctx.reps[key] = session.scalar(select(User).where(func.lower(User.login) == key)) \
-            or session.scalar(select(User).where(func.lower(User.email) == key))
+        ctx.reps[key] = session.scalar(select(User).where(func.lower(User.login) == key)) or session.scalar(
+            select(User).where(func.lower(User.email) == key)
+        )
     return ctx.reps[key]
 
 
-def _outside_region(region: Region, lat: float, lon: float, row: dict[str, str],
-                    tolerance_km: float, locale: str) -> str | None:
+def _outside_region(
+    region: Region, lat: float, lon: float, row: dict[str, str], tolerance_km: float, locale: str
+) -> str | None:
     """Why the point is not in the region, or None when it is (or close enough to its border)."""
     shape = region_shape(region)
     if shape is None or geo.contains(shape, lat, lon):
@@ -127,14 +132,24 @@ def _outside_region(region: Region, lat: float, lon: float, row: dict[str, str],
         return None
     where = f"{region.iso_code} {region.name(locale)}"
     if abs(lon) <= 90 and geo.contains(shape, lon, lat):
-        return _("the point %(lat)s, %(lon)s lies outside %(region)s: are lat and lon swapped?",
-                 lat=row["lat"], lon=row["lon"], region=where)
-    return _("the point %(lat)s, %(lon)s lies outside %(region)s (%(km).1f km from its border).",
-             lat=row["lat"], lon=row["lon"], region=where, km=distance)
+        return _(
+            "the point %(lat)s, %(lon)s lies outside %(region)s: are lat and lon swapped?",
+            lat=row["lat"],
+            lon=row["lon"],
+            region=where,
+        )
+    return _(
+        "the point %(lat)s, %(lon)s lies outside %(region)s (%(km).1f km from its border).",
+        lat=row["lat"],
+        lon=row["lon"],
+        region=where,
+        km=distance,
+    )
 
 
-def _check_row(session: Session, ctx: _Context, line: int, row: dict[str, str],
-               border_tolerance_km: float, locale: str) -> tuple[_Row | None, list[str]]:
+def _check_row(
+    session: Session, ctx: _Context, line: int, row: dict[str, str], border_tolerance_km: float, locale: str
+) -> tuple[_Row | None, list[str]]:
     problems = []
     missing = [c for c in REQUIRED if not row.get(c)]
     if missing:
@@ -146,31 +161,52 @@ def _check_row(session: Session, ctx: _Context, line: int, row: dict[str, str],
         problems.append(_("name is longer than 200 characters."))
     if external_id:
         if external_id in ctx.seen:
-            problems.append(_("external_id %(id)s is already on line %(other)d.",
-                              id=external_id, other=ctx.seen[external_id]))
+            problems.append(
+                _(
+                    "external_id %(id)s is already on line %(other)d.",
+                    id=external_id,
+                    other=ctx.seen[external_id],
+                )
+            )
         else:
             ctx.seen[external_id] = line
     region = None
     if row.get("region"):
         region = ctx.regions.get(fold_name(row["region"]))
         if region is None:
-            problems.append(_("unknown region \"%(region)s\" (use an ISO 3166-2 code such as RU-TA, "
-                              "or the region's name).", region=row["region"]))
+            problems.append(
+                _(
+                    "unknown region \"%(region)s\" (use an ISO 3166-2 code such as RU-TA, "
+                    "or the region's name).",
+                    region=row["region"],
+                )
+            )
     lat, lon = (_number(row[c]) if row.get(c) else None for c in ("lat", "lon"))
     for column, value, limit in (("lat", lat, 90), ("lon", lon, 180)):
         if row.get(column) and value is None:
             problems.append(_("%(column)s \"%(value)s\" is not a number.", column=column, value=row[column]))
         elif value is not None and abs(value) > limit:
-            problems.append(_("%(column)s %(value)s is out of range (-%(limit)d to %(limit)d).",
-                              column=column, value=row[column], limit=limit))
+            problems.append(
+                _(
+                    "%(column)s %(value)s is out of range (-%(limit)d to %(limit)d).",
+                    column=column,
+                    value=row[column],
+                    limit=limit,
+                )
+            )
     if region is not None and lat is not None and lon is not None and abs(lat) <= 90 and abs(lon) <= 180:
         outside = _outside_region(region, lat, lon, row, border_tolerance_km, locale)
         if outside:
             problems.append(outside)
     kind = (row.get("kind") or DEFAULT_KIND).lower()
     if kind not in OUTLET_KINDS:
-        problems.append(_("unknown kind \"%(kind)s\" (one of: %(kinds)s).",
-                          kind=row.get("kind"), kinds=", ".join(OUTLET_KINDS)))
+        problems.append(
+            _(
+                "unknown kind \"%(kind)s\" (one of: %(kinds)s).",
+                kind=row.get("kind"),
+                kinds=", ".join(OUTLET_KINDS),
+            )
+        )
     rep = None
     if row.get("rep_email"):
         rep = _rep(session, ctx, row["rep_email"])
@@ -184,15 +220,29 @@ def _check_row(session: Session, ctx: _Context, line: int, row: dict[str, str],
     return _Row(line, external_id, name, region, lat, lon, kind, rep), []
 
 
-def validate_outlets_csv(session: Session, data: bytes | str, *,
-                         border_tolerance_km: float = BORDER_TOLERANCE_KM, locale: str = "ru") -> list[_Row]:
+def validate_outlets_csv(
+    session: Session,
+    data: bytes | str,
+    *,
+    border_tolerance_km: float = BORDER_TOLERANCE_KM,
+    locale: str = "ru",
+) -> list[_Row]:
     """Every row checked; OutletImportError listing each bad one by line number."""
     header, rows = read_rows(decode_csv(data))
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
-        raise OutletImportError([RowProblem(1, _(
-            "the header lacks %(columns)s; expected %(expected)s.",
-            columns=", ".join(missing), expected=",".join(CSV_COLUMNS)))])
+        raise OutletImportError(
+            [
+                RowProblem(
+                    1,
+                    _(
+                        "the header lacks %(columns)s; expected %(expected)s.",
+                        columns=", ".join(missing),
+                        expected=",".join(CSV_COLUMNS),
+                    ),
+                )
+            ]
+        )
     if not rows:
         raise OutletImportError([RowProblem(1, _("the file has a header but no rows."))])
     ctx = _Context(regions=region_lookup(session))
@@ -207,9 +257,14 @@ def validate_outlets_csv(session: Session, data: bytes | str, *,
     return good
 
 
-def import_outlets(session: Session, data: bytes | str, *, actor: User | None = None,
-                   border_tolerance_km: float = BORDER_TOLERANCE_KM,
-                   locale: str = "ru") -> OutletImportResult:
+def import_outlets(
+    session: Session,
+    data: bytes | str,
+    *,
+    actor: User | None = None,
+    border_tolerance_km: float = BORDER_TOLERANCE_KM,
+    locale: str = "ru",
+) -> OutletImportResult:
     """Creates or updates shops by external_id from a CRM CSV; all rows or none.
 
     Each shop goes into its rep's territory in its region; a rep with none
@@ -219,8 +274,10 @@ def import_outlets(session: Session, data: bytes | str, *, actor: User | None = 
     ids = [r.external_id for r in rows]
     existing = {}
     for start in range(0, len(ids), 5000):  # stay under the databases' bound-parameter limits
-        existing.update((o.external_id, o) for o in session.scalars(
-            select(Outlet).where(Outlet.external_id.in_(ids[start:start + 5000]))))
+        existing.update(
+            (o.external_id, o)
+            for o in session.scalars(select(Outlet).where(Outlet.external_id.in_(ids[start : start + 5000])))
+        )
     result = OutletImportResult()
     territories: dict[tuple[int, int], Any] = {}
     for row in rows:
@@ -229,8 +286,14 @@ def import_outlets(session: Session, data: bytes | str, *, actor: User | None = 
             territory, created = territory_for(session, row.rep, row.region, locale=locale)
             territories[key] = territory
             result.territories_created += created
-        values = dict(name=row.name, region_id=row.region.id, territory_id=territories[key].id,
-                      lat=row.lat, lon=row.lon, kind=row.kind)
+        values = dict(
+            name=row.name,
+            region_id=row.region.id,
+            territory_id=territories[key].id,
+            lat=row.lat,
+            lon=row.lon,
+            kind=row.kind,
+        )
         outlet = existing.get(row.external_id)
         if outlet is None:
             session.add(Outlet(external_id=row.external_id, **values))
@@ -240,6 +303,13 @@ def import_outlets(session: Session, data: bytes | str, *, actor: User | None = 
                 setattr(outlet, name, value)
             result.updated += 1
     session.flush()
-    record(session, actor, "outlets.import", None, created=result.created, updated=result.updated,
-           territories_created=result.territories_created)
+    record(
+        session,
+        actor,
+        "outlets.import",
+        None,
+        created=result.created,
+        updated=result.updated,
+        territories_created=result.territories_created,
+    )
     return result

@@ -1,4 +1,5 @@
 """`flask regions import [FILE]`: load region boundaries from GeoJSON."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +11,11 @@ from flask_babel import gettext as _
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.regions.services import (
-    BUNDLED_REGIONS, PropertyNames, RegionImportError, import_regions, read_feature_collection,
+    BUNDLED_REGIONS,
+    PropertyNames,
+    RegionImportError,
+    import_regions,
+    read_feature_collection,
 )
 
 regions = AppGroup("regions", help="Regions and their shapes.")
@@ -18,14 +23,27 @@ regions = AppGroup("regions", help="Regions and their shapes.")
 
 @regions.command("import")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--code-property", default="iso_3166_2", show_default=True,
-              help="Feature property holding the ISO 3166-2 code.")
-@click.option("--name-en-property", default="name_en", show_default=True,
-              help="Feature property holding the English name.")
-@click.option("--name-ru-property", default="name_ru", show_default=True,
-              help="Feature property holding the Russian name (the English one stands in when absent).")
-def import_command(file: Path | None, code_property: str, name_en_property: str,
-                   name_ru_property: str) -> None:
+@click.option(
+    "--code-property",
+    default="iso_3166_2",
+    show_default=True,
+    help="Feature property holding the ISO 3166-2 code.",
+)
+@click.option(
+    "--name-en-property",
+    default="name_en",
+    show_default=True,
+    help="Feature property holding the English name.",
+)
+@click.option(
+    "--name-ru-property",
+    default="name_ru",
+    show_default=True,
+    help="Feature property holding the Russian name (the English one stands in when absent).",
+)
+def import_command(
+    file: Path | None, code_property: str, name_en_property: str, name_ru_property: str
+) -> None:
     """Create or update regions from a GeoJSON FeatureCollection, one feature per region.
 
     Without FILE, loads the bundled boundaries of Russia, Kazakhstan and Ukraine.
@@ -44,5 +62,11 @@ def import_command(file: Path | None, code_property: str, name_en_property: str,
         db.session.rollback()
         raise click.ClickException(error.message) from None
     db.session.commit()
-    click.echo(_("%(file)s: %(created)d created, %(updated)d updated.",
-                 file=path.name, created=result.created, updated=result.updated))
+    click.echo(
+        _(
+            "%(file)s: %(created)d created, %(updated)d updated.",
+            file=path.name,
+            created=result.created,
+            updated=result.updated,
+        )
+    )

@@ -6,14 +6,16 @@ Shapes are small (a simplified boundary has hundreds of vertices), so ray
 casting over numpy arrays is fast enough for imports and the demo world, and
 the bounding box answers most "no" questions before any ring is looked at.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -80,8 +82,12 @@ def parse_shape(geometry: str | dict[str, Any]) -> Shape:
             raise GeometryError("a polygon has no rings")
         polygons.append(tuple(_ring(r) for r in raw))
     outers = np.vstack([p[0] for p in polygons])
-    bbox = (float(outers[:, 0].min()), float(outers[:, 1].min()),
-            float(outers[:, 0].max()), float(outers[:, 1].max()))
+    bbox = (
+        float(outers[:, 0].min()),
+        float(outers[:, 1].min()),
+        float(outers[:, 0].max()),
+        float(outers[:, 1].max()),
+    )
     return Shape(tuple(polygons), bbox)
 
 
@@ -150,8 +156,9 @@ def random_point(shape: Shape, rng: random.Random, *, max_tries: int = 100_000) 
     raise GeometryError("no point found inside the shape; is it empty?")
 
 
-def random_point_near(shape: Shape, rng: random.Random, centre: tuple[float, float], *,
-                      spread_km: float, tries: int = 200) -> tuple[float, float]:
+def random_point_near(
+    shape: Shape, rng: random.Random, centre: tuple[float, float], *, spread_km: float, tries: int = 200
+) -> tuple[float, float]:
     """A random (lat, lon) inside the shape, scattered normally around a centre (a town)."""
     lat0, lon0 = centre
     kx = KM_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(lat0))
@@ -171,8 +178,7 @@ def locate(shapes: Iterable[tuple[K, Shape]], lat: float, lon: float) -> K | Non
     return None
 
 
-def nearest(shapes: Sequence[tuple[K, Shape]], lat: float, lon: float, *,
-            within_km: float) -> K | None:
+def nearest(shapes: Sequence[tuple[K, Shape]], lat: float, lon: float, *, within_km: float) -> K | None:
     """The key of the shape containing the point, else of the closest one within `within_km`."""
     found = locate(shapes, lat, lon)
     if found is not None or within_km <= 0:

@@ -1,7 +1,8 @@
 """Regions (ISO 3166-2 subdivisions with their shapes) and rep territories."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,11 +22,11 @@ class Region(db.Model):
     name_en: Mapped[str] = mapped_column(String(200))
     name_ru: Mapped[str] = mapped_column(String(200))
     # GeoJSON geometry (Polygon or MultiPolygon), simplified for drawing.
-    geometry: Mapped[Optional[str]] = mapped_column(Text, deferred=True)  # large: read only to draw
+    geometry: Mapped[str | None] = mapped_column(Text, deferred=True)  # large: read only to draw
     # Bounding box "min_lon,min_lat,max_lon,max_lat" for quick checks.
-    bbox: Mapped[Optional[str]] = mapped_column(String(100))
+    bbox: Mapped[str | None] = mapped_column(String(100))
 
-    territories: Mapped[list["Territory"]] = relationship(back_populates="region")
+    territories: Mapped[list[Territory]] = relationship(back_populates="region")
 
     def name(self, locale: str | None) -> str:
         return self.name_ru if (locale or "ru").startswith("ru") else self.name_en
@@ -41,7 +42,7 @@ class Territory(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     # use_alter: users and territories point at each other.
-    rep_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
 
     region: Mapped[Region] = relationship(back_populates="territories")
-    rep: Mapped[Optional["User"]] = relationship(foreign_keys=[rep_id])
+    rep: Mapped[User | None] = relationship(foreign_keys=[rep_id])

@@ -1,4 +1,5 @@
 """Regions: importing their shapes, finding them by code, name or a point on the map."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,7 @@ class RegionImportError(Invalid):
     code = "regions_invalid"
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(_("The regions file has %(n)d problem(s); nothing was imported.",
-                           n=len(problems)))
+        super().__init__(_("The regions file has %(n)d problem(s); nothing was imported.", n=len(problems)))
         self.problems = problems
 
 
@@ -55,10 +55,14 @@ def read_feature_collection(text: str | bytes) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except ValueError as error:
-        raise Invalid(_("The file is not valid JSON: %(error)s", error=str(error)),
-                      code="regions_not_json") from None
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" \
-            or not isinstance(data.get("features"), list):
+        raise Invalid(
+            _("The file is not valid JSON: %(error)s", error=str(error)), code="regions_not_json"
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "FeatureCollection"
+        or not isinstance(data.get("features"), list)
+    ):
         raise Invalid(_("The file is not a GeoJSON FeatureCollection."), code="regions_not_collection")
     return data
 
@@ -68,8 +72,9 @@ def _text(properties: dict[str, Any], name: str) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def _parse_feature(index: int, feature: Any, names: PropertyNames,
-                   seen: dict[str, int]) -> tuple[dict[str, Any] | None, list[str]]:
+def _parse_feature(
+    index: int, feature: Any, names: PropertyNames, seen: dict[str, int]
+) -> tuple[dict[str, Any] | None, list[str]]:
     """The region's values from one feature, or the problems found in it."""
     where = _("Feature %(index)d", index=index)
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -82,8 +87,9 @@ def _parse_feature(index: int, feature: Any, names: PropertyNames,
     elif not ISO_CODE.match(code):
         problems.append(f"{where}: " + _("\"%(code)s\" is not an ISO 3166-2 code such as RU-TA.", code=code))
     elif code in seen:
-        problems.append(f"{where}: " + _("code %(code)s already used by feature %(other)d.",
-                                         code=code, other=seen[code]))
+        problems.append(
+            f"{where}: " + _("code %(code)s already used by feature %(other)d.", code=code, other=seen[code])
+        )
     else:
         seen[code] = index
     name_en = _text(properties, names.name_en)
@@ -107,8 +113,9 @@ def _parse_feature(index: int, feature: Any, names: PropertyNames,
     }, []
 
 
-def import_regions(session: Session, collection: dict[str, Any], *,
-                   names: PropertyNames = PropertyNames()) -> RegionImportResult:
+def import_regions(
+    session: Session, collection: dict[str, Any], *, names: PropertyNames = PropertyNames()
+) -> RegionImportResult:
     """Upserts one region per feature, matched by ISO code; all or nothing."""
     values, problems, seen = [], [], {}
     for index, feature in enumerate(collection.get("features") or []):
@@ -120,8 +127,10 @@ def import_regions(session: Session, collection: dict[str, Any], *,
         problems.append(_("The file has no features."))
     if problems:
         raise RegionImportError(problems)
-    existing = {r.iso_code: r for r in session.scalars(
-        select(Region).where(Region.iso_code.in_([v["iso_code"] for v in values])))}
+    existing = {
+        r.iso_code: r
+        for r in session.scalars(select(Region).where(Region.iso_code.in_([v["iso_code"] for v in values])))
+    }
     result = RegionImportResult()
     for value in values:
         region = existing.get(value["iso_code"])
@@ -180,24 +189,35 @@ def region_at(session: Session, lat: float, lon: float, *, within_km: float = 0.
         except ValueError:
             candidates.append(region_id)  # no usable box: look at the shape itself
             continue
-        if min_lat - margin_lat <= lat <= max_lat + margin_lat and \
-                min_lon - margin_lon <= lon <= max_lon + margin_lon:
+        if (
+            min_lat - margin_lat <= lat <= max_lat + margin_lat
+            and min_lon - margin_lon <= lon <= max_lon + margin_lon
+        ):
             candidates.append(region_id)
     if not candidates:
         return None
-    regions = session.scalars(select(Region).options(undefer(Region.geometry))
-                              .where(Region.id.in_(candidates)).order_by(Region.iso_code))
+    regions = session.scalars(
+        select(Region)
+        .options(undefer(Region.geometry))
+        .where(Region.id.in_(candidates))
+        .order_by(Region.iso_code)
+    )
     shapes = [(r, s) for r in regions if (s := region_shape(r)) is not None]
     return geo.nearest(shapes, lat, lon, within_km=within_km)
 
 
-def territory_for(session: Session, rep: User, region: Region, *, locale: str = "ru") -> tuple[Territory, bool]:
+def territory_for(
+    session: Session, rep: User, region: Region, *, locale: str = "ru"
+) -> tuple[Territory, bool]:
     """The rep's territory in the region, created as "<rep name> — <region>" when missing.
 
     Returns (territory, created).
     """
-    territory = session.scalar(select(Territory).where(
-        Territory.rep_id == rep.id, Territory.region_id == region.id).order_by(Territory.id))
+    territory = session.scalar(
+        select(Territory)
+        .where(Territory.rep_id == rep.id, Territory.region_id == region.id)
+        .order_by(Territory.id)
+    )
     if territory is not None:
         return territory, False
     base = f"{rep.display_name} — {region.name(locale)}"[:190]

@@ -1,4 +1,5 @@
 """Catalog test helpers: categories, prizes, participants with points."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,10 +7,9 @@ from typing import Any
 
 import pytest
 
+from catalog.models import Category, Prize, PrizeRegion, PrizeRole
 from partner_club.accounts.models import Role
 from partner_club.ledger.services import account_for_user, accrue
-
-from catalog.models import Category, Prize, PrizeRegion, PrizeRole
 
 _seq = itertools.count(1)
 
@@ -28,12 +28,29 @@ class CatalogFactories:
         self.session.flush()
         return category
 
-    def prize(self, *, points: int = 100, stock: int = 10, category: Category | None = None,
-              regions=(), roles=(), **kw: Any) -> Prize:
+    def prize(
+        self,
+        *,
+        points: int = 100,
+        stock: int = 10,
+        category: Category | None = None,
+        regions=(),
+        roles=(),
+        **kw: Any,
+    ) -> Prize:
         n = next(_seq)
-        values = dict(category_id=(category or self.category()).id, name_en=f"Mug {n}", name_ru=f"Кружка {n}",
-                      description_en="A branded mug", description_ru="Кружка с логотипом", points=points,
-                      value_kopecks=50000, stock=stock, provider="warehouse", provider_sku=f"SKU-{n}")
+        values = dict(
+            category_id=(category or self.category()).id,
+            name_en=f"Mug {n}",
+            name_ru=f"Кружка {n}",
+            description_en="A branded mug",
+            description_ru="Кружка с логотипом",
+            points=points,
+            value_kopecks=50000,
+            stock=stock,
+            provider="warehouse",
+            provider_sku=f"SKU-{n}",
+        )
         values.update(kw)
         prize = Prize(**values)
         prize.region_links = [PrizeRegion(region_id=r.id) for r in regions]
@@ -45,8 +62,14 @@ class CatalogFactories:
     def participant(self, points: int = 1000, role: Role = Role.SELLER, **kw: Any):
         user = self.make.user(role, email=f"p{next(_seq)}@example.com", **kw)
         if points:
-            accrue(self.session, account_for_user(self.session, user), points, cause_type="adjustment",
-                   cause_id=None, kind="adjustment")
+            accrue(
+                self.session,
+                account_for_user(self.session, user),
+                points,
+                cause_type="adjustment",
+                cause_id=None,
+                kind="adjustment",
+            )
         return user
 
 

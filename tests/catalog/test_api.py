@@ -1,12 +1,12 @@
 """The catalog API: GET /catalog, POST /orders, GET /orders/<id>."""
+
 from __future__ import annotations
 
 from flask import g
 from sqlalchemy import func, select
 
-from partner_club.accounts.models import Role
-
 from catalog.models import Order
+from partner_club.accounts.models import Role
 from tests.catalog.conftest import ADDRESS, PHONE
 
 
@@ -20,7 +20,10 @@ def auth(token: str, **extra: str) -> dict[str, str]:
 
 
 def order_body(prize_id: int, quantity: int = 1, address: str = ADDRESS, phone: str = PHONE) -> dict:
-    return {"items": [{"prize": prize_id, "quantity": quantity}], "delivery": {"address": address, "phone": phone}}
+    return {
+        "items": [{"prize": prize_id, "quantity": quantity}],
+        "delivery": {"address": address, "phone": phone},
+    }
 
 
 def test_catalog_lists_visible_prizes_with_points(client, make, cat, api_token):
@@ -30,8 +33,10 @@ def test_catalog_lists_visible_prizes_with_points(client, make, cat, api_token):
     make.session.commit()
     data = client.get("/api/v1/catalog", headers=auth(api_token(person))).get_json()
     assert data["balance"] == 150
-    assert [(p["id"], p["points"], p["affordable"], p["points_to_go"]) for p in data["prizes"]] == \
-        [(cheap.id, 100, True, 0), (dear.id, 400, False, 250)]
+    assert [(p["id"], p["points"], p["affordable"], p["points_to_go"]) for p in data["prizes"]] == [
+        (cheap.id, 100, True, 0),
+        (dear.id, 400, False, 250),
+    ]
 
 
 def test_order_201_then_get_it_and_nobody_else_can(client, make, cat, api_token):
@@ -85,7 +90,10 @@ def test_422_bad_input_in_russian(client, make, cat, api_token):
     ]
     for body, reason in cases:
         response = client.post("/api/v1/orders", json=body, headers=headers)
-        assert response.status_code == 422 and response.get_json()["reason"] == reason, (reason, response.get_json())
+        assert response.status_code == 422 and response.get_json()["reason"] == reason, (
+            reason,
+            response.get_json(),
+        )
     assert make.session.scalar(select(func.count(Order.id))) == 0
 
 
@@ -123,6 +131,10 @@ def test_tax_profile_then_the_big_order_goes_through(client, make, cat, api_toke
     assert bad.status_code == 422 and bad.get_json()["reason"] == "bad_inn"
     no = client.put("/api/v1/tax-profile", json={"inn": "500100732259", "consent": "yes"}, headers=headers)
     assert no.status_code == 422 and no.get_json()["reason"] == "no_consent"
-    assert client.put("/api/v1/tax-profile", json={"inn": "500100732259", "consent": True},
-                      headers=headers).status_code == 200
+    assert (
+        client.put(
+            "/api/v1/tax-profile", json={"inn": "500100732259", "consent": True}, headers=headers
+        ).status_code
+        == 200
+    )
     assert client.post("/api/v1/orders", json=order_body(tv.id), headers=headers).status_code == 201

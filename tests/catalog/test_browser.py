@@ -1,14 +1,14 @@
 """The prize journey on a phone (360 px, Russian): order, admin ships, participant sees the tracking number."""
+
 from __future__ import annotations
 
 import io
 
 from PIL import Image
 
+from catalog.prizes import store_picture
 from partner_club.accounts.models import Role
 from tests.browser import sign_in
-
-from catalog.prizes import store_picture
 
 
 def picture(session):
@@ -17,12 +17,20 @@ def picture(session):
     return store_picture(session, out.getvalue())
 
 
-def test_order_a_prize_and_follow_it_to_the_tracking_number(phone, browser, live_server, make, cat, db, screenshot):
+def test_order_a_prize_and_follow_it_to_the_tracking_number(
+    phone, browser, live_server, make, cat, db, screenshot
+):
     admin = make.user(Role.ADMIN)
     person = cat.participant(1000, full_name="Ольга Продавцова")
     branded = cat.category(name_ru="Фирменные товары")
-    cat.prize(points=300, stock=3, category=branded, name_ru="Фирменная кружка", name_en="Mug",
-                    picture=picture(make.session))
+    cat.prize(
+        points=300,
+        stock=3,
+        category=branded,
+        name_ru="Фирменная кружка",
+        name_en="Mug",
+        picture=picture(make.session),
+    )
     cat.prize(points=1500, category=branded, name_ru="Термос", name_en="Thermos")
     make.session.commit()
     page = phone
@@ -55,8 +63,9 @@ def test_order_a_prize_and_follow_it_to_the_tracking_number(phone, browser, live
     assert page.locator(f".order-item[data-order='{order_id}']").count() == 1
 
     # The organizer's staff, in a browser of their own.
-    staff_context = browser.new_context(viewport={"width": 360, "height": 780}, locale="ru-RU",
-                                        base_url=live_server)
+    staff_context = browser.new_context(
+        viewport={"width": 360, "height": 780}, locale="ru-RU", base_url=live_server
+    )
     staff = staff_context.new_page()
     staff.set_default_timeout(15000)
     try:

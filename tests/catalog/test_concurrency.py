@@ -1,4 +1,5 @@
 """Many buyers of the last items at once, on PostgreSQL: never oversold, never overdrawn."""
+
 from __future__ import annotations
 
 import threading
@@ -6,13 +7,12 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from catalog.models import Order, OrderLine, Prize
+from catalog.services import Item, place_order
 from partner_club.accounts.models import User
 from partner_club.errors import Conflict
 from partner_club.extensions import db as _db
 from partner_club.ledger.models import Account, LedgerEntry, PointLot
-
-from catalog.models import Order, OrderLine, Prize
-from catalog.services import Item, place_order
 from tests.catalog.conftest import ADDRESS, PHONE, points_check
 
 pytestmark = pytest.mark.postgres
@@ -61,10 +61,14 @@ def _ledger_agrees(app, session) -> None:
     assert "OK" in points_check(app)
     session.expire_all()
     for account in session.scalars(select(Account)):
-        active = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-            LedgerEntry.account_id == account.id, LedgerEntry.bucket == "active"))
-        lots = session.scalar(select(func.coalesce(func.sum(PointLot.remaining), 0)).where(
-            PointLot.account_id == account.id))
+        active = session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                LedgerEntry.account_id == account.id, LedgerEntry.bucket == "active"
+            )
+        )
+        lots = session.scalar(
+            select(func.coalesce(func.sum(PointLot.remaining), 0)).where(PointLot.account_id == account.id)
+        )
         assert account.active == active == lots >= 0
 
 
@@ -87,8 +91,15 @@ def test_one_buyer_many_clicks_cannot_overdraw(app, db, cat):
     prizes = [cat.prize(points=100, stock=50) for _ in range(2)]
     db.session.commit()
     # Different prizes in different orders: the locks must not deadlock either.
-    attempts = [(buyer.id, [Item(prizes[i % 2].id, 1), Item(prizes[(i + 1) % 2].id, 1)] if i % 3 == 0
-                 else [Item(prizes[i % 2].id, 1)]) for i in range(8)]
+    attempts = [
+        (
+            buyer.id,
+            [Item(prizes[i % 2].id, 1), Item(prizes[(i + 1) % 2].id, 1)]
+            if i % 3 == 0
+            else [Item(prizes[i % 2].id, 1)],
+        )
+        for i in range(8)
+    ]
     outcomes = _race(app, attempts)
     assert all(o in ("ok", "insufficient_points") for o in outcomes), outcomes
     db.session.expire_all()
@@ -114,8 +125,14 @@ def test_simultaneous_clicks_with_one_key_make_one_order(app, db, cat):
             user = session.get(User, buyer_id)
             barrier.wait(timeout=30)
             try:
-                placed = place_order(session, user, [Item(prize_id, 1)], address=ADDRESS, phone=PHONE,
-                                     idempotency_key="same-click")
+                placed = place_order(
+                    session,
+                    user,
+                    [Item(prize_id, 1)],
+                    address=ADDRESS,
+                    phone=PHONE,
+                    idempotency_key="same-click",
+                )
                 session.commit()
                 ids.append(placed.order.id)
             except Conflict as error:
@@ -131,8 +148,9 @@ def test_simultaneous_clicks_with_one_key_make_one_order(app, db, cat):
         thread.join(timeout=60)
     orders = db.session.scalars(select(Order)).all()
     assert len(orders) == 1 and orders[0].points == 100
-    assert sorted(map(str, ids)) == sorted([str(orders[0].id)] * ids.count(orders[0].id)
-                                           + ["already_placed"] * (5 - ids.count(orders[0].id)))
+    assert sorted(map(str, ids)) == sorted(
+        [str(orders[0].id)] * ids.count(orders[0].id) + ["already_placed"] * (5 - ids.count(orders[0].id))
+    )
     db.session.expire_all()
     assert db.session.get(Prize, prize_id).stock == 9
     _ledger_agrees(app, db.session)

@@ -1,18 +1,18 @@
 """Placing orders: stock and points together, all or nothing."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
+from catalog import services
+from catalog.models import DeliveryAddress, Order, OrderStatus
+from catalog.services import Item, OutOfStock, place_order
 from partner_club.accounts.models import Role
 from partner_club.audit.models import AuditEntry
 from partner_club.errors import Forbidden, Invalid
 from partner_club.ledger.models import LedgerEntry
 from partner_club.ledger.services import InsufficientPoints, balance_of
-
-from catalog import services
-from catalog.models import DeliveryAddress, Order, OrderStatus
-from catalog.services import Item, OutOfStock, place_order
 from tests.catalog.conftest import ADDRESS, PHONE, points_check
 
 
@@ -29,8 +29,10 @@ def test_order_takes_stock_and_points_and_saves_the_address(db, cat):
     assert saved.address == ADDRESS and saved.phone == "+79123456789"
     entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.cause_type == "order"))
     assert entry.amount == -600 and entry.cause_id == str(order.id)
-    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.object_id == str(order.id))) \
+    assert (
+        db.session.scalar(select(AuditEntry.action).where(AuditEntry.object_id == str(order.id)))
         == "catalog.order_placed"
+    )
 
 
 def test_more_than_the_balance_writes_nothing(db, cat):
@@ -71,12 +73,15 @@ def test_prize_of_another_region_or_role_is_not_available(db, make, cat):
         assert refused.value.code == "prize_not_available"
 
 
-@pytest.mark.parametrize("address, phone, code", [
-    ("Kazan", PHONE, "bad_address"),
-    ("Kazan, Baumana street, flat", PHONE, "bad_address"),
-    (ADDRESS, "12345", "bad_phone"),
-    (ADDRESS, "", "bad_phone"),
-])
+@pytest.mark.parametrize(
+    ("address", "phone", "code"),
+    [
+        ("Kazan", PHONE, "bad_address"),
+        ("Kazan, Baumana street, flat", PHONE, "bad_address"),
+        (ADDRESS, "12345", "bad_phone"),
+        (ADDRESS, "", "bad_phone"),
+    ],
+)
 def test_incomplete_delivery_is_refused(db, cat, address, phone, code):
     person = cat.participant(1000)
     mug = cat.prize()
@@ -88,11 +93,13 @@ def test_incomplete_delivery_is_refused(db, cat, address, phone, code):
 def test_second_click_with_the_same_key_returns_the_first_order(db, cat):
     person = cat.participant(1000)
     mug = cat.prize(points=100, stock=5)
-    first = place_order(db.session, person, [Item(mug.id, 1)], address=ADDRESS, phone=PHONE,
-                        idempotency_key="click-1")
+    first = place_order(
+        db.session, person, [Item(mug.id, 1)], address=ADDRESS, phone=PHONE, idempotency_key="click-1"
+    )
     db.session.commit()
-    second = place_order(db.session, person, [Item(mug.id, 1)], address=ADDRESS, phone=PHONE,
-                         idempotency_key="click-1")
+    second = place_order(
+        db.session, person, [Item(mug.id, 1)], address=ADDRESS, phone=PHONE, idempotency_key="click-1"
+    )
     db.session.commit()
     assert second.replay and second.order.id == first.order.id
     assert db.session.scalar(select(func.count(Order.id))) == 1
@@ -134,8 +141,15 @@ def test_status_flow_and_cancel_refunds(app, db, make, cat):
     db.session.refresh(mug)
     assert other.status == OrderStatus.CANCELLED.value and other.cancel_reason == "Out of mugs"
     assert balance_of(db.session, person).active == 500 and mug.stock == 1
-    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "Order")
-                                 .order_by(AuditEntry.id)).all()
-    assert actions == ["catalog.order_placed", "catalog.order_confirmed", "catalog.order_shipped",
-                       "catalog.order_delivered", "catalog.order_placed", "catalog.order_cancelled"]
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_type == "Order").order_by(AuditEntry.id)
+    ).all()
+    assert actions == [
+        "catalog.order_placed",
+        "catalog.order_confirmed",
+        "catalog.order_shipped",
+        "catalog.order_delivered",
+        "catalog.order_placed",
+        "catalog.order_cancelled",
+    ]
     points_check(app)

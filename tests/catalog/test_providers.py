@@ -1,4 +1,5 @@
 """Providers, and the gift-card one against a real HTTP server started here."""
+
 from __future__ import annotations
 
 import json
@@ -10,15 +11,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from partner_club.accounts.models import Role
-from partner_club.ledger.services import balance_of
-
 from catalog import fulfilment
 from catalog.jobs import schedule_submission
 from catalog.models import GiftCardDelivery, ProviderStatus
-from catalog.providers import (PROVIDERS, GiftCardHttpProvider, ProviderRefused, ProviderUnavailable,
-                               WarehouseProvider, get_provider)
+from catalog.providers import (
+    PROVIDERS,
+    GiftCardHttpProvider,
+    ProviderRefused,
+    ProviderUnavailable,
+    WarehouseProvider,
+    get_provider,
+)
 from catalog.services import Item, cancel_order, place_order
+from partner_club.accounts.models import Role
+from partner_club.ledger.services import balance_of
 from tests.catalog.conftest import ADDRESS, PHONE, points_check
 
 
@@ -51,8 +57,14 @@ class GiftCardService:
                 if service.mode == "error":
                     return self._send(503, {"error": "down"})
                 if self.path == "/goods":
-                    return self._send(200, {"goods": [{"sku": "OZON-1000", "name": "Ozon 1000", "price_rub": 1000,
-                                                       "available": 7}]})
+                    return self._send(
+                        200,
+                        {
+                            "goods": [
+                                {"sku": "OZON-1000", "name": "Ozon 1000", "price_rub": 1000, "available": 7}
+                            ]
+                        },
+                    )
                 for order in service.orders.values():
                     if self.path == f"/orders/{order['id']}":
                         order.update(status="done", cards=[{"code": "LATE-CODE-1", "link": None}])
@@ -69,9 +81,14 @@ class GiftCardService:
                 order = service.orders.get(body["reference"])
                 if order is None:  # a known reference is a replay, never a second purchase
                     n = len(service.orders) + 1
-                    order = {"id": f"ext-{n}", "status": "done",
-                             "cards": [{"code": f"GIFT-{n}-{i}", "link": f"https://cards.example/{n}/{i}"}
-                                       for i in range(body["quantity"])]}
+                    order = {
+                        "id": f"ext-{n}",
+                        "status": "done",
+                        "cards": [
+                            {"code": f"GIFT-{n}-{i}", "link": f"https://cards.example/{n}/{i}"}
+                            for i in range(body["quantity"])
+                        ],
+                    }
                     if service.mode == "processing":
                         order.update(status="processing", cards=[])
                     service.orders[body["reference"]] = order
@@ -102,8 +119,15 @@ def giftcards(app, monkeypatch):
 
 @pytest.fixture
 def card_prize(cat):
-    return cat.prize(points=400, stock=10, provider="giftcard_http", provider_sku="OZON-1000",
-                     category=cat.category(kind="gift_card"), name_en="Ozon card", name_ru="Карта Ozon")
+    return cat.prize(
+        points=400,
+        stock=10,
+        provider="giftcard_http",
+        provider_sku="OZON-1000",
+        category=cat.category(kind="gift_card"),
+        name_en="Ozon card",
+        name_ru="Карта Ozon",
+    )
 
 
 def order_card(db, person, prize, quantity=1):
@@ -147,7 +171,9 @@ def test_http_provider_failures_are_classified(giftcards, app, monkeypatch):
         provider.list_goods()
 
 
-def test_gift_card_order_is_delivered_with_codes_and_mailed(db, cat, card_prize, giftcards, work_jobs, caplog):
+def test_gift_card_order_is_delivered_with_codes_and_mailed(
+    db, cat, card_prize, giftcards, work_jobs, caplog
+):
     person = cat.participant(1000)
     db.session.commit()
     with caplog.at_level(logging.INFO, logger="partner_club.notifications.services"):
@@ -174,8 +200,9 @@ def test_refusal_cancels_and_refunds(db, cat, card_prize, giftcards, work_jobs):
     assert card_prize.stock == 10
 
 
-def test_timeout_keeps_points_reserved_and_retry_finds_the_late_order(db, app, cat, card_prize, giftcards,
-                                                                     work_jobs):
+def test_timeout_keeps_points_reserved_and_retry_finds_the_late_order(
+    db, app, cat, card_prize, giftcards, work_jobs
+):
     person = cat.participant(1000)
     db.session.commit()
     giftcards.mode = "slow"
@@ -221,12 +248,15 @@ def test_processing_then_status_poll_delivers(db, cat, card_prize, giftcards, ap
     assert order.status == "delivered" and order.lines[0].gift_cards[0].code == "LATE-CODE-1"
 
 
-def test_mixed_order_cancelled_after_the_card_came_refunds_only_the_rest(db, app, make, cat, card_prize, giftcards):
+def test_mixed_order_cancelled_after_the_card_came_refunds_only_the_rest(
+    db, app, make, cat, card_prize, giftcards
+):
     admin = make.user(Role.ADMIN)
     person = cat.participant(1000)
     mug = cat.prize(points=100, stock=5)
-    order = place_order(db.session, person, [Item(mug.id, 1), Item(card_prize.id, 1)], address=ADDRESS,
-                        phone=PHONE).order
+    order = place_order(
+        db.session, person, [Item(mug.id, 1), Item(card_prize.id, 1)], address=ADDRESS, phone=PHONE
+    ).order
     db.session.commit()
     fulfilment.submit_to_providers(db.session, order.id, app.config)
     db.session.commit()

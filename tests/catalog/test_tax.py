@@ -1,18 +1,18 @@
 """The prize tax register: allowance, grossed-up tax, INN, exports."""
+
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 
-from partner_club.accounts.models import Role
-from partner_club.errors import Invalid
-
 from catalog import tax
 from catalog.services import Item, TaxProfileRequired, cancel_order, place_order
+from partner_club.accounts.models import Role
+from partner_club.errors import Invalid
 from tests.catalog.conftest import ADDRESS, PHONE
 
 RUB = 100
@@ -28,9 +28,16 @@ def test_grossed_up_formula():
     assert tax.tax_on(10000 * RUB, tax.TaxSettings(0, Decimal(13))) == (10000 * RUB, 1494 * RUB)
 
 
-@pytest.mark.parametrize("inn, valid", [
-    ("500100732259", True), ("7707083893", False), ("500100732258", False), ("50010073225X", False), ("", False),
-])
+@pytest.mark.parametrize(
+    ("inn", "valid"),
+    [
+        ("500100732259", True),
+        ("7707083893", False),
+        ("500100732258", False),
+        ("50010073225X", False),
+        ("", False),
+    ],
+)
 def test_inn_checksum(inn, valid):
     assert tax.valid_inn(inn) is valid
 
@@ -49,7 +56,7 @@ def test_order_over_the_allowance_needs_inn_once_and_the_register_counts_it(db, 
     person = cat.participant(100000, full_name="Anna Petrova")
     small = cat.prize(points=100, value_kopecks=3000 * RUB)
     big = cat.prize(points=100, value_kopecks=7000 * RUB)
-    at = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     place_order(db.session, person, [Item(small.id, 1)], address=ADDRESS, phone=PHONE, at=at)
     db.session.commit()
     with pytest.raises(TaxProfileRequired):
@@ -62,8 +69,14 @@ def test_order_over_the_allowance_needs_inn_once_and_the_register_counts_it(db, 
     cancelled = place_order(db.session, person, [Item(big.id, 1)], address=ADDRESS, phone=PHONE, at=at).order
     cancel_order(db.session, cancelled.id, reason="changed my mind", actor=admin)
     # New Year's night in Moscow is still the old year in UTC: it counts in 2027.
-    place_order(db.session, person, [Item(small.id, 1)], address=ADDRESS, phone=PHONE,
-                at=datetime(2026, 12, 31, 22, 30, tzinfo=timezone.utc))
+    place_order(
+        db.session,
+        person,
+        [Item(small.id, 1)],
+        address=ADDRESS,
+        phone=PHONE,
+        at=datetime(2026, 12, 31, 22, 30, tzinfo=UTC),
+    )
     rows = tax.tax_register(db.session, 2026)
     assert len(rows) == 1
     row = rows[0]
@@ -83,7 +96,7 @@ def test_register_pages_and_exports(client, make, cat, login):
     place_order(make.session, person, [Item(mug.id, 1)], address=ADDRESS, phone=PHONE)
     make.session.commit()
     login(admin)
-    year = tax.tax_year(datetime.now(timezone.utc))
+    year = tax.tax_year(datetime.now(UTC))
     page = client.get(f"/prizes/admin/tax?year={year}").get_data(as_text=True)
     assert "Boris" in page and "500.00" in page
     assert "Boris" in client.get(f"/prizes/admin/tax.csv?year={year}").get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Participant and staff pages through the test client."""
+
 from __future__ import annotations
 
 import io
@@ -7,13 +8,12 @@ import zipfile
 from PIL import Image
 from sqlalchemy import func, select
 
-from partner_club.accounts.models import Role
-from partner_club.errors import Invalid
-from partner_club.ledger.services import balance_of
-
 from catalog.models import Order, Prize
 from catalog.prizes import store_picture
 from catalog.services import Item, place_order
+from partner_club.accounts.models import Role
+from partner_club.errors import Invalid
+from partner_club.ledger.services import balance_of
 from tests.catalog.conftest import ADDRESS, PHONE
 
 
@@ -73,11 +73,17 @@ def test_checkout_errors_are_shown_on_the_form_in_russian(client, make, cat, log
     make.session.commit()
     login(person)
     client.post(f"/prizes/cart/add/{mug.id}")
-    page = client.post("/prizes/checkout", data={"address": "Казань", "phone": PHONE, "idempotency_key": "k1"},
-                       headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    page = client.post(
+        "/prizes/checkout",
+        data={"address": "Казань", "phone": PHONE, "idempotency_key": "k1"},
+        headers={"Accept-Language": "ru"},
+    ).get_data(as_text=True)
     assert 'role="alert"' in page
-    page = client.post("/prizes/checkout", data={"address": ADDRESS, "phone": PHONE, "idempotency_key": "k2"},
-                       headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    page = client.post(
+        "/prizes/checkout",
+        data={"address": ADDRESS, "phone": PHONE, "idempotency_key": "k2"},
+        headers={"Accept-Language": "ru"},
+    ).get_data(as_text=True)
     assert "300" in page and 'role="alert"' in page
     assert make.session.scalar(select(func.count(Order.id))) == 0
 
@@ -88,16 +94,22 @@ def test_crossing_the_allowance_asks_for_inn_once(client, make, cat, login):
     make.session.commit()
     login(person)
     client.post(f"/prizes/cart/add/{tv.id}")
-    asked = client.post("/prizes/checkout", data={"address": ADDRESS, "phone": PHONE, "idempotency_key": "t1"})
+    asked = client.post(
+        "/prizes/checkout", data={"address": ADDRESS, "phone": PHONE, "idempotency_key": "t1"}
+    )
     assert asked.location.endswith("/prizes/tax-profile")
-    bad = client.post("/prizes/tax-profile", data={"inn": "500100732258", "consent": "y"}).get_data(as_text=True)
+    bad = client.post("/prizes/tax-profile", data={"inn": "500100732258", "consent": "y"}).get_data(
+        as_text=True
+    )
     assert 'role="alert"' in bad
     no_consent = client.post("/prizes/tax-profile", data={"inn": "500100732259"}).get_data(as_text=True)
     assert 'role="alert"' in no_consent
     saved = client.post("/prizes/tax-profile", data={"inn": "500100732259", "consent": "y"})
     assert saved.location.endswith("/prizes/checkout")
     assert ADDRESS in client.get("/prizes/checkout").get_data(as_text=True)  # kept while we asked
-    placed = client.post("/prizes/checkout", data={"address": ADDRESS, "phone": PHONE, "idempotency_key": "t2"})
+    placed = client.post(
+        "/prizes/checkout", data={"address": ADDRESS, "phone": PHONE, "idempotency_key": "t2"}
+    )
     assert "/prizes/orders/" in placed.location
 
 
@@ -113,10 +125,20 @@ def test_admin_creates_a_prize_with_a_picture_and_sets_stock(client, make, cat, 
     region = make.region()
     make.session.commit()
     login(admin)
-    data = {"category": category.id, "name_ru": "Рюкзак", "name_en": "Backpack", "points": "700",
-            "value_rub": "1500.50", "stock": "4", "provider": "warehouse", "provider_sku": "BAG-1",
-            "regions": [region.id], "roles": ["owner"], "active": "y",
-            "picture": (io.BytesIO(png()), "bag.png")}
+    data = {
+        "category": category.id,
+        "name_ru": "Рюкзак",
+        "name_en": "Backpack",
+        "points": "700",
+        "value_rub": "1500.50",
+        "stock": "4",
+        "provider": "warehouse",
+        "provider_sku": "BAG-1",
+        "regions": [region.id],
+        "roles": ["owner"],
+        "active": "y",
+        "picture": (io.BytesIO(png()), "bag.png"),
+    }
     response = client.post("/prizes/admin/prizes/new", data=data, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     prize = make.session.scalar(select(Prize).where(Prize.provider_sku == "BAG-1"))
@@ -142,22 +164,33 @@ def test_csv_upload_with_zip_of_pictures_all_or_nothing(client, make, cat, login
     with zipfile.ZipFile(pictures, "w") as archive:
         archive.writestr("cap.png", png())
     header = "category,name_en,name_ru,points,value_rub,stock,provider,provider_sku,regions,roles,picture\n"
-    good = header + "branded,Cap,Кепка,200,350,10,warehouse,CAP-1,RU-TA,,cap.png\n" \
-                    "branded,Pen,Ручка,50,\"99,90\",100,warehouse,PEN-1,,owner;seller,\n"
-    bad = good + "branded,Ghost,Призрак,10,1,1,warehouse,GH-1,,,missing.png\nnope,X,Х,1,1,1,warehouse,X-1,,,\n"
+    good = (
+        header + "branded,Cap,Кепка,200,350,10,warehouse,CAP-1,RU-TA,,cap.png\n"
+        "branded,Pen,Ручка,50,\"99,90\",100,warehouse,PEN-1,,owner;seller,\n"
+    )
+    bad = (
+        good + "branded,Ghost,Призрак,10,1,1,warehouse,GH-1,,,missing.png\nnope,X,Х,1,1,1,warehouse,X-1,,,\n"
+    )
 
     def upload(text: str):
-        return client.post("/prizes/admin/prizes/import", content_type="multipart/form-data", data={
-            "csv_file": (io.BytesIO(text.encode()), "prizes.csv"),
-            "pictures": (io.BytesIO(pictures.getvalue()), "pictures.zip")})
+        return client.post(
+            "/prizes/admin/prizes/import",
+            content_type="multipart/form-data",
+            data={
+                "csv_file": (io.BytesIO(text.encode()), "prizes.csv"),
+                "pictures": (io.BytesIO(pictures.getvalue()), "pictures.zip"),
+            },
+        )
 
     refused = upload(bad).get_data(as_text=True)
     assert "missing.png" in refused and "nope" in refused
     assert make.session.scalar(select(func.count(Prize.id))) == 0
     assert upload(good).status_code == 302
     prizes = make.session.scalars(select(Prize).order_by(Prize.provider_sku)).all()
-    assert [(p.provider_sku, p.value_kopecks, p.picture_id is not None) for p in prizes] == \
-        [("CAP-1", 35000, True), ("PEN-1", 9990, False)]
+    assert [(p.provider_sku, p.value_kopecks, p.picture_id is not None) for p in prizes] == [
+        ("CAP-1", 35000, True),
+        ("PEN-1", 9990, False),
+    ]
     assert upload(good.replace("CAP-1,RU-TA", "CAP-1,")).status_code == 302  # an update, not a copy
     assert make.session.scalar(select(func.count(Prize.id))) == 2
 
@@ -169,14 +202,17 @@ def test_order_queue_ship_with_tracking_and_export(client, make, cat, login):
     make.session.commit()
     login(person)
     client.post(f"/prizes/cart/add/{mug.id}")
-    order_url = client.post("/prizes/checkout", data={"address": ADDRESS, "phone": PHONE,
-                                                      "idempotency_key": "q1"}).location
+    order_url = client.post(
+        "/prizes/checkout", data={"address": ADDRESS, "phone": PHONE, "idempotency_key": "q1"}
+    ).location
     order_id = int(order_url.rsplit("/", 1)[1])
     client.post("/logout")
     login(admin)
     queue = client.get("/prizes/admin/orders?status=placed").get_data(as_text=True)
     assert f'data-order="{order_id}"' in queue
-    assert client.post(f"/prizes/admin/orders/{order_id}/ship", data={"tracking_number": ""}).status_code == 302
+    assert (
+        client.post(f"/prizes/admin/orders/{order_id}/ship", data={"tracking_number": ""}).status_code == 302
+    )
     assert make.session.get(Order, order_id).status == "placed"  # refused: no tracking number
     client.post(f"/prizes/admin/orders/{order_id}/confirm")
     client.post(f"/prizes/admin/orders/{order_id}/ship", data={"tracking_number": "RA000111222RU"})
@@ -196,8 +232,11 @@ def test_cancel_from_the_queue_refunds(client, make, cat, login):
     make.session.commit()
     login(person)
     client.post(f"/prizes/cart/add/{mug.id}")
-    order_id = int(client.post("/prizes/checkout", data={"address": ADDRESS, "phone": PHONE,
-                                                         "idempotency_key": "c1"}).location.rsplit("/", 1)[1])
+    order_id = int(
+        client.post(
+            "/prizes/checkout", data={"address": ADDRESS, "phone": PHONE, "idempotency_key": "c1"}
+        ).location.rsplit("/", 1)[1]
+    )
     client.post("/logout")
     login(admin)
     client.post(f"/prizes/admin/orders/{order_id}/cancel", data={"reason": "Out of mugs"})

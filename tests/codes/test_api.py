@@ -1,4 +1,5 @@
 """POST /api/v1/registrations through the test client."""
+
 from __future__ import annotations
 
 from flask import g
@@ -39,9 +40,14 @@ def test_each_bad_code_has_its_reason_and_only_the_counter_is_written(client, ma
     pending = batch(db.session, status=BatchStatus.PRINTED)
     make.session.commit()
     token = api_token(seller)
-    for typed, reason in [("ABC", "too_short"), (code(pending, 1)[:-1] + "Z" if code(pending, 1)[-1] != "Z"
-                                                 else code(pending, 1)[:-1] + "Y", "bad_check_symbol"),
-                          (code(pending, 1), "batch_not_active")]:
+    for typed, reason in [
+        ("ABC", "too_short"),
+        (
+            code(pending, 1)[:-1] + "Z" if code(pending, 1)[-1] != "Z" else code(pending, 1)[:-1] + "Y",
+            "bad_check_symbol",
+        ),
+        (code(pending, 1), "batch_not_active"),
+    ]:
         response = _post(client, token, {"code": typed})
         assert response.status_code == 422 and response.get_json()["reason"] == reason
     db.session.expire_all()
@@ -81,7 +87,9 @@ def test_openapi_documents_registrations(client, db):
     assert "post" in spec["paths"]["/api/v1/registrations"]
 
 
-def test_behind_trusted_proxies_the_participants_address_is_recorded(app, client, make, api_token, db, monkeypatch):
+def test_behind_trusted_proxies_the_participants_address_is_recorded(
+    app, client, make, api_token, db, monkeypatch
+):
     seller = make.user(Role.SELLER)
     issued = batch(db.session)
     make.session.commit()
@@ -89,8 +97,11 @@ def test_behind_trusted_proxies_the_participants_address_is_recorded(app, client
 
     def register(serial):
         g.pop("_login_user", None)
-        response = client.post("/api/v1/registrations", json={"code": code(issued, serial)},
-                               headers={"Authorization": f"Bearer {api_token(seller)}", **forwarded})
+        response = client.post(
+            "/api/v1/registrations",
+            json={"code": code(issued, serial)},
+            headers={"Authorization": f"Bearer {api_token(seller)}", **forwarded},
+        )
         assert response.status_code == 201, response.get_json()
         return db.session.get(Registration, response.get_json()["registration_id"]).ip
 

@@ -1,4 +1,5 @@
 """Real-browser journeys at phone width (360 px, Russian)."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,8 @@ from sqlalchemy import func, select
 from codes.models import Registration
 from codes.normalize import LAYOUT
 from partner_club.accounts.models import Role
-from tests.codes.helpers import batch, code, product
 from tests.browser import sign_in
+from tests.codes.helpers import batch, code, product
 
 TO_LAYOUT = {latin: cyrillic for cyrillic, latin in LAYOUT.items()}
 
@@ -83,9 +84,13 @@ def test_admin_issues_a_batch_and_downloads_labels_on_a_phone(phone, make, db, s
     page.fill("[name=production_lot]", "L-42")
     screenshot(page, "1-issue")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/codes/batches/\d+$"))  # "**/codes/batches/*" also matches the form's own address
+    page.wait_for_url(
+        re.compile(r"/codes/batches/\d+$")
+    )  # "**/codes/batches/*" also matches the form's own address
     work_jobs()
-    page.wait_for_selector(".job[data-job-url]", state="detached")  # the page reloads itself when the job ends
+    page.wait_for_selector(
+        ".job[data-job-url]", state="detached"
+    )  # the page reloads itself when the job ends
     assert "48" in page.locator(".codes-facts").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "2-batch")

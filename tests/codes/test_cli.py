@@ -1,4 +1,5 @@
 """flask products import / codes generate / codes activate."""
+
 from __future__ import annotations
 
 import csv
@@ -8,9 +9,11 @@ from sqlalchemy import func, select
 from codes import issuing, services
 from codes.models import Batch, Product, ProductRuleChange
 
-GOOD = ("sku,name,kind,package,volume_m3,points\n"
-        "PAINT-10L,Facade paint 10 l,paint,bucket,0.01,25\n"
-        "BEAM-6M,Beam 6 m,timber,piece,0.0375,120/m3\n")
+GOOD = (
+    "sku,name,kind,package,volume_m3,points\n"
+    "PAINT-10L,Facade paint 10 l,paint,bucket,0.01,25\n"
+    "BEAM-6M,Beam 6 m,timber,piece,0.0375,120/m3\n"
+)
 
 
 def test_products_import_creates_and_updates_with_history(app, db, tmp_path):
@@ -23,15 +26,19 @@ def test_products_import_creates_and_updates_with_history(app, db, tmp_path):
     path.write_text(GOOD.replace("120/m3", "200/m3"), encoding="utf-8")
     assert app.test_cli_runner().invoke(args=["products", "import", str(path)]).exit_code == 0
     db.session.expire_all()
-    history = db.session.scalars(select(ProductRuleChange.rule_value).where(
-        ProductRuleChange.product_id == beam.id).order_by(ProductRuleChange.id)).all()
+    history = db.session.scalars(
+        select(ProductRuleChange.rule_value)
+        .where(ProductRuleChange.product_id == beam.id)
+        .order_by(ProductRuleChange.id)
+    ).all()
     assert history == [120, 200]
 
 
 def test_products_import_reports_every_bad_row_and_imports_nothing(app, db, tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text(GOOD + ",No sku,x,y,1,5\nGLUE,Glue,glue,tube,,ten\nPLANK,Plank,timber,piece,,3/m3\n",
-                    encoding="utf-8")
+    path.write_text(
+        GOOD + ",No sku,x,y,1,5\nGLUE,Glue,glue,tube,,ten\nPLANK,Plank,timber,piece,,3/m3\n", encoding="utf-8"
+    )
     result = app.test_cli_runner().invoke(args=["products", "import", str(path)])
     assert result.exit_code == 1
     assert "line 4" in result.output and "line 5" in result.output and "line 6" in result.output
@@ -44,8 +51,9 @@ def test_generate_streams_codes_and_prints_the_batch_number_last(app, db, tmp_pa
     db.session.commit()
     out = tmp_path / "codes.csv"
     runner = app.test_cli_runner(mix_stderr=False) if _mixes() else app.test_cli_runner()
-    result = runner.invoke(args=["codes", "generate", "--sku", "PAINT-10L", "--count", "1500",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        args=["codes", "generate", "--sku", "PAINT-10L", "--count", "1500", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     number = int(result.stdout.strip().splitlines()[-1])
     batch = db.session.scalar(select(Batch).where(Batch.number == number))
@@ -61,8 +69,9 @@ def test_generate_streams_codes_and_prints_the_batch_number_last(app, db, tmp_pa
 
 
 def test_generate_refuses_an_unknown_sku(app, db, tmp_path):
-    result = app.test_cli_runner().invoke(args=["codes", "generate", "--sku", "NOPE", "--count", "5",
-                                                "--out", str(tmp_path / "x.csv")])
+    result = app.test_cli_runner().invoke(
+        args=["codes", "generate", "--sku", "NOPE", "--count", "5", "--out", str(tmp_path / "x.csv")]
+    )
     assert result.exit_code != 0 and "NOPE" in result.output
 
 
@@ -70,4 +79,5 @@ def _mixes() -> bool:
     import inspect
 
     from click.testing import CliRunner
+
     return "mix_stderr" in inspect.signature(CliRunner.__init__).parameters

@@ -1,4 +1,5 @@
 """Print files a phone camera can read."""
+
 from __future__ import annotations
 
 from codes.printing import label_png, label_svg, labels_pdf

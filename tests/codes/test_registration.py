@@ -1,4 +1,5 @@
 """register_code: the one path every typed, linked, scanned code takes."""
+
 from __future__ import annotations
 
 import threading
@@ -24,7 +25,12 @@ from partner_club.accounts.models import Role, User
 from partner_club.database import utcnow
 from partner_club.errors import Forbidden, TooManyAttempts
 from partner_club.ledger.models import Account, LedgerEntry, PointLot
-from partner_club.ledger.policy import ExpiryPolicy, RegistrationRule, store_expiry_policy, store_registration_rule
+from partner_club.ledger.policy import (
+    ExpiryPolicy,
+    RegistrationRule,
+    store_expiry_policy,
+    store_registration_rule,
+)
 from partner_club.ledger.services import balance_of
 from partner_club.signals import (
     HOLD,
@@ -51,7 +57,12 @@ def test_a_typed_code_earns_the_products_points(db, make):
     result = register_code(db.session, seller, code(issued, 7), channel="typed", ctx=CTX)
     assert (result.status, result.points, result.product["sku"]) == ("accepted", 25, "PAINT-10L")
     stored = db.session.get(Registration, result.registration_id)
-    assert (stored.batch_id, stored.serial, stored.participant_id, stored.ip) == (issued.id, 7, seller.id, "10.0.0.7")
+    assert (stored.batch_id, stored.serial, stored.participant_id, stored.ip) == (
+        issued.id,
+        7,
+        seller.id,
+        "10.0.0.7",
+    )
     balance = balance_of(db.session, seller)
     assert balance.active + balance.pending >= 0  # shop/person split is the ledger's rule
     assert _count(db.session) == 1
@@ -61,15 +72,22 @@ def test_the_shops_rule_and_the_expiry_policy_apply_to_a_registration(db, make):
     """Read along with the code's lookup, the stored settings decide where points go and when they expire."""
     owner = make.user(Role.OWNER)
     seller = make.user(Role.SELLER, outlet=owner.outlet)
-    store_registration_rule(db.session, RegistrationRule("split", 60), outlet_id=owner.outlet_id, actor_id=owner.id)
+    store_registration_rule(
+        db.session, RegistrationRule("split", 60), outlet_id=owner.outlet_id, actor_id=owner.id
+    )
     store_expiry_policy(db.session, ExpiryPolicy("months", 3), actor_id=None)
     issued = batch(db.session, product(db.session, points="25"))
     db.session.commit()
     at = utcnow()
-    register_code(db.session, seller, code(issued, 3), channel="typed", ctx=RegistrationContext(ip="10.0.0.7", at=at))
+    register_code(
+        db.session, seller, code(issued, 3), channel="typed", ctx=RegistrationContext(ip="10.0.0.7", at=at)
+    )
     db.session.commit()
-    shares = db.session.execute(select(Account.kind, PointLot.amount, PointLot.expires_at)
-                                .join(PointLot, PointLot.account_id == Account.id).order_by(Account.kind)).all()
+    shares = db.session.execute(
+        select(Account.kind, PointLot.amount, PointLot.expires_at)
+        .join(PointLot, PointLot.account_id == Account.id)
+        .order_by(Account.kind)
+    ).all()
     expires = ExpiryPolicy("months", 3).expires_at(at)
     assert [tuple(row) for row in shares] == [("outlet", 10, expires), ("person", 15, expires)]
 
@@ -96,11 +114,14 @@ def test_a_club_link_registers_its_code(db, make):
     assert register_code(db.session, seller, link, channel="qr", ctx=CTX).status == "accepted"
 
 
-@pytest.mark.parametrize("status, reason", [
-    (BatchStatus.GENERATED, "batch_not_active"),
-    (BatchStatus.PRINTED, "batch_not_active"),
-    (BatchStatus.VOIDED, "batch_voided"),
-])
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (BatchStatus.GENERATED, "batch_not_active"),
+        (BatchStatus.PRINTED, "batch_not_active"),
+        (BatchStatus.VOIDED, "batch_voided"),
+    ],
+)
 def test_only_activated_batches_earn(db, make, status, reason):
     seller = make.user(Role.SELLER)
     issued = batch(db.session, status=status)
@@ -139,7 +160,9 @@ def test_second_registration_names_nobody(db, make):
     with pytest.raises(AlreadyRegistered) as error:
         register_code(db.session, second, the_code, channel="typed", ctx=CTX)
     assert error.value.status == 409
-    assert "другой участник" in error.value.message  # "another participant", in the default Russian and first.login not in error.value.message
+    assert (
+        "другой участник" in error.value.message
+    )  # "another participant", in the default Russian and first.login not in error.value.message
     assert _count(db.session) == 1
 
 
@@ -165,7 +188,7 @@ def test_staff_do_not_register_codes(db, make):
         register_code(db.session, rep, code(issued, 1), channel="typed", ctx=CTX)
 
 
-@pytest.mark.parametrize("status, reason", [("pending", "awaiting_approval"), ("blocked", "blocked")])
+@pytest.mark.parametrize(("status", "reason"), [("pending", "awaiting_approval"), ("blocked", "blocked")])
 def test_unapproved_or_blocked_sellers_do_not_register(db, make, status, reason):
     seller = make.user(Role.SELLER, status=status)
     issued = batch(db.session)
@@ -173,7 +196,6 @@ def test_unapproved_or_blocked_sellers_do_not_register(db, make, status, reason)
         register_code(db.session, seller, code(issued, 1), channel="typed", ctx=RegistrationContext())
     assert error.value.code == reason
     assert _count(db.session) == 0
-
 
 
 def test_fraud_hold_makes_points_pending_and_review_settles_them(db, make):
@@ -211,8 +233,13 @@ def test_review_signal_rejects_held_points(db, make):
         result = register_code(db.session, seller, code(issued, 2), channel="typed", ctx=CTX)
     finally:
         registration_checks.disconnect(_hold)
-    registration_reviewed.send(result.registration_id, session=db.session, decision="reject",
-                               reviewer=admin, note="same device as 40 others")
+    registration_reviewed.send(
+        result.registration_id,
+        session=db.session,
+        decision="reject",
+        reviewer=admin,
+        note="same device as 40 others",
+    )
     stored = db.session.get(Registration, result.registration_id)
     assert stored.status == "rejected" and stored.reviewed_by_id == admin.id
     assert balance_of(db.session, seller).pending == 0 and balance_of(db.session, seller).active == 0
@@ -258,17 +285,32 @@ def test_invalid_attempts_slow_down_then_stop(db, make):
     refusals = 0
     for i in range(5):
         with pytest.raises(CodeRejected):
-            register_code(db.session, seller, wrong, channel="typed",
-                          ctx=RegistrationContext(ip="10.1.1.1", at=start + timedelta(seconds=i)))
+            register_code(
+                db.session,
+                seller,
+                wrong,
+                channel="typed",
+                ctx=RegistrationContext(ip="10.1.1.1", at=start + timedelta(seconds=i)),
+            )
         db.session.commit()
     # the sixth failure is still counted; the next attempt right after it must wait
     with pytest.raises(CodeRejected):
-        register_code(db.session, seller, wrong, channel="typed",
-                      ctx=RegistrationContext(ip="10.1.1.1", at=start + timedelta(seconds=6)))
+        register_code(
+            db.session,
+            seller,
+            wrong,
+            channel="typed",
+            ctx=RegistrationContext(ip="10.1.1.1", at=start + timedelta(seconds=6)),
+        )
     db.session.commit()
     with pytest.raises(TooManyAttempts) as error:
-        register_code(db.session, seller, wrong, channel="typed",
-                      ctx=RegistrationContext(ip="10.1.1.1", at=start + timedelta(seconds=6)))
+        register_code(
+            db.session,
+            seller,
+            wrong,
+            channel="typed",
+            ctx=RegistrationContext(ip="10.1.1.1", at=start + timedelta(seconds=6)),
+        )
     assert error.value.retry_after >= 1 and error.value.status == 429
     assert throttle.failures_of(db.session, "code", f"user:{seller.id}") == 6
     # waiting long enough each time, failures go on until the hard stop
@@ -276,8 +318,9 @@ def test_invalid_attempts_slow_down_then_stop(db, make):
     while True:
         moment += timedelta(seconds=61)
         try:
-            register_code(db.session, seller, wrong, channel="typed",
-                          ctx=RegistrationContext(ip="10.1.1.1", at=moment))
+            register_code(
+                db.session, seller, wrong, channel="typed", ctx=RegistrationContext(ip="10.1.1.1", at=moment)
+            )
         except CodeRejected:
             refusals += 1
             db.session.commit()
@@ -320,8 +363,16 @@ def test_the_points_ride_in_the_registrations_own_statement(db, make, held):
     if held:
         registration_checks.connect(_hold)
     try:
-        sent = _statements_of(db, lambda: register_code(db.session, seller, code(issued, 2), channel="typed",
-                                                        ctx=RegistrationContext(ip=CTX.ip, at=at)))
+        sent = _statements_of(
+            db,
+            lambda: register_code(
+                db.session,
+                seller,
+                code(issued, 2),
+                channel="typed",
+                ctx=RegistrationContext(ip=CTX.ip, at=at),
+            ),
+        )
     finally:
         registration_checks.disconnect(_hold)
     # The code's lookup (which brings the shop fraud asks about), fraud's read-ahead, the INSERT.
@@ -332,12 +383,21 @@ def test_the_points_ride_in_the_registrations_own_statement(db, make, held):
     assert "INSERT INTO registrations" in sql and "UPDATE point_accounts" in sql
     assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH and len(parameters) <= MAX_CACHED_STATEMENT_PARAMS
     second = db.session.scalar(select(Registration).where(Registration.serial == 2))
-    entries = db.session.execute(select(LedgerEntry.cause_id, LedgerEntry.bucket, LedgerEntry.amount)
-                                 .where(LedgerEntry.account_id == account.id).order_by(LedgerEntry.id)).all()
+    entries = db.session.execute(
+        select(LedgerEntry.cause_id, LedgerEntry.bucket, LedgerEntry.amount)
+        .where(LedgerEntry.account_id == account.id)
+        .order_by(LedgerEntry.id)
+    ).all()
     bucket = "pending" if held else "active"
-    assert [tuple(e) for e in entries] == [(str(first.registration_id), "active", 25), (str(second.id), bucket, 25)]
-    lots = db.session.execute(select(PointLot.amount, PointLot.expires_at).where(PointLot.account_id == account.id)
-                              .order_by(PointLot.id)).all()
+    assert [tuple(e) for e in entries] == [
+        (str(first.registration_id), "active", 25),
+        (str(second.id), bucket, 25),
+    ]
+    lots = db.session.execute(
+        select(PointLot.amount, PointLot.expires_at)
+        .where(PointLot.account_id == account.id)
+        .order_by(PointLot.id)
+    ).all()
     assert len(lots) == (1 if held else 2)
     if not held:
         assert tuple(lots[1]) == (25, ExpiryPolicy("months", 6).expires_at(at))
@@ -352,10 +412,14 @@ def test_a_shops_points_ride_along_to_the_shops_account(db, make):
         pytest.skip("the points ride along on PostgreSQL; SQLite credits them after the registration")
     owner = make.user(Role.OWNER)
     seller = make.user(Role.SELLER, outlet=owner.outlet)
-    store_registration_rule(db.session, RegistrationRule("shop", 0), outlet_id=owner.outlet_id, actor_id=owner.id)
+    store_registration_rule(
+        db.session, RegistrationRule("shop", 0), outlet_id=owner.outlet_id, actor_id=owner.id
+    )
     issued = batch(db.session)
     register_code(db.session, seller, code(issued, 1), channel="typed", ctx=CTX)
-    sent = _statements_of(db, lambda: register_code(db.session, owner, code(issued, 2), channel="typed", ctx=CTX))
+    sent = _statements_of(
+        db, lambda: register_code(db.session, owner, code(issued, 2), channel="typed", ctx=CTX)
+    )
     assert sum("UPDATE point_accounts" in sql for sql, _parameters in sent) == 1 and len(sent) == 3
     balances = db.session.execute(select(Account.kind, Account.active).order_by(Account.kind)).all()
     assert [tuple(row) for row in balances] == [("outlet", 50)]  # nobody's personal account was opened
@@ -416,7 +480,9 @@ def test_a_double_tap_stores_one_registration_and_its_rows_once(app, db, make):
         pytest.skip("a real race needs a server with concurrent writers")
     seller = make.user(Role.SELLER)
     issued = batch(db.session)
-    register_code(db.session, seller, code(issued, 11), channel="typed", ctx=CTX)  # an account: points ride along
+    register_code(
+        db.session, seller, code(issued, 11), channel="typed", ctx=CTX
+    )  # an account: points ride along
     the_code = code(issued, 12)
     make.session.commit()
     outcomes = _race(app, db, the_code, [seller.id, seller.id])

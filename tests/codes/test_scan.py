@@ -1,4 +1,5 @@
 """The QR decoder and the upload checks, on the club's own generated labels."""
+
 from __future__ import annotations
 
 import io
@@ -110,24 +111,33 @@ def test_a_picture_without_a_code_gives_an_empty_list():
 
 # --- upload checks -------------------------------------------------------------
 
+
 def png_header_only(width: int, height: int) -> bytes:
     """A tiny PNG that claims a huge size: a decompression bomb's header."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "empty_file"),
-    (b"%PDF-1.7 not a photo at all", "not_an_image"),
-    (b"GIF89a" + b"\0" * 100, "not_an_image"),
-    (png_header_only(20000, 20000), "too_many_pixels"),  # Pillow's own bomb guard
-    (png_header_only(8000, 7500), "too_many_pixels"),  # ours: 60 MP, under Pillow's guard
-    (b"\xff\xd8\xff\xe0 garbage that only starts like a JPEG", "damaged_image"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty_file"),
+        (b"%PDF-1.7 not a photo at all", "not_an_image"),
+        (b"GIF89a" + b"\0" * 100, "not_an_image"),
+        (png_header_only(20000, 20000), "too_many_pixels"),  # Pillow's own bomb guard
+        (png_header_only(8000, 7500), "too_many_pixels"),  # ours: 60 MP, under Pillow's guard
+        (b"\xff\xd8\xff\xe0 garbage that only starts like a JPEG", "damaged_image"),
+    ],
+)
 def test_bad_uploads_are_refused_before_decoding(data, reason):
     with pytest.raises(ImageRejected) as refused:
         scan.decode_image(data)
@@ -201,7 +211,7 @@ def test_every_image_mode_is_read(mode):
         picture = Image.new(mode, label.size, (0, 0, 0, 0) if mode == "RGBA" else (0, 0))
         picture.putalpha(Image.eval(label, lambda v: 255 - v))
     elif mode == "I;16":
-        picture = Image.fromarray((np.asarray(label, dtype=np.uint16) * 257))
+        picture = Image.fromarray(np.asarray(label, dtype=np.uint16) * 257)
     else:
         picture = label.convert(mode)
     out = io.BytesIO()

@@ -1,4 +1,5 @@
 """POST /api/v1/scans: photos in, one answer per code out; bad files refused."""
+
 from __future__ import annotations
 
 import io
@@ -47,15 +48,21 @@ def photo_of(payloads: list[str], *, exif_gps: bool = False) -> bytes:
     return out.getvalue()
 
 
-def post_scan(client, token, data: bytes | None = None, *, register: bool = False, payloads=(), name="photo.jpg"):
+def post_scan(
+    client, token, data: bytes | None = None, *, register: bool = False, payloads=(), name="photo.jpg"
+):
     g.pop("_login_user", None)  # the test's app context outlives requests
     form: dict = {"register": "1" if register else "0"}
     if data is not None:
         form["image"] = (io.BytesIO(data), name)
     if payloads:
         form["payload"] = list(payloads)
-    return client.post("/api/v1/scans", data=form, content_type="multipart/form-data",
-                       headers={"Authorization": f"Bearer {token}"})
+    return client.post(
+        "/api/v1/scans",
+        data=form,
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 def registrations(db) -> int:
@@ -72,8 +79,9 @@ def seller_and_codes(make, db):
     return seller, codes
 
 
-def test_decoding_only_lists_the_codes_in_reading_order_and_registers_nothing(client, api_token, db,
-                                                                             seller_and_codes):
+def test_decoding_only_lists_the_codes_in_reading_order_and_registers_nothing(
+    client, api_token, db, seller_and_codes
+):
     seller, codes = seller_and_codes
     links = [f"{CLUB}/c/{c}" for c in codes[:3]]
     response = post_scan(client, api_token(seller), photo_of(links))
@@ -87,8 +95,9 @@ def test_decoding_only_lists_the_codes_in_reading_order_and_registers_nothing(cl
 
 def test_a_photo_of_three_labels_registers_three_codes(client, api_token, db, seller_and_codes):
     seller, codes = seller_and_codes
-    response = post_scan(client, api_token(seller), photo_of([f"{CLUB}/c/{c}" for c in codes[:3]]),
-                         register=True)
+    response = post_scan(
+        client, api_token(seller), photo_of([f"{CLUB}/c/{c}" for c in codes[:3]]), register=True
+    )
     body = response.get_json()
     assert response.status_code == 200, body
     # Codes of one photo arrive together: fraud's pace rule must not hold them.
@@ -107,8 +116,9 @@ def test_a_shelf_photo_of_six_labels_is_accepted_whole(client, api_token, make, 
     # Five codes in a night hour are held whatever their channel; the suite runs at any hour.
     save_config(db.session, {"detectors": {"time": {"params": {"night_max": "1000"}}}}, actor=None)
     make.session.commit()
-    body = post_scan(client, api_token(seller), photo_of([f"{CLUB}/c/{c}" for c in codes]),
-                     register=True).get_json()
+    body = post_scan(
+        client, api_token(seller), photo_of([f"{CLUB}/c/{c}" for c in codes]), register=True
+    ).get_json()
     assert [r["result"] for r in body["results"]] == ["accepted"] * 6
 
 
@@ -116,10 +126,18 @@ def test_each_code_in_a_photo_gets_its_own_answer(client, api_token, make, db, s
     seller, codes = seller_and_codes
     other = make.user(Role.SELLER)
     make.session.commit()
-    assert post_scan(client, api_token(other), payloads=[f"{CLUB}/c/{codes[1]}"], register=True).status_code == 200
+    assert (
+        post_scan(client, api_token(other), payloads=[f"{CLUB}/c/{codes[1]}"], register=True).status_code
+        == 200
+    )
     forged = codes[0][:12] + ("0" if codes[0][12] != "0" else "1")
-    payloads = [f"{CLUB}/c/{codes[0]}", f"{CLUB}/c/{codes[1]}", f"{CLUB}/c/{forged}",
-                f"https://elsewhere.example/c/{codes[2]}", "just some text"]
+    payloads = [
+        f"{CLUB}/c/{codes[0]}",
+        f"{CLUB}/c/{codes[1]}",
+        f"{CLUB}/c/{forged}",
+        f"https://elsewhere.example/c/{codes[2]}",
+        "just some text",
+    ]
     response = post_scan(client, api_token(seller), photo_of(payloads), register=True)
     body = response.get_json()
     assert body["codes"] == payloads
@@ -127,9 +145,13 @@ def test_each_code_in_a_photo_gets_its_own_answer(client, api_token, make, db, s
     # Fraud may hold it (two sellers, one device): registered either way.
     assert results[payloads[0]]["result"] in ("accepted", "pending_review")
     assert results[payloads[1]]["result"] == "already_registered"
-    assert results[payloads[2]]["result"] == "invalid" and results[payloads[2]]["reason"] == "bad_check_symbol"
+    assert (
+        results[payloads[2]]["result"] == "invalid" and results[payloads[2]]["reason"] == "bad_check_symbol"
+    )
     assert results[payloads[3]]["result"] == "not_ours" and results[payloads[3]]["reason"] == "other_host"
-    assert results[payloads[4]]["result"] == "not_ours" and results[payloads[4]]["reason"] == "not_a_club_link"
+    assert (
+        results[payloads[4]]["result"] == "not_ours" and results[payloads[4]]["reason"] == "not_a_club_link"
+    )
     assert all(r["message"] for r in body["results"])
     assert body["registered"] == 1
     assert registrations(db) == 2  # the other seller's and this one
@@ -143,8 +165,9 @@ def test_a_held_registration_keeps_the_photo_without_exif(client, api_token, db,
 
     registration_checks.connect(hold)
     try:
-        response = post_scan(client, api_token(seller), photo_of([f"{CLUB}/c/{codes[0]}"], exif_gps=True),
-                             register=True)
+        response = post_scan(
+            client, api_token(seller), photo_of([f"{CLUB}/c/{codes[0]}"], exif_gps=True), register=True
+        )
     finally:
         registration_checks.disconnect(hold)
     result = response.get_json()["results"][0]
@@ -182,14 +205,18 @@ def jpeg_bytes(size=(900, 700)) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("data, status, reason", [
-    (b"", 422, "empty_file"),
-    (b"MZ\x90\x00 an executable, not a photo", 415, "not_an_image"),
-    (png_header_only(20000, 20000), 413, "too_many_pixels"),
-    (jpeg_bytes()[:3000], 422, "truncated_image"),
-])
-def test_bad_files_get_clear_answers_and_register_nothing(client, api_token, db, seller_and_codes,
-                                                          data, status, reason):
+@pytest.mark.parametrize(
+    ("data", "status", "reason"),
+    [
+        (b"", 422, "empty_file"),
+        (b"MZ\x90\x00 an executable, not a photo", 415, "not_an_image"),
+        (png_header_only(20000, 20000), 413, "too_many_pixels"),
+        (jpeg_bytes()[:3000], 422, "truncated_image"),
+    ],
+)
+def test_bad_files_get_clear_answers_and_register_nothing(
+    client, api_token, db, seller_and_codes, data, status, reason
+):
     seller, _ = seller_and_codes
     response = post_scan(client, api_token(seller), data, register=True)
     assert response.status_code == status
@@ -216,8 +243,11 @@ def test_a_photo_without_a_code_gets_advice(client, api_token, db, seller_and_co
 def test_the_answer_speaks_russian(client, api_token, db, seller_and_codes):
     seller, _ = seller_and_codes
     g.pop("_login_user", None)
-    response = client.post("/api/v1/scans", data={"payload": "hello"},
-                           headers={"Authorization": f"Bearer {api_token(seller)}", "Accept-Language": "ru"})
+    response = client.post(
+        "/api/v1/scans",
+        data={"payload": "hello"},
+        headers={"Authorization": f"Bearer {api_token(seller)}", "Accept-Language": "ru"},
+    )
     assert response.get_json()["results"][0]["message"] == "Этот QR-код — не код Партнёрского клуба."
 
 
@@ -244,16 +274,19 @@ def test_the_endpoint_is_documented(client, db):
     assert "post" in spec["paths"]["/api/v1/scans"]
 
 
-@pytest.mark.parametrize("payload, expected", [
-    ("http://club.test/c/ABCDEFGHJKMN0", "ABCDEFGHJKMN0"),
-    ("https://CLUB.test/c/ABCDEFGHJKMN0/", "ABCDEFGHJKMN0"),
-    ("https://club.test.evil.example/c/ABCDEFGHJKMN0", "other_host"),
-    ("http://club.test:8080/c/ABCDEFGHJKMN0", "other_host"),
-    ("http://club.test/x/ABCDEFGHJKMN0", "not_a_club_link"),
-    ("ABCDEFGHJKMN0", "not_a_club_link"),
-    ("javascript:alert(1)", "not_a_club_link"),
-    ("http://[::1/c/A", "not_a_club_link"),
-])
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ("http://club.test/c/ABCDEFGHJKMN0", "ABCDEFGHJKMN0"),
+        ("https://CLUB.test/c/ABCDEFGHJKMN0/", "ABCDEFGHJKMN0"),
+        ("https://club.test.evil.example/c/ABCDEFGHJKMN0", "other_host"),
+        ("http://club.test:8080/c/ABCDEFGHJKMN0", "other_host"),
+        ("http://club.test/x/ABCDEFGHJKMN0", "not_a_club_link"),
+        ("ABCDEFGHJKMN0", "not_a_club_link"),
+        ("javascript:alert(1)", "not_a_club_link"),
+        ("http://[::1/c/A", "not_a_club_link"),
+    ],
+)
 def test_club_links_are_told_apart(payload, expected):
     try:
         assert club_code_of(payload, CLUB) == expected

@@ -1,4 +1,5 @@
 """The scanner in a real browser: a photo of three labels, and a (fake) live camera."""
+
 from __future__ import annotations
 
 import io
@@ -11,10 +12,10 @@ from sqlalchemy import func, select
 
 from codes.models import Registration
 from partner_club.accounts.models import Role
+from tests.browser import sign_in
 from tests.codes.helpers import batch, code
 from tests.codes.test_scan import png_header_only
 from tests.codes.test_scan_api import photo_of
-from tests.browser import sign_in
 
 
 def registrations(db) -> int:
@@ -33,7 +34,9 @@ def test_a_photo_of_three_labels_registers_three_codes(phone, live_server, make,
     sign_in(page, seller.login)
     page.goto("/scan/")
     # No camera in this browser: the page says so and offers the photo.
-    page.wait_for_function("document.getElementById('scanner-status').textContent.includes('Сфотографируйте')")
+    page.wait_for_function(
+        "document.getElementById('scanner-status').textContent.includes('Сфотографируйте')"
+    )
     page.set_input_files("#scanner-photo input[type=file]", str(shelf))
     page.click("#scanner-photo button[type=submit]")
     registered = ".scan-result.accepted, .scan-result.pending_review"  # fraud's checks may hold one
@@ -71,9 +74,17 @@ def test_bad_files_are_answered_on_the_page(phone, live_server, make, db, screen
         "huge.png": png_header_only(20000, 20000),
         "big.jpg": b"\xff\xd8\xff\xe0" + b"\0" * (50 * 1024 * 1024),
     }
-    expected = ["не фотография", "пустой", "Код не найден", "другой сайт", "не код Партнёрского клуба",
-                "неполный", "мегапикселей", "слишком большое"]
-    for (name, data), words in zip(cases.items(), expected):
+    expected = [
+        "не фотография",
+        "пустой",
+        "Код не найден",
+        "другой сайт",
+        "не код Партнёрского клуба",
+        "неполный",
+        "мегапикселей",
+        "слишком большое",
+    ]
+    for (name, data), words in zip(cases.items(), expected, strict=False):
         path = tmp_path / name
         path.write_bytes(data)
         before = page.locator(".scan-result").count()
@@ -105,7 +116,9 @@ def write_y4m(path: Path, picture: Image.Image, frames: int = 10) -> None:
             out.write(b"FRAME\n" + y.tobytes() + chroma + chroma)
 
 
-def test_the_live_camera_reads_a_code_and_registers_it_once(browser, live_server, make, db, screenshot, tmp_path):
+def test_the_live_camera_reads_a_code_and_registers_it_once(
+    browser, live_server, make, db, screenshot, tmp_path
+):
     seller = make.user(Role.SELLER)
     issued = batch(db.session)
     the_code = code(issued, 31)
@@ -118,12 +131,24 @@ def test_the_live_camera_reads_a_code_and_registers_it_once(browser, live_server
     write_y4m(video, frame)
     camera_browser = browser.browser_type.launch(
         executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-        args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--use-fake-ui-for-media-stream",
-              "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
     try:
-        context = camera_browser.new_context(viewport={"width": 360, "height": 780}, locale="ru-RU",
-                                             is_mobile=True, has_touch=True, base_url=live_server,
-                                             permissions=["camera"])
+        context = camera_browser.new_context(
+            viewport={"width": 360, "height": 780},
+            locale="ru-RU",
+            is_mobile=True,
+            has_touch=True,
+            base_url=live_server,
+            permissions=["camera"],
+        )
         page = context.new_page()
         page.set_default_timeout(20000)
         sign_in(page, seller.login)
@@ -133,7 +158,9 @@ def test_the_live_camera_reads_a_code_and_registers_it_once(browser, live_server
         assert reader in ("device", "server")
         answer = page.locator(".scan-result")
         assert the_code in answer.inner_text()
-        assert "accepted" in answer.get_attribute("class") or "pending_review" in answer.get_attribute("class")
+        assert "accepted" in answer.get_attribute("class") or "pending_review" in answer.get_attribute(
+            "class"
+        )
         # The camera keeps seeing the same package: still one registration.
         page.wait_for_timeout(2500)
         assert page.locator(".scan-result").count() == 1
@@ -159,15 +186,17 @@ def _noisy_photo(payloads: list[str], seed: int) -> bytes:
     return out.getvalue()
 
 
-def test_a_rep_decodes_a_folder_of_big_shop_photos(phone, live_server, make, db, screenshot, tmp_path,
-                                                   work_jobs):
+def test_a_rep_decodes_a_folder_of_big_shop_photos(
+    phone, live_server, make, db, screenshot, tmp_path, work_jobs
+):
     rep, _territory, _outlet = make.rep_with_outlet()
     issued = batch(db.session)
     codes = [code(issued, n) for n in (41, 42, 43)]
     make.session.commit()
     files = []
-    for i, payloads in enumerate([[f"{live_server}/c/{codes[0]}", f"{live_server}/c/{codes[1]}"],
-                                  [f"{live_server}/c/{codes[2]}"], []]):
+    for i, payloads in enumerate(
+        [[f"{live_server}/c/{codes[0]}", f"{live_server}/c/{codes[1]}"], [f"{live_server}/c/{codes[2]}"], []]
+    ):
         path = tmp_path / f"visit-{i}.jpg"
         path.write_bytes(_noisy_photo(payloads, i))
         files.append(str(path))

@@ -1,4 +1,5 @@
 """The scanner pages through the client: page, photo form, bulk decoding job, review photos."""
+
 from __future__ import annotations
 
 import io
@@ -38,8 +39,11 @@ def test_the_photo_form_registers_every_code_without_javascript(client, make, lo
     codes = [code(issued, n) for n in (7, 8)]
     make.session.commit()
     login(seller)
-    response = client.post("/scan/photo", data={"image": (io.BytesIO(photo_of([f"{CLUB}/c/{c}" for c in codes])),
-                                                          "p.jpg")}, content_type="multipart/form-data")
+    response = client.post(
+        "/scan/photo",
+        data={"image": (io.BytesIO(photo_of([f"{CLUB}/c/{c}" for c in codes])), "p.jpg")},
+        content_type="multipart/form-data",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     # Registered (fraud's checks may hold one for review: same device, many codes).
@@ -52,11 +56,13 @@ def test_the_photo_form_answers_bad_files_and_empty_photos(client, make, login, 
     seller = make.user(Role.SELLER)
     make.session.commit()
     login(seller)
-    bad = client.post("/scan/photo", data={"image": (io.BytesIO(b"hello"), "x.jpg")},
-                      content_type="multipart/form-data")
+    bad = client.post(
+        "/scan/photo", data={"image": (io.BytesIO(b"hello"), "x.jpg")}, content_type="multipart/form-data"
+    )
     assert bad.status_code == 415 and "не фотография" in bad.get_data(as_text=True)
-    empty = client.post("/scan/photo", data={"image": (io.BytesIO(jpeg_bytes()), "x.jpg")},
-                        content_type="multipart/form-data")
+    empty = client.post(
+        "/scan/photo", data={"image": (io.BytesIO(jpeg_bytes()), "x.jpg")}, content_type="multipart/form-data"
+    )
     assert empty.status_code == 200 and "Код не найден" in empty.get_data(as_text=True)
     assert count(db, Registration) == 0
 
@@ -68,14 +74,19 @@ def test_bulk_photos_are_decoded_by_a_job_and_then_deleted(client, make, login, 
     codes = [code(issued, n) for n in (11, 12, 13)]
     make.session.commit()
     login(owner)
-    client.post("/scan/photo", data={"image": (io.BytesIO(photo_of([f"{CLUB}/c/{codes[0]}"])), "p.jpg")},
-                content_type="multipart/form-data")
+    client.post(
+        "/scan/photo",
+        data={"image": (io.BytesIO(photo_of([f"{CLUB}/c/{codes[0]}"])), "p.jpg")},
+        content_type="multipart/form-data",
+    )
     client.post("/logout")
     login(rep)
-    files = [(io.BytesIO(photo_of([f"{CLUB}/c/{codes[0]}", f"{CLUB}/c/{codes[1]}"])), "shelf.jpg"),
-             (io.BytesIO(photo_of(["https://elsewhere.example/c/X"])), "other.jpg"),
-             (io.BytesIO(jpeg_bytes()), "blank.jpg"),
-             (io.BytesIO(b"not a photo"), "notes.txt")]
+    files = [
+        (io.BytesIO(photo_of([f"{CLUB}/c/{codes[0]}", f"{CLUB}/c/{codes[1]}"])), "shelf.jpg"),
+        (io.BytesIO(photo_of(["https://elsewhere.example/c/X"])), "other.jpg"),
+        (io.BytesIO(jpeg_bytes()), "blank.jpg"),
+        (io.BytesIO(b"not a photo"), "notes.txt"),
+    ]
     response = client.post("/scan/bulk", data={"images": files}, content_type="multipart/form-data")
     assert response.status_code == 302
     work_jobs()
@@ -110,8 +121,9 @@ def test_the_photo_form_refuses_a_huge_upload_with_a_page(client, make, login, d
     make.session.commit()
     login(seller)
     big = b"\xff\xd8\xff\xe0" + b"\0" * (20 * 1024 * 1024)
-    response = client.post("/scan/photo", data={"image": (io.BytesIO(big), "big.jpg")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/scan/photo", data={"image": (io.BytesIO(big), "big.jpg")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 413
     assert "слишком большое" in response.get_data(as_text=True)
     assert count(db, Registration) == 0

@@ -1,4 +1,5 @@
 """The code scheme: round trips, randomness, the check symbol, normalisation."""
+
 from __future__ import annotations
 
 import io
@@ -44,7 +45,7 @@ def test_every_code_decodes_to_its_batch_and_serial(batch, serial, version):
 def test_bulk_generation_matches_single_codes(batch, first, version):
     serial_array = np.arange(first, first + 50, dtype=np.uint64)
     bulk = SCHEME.symbols_many(version, batch, serial_array)
-    for row, serial in zip(bulk, range(first, first + 50)):
+    for row, serial in zip(bulk, range(first, first + 50), strict=False):
         assert row.tobytes().decode() == SCHEME.encode(batch, serial, version)
 
 
@@ -59,8 +60,9 @@ def test_consecutive_serials_share_no_visible_structure(batch, first):
     # no common prefix: the first symbol takes many values over 64 codes
     assert len({c[0] for c in codes}) > 12
     # every bit position of the 60-bit values flips about half the time
-    values = np.array([int("".join(f"{ALPHABET.index(ch):05b}" for ch in c[:12]), 2) for c in codes],
-                      dtype=np.uint64)
+    values = np.array(
+        [int("".join(f"{ALPHABET.index(ch):05b}" for ch in c[:12]), 2) for c in codes], dtype=np.uint64
+    )
     ones = [(int(((values >> np.uint64(bit)) & np.uint64(1)).sum())) for bit in range(60)]
     assert all(8 <= count <= 56 for count in ones)
 
@@ -72,7 +74,7 @@ def test_check_symbol_catches_every_single_error_and_every_swap():
         for position in range(CODE_LENGTH):
             for symbol in ALPHABET:
                 if symbol != code[position]:
-                    wrong = code[:position] + symbol + code[position + 1:]
+                    wrong = code[:position] + symbol + code[position + 1 :]
                     assert not is_well_formed(wrong), (code, wrong)
         for i in range(CODE_LENGTH):
             for j in range(i + 1, CODE_LENGTH):
@@ -95,8 +97,13 @@ def _as_lookalikes(code: str) -> str:
     return "".join(latin_to_cyr.get(ch, ch) for ch in code)
 
 
-@given(batches, serials, st.sampled_from(["upper", "lower", "dashes", "spaces", "layout",
-                                          "layout_lower", "lookalike", "crockford"]))
+@given(
+    batches,
+    serials,
+    st.sampled_from(
+        ["upper", "lower", "dashes", "spaces", "layout", "layout_lower", "lookalike", "crockford"]
+    ),
+)
 def test_normalisation_round_trips(batch, serial, style):
     code = SCHEME.encode(batch, serial)
     typed = {
@@ -124,14 +131,17 @@ def test_crockford_lookalikes_read_as_digits():
     assert CROCKFORD == {"O": "0", "I": "1", "L": "1"}
 
 
-@pytest.mark.parametrize("typed, reason", [
-    ("", "empty"),
-    ("ABC", "too_short"),
-    ("ABCDEFGHJKMNPQ", "too_long"),
-    ("ABCD-EFGH-JKM!N", "bad_symbols"),
-    ("UUUUUUUUUUUUU", "bad_symbols"),
-    ("https://evil.example/c/ABCDEFGHJKMNP", "not_a_club_link"),
-])
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("", "empty"),
+        ("ABC", "too_short"),
+        ("ABCDEFGHJKMNPQ", "too_long"),
+        ("ABCD-EFGH-JKM!N", "bad_symbols"),
+        ("UUUUUUUUUUUUU", "bad_symbols"),
+        ("https://evil.example/c/ABCDEFGHJKMNP", "not_a_club_link"),
+    ],
+)
 def test_bad_input_has_its_own_reason(app, typed, reason):
     with app.test_request_context(), pytest.raises(CodeRejected) as error:
         read(typed, "http://club.test")
@@ -174,11 +184,12 @@ def test_swaps_are_caught_in_russian_text_too(batch, serial, style):
     code = SCHEME.encode(batch, serial)
     typed = _as_layout(code) if style == "layout" else _as_lookalikes(code)
     one_reading = any(ch in LAYOUT and ch not in LOOKALIKE for ch in typed) or any(
-        ch.isascii() and ch.isalpha() for ch in typed)
+        ch.isascii() and ch.isalpha() for ch in typed
+    )
     for i in range(len(typed) - 1):
         if typed[i] == typed[i + 1]:
             continue
-        swapped = typed[:i] + typed[i + 1] + typed[i] + typed[i + 2:]
+        swapped = typed[:i] + typed[i + 1] + typed[i] + typed[i + 2 :]
         try:
             candidates = read(swapped).candidates
         except CodeRejected as error:

@@ -1,4 +1,5 @@
 """partner_club.throttle: free failures, then slower, then a stop; per person and per address."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """Codes pages through the test client."""
+
 from __future__ import annotations
 
 import csv
@@ -71,6 +72,7 @@ def test_deep_link_of_a_bad_code_is_counted(client, login, make, db):
     client = _as(login, seller)
     assert client.get("/c/ABCDEFGHJKMN0").status_code == 422
     from partner_club.throttle import failures_of
+
     assert failures_of(db.session, "code", f"user:{seller.id}") == 1
 
 
@@ -86,8 +88,13 @@ def test_registrations_are_scoped_by_role(client, login, make, db):
     services.register_code(db.session, seller, code(issued, 1), channel="typed", ctx=ctx)
     services.register_code(db.session, stranger, code(hidden, 1), channel="typed", ctx=ctx)
     make.session.commit()
-    for viewer, sees, scope in ((seller, True, ""), (owner, False, ""), (owner, True, "?scope=shop"),
-                                (rep, True, ""), (stranger, False, "")):
+    for viewer, sees, scope in (
+        (seller, True, ""),
+        (owner, False, ""),
+        (owner, True, "?scope=shop"),
+        (rep, True, ""),
+        (stranger, False, ""),
+    ):
         client = _as(login, viewer)
         text = client.get("/codes/registrations" + scope).get_data(as_text=True)
         assert ("Visible paint" in text) is sees, (viewer.role, scope)
@@ -99,9 +106,17 @@ def test_admin_edits_a_product_and_sees_the_rule_history(client, login, make, db
     item = product(db.session)
     make.session.commit()
     client = _as(login, admin)
-    response = client.post(f"/codes/products/{item.id}", data={
-        "sku": "PAINT-10L", "name": "Facade paint 10 l", "kind": "paint", "package": "bucket",
-        "volume_m3": "0.01", "points": "3000/m3"})
+    response = client.post(
+        f"/codes/products/{item.id}",
+        data={
+            "sku": "PAINT-10L",
+            "name": "Facade paint 10 l",
+            "kind": "paint",
+            "package": "bucket",
+            "volume_m3": "0.01",
+            "points": "3000/m3",
+        },
+    )
     assert response.status_code == 302
     page = client.get(f"/codes/products/{item.id}").get_data(as_text=True)
     assert "3000/m3" in page and "25" in page
@@ -134,7 +149,11 @@ def test_admin_issues_a_batch_with_a_print_job_and_downloads_its_files(client, l
     assert job.status == "finished" and job.done == 30
     page = client.get(f"/codes/batches/{issued.id}")
     assert page.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(client.get(f"/codes/batches/{issued.id}/codes.csv").get_data(as_text=True))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"/codes/batches/{issued.id}/codes.csv").get_data(as_text=True))
+        )
+    )
     assert len(rows) == 30 and rows[4]["code"] == code(issued, 5)
     pdf = client.get(f"/codes/batches/{issued.id}/labels.pdf?first=1&last=30&layout=a4")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
@@ -145,10 +164,14 @@ def test_admin_issues_a_batch_with_a_print_job_and_downloads_its_files(client, l
     assert client.get(f"/codes/batches/{issued.id}/label/31.png").status_code == 404
     for status in ("printed", "activated"):
         client.post(f"/codes/batches/{issued.id}/status", data={"status": status})
-    client.post(f"/codes/batches/{issued.id}/void-range", data={"from_serial": 3, "to_serial": 4, "reason": "torn"})
+    client.post(
+        f"/codes/batches/{issued.id}/void-range", data={"from_serial": 3, "to_serial": 4, "reason": "torn"}
+    )
     db.session.expire_all()
     issued = db.session.get(Batch, issued.id)
-    assert issued.status == "activated" and [(r.from_serial, r.to_serial) for r in issued.voided_ranges] == [(3, 4)]
+    assert issued.status == "activated" and [(r.from_serial, r.to_serial) for r in issued.voided_ranges] == [
+        (3, 4)
+    ]
 
 
 def test_participants_cannot_open_admin_pages(client, login, make, db):

@@ -1,8 +1,9 @@
 """The live history: what it reads ahead for an attempt, and when an attempt is stored."""
+
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
@@ -16,26 +17,32 @@ from partner_club.signals import Assessment, assess_registration
 from tests.fraud.helpers import attempt
 from tests.registrations import store
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def answers(history, o: Observation) -> dict:
     """Every question a detector may ask about `o`."""
     day = local_day(o.ts, history.utc_offset_hours)
     found = {
-        "failed": [history.failed(kind, key, o.ts) for kind, key in
-                   (("participant", o.participant_id), ("ip", o.ip), ("device", o.device))],
+        "failed": [
+            history.failed(kind, key, o.ts)
+            for kind, key in (("participant", o.participant_id), ("ip", o.ip), ("device", o.device))
+        ],
         "failed_accounts": history.failed_accounts("ip", o.ip, o.ts),
-        "accounts": [history.accounts(kind, key, o.ts, o.participant_id, o.outlet_id)
-                     for kind, key in (("ip", o.ip), ("device", o.device))],
+        "accounts": [
+            history.accounts(kind, key, o.ts, o.participant_id, o.outlet_id)
+            for kind, key in (("ip", o.ip), ("device", o.device))
+        ],
         "outlet_days": history.outlet_days(o.outlet_id, day),
         "last_of": history.last_of(o.participant_id),
     }
     for kind, key in (("participant", o.participant_id), ("outlet", o.outlet_id)):
         for seconds in (HOUR, DAY):
-            found[(kind, seconds)] = (history.count(kind, key, o.ts, seconds),
-                                      history.count(f"{kind}_all", key, o.ts, seconds),
-                                      history.first_ts(f"{kind}_all", key, o.ts, seconds))
+            found[(kind, seconds)] = (
+                history.count(kind, key, o.ts, seconds),
+                history.count(f"{kind}_all", key, o.ts, seconds),
+                history.first_ts(f"{kind}_all", key, o.ts, seconds),
+            )
     if o.batch_id is not None:
         found["registered"] = history.is_registered(o.batch_id, o.serial)
         found["recent"] = list(history.recent_in_batch(o.participant_id, o.batch_id))
@@ -55,12 +62,22 @@ def test_what_is_read_ahead_answers_like_single_questions_and_like_memory(db, ma
         t += rng.choice([1, 40, 300, 2000, 9000, 30000])
         s = rng.choice(sellers)
         failure = "bad_check_symbol" if rng.random() < 0.15 else None
-        o = Observation(ts=t, participant_id=s.id, outlet_id=s.outlet_id, outlet_kind="shop",
-                        channel=rng.choice(["typed", "qr"]), ip=rng.choice(["a", "b", None]),
-                        device=rng.choice(["d1", "d2", f"d{s.id}"]), failure=failure,
-                        batch_id=None if failure else rng.choice([3, 4]), batch_number=3,
-                        serial=None if failure else rng.randint(1, 40), batch_region_id=1, region_id=1,
-                        batch_shipped=True)
+        o = Observation(
+            ts=t,
+            participant_id=s.id,
+            outlet_id=s.outlet_id,
+            outlet_kind="shop",
+            channel=rng.choice(["typed", "qr"]),
+            ip=rng.choice(["a", "b", None]),
+            device=rng.choice(["d1", "d2", f"d{s.id}"]),
+            failure=failure,
+            batch_id=None if failure else rng.choice([3, 4]),
+            batch_number=3,
+            serial=None if failure else rng.randint(1, 40),
+            batch_region_id=1,
+            region_id=1,
+            batch_shipped=True,
+        )
         if i % 5 == 0:
             ahead = DbHistory(db.session)
             ahead.expect(o)
@@ -89,8 +106,9 @@ def test_an_accepted_attempt_is_stored_once_its_registration_is(db, make):
     following = attempt(db.session, seller, 9, T0 + timedelta(minutes=2))
     assess_registration(following)
     store(following, 503)
-    assert [(r.serial, r.run_length) for r in db.session.query(FraudObservation).order_by(FraudObservation.id)] \
-        == [(7, 1), (9, 2)]
+    assert [
+        (r.serial, r.run_length) for r in db.session.query(FraudObservation).order_by(FraudObservation.id)
+    ] == [(7, 1), (9, 2)]
 
 
 def test_a_held_registration_opens_its_case_with_the_registration(db, make):
@@ -100,7 +118,10 @@ def test_a_held_registration_opens_its_case_with_the_registration(db, make):
     answer = assess_registration(held)
     assert answer.decision == "hold"
     assert answer.reasons[0].evidence["shipped_to"] == ["Tatarstan", "Татарстан"]
-    assert answer.reasons[0].evidence["registered_in"] == [seller.outlet.region.name_en, seller.outlet.region.name_ru]
+    assert answer.reasons[0].evidence["registered_in"] == [
+        seller.outlet.region.name_en,
+        seller.outlet.region.name_ru,
+    ]
     store(held, 601)
     row, case = db.session.query(FraudObservation).one(), db.session.query(ReviewCase).one()
     assert (row.decision, row.registration_id) == ("hold", 601)
@@ -113,23 +134,28 @@ def test_a_shops_usual_day_sees_an_earlier_day_stored_later(db, make):
     for days_ago in range(1, 9):
         for n in range(days_ago % 3 + 1):
             at = T0.timestamp() - days_ago * DAY + n * 60
-            store_observation(db.session, Observation(ts=at, participant_id=seller.id, outlet_id=seller.outlet_id),
-                              accept)
+            store_observation(
+                db.session, Observation(ts=at, participant_id=seller.id, outlet_id=seller.outlet_id), accept
+            )
     history = DbHistory(db.session)
     today = local_day(T0.timestamp())
     assert history.outlet_days(seller.outlet_id, today) == [3, 2, 1, 3, 2, 1, 3, 2]
-    store_observation(db.session, Observation(ts=T0.timestamp() - 2 * DAY + 3600, participant_id=seller.id,
-                                              outlet_id=seller.outlet_id), accept)
+    store_observation(
+        db.session,
+        Observation(ts=T0.timestamp() - 2 * DAY + 3600, participant_id=seller.id, outlet_id=seller.outlet_id),
+        accept,
+    )
     assert DbHistory(db.session).outlet_days(seller.outlet_id, today) == [3, 2, 1, 3, 2, 1, 4, 2]
 
 
-@pytest.mark.parametrize("baseline, questions", [(False, 12), (True, 14)])
+@pytest.mark.parametrize(("baseline", "questions"), [(False, 12), (True, 14)])
 def test_a_registrations_read_ahead_is_short_enough_for_psycopgs_cache(app, baseline, questions):
     """psycopg converts a statement over 4 KB to the server's form again on every call: the
     read-ahead of a valid code with every key known stays under it, whether the shop's usual day
     is kept in the process or read along (as it mostly is in a club with many shops)."""
-    o = Observation(ts=T0.timestamp(), participant_id=1, outlet_id=2, ip="10.0.0.1", device="phone",
-                    batch_id=3, serial=4)
+    o = Observation(
+        ts=T0.timestamp(), participant_id=1, outlet_id=2, ip="10.0.0.1", device="phone", batch_id=3, serial=4
+    )
     names = _questions(o, ("participant", "outlet", "ip", "device"), baseline=baseline)
     assert len(names) == questions
     sql = str(_read_ahead(names).compile(dialect=postgresql.psycopg.dialect()))

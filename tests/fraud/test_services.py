@@ -1,8 +1,9 @@
 """Decisions, settings and the live path through the registration signals."""
+
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -12,19 +13,26 @@ from fraud.live_history import DbHistory
 from fraud.models import FraudObservation, ReviewCase
 from fraud.services import Engine, FraudConfig, load_config, save_config, store_observation, validate_config
 from partner_club.errors import Invalid
-from partner_club.throttle import AttemptCounter
 from partner_club.signals import assess_registration
+from partner_club.throttle import AttemptCounter
 from tests.fraud.helpers import attempt
 from tests.registrations import store
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def test_thresholds_outside_sane_ranges_are_refused_with_every_problem_named(db):
     with pytest.raises(Invalid) as refused, force_locale("en"):
-        validate_config({"hold_score": 50, "reject_score": 30,
-                         "detectors": {"sequence": {"params": {"run_min": 1}},
-                                       "velocity": {"params": {"ratio": "lots"}}}})
+        validate_config(
+            {
+                "hold_score": 50,
+                "reject_score": 30,
+                "detectors": {
+                    "sequence": {"params": {"run_min": 1}},
+                    "velocity": {"params": {"ratio": "lots"}},
+                },
+            }
+        )
     text = refused.value.message
     assert "The reject score must be higher than the hold score." in text
     assert "Serial sequences: serials in a row: 1 is outside the sane range 3-1000." in text
@@ -33,9 +41,15 @@ def test_thresholds_outside_sane_ranges_are_refused_with_every_problem_named(db)
 
 def test_settings_are_stored_and_read_back(db, make):
     admin = make.user("admin")
-    save_config(db.session, {"hold_score": 35, "reject_score": 80,
-                             "detectors": {"canary": {"enabled": False}, "sequence": {"params": {"run_min": "9"}}}},
-                actor=admin)
+    save_config(
+        db.session,
+        {
+            "hold_score": 35,
+            "reject_score": 80,
+            "detectors": {"canary": {"enabled": False}, "sequence": {"params": {"run_min": "9"}}},
+        },
+        actor=admin,
+    )
     config = load_config(db.session)
     assert (config.hold_score, config.reject_score) == (35, 80)
     assert config.enabled["canary"] is False and config.params["sequence"]["run_min"] == 9
@@ -75,19 +89,34 @@ def test_database_history_answers_like_memory_history(db, make):
         t += rng.choice([2, 30, 200, 3000, 20000])
         s = rng.choice(sellers)
         failure = "bad_check_symbol" if rng.random() < 0.15 else None
-        stream.append(dict(ts=t, participant_id=s.id, outlet_id=s.outlet_id, outlet_kind="shop",
-                           channel=rng.choice(["typed", "qr"]), ip=rng.choice(["a", "b"]),
-                           device=rng.choice(["d1", "d2", f"d{s.id}"]), failure=failure,
-                           batch_id=None if failure else 3, batch_number=3,
-                           serial=None if failure else (rng.randint(1, 60) if i % 40 else 70),
-                           batch_region_id=1, region_id=rng.choice([1, 1, 2]), batch_shipped=True))
+        stream.append(
+            dict(
+                ts=t,
+                participant_id=s.id,
+                outlet_id=s.outlet_id,
+                outlet_kind="shop",
+                channel=rng.choice(["typed", "qr"]),
+                ip=rng.choice(["a", "b"]),
+                device=rng.choice(["d1", "d2", f"d{s.id}"]),
+                failure=failure,
+                batch_id=None if failure else 3,
+                batch_number=3,
+                serial=None if failure else (rng.randint(1, 60) if i % 40 else 70),
+                batch_region_id=1,
+                region_id=rng.choice([1, 1, 2]),
+                batch_shipped=True,
+            )
+        )
     memory = Engine(FraudConfig(), MemoryHistory())
     live = Engine(FraudConfig(), DbHistory(db.session))
     for event in stream:
         a, b = Observation(**event), Observation(**event)
         first, second = memory.assess(a), live.assess(b)
-        assert (first.decision, first.score, [r.detector for r in first.reasons]) == \
-               (second.decision, second.score, [r.detector for r in second.reasons]), event
+        assert (first.decision, first.score, [r.detector for r in first.reasons]) == (
+            second.decision,
+            second.score,
+            [r.detector for r in second.reasons],
+        ), event
         memory.observe(a)
         store_observation(db.session, b, second)
     assert {o.decision for o in db.session.query(FraudObservation)} >= {"accept", "reject"}
@@ -97,8 +126,16 @@ def test_live_guessing_reads_the_registration_throttle(db, make):
     """Refused codes roll back with their request; codes' attempt counter survives and fraud reads it."""
     seller = make.user("seller")
     at = T0 + timedelta(minutes=30)
-    db.session.add(AttemptCounter(scope="code", subject=f"user:{seller.id}", failures=12, total_failures=12,
-                                  window_started_at=T0, last_failure_at=at - timedelta(minutes=1)))
+    db.session.add(
+        AttemptCounter(
+            scope="code",
+            subject=f"user:{seller.id}",
+            failures=12,
+            total_failures=12,
+            window_started_at=T0,
+            last_failure_at=at - timedelta(minutes=1),
+        )
+    )
     db.session.flush()
     answer = assess_registration(attempt(db.session, seller, 42, at))
     assert answer.decision == "hold" and answer.reasons[0].detector == "guessing"

@@ -1,5 +1,6 @@
 """Review queue and rule settings through the client (in Russian, the club's default language);
 the queue's journey in a real browser."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -20,12 +21,23 @@ def held_registration(make, *, territory=None):
     product = Product(sku=f"BAG-{shop.id}", name="Bag 50 kg", rule_value=40)
     make.session.add(product)
     make.session.flush()
-    batch = Batch(number=shop.id, product_id=product.id, key_version=1, count=100, region_id=shipped_to.id,
-                  status=BatchStatus.ACTIVATED.value)
+    batch = Batch(
+        number=shop.id,
+        product_id=product.id,
+        key_version=1,
+        count=100,
+        region_id=shipped_to.id,
+        status=BatchStatus.ACTIVATED.value,
+    )
     make.session.add(batch)
     make.session.flush()
-    result = register_code(make.session, seller, batch_code(batch, 7), channel="typed",
-                           ctx=RegistrationContext(ip="10.0.0.9", device="phone-9"))
+    result = register_code(
+        make.session,
+        seller,
+        batch_code(batch, 7),
+        channel="typed",
+        ctx=RegistrationContext(ip="10.0.0.9", device="phone-9"),
+    )
     assert result.status == "pending_review", result
     make.session.commit()
     return seller, make.session.scalar(select(ReviewCase))
@@ -38,10 +50,15 @@ def test_admin_approves_a_held_registration_and_the_points_become_active(client,
     make.session.commit()
     login(admin)
     page = client.get("/fraud/").get_data(as_text=True)
-    assert seller.display_name in page and "Партия отгружена в регион Татарстан, зарегистрирована в регионе Калининград." in page
+    assert (
+        seller.display_name in page
+        and "Партия отгружена в регион Татарстан, зарегистрирована в регионе Калининград." in page
+    )
     page = client.get(f"/fraud/cases/{case.id}").get_data(as_text=True)
     assert "риск 50" in page and "Последние попытки" in page
-    response = client.post(f"/fraud/cases/{case.id}", data={"decision": "accept", "note": "checked the invoice"})
+    response = client.post(
+        f"/fraud/cases/{case.id}", data={"decision": "accept", "note": "checked the invoice"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert (balance_of(db.session, seller).active, balance_of(db.session, seller).pending) == (40, 0)
@@ -58,7 +75,9 @@ def test_reject_and_block_needs_a_note_then_removes_points_and_blocks(client, lo
     login(admin)
     refused = client.post(f"/fraud/cases/{case.id}", data={"decision": "reject", "action": "block"})
     assert refused.status_code == 422 and "Напишите примечание" in refused.get_data(as_text=True)
-    client.post(f"/fraud/cases/{case.id}", data={"decision": "reject", "action": "block", "note": "label roll"})
+    client.post(
+        f"/fraud/cases/{case.id}", data={"decision": "reject", "action": "block", "note": "label roll"}
+    )
     db.session.expire_all()
     person = db.session.get(type(seller), seller.id)
     assert person.is_blocked and person.blocked_reason == "label roll"
@@ -91,8 +110,14 @@ def test_settings_refuse_insane_thresholds_and_save_sane_ones(client, login, mak
     login(admin)
     page = client.get("/fraud/settings").get_data(as_text=True)
     assert "Серии номеров подряд" in page and 'name="sequence.run_min" value="6' in page
-    form = {"hold_score": "40", "reject_score": "90", "utc_offset_hours": "3", "sequence.enabled": "on",
-            "sequence.run_min": "1", "sequence.score": "50"}
+    form = {
+        "hold_score": "40",
+        "reject_score": "90",
+        "utc_offset_hours": "3",
+        "sequence.enabled": "on",
+        "sequence.run_min": "1",
+        "sequence.score": "50",
+    }
     refused = client.post("/fraud/settings", data=form)
     assert refused.status_code == 422
     assert "номеров подряд: 1 вне разумных пределов 3–1000" in refused.get_data(as_text=True)
@@ -105,12 +130,19 @@ def test_settings_refuse_insane_thresholds_and_save_sane_ones(client, login, mak
 
 
 def test_replaying_history_through_a_rule_shows_what_it_would_flag(client, login, make, db):
-    seller, _case = held_registration(make)
+    _seller, _case = held_registration(make)
     admin = make.user("admin")
     make.session.commit()
     login(admin)
-    form = {"hold_score": "40", "reject_score": "90", "utc_offset_hours": "3", "backtest": "geography",
-            "geography.region_score": "50", "geography.distance_km": "100", "geography.distance_score": "25"}
+    form = {
+        "hold_score": "40",
+        "reject_score": "90",
+        "utc_offset_hours": "3",
+        "backtest": "geography",
+        "geography.region_score": "50",
+        "geography.distance_km": "100",
+        "geography.distance_score": "25",
+    }
     page = client.post("/fraud/settings", data=form).get_data(as_text=True)
     assert "отмечено 1 из 1 попыток, из них 0 тогда были приняты" in page
     assert "Партия отгружена в регион Татарстан, зарегистрирована в регионе Калининград." in page
@@ -150,8 +182,16 @@ def test_review_queue_in_a_real_browser(phone, make, db, screenshot):
 def test_flagged_participants_are_listed_and_can_be_blocked(client, login, make, db):
     seller, _case = held_registration(make)
     for i in range(3):  # refused attempts seen by fraud
-        db.session.add(FraudObservation(participant_id=seller.id, outlet_id=seller.outlet_id, channel="typed",
-                                        failure="bad_check_symbol", decision="reject", score=90))
+        db.session.add(
+            FraudObservation(
+                participant_id=seller.id,
+                outlet_id=seller.outlet_id,
+                channel="typed",
+                failure="bad_check_symbol",
+                decision="reject",
+                score=90,
+            )
+        )
     admin = make.user("admin")
     make.session.commit()
     login(admin)
@@ -171,13 +211,22 @@ def test_a_refused_registration_is_kept_with_its_reasons(client, api_token, make
     product = Product(sku="BAG-C", name="Bag", rule_value=40)
     make.session.add(product)
     make.session.flush()
-    canary = Batch(number=900, product_id=product.id, key_version=1, count=100, status=BatchStatus.ACTIVATED.value,
-                   is_canary=True)
+    canary = Batch(
+        number=900,
+        product_id=product.id,
+        key_version=1,
+        count=100,
+        status=BatchStatus.ACTIVATED.value,
+        is_canary=True,
+    )
     make.session.add(canary)
     make.session.commit()
     token = api_token(seller)
-    response = client.post("/api/v1/registrations", json={"code": batch_code(canary, 5), "channel": "typed"},
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/registrations",
+        json={"code": batch_code(canary, 5), "channel": "typed"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 422 and response.get_json()["reason"] == "fraud_rejected"
     kept = db.session.scalars(select(FraudObservation)).all()
     assert [(k.decision, k.reasons[0]["detector"]) for k in kept] == [("reject", "canary")]

@@ -1,4 +1,5 @@
 """Scopes: each role sees exactly its part of the club."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -1,4 +1,5 @@
 """Accounts: blocking, unblocking, sign-in refusals."""
+
 from __future__ import annotations
 
 import pytest
@@ -56,12 +57,13 @@ def test_block_needs_a_reason_and_not_oneself(make, db, ctx):
 
 def test_blocked_person_sees_reason_and_their_rep_on_login_page(client, make, db):
     admin = make.user(Role.ADMIN)
-    rep, territory, outlet = make.rep_with_outlet()
+    rep, _territory, outlet = make.rep_with_outlet()
     seller = make.user(Role.SELLER, outlet=outlet)
     block_user(db.session, seller, reason="Проверка чеков", actor=admin)
     make.session.commit()
-    response = client.post("/login", data={"login": seller.login, "password": PASSWORD},
-                           headers={"Accept-Language": "ru"})
+    response = client.post(
+        "/login", data={"login": seller.login, "password": PASSWORD}, headers={"Accept-Language": "ru"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Проверка чеков" in page and "заблокирован" in page
@@ -87,8 +89,10 @@ def test_login_is_rate_limited(app, client, make, db):
     # Fixed windows: 7 tries spread over at most two windows put 4 in one of them.
     previous, app.config["LOGIN_RATE_LIMIT"] = app.config["LOGIN_RATE_LIMIT"], "3 per minute"
     try:
-        codes = [client.post("/login", data={"login": user.login, "password": "wrong-pass-1"}).status_code
-                 for _ in range(7)]
+        codes = [
+            client.post("/login", data={"login": user.login, "password": "wrong-pass-1"}).status_code
+            for _ in range(7)
+        ]
     finally:
         app.config["LOGIN_RATE_LIMIT"] = previous
     assert codes[0] == 200 and 429 in codes and set(codes) == {200, 429}
@@ -98,11 +102,33 @@ def test_cli_creates_blocks_and_unblocks(app, make, db):
     outlet = make.outlet()
     make.session.commit()
     runner = app.test_cli_runner()
-    created = runner.invoke(args=["users", "create", "--role", "owner", "--login", "+7 912 111-22-33",
-                                  "--password", "long-enough-1", "--outlet", outlet.external_id])
+    created = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--role",
+            "owner",
+            "--login",
+            "+7 912 111-22-33",
+            "--password",
+            "long-enough-1",
+            "--outlet",
+            outlet.external_id,
+        ]
+    )
     assert created.exit_code == 0, created.output
-    refused = runner.invoke(args=["users", "create", "--role", "seller", "--login", "x@example.com",
-                                  "--password", "long-enough-1"])
+    refused = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--role",
+            "seller",
+            "--login",
+            "x@example.com",
+            "--password",
+            "long-enough-1",
+        ]
+    )
     assert refused.exit_code != 0 and "--outlet" in refused.output
     blocked = runner.invoke(args=["users", "block", "+79121112233", "--reason", "Audit"])
     assert blocked.exit_code == 0, blocked.output

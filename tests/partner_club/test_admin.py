@@ -1,4 +1,5 @@
 """The admin pages: services directly, then pages for admin, head office, managers, others."""
+
 from __future__ import annotations
 
 import re
@@ -26,19 +27,31 @@ def ctx(app, db):
 
 
 def changes_of(outlet, **kw):
-    values = dict(name=outlet.name, legal_name=outlet.legal_name or "", tax_number="7707083893",
-                  address=outlet.address or "", kind=outlet.kind, region_id=outlet.region_id,
-                  territory_id=outlet.territory_id, lat=outlet.lat, lon=outlet.lon, active=True)
+    values = dict(
+        name=outlet.name,
+        legal_name=outlet.legal_name or "",
+        tax_number="7707083893",
+        address=outlet.address or "",
+        kind=outlet.kind,
+        region_id=outlet.region_id,
+        territory_id=outlet.territory_id,
+        lat=outlet.lat,
+        lon=outlet.lon,
+        active=True,
+    )
     values.update(kw)
     return services.OutletChanges(**values)
 
 
 # --- services -------------------------------------------------------------------------
 
+
 def test_territory_create_assign_and_unique_name(ctx, make, db):
     admin, rep = make.user(Role.ADMIN), make.user(Role.REP)
     region = make.region()
-    territory = services.save_territory(db.session, None, region=region, name="Kazan North", rep=None, actor=admin)
+    territory = services.save_territory(
+        db.session, None, region=region, name="Kazan North", rep=None, actor=admin
+    )
     services.save_territory(db.session, territory, region=region, name="Kazan North", rep=rep, actor=admin)
     assert territory.rep_id == rep.id
     with pytest.raises(Conflict):
@@ -52,15 +65,36 @@ def test_territory_create_assign_and_unique_name(ctx, make, db):
 def test_staff_accounts(ctx, make, db):
     admin = make.user(Role.ADMIN)
     region = make.region()
-    manager = services.create_staff(db.session, role="regional_manager", login="rm@example.com",
-                                    password="long-enough-1", full_name="Olga", region=region, actor=admin)
+    manager = services.create_staff(
+        db.session,
+        role="regional_manager",
+        login="rm@example.com",
+        password="long-enough-1",
+        full_name="Olga",
+        region=region,
+        actor=admin,
+    )
     assert manager.region_id == region.id
     with pytest.raises(Invalid):
-        services.create_staff(db.session, role="regional_manager", login="rm2@example.com",
-                              password="long-enough-1", full_name="No Region", region=None, actor=admin)
+        services.create_staff(
+            db.session,
+            role="regional_manager",
+            login="rm2@example.com",
+            password="long-enough-1",
+            full_name="No Region",
+            region=None,
+            actor=admin,
+        )
     with pytest.raises(Invalid):
-        services.create_staff(db.session, role="owner", login="o@example.com", password="long-enough-1",
-                              full_name="Owner", region=None, actor=admin)
+        services.create_staff(
+            db.session,
+            role="owner",
+            login="o@example.com",
+            password="long-enough-1",
+            full_name="Owner",
+            region=None,
+            actor=admin,
+        )
 
 
 def test_outlet_update_validates_and_audits_the_difference(ctx, make, db):
@@ -76,13 +110,14 @@ def test_outlet_update_validates_and_audits_the_difference(ctx, make, db):
     assert entry.details["changes"]["name"][1] == "New name"
     other_region_territory = make.territory()
     with pytest.raises(Invalid):
-        services.update_outlet(db.session, outlet, changes_of(outlet, territory_id=other_region_territory.id),
-                               actor=admin)
+        services.update_outlet(
+            db.session, outlet, changes_of(outlet, territory_id=other_region_territory.id), actor=admin
+        )
 
 
 def test_search_people_by_text_role_and_scope(ctx, make, db):
     admin = make.user(Role.ADMIN)
-    rep, territory, outlet = make.rep_with_outlet()
+    rep, _territory, outlet = make.rep_with_outlet()
     mine = make.user(Role.SELLER, outlet=outlet, full_name="Boris Mine")
     theirs = make.user(Role.SELLER, full_name="Boris Theirs")
     assert {u.id for u in services.search_people(db.session, admin, q="boris").items} == {mine.id, theirs.id}
@@ -105,6 +140,7 @@ def test_audit_filters(ctx, make, db):
 
 # --- pages -----------------------------------------------------------------------------
 
+
 def test_admin_blocks_and_unblocks_from_the_person_page(client, make, login, db):
     admin = make.user(Role.ADMIN)
     seller = make.user(Role.SELLER)
@@ -112,7 +148,9 @@ def test_admin_blocks_and_unblocks_from_the_person_page(client, make, login, db)
     login(admin)
     page = client.get(f"/admin/people/{seller.id}").get_data(as_text=True)
     assert 'name="reason"' in page
-    assert client.post(f"/admin/people/{seller.id}/block", data={"reason": "Fake receipts"}).status_code == 302
+    assert (
+        client.post(f"/admin/people/{seller.id}/block", data={"reason": "Fake receipts"}).status_code == 302
+    )
     db.session.expire_all()
     assert db.session.get(User, seller.id).status == UserStatus.BLOCKED.value
     audit_page = client.get("/admin/audit?action=user.block").get_data(as_text=True)
@@ -130,12 +168,22 @@ def test_admin_lists_search_and_edit_shop(client, make, login, db):
     login(admin)
     page = client.get("/admin/shops?q=romash").get_data(as_text=True)
     assert "Romashka Kazan" in page and "Vasilek" not in page
-    form = {"name": "Romashka Plus", "legal_name": "LLC R", "tax_number": "7707083893", "address": "x",
-            "kind": "shop", "region_id": outlet.region_id, "territory_id": 0, "lat": "55.8", "lon": "49.1",
-            "active": "y"}
+    form = {
+        "name": "Romashka Plus",
+        "legal_name": "LLC R",
+        "tax_number": "7707083893",
+        "address": "x",
+        "kind": "shop",
+        "region_id": outlet.region_id,
+        "territory_id": 0,
+        "lat": "55.8",
+        "lon": "49.1",
+        "active": "y",
+    }
     assert client.post(f"/admin/shops/{outlet.id}", data=form).status_code == 302
-    bad = client.post(f"/admin/shops/{outlet.id}", data=dict(form, tax_number="123"),
-                      headers={"Accept-Language": "ru"})
+    bad = client.post(
+        f"/admin/shops/{outlet.id}", data=dict(form, tax_number="123"), headers={"Accept-Language": "ru"}
+    )
     assert "ИНН состоит из 10 цифр" in bad.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Outlet, outlet.id).name == "Romashka Plus"
@@ -146,9 +194,16 @@ def test_admin_creates_rep_and_territory(client, make, login, db):
     region = make.region()
     make.session.commit()
     login(admin)
-    response = client.post("/admin/people/new", data={"role": "rep", "full_name": "Rita Rep",
-                                                      "login": "+7 912 000-11-22", "password": "long-enough-1",
-                                                      "region_id": 0})
+    response = client.post(
+        "/admin/people/new",
+        data={
+            "role": "rep",
+            "full_name": "Rita Rep",
+            "login": "+7 912 000-11-22",
+            "password": "long-enough-1",
+            "region_id": 0,
+        },
+    )
     assert response.status_code == 302
     rep = db.session.scalar(select(User).where(User.login == "+79120001122"))
     assert rep.role == "rep"
@@ -164,17 +219,27 @@ def test_head_office_reads_but_cannot_write(client, make, login, db):
     region = make.region()
     make.session.commit()
     login(head)
-    for url in ("/admin/people", "/admin/shops", "/admin/territories", "/admin/audit",
-                f"/admin/people/{seller.id}", f"/admin/shops/{seller.outlet_id}"):
+    for url in (
+        "/admin/people",
+        "/admin/shops",
+        "/admin/territories",
+        "/admin/audit",
+        f"/admin/people/{seller.id}",
+        f"/admin/shops/{seller.outlet_id}",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         page = response.get_data(as_text=True)
-        assert "readonly-note" in page and "button danger" not in page and 'class="button primary"' not in page
-    for url, data in ((f"/admin/people/{seller.id}/block", {"reason": "x"}),
-                      ("/admin/territories", {"region_id": region.id, "name": "T", "rep_id": 0}),
-                      (f"/admin/regions/{region.id}", {"name_en": "a", "name_ru": "b"}),
-                      (f"/admin/shops/{seller.outlet_id}", {"name": "Hacked"}),
-                      ("/admin/people/new", {"role": "admin", "login": "h@example.com", "password": "x" * 10})):
+        assert (
+            "readonly-note" in page and "button danger" not in page and 'class="button primary"' not in page
+        )
+    for url, data in (
+        (f"/admin/people/{seller.id}/block", {"reason": "x"}),
+        ("/admin/territories", {"region_id": region.id, "name": "T", "rep_id": 0}),
+        (f"/admin/regions/{region.id}", {"name_en": "a", "name_ru": "b"}),
+        (f"/admin/shops/{seller.outlet_id}", {"name": "Hacked"}),
+        ("/admin/people/new", {"role": "admin", "login": "h@example.com", "password": "x" * 10}),
+    ):
         assert client.post(url, data=data).status_code == 403, url
     assert db.session.scalar(select(func.count(Territory.id))) == 0
     db.session.expire_all()
@@ -182,7 +247,7 @@ def test_head_office_reads_but_cannot_write(client, make, login, db):
 
 
 def test_regional_manager_sees_only_own_region(client, make, login, db):
-    rep, territory, outlet = make.rep_with_outlet()
+    _rep, territory, outlet = make.rep_with_outlet()
     manager = make.user(Role.REGIONAL_MANAGER, region_id=territory.region_id)
     other = make.outlet()
     stranger = make.user(Role.SELLER, outlet=other)
@@ -217,7 +282,9 @@ def test_csrf_is_enforced_when_enabled(app, database_url, redis_url, make, db):
         assert browser.post("/join", data={"code": "ABCDE12345"}).status_code == 400
         page = browser.get("/login").get_data(as_text=True)
         token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        signed_in = browser.post("/login", data={"login": admin.login, "password": PASSWORD, "csrf_token": token})
+        signed_in = browser.post(
+            "/login", data={"login": admin.login, "password": PASSWORD, "csrf_token": token}
+        )
         assert signed_in.status_code == 302
         g.pop("_login_user", None)
         refused = browser.post(f"/admin/people/{seller.id}/block", data={"reason": "no token"})
@@ -228,7 +295,7 @@ def test_csrf_is_enforced_when_enabled(app, database_url, redis_url, make, db):
 
 def test_admin_sets_default_invitation_life(client, make, login, db):
     admin = make.user(Role.ADMIN)
-    rep, territory, _ = make.rep_with_outlet()
+    rep, _territory, _ = make.rep_with_outlet()
     make.session.commit()
     login(admin)
     assert client.post("/admin/settings/invitation-days", data={"valid_days": 400}).status_code == 302

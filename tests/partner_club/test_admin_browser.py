@@ -1,4 +1,5 @@
 """Phone journeys (360 px, Russian): an admin blocks a person; an owner approves a seller."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -40,7 +41,7 @@ def test_admin_blocks_a_person_who_then_sees_why(phone, make, db, screenshot):
 
 
 def test_owner_approves_a_seller_on_a_phone(phone, make, db, screenshot):
-    rep, territory, outlet = make.rep_with_outlet()
+    _rep, _territory, outlet = make.rep_with_outlet()
     owner = make.user(Role.OWNER, outlet=outlet)
     make.session.commit()
     page = phone

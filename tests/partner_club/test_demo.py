@@ -1,4 +1,5 @@
 """`flask demo seed`: a world big enough to be real, shops inside their regions, logins that work."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -35,8 +36,14 @@ def test_world_has_regions_staff_and_300_shops_each_inside_its_region(db):
     for region in world.regions:
         reps = session.scalars(select(Territory.rep_id).where(Territory.region_id == region.id)).all()
         assert 2 <= len(set(reps)) <= 3
-        assert session.scalar(select(func.count(User.id)).where(
-            User.role == Role.REGIONAL_MANAGER.value, User.region_id == region.id)) == 1
+        assert (
+            session.scalar(
+                select(func.count(User.id)).where(
+                    User.role == Role.REGIONAL_MANAGER.value, User.region_id == region.id
+                )
+            )
+            == 1
+        )
         assert session.scalar(select(func.count(Outlet.id)).where(Outlet.region_id == region.id)) >= 50
     shops_with_sellers = {s.outlet_id for s in world.sellers}
     assert len(shops_with_sellers) >= len(outlets) // 2
@@ -47,8 +54,9 @@ def test_world_has_regions_staff_and_300_shops_each_inside_its_region(db):
 def test_world_is_the_same_for_the_same_seed(db):
     def snapshot():
         world = seed_world(db.session, rng_seed=5, shops=40)
-        return [(o.external_id, o.name, o.lat, o.lon) for o in world.outlets], \
-            [u.full_name for u in world.owners]
+        return [(o.external_id, o.name, o.lat, o.lon) for o in world.outlets], [
+            u.full_name for u in world.owners
+        ]
 
     first = snapshot()
     db.session.rollback()

@@ -1,4 +1,5 @@
 """Invitations and sign-up: services directly, pages through the client."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,23 +26,35 @@ def ctx(app, db):
 
 
 def person(login="+7 912 345-67-89", password="secret-pass-1", again=None, name="Anna Petrova"):
-    return signup.PersonDetails(full_name=name, login=login, password=password,
-                                password_again=password if again is None else again)
+    return signup.PersonDetails(
+        full_name=name, login=login, password=password, password_again=password if again is None else again
+    )
 
 
 def shop(region, **kw):
-    values = dict(trade_name="Romashka", legal_name="LLC Romashka", tax_number=GOOD_INN10,
-                  address="Kazan, Bauman st. 1", region_id=region.id, lat=55.79, lon=49.12)
+    values = dict(
+        trade_name="Romashka",
+        legal_name="LLC Romashka",
+        tax_number=GOOD_INN10,
+        address="Kazan, Bauman st. 1",
+        region_id=region.id,
+        lat=55.79,
+        lon=49.12,
+    )
     values.update(kw)
     return signup.ShopDetails(**values)
 
 
 def counts(db):
-    return (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Outlet.id))),
-            db.session.scalar(select(func.count(InvitationUse.id))))
+    return (
+        db.session.scalar(select(func.count(User.id))),
+        db.session.scalar(select(func.count(Outlet.id))),
+        db.session.scalar(select(func.count(InvitationUse.id))),
+    )
 
 
 # --- codes and INN -----------------------------------------------------------
+
 
 def test_codes_are_crockford_and_read_forgivingly():
     code = inv.new_code()
@@ -57,8 +70,15 @@ def test_valid_inn(ctx, raw):
     assert signup.validate_inn(raw) == raw.replace(" ", "")
 
 
-@pytest.mark.parametrize("raw,code", [("7707083894", "inn_checksum"), ("500100732258", "inn_checksum"),
-                                      ("12345", "inn_format"), ("77070838AB", "inn_format")])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("7707083894", "inn_checksum"),
+        ("500100732258", "inn_checksum"),
+        ("12345", "inn_format"),
+        ("77070838AB", "inn_format"),
+    ],
+)
 def test_bad_inn(ctx, raw, code):
     with pytest.raises(Invalid) as refused:
         signup.validate_inn(raw)
@@ -76,9 +96,10 @@ def test_position_must_be_plausible(ctx, make):
 
 # --- issuing -------------------------------------------------------------------
 
+
 def test_rep_issues_cards_only_for_own_territory(ctx, make, db):
     rep, territory, _ = make.rep_with_outlet()
-    other_rep, other_territory, _ = make.rep_with_outlet()
+    _other_rep, other_territory, _ = make.rep_with_outlet()
     cards = inv.issue_outlet_invitations(db.session, rep, territory, count=3, valid_days=10)
     assert len({c.code for c in cards}) == 3 and len({c.batch for c in cards}) == 1
     assert all(c.max_uses == 1 and c.territory_id == territory.id for c in cards)
@@ -92,6 +113,7 @@ def test_rep_issues_cards_only_for_own_territory(ctx, make, db):
 
 
 # --- signing up ------------------------------------------------------------------
+
 
 def test_shop_sign_up_creates_shop_and_owner_and_uses_the_card(ctx, make, db):
     rep, territory, _ = make.rep_with_outlet()
@@ -120,8 +142,11 @@ def test_expired_and_revoked_and_unknown_codes_are_refused(ctx, make, db):
     old, revoked = inv.issue_outlet_invitations(db.session, rep, territory, count=2, valid_days=1)
     old.expires_at = utcnow() - timedelta(minutes=1)
     inv.revoke_invitation(db.session, revoked, actor=rep)
-    for code, reason in [(old.code, "invitation_expired"), (revoked.code, "invitation_revoked"),
-                         ("ZZZZZZZZZZ", "invitation_unknown")]:
+    for code, reason in [
+        (old.code, "invitation_expired"),
+        (revoked.code, "invitation_revoked"),
+        ("ZZZZZZZZZZ", "invitation_unknown"),
+    ]:
         with pytest.raises(Invalid) as refused:
             signup.sign_up_individual(db.session, code, person())
         assert refused.value.code == reason
@@ -154,8 +179,9 @@ def test_bad_sign_up_writes_nothing(ctx, make, db):
 
 # --- sellers -------------------------------------------------------------------------
 
+
 def test_seller_code_is_multi_use_and_sellers_wait_for_approval(ctx, make, db):
-    rep, territory, outlet = make.rep_with_outlet()
+    _rep, territory, outlet = make.rep_with_outlet()
     owner = make.user(Role.OWNER, outlet=outlet)
     code = inv.issue_seller_invitation(db.session, owner, valid_days=7)
     first = signup.sign_up_seller(db.session, code.code, person(login="s1@example.com"))
@@ -181,7 +207,7 @@ def test_owner_cannot_touch_another_shops_seller(ctx, make, db):
 
 
 def test_seller_moves_to_another_shop_one_at_a_time(ctx, make, db):
-    rep, territory, outlet = make.rep_with_outlet()
+    _rep, territory, outlet = make.rep_with_outlet()
     other = make.outlet(territory=territory)
     seller = make.user(Role.SELLER, outlet=outlet)
     other_owner = make.user(Role.OWNER, outlet=other)

@@ -1,4 +1,5 @@
 """Invitation cards, joining and sellers through the pages."""
+
 from __future__ import annotations
 
 from flask import g
@@ -18,10 +19,20 @@ def forget_user() -> None:
 
 
 def shop_form(invitation, region, **kw):
-    data = dict(mode="shop", trade_name="Romashka", legal_name="LLC Romashka", tax_number=GOOD_INN,
-                address="Kazan, Bauman st. 1", region_id=str(region.id), lat="55.79", lon="49.12",
-                full_name="Anna Petrova", login="+7 912 345-67-89", password="secret-pass-1",
-                password_again="secret-pass-1")
+    data = dict(
+        mode="shop",
+        trade_name="Romashka",
+        legal_name="LLC Romashka",
+        tax_number=GOOD_INN,
+        address="Kazan, Bauman st. 1",
+        region_id=str(region.id),
+        lat="55.79",
+        lon="49.12",
+        full_name="Anna Petrova",
+        login="+7 912 345-67-89",
+        password="secret-pass-1",
+        password_again="secret-pass-1",
+    )
     data.update(kw)
     return data
 
@@ -32,8 +43,10 @@ def test_rep_prints_cards_with_qr_links(client, make, login, db):
     login(rep)
     page = client.get("/invitations").get_data(as_text=True)
     assert territory.name in page
-    response = client.post("/invitations", data={"territory_id": territory.id, "count": 3, "valid_days": 14,
-                                                 "label": "Bauman st."})
+    response = client.post(
+        "/invitations",
+        data={"territory_id": territory.id, "count": 3, "valid_days": 14, "label": "Bauman st."},
+    )
     assert response.status_code == 302 and "/invitations/cards/" in response.location
     cards = client.get(response.location).get_data(as_text=True)
     codes = db.session.scalars(select(Invitation.code)).all()
@@ -45,7 +58,7 @@ def test_rep_prints_cards_with_qr_links(client, make, login, db):
 
 
 def test_rep_cannot_see_another_territorys_invitations(client, make, login, db):
-    rep, territory, _ = make.rep_with_outlet()
+    rep, _territory, _ = make.rep_with_outlet()
     other, other_territory, _ = make.rep_with_outlet()
     theirs = inv.issue_outlet_invitations(db.session, other, other_territory, count=1, valid_days=5)[0]
     make.session.commit()
@@ -53,8 +66,12 @@ def test_rep_cannot_see_another_territorys_invitations(client, make, login, db):
     assert theirs.code not in client.get("/invitations").get_data(as_text=True)
     assert client.get(f"/invitations/cards/{theirs.batch}").status_code == 403
     assert client.post(f"/invitations/{theirs.id}/revoke").status_code == 403
-    assert client.post("/invitations", data={"territory_id": other_territory.id, "count": 1,
-                                             "valid_days": 5}).status_code == 200
+    assert (
+        client.post(
+            "/invitations", data={"territory_id": other_territory.id, "count": 1, "valid_days": 5}
+        ).status_code
+        == 200
+    )
     assert db.session.scalar(select(func.count(Invitation.id))) == 1
 
 
@@ -101,10 +118,15 @@ def test_bad_sign_up_shows_errors_in_russian_and_writes_nothing(client, make, db
         (dict(lat="5", login="new@example.com"), "вне стран клуба"),
     ]
     for change, message in cases:
-        response = client.post(f"/join/{card.code}", data=shop_form(card, territory.region, **change), headers=ru)
+        response = client.post(
+            f"/join/{card.code}", data=shop_form(card, territory.region, **change), headers=ru
+        )
         assert response.status_code == 200
         assert message in response.get_data(as_text=True), change
-    assert (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Outlet.id)))) == before
+    assert (
+        db.session.scalar(select(func.count(User.id))),
+        db.session.scalar(select(func.count(Outlet.id))),
+    ) == before
     assert db.session.get(Invitation, card.id).uses == 0
 
 
@@ -119,7 +141,7 @@ def test_join_code_checks_are_rate_limited(app, client, make, db):
 
 
 def test_owner_invites_seller_who_waits_then_is_approved(client, make, login, db, app):
-    rep, territory, outlet = make.rep_with_outlet()
+    _rep, _territory, outlet = make.rep_with_outlet()
     owner = make.user(Role.OWNER, outlet=outlet)
     make.session.commit()
     login(owner)
@@ -128,9 +150,16 @@ def test_owner_invites_seller_who_waits_then_is_approved(client, make, login, db
     assert inv.format_code(code) in client.get("/shop/sellers").get_data(as_text=True)
     seller_client = app.test_client()
     forget_user()
-    response = seller_client.post(f"/join/{code}", data={
-        "full_name": "Ivan Seller", "login": "ivan@example.com", "password": "secret-pass-1",
-        "password_again": "secret-pass-1"}, headers={"Accept-Language": "ru"})
+    response = seller_client.post(
+        f"/join/{code}",
+        data={
+            "full_name": "Ivan Seller",
+            "login": "ivan@example.com",
+            "password": "secret-pass-1",
+            "password_again": "secret-pass-1",
+        },
+        headers={"Accept-Language": "ru"},
+    )
     assert response.status_code == 302
     home = seller_client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert "одобрит" in home or "одобр" in home
@@ -159,8 +188,11 @@ def test_position_typed_with_a_comma_is_read_and_nonsense_is_refused(client, mak
     rep, territory, _ = make.rep_with_outlet()
     first = inv.issue_outlet_invitations(db.session, rep, territory, count=1, valid_days=5)[0]
     make.session.commit()
-    bad = client.post(f"/join/{first.code}", data=shop_form(first, territory.region, lat="пятьдесят"),
-                      headers={"Accept-Language": "ru"})
+    bad = client.post(
+        f"/join/{first.code}",
+        data=shop_form(first, territory.region, lat="пятьдесят"),
+        headers={"Accept-Language": "ru"},
+    )
     assert bad.status_code == 200 and "Введите число" in bad.get_data(as_text=True)
     done = client.post(f"/join/{first.code}", data=shop_form(first, territory.region, lat="55,8", lon="49,1"))
     assert done.status_code == 302
@@ -175,7 +207,11 @@ def test_head_office_reads_invitations_but_cannot_issue_or_cancel(client, make, 
     login(head)
     page = client.get("/invitations").get_data(as_text=True)
     assert inv.format_code(card.code) in page and 'name="count"' not in page and "/revoke" not in page
-    assert client.post("/invitations", data={"territory_id": territory.id, "count": 1,
-                                             "valid_days": 5}).status_code == 403
+    assert (
+        client.post(
+            "/invitations", data={"territory_id": territory.id, "count": 1, "valid_days": 5}
+        ).status_code
+        == 403
+    )
     assert client.post(f"/invitations/{card.id}/revoke").status_code == 403
     assert db.session.scalar(select(func.count(Invitation.id))) == 1

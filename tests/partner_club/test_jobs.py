@@ -1,4 +1,5 @@
 """Background jobs: start only after commit, report progress, record failures."""
+
 from __future__ import annotations
 
 from partner_club.extensions import db as _db

@@ -1,4 +1,5 @@
 """A seller checks their points on a phone (360 px, Russian); an admin corrects them."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,7 +17,9 @@ def test_seller_sees_balance_expiry_and_history_on_a_phone(phone, make, db, scre
     seller = make.user(Role.SELLER, full_name="Ольга Продавцова")
     ledger.set_expiry_policy(db.session, ExpiryPolicy("months", 12), actor=None)
     account = ledger.account_for_user(db.session, seller)
-    ledger.accrue(db.session, account, 120, cause_type="registration", cause_id=41, at=utcnow() - timedelta(days=350))
+    ledger.accrue(
+        db.session, account, 120, cause_type="registration", cause_id=41, at=utcnow() - timedelta(days=350)
+    )
     for n in range(24):
         ledger.accrue(db.session, account, 5, cause_type="registration", cause_id=100 + n)
     ledger.hold(db.session, account, 30, cause_type="registration", cause_id=200)
@@ -76,7 +79,9 @@ def test_liability_and_settings_fit_a_phone(phone, make, db, screenshot):
     admin = make.user(Role.ADMIN)
     region = make.region(name_ru="Республика Татарстан")
     account = ledger.account_for_user(db.session, make.user(Role.SELLER, outlet=make.outlet(region=region)))
-    ledger.accrue(db.session, account, 12345, cause_type="registration", cause_id=1, at=utcnow() - timedelta(days=200))
+    ledger.accrue(
+        db.session, account, 12345, cause_type="registration", cause_id=1, at=utcnow() - timedelta(days=200)
+    )
     make.session.commit()
     page = phone
     sign_in(page, admin.login)

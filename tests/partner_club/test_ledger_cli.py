@@ -1,7 +1,8 @@
 """`flask points check` and `flask points expire`, and the daily job."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -13,7 +14,7 @@ from partner_club.ledger.announce import announce_expiring
 from partner_club.ledger.models import Account, LedgerEntry
 from partner_club.ledger.policy import ExpiryPolicy
 
-T0 = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 
 def test_check_passes_on_a_consistent_ledger(app, db, make):
@@ -61,7 +62,9 @@ def test_expire_command_is_idempotent(app, db, make):
 
 def test_expire_job_runs_through_the_queue(app, db, make, work_jobs):
     seller = _seller_with_old_points(db, make)
-    result = app.test_cli_runner().invoke(args=["points", "expire", "--queue", "--now", "2027-01-15T00:00:00"])
+    result = app.test_cli_runner().invoke(
+        args=["points", "expire", "--queue", "--now", "2027-01-15T00:00:00"]
+    )
     assert result.exit_code == 0 and "Queued job" in result.output
     work_jobs()
     db.session.expire_all()
@@ -94,5 +97,7 @@ def test_a_shops_expiring_points_are_announced_to_its_owners(db, make):
 def test_an_individual_participant_gets_all_registration_points(db, make):
     territory = make.territory()
     person = make.user(Role.SELLER, territory_id=territory.id)
-    [entry] = credits.credit_registration(db.session, person, 12, pending=False, cause_type="registration", cause_id=1)
+    [entry] = credits.credit_registration(
+        db.session, person, 12, pending=False, cause_type="registration", cause_id=1
+    )
     assert db.session.get(Account, entry.account_id).user_id == person.id and entry.amount == 12

@@ -3,11 +3,12 @@
 Only PostgreSQL has row locks worth testing; SQLite serialises every writer
 on the whole database file, so these tests run only with TEST_DATABASE_URL.
 """
+
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -28,22 +29,23 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def postgres(db):
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks are tested on PostgreSQL only (set TEST_DATABASE_URL); "
-                    "SQLite serialises every writer on the whole file")
+        pytest.skip(
+            "row locks are tested on PostgreSQL only (set TEST_DATABASE_URL); "
+            "SQLite serialises every writer on the whole file"
+        )
     return db
 
 
 def _in_own_transaction(app, work):
     """Runs `work(session)` in a session and transaction of its own; returns its outcome."""
-    with app.app_context():
-        with Session(app.extensions["sqlalchemy"].engine) as session:
-            try:
-                result = work(session)
-                session.commit()
-                return result
-            except ledger.InsufficientPoints:
-                session.rollback()
-                return "refused"
+    with app.app_context(), Session(app.extensions["sqlalchemy"].engine) as session:
+        try:
+            result = work(session)
+            session.commit()
+            return result
+        except ledger.InsufficientPoints:
+            session.rollback()
+            return "refused"
 
 
 def test_parallel_spends_never_overdraw(app, postgres, make):
@@ -61,6 +63,7 @@ def test_parallel_spends_never_overdraw(app, postgres, make):
             target = session.get(Account, account_id)
             ledger.spend(session, target, 3, cause_type="order", cause_id=n)
             return "spent"
+
         return _in_own_transaction(app, work)
 
     with ThreadPoolExecutor(THREADS) as pool:
@@ -79,8 +82,14 @@ def test_parallel_accrue_spend_confirm_and_expire_reconcile(app, postgres, make)
     account = ledger.account_for_user(postgres.session, seller)
     for n in range(10):
         ledger.hold(postgres.session, account, 5, cause_type="registration", cause_id=f"held-{n}")
-    ledger.accrue(postgres.session, account, 40, cause_type="registration", cause_id="old",
-                  at=utcnow() - timedelta(days=400))
+    ledger.accrue(
+        postgres.session,
+        account,
+        40,
+        cause_type="registration",
+        cause_id="old",
+        at=utcnow() - timedelta(days=400),
+    )
     postgres.session.commit()
     account_id = account.id
 
@@ -112,8 +121,9 @@ def test_parallel_accrue_spend_confirm_and_expire_reconcile(app, postgres, make)
     balance = ledger.balance_of(postgres.session, seller)
     assert balance.active >= 0 and balance.pending >= 0
     assert disagreements(postgres.session) == []
-    confirmed = postgres.session.scalars(select(LedgerEntry).where(
-        LedgerEntry.kind == "confirmation", LedgerEntry.bucket == "active")).all()
+    confirmed = postgres.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.kind == "confirmation", LedgerEntry.bucket == "active")
+    ).all()
     assert len(confirmed) == len({e.cause_id for e in confirmed})  # each cause confirmed once
     result = app.test_cli_runner().invoke(args=["points", "check"])
     assert result.exit_code == 0, result.output
@@ -129,8 +139,10 @@ def test_parallel_first_credits_create_one_account(app, postgres, make):
         def work(session):
             start.wait()
             person = session.get(type(seller), user_id)
-            return ledger.accrue(session, ledger.account_for_user(session, person), 5,
-                                 cause_type="registration", cause_id=n).account_id
+            return ledger.accrue(
+                session, ledger.account_for_user(session, person), 5, cause_type="registration", cause_id=n
+            ).account_id
+
         return _in_own_transaction(app, work)
 
     with ThreadPoolExecutor(THREADS) as pool:
@@ -144,8 +156,9 @@ def test_parallel_first_credits_create_one_account(app, postgres, make):
 def test_parallel_registration_credits_open_one_account_each_and_reconcile(app, postgres, make):
     owner = make.user(Role.OWNER)
     seller = make.user(Role.SELLER, outlet=owner.outlet)
-    store_registration_rule(postgres.session, RegistrationRule("split", 50), outlet_id=owner.outlet_id,
-                            actor_id=owner.id)
+    store_registration_rule(
+        postgres.session, RegistrationRule("split", 50), outlet_id=owner.outlet_id, actor_id=owner.id
+    )
     postgres.session.commit()
     user_id = seller.id
     start = threading.Barrier(THREADS)
@@ -155,9 +168,11 @@ def test_parallel_registration_credits_open_one_account_each_and_reconcile(app, 
             if n < THREADS:
                 start.wait()  # the first ones race to open the person's and the shop's accounts
             person = session.get(type(seller), user_id)
-            credits.credit_registration(session, person, 4, pending=n % 3 == 0, cause_type="registration",
-                                       cause_id=n)
+            credits.credit_registration(
+                session, person, 4, pending=n % 3 == 0, cause_type="registration", cause_id=n
+            )
             return "credited"
+
         return _in_own_transaction(app, work)
 
     with ThreadPoolExecutor(THREADS) as pool:
@@ -167,7 +182,9 @@ def test_parallel_registration_credits_open_one_account_each_and_reconcile(app, 
     held = len([n for n in range(40) if n % 3 == 0])
     accounts = postgres.session.scalars(select(Account).order_by(Account.kind)).all()
     assert [(a.kind, a.active, a.pending) for a in accounts] == [
-        ("outlet", 2 * (40 - held), 2 * held), ("person", 2 * (40 - held), 2 * held)]
+        ("outlet", 2 * (40 - held), 2 * held),
+        ("person", 2 * (40 - held), 2 * held),
+    ]
     assert disagreements(postgres.session) == []
     result = app.test_cli_runner().invoke(args=["points", "check"])
     assert result.exit_code == 0 and result.output.startswith("OK"), result.output

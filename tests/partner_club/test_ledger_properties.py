@@ -1,8 +1,9 @@
 """Any sequence of ledger operations keeps entries, balances and lots in agreement."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +17,7 @@ from partner_club.ledger.models import LedgerEntry, PointLot
 from partner_club.ledger.policy import ExpiryPolicy
 from partner_club.ledger.reconcile import disagreements
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 operation = st.one_of(
     st.tuples(st.just("accrue"), st.integers(1, 50), st.integers(0, 800)),
@@ -53,8 +54,12 @@ def test_every_sequence_reconciles(db, make, ops):
 def _cheap_user(make, role):
     """A person without the (deliberately slow) password hash: examples are many."""
     outlet = make.outlet() if role == Role.SELLER else None
-    user = User(login=f"prop-{uuid.uuid4().hex}", role=role.value, password_hash="!",
-                outlet_id=outlet.id if outlet else None)
+    user = User(
+        login=f"prop-{uuid.uuid4().hex}",
+        role=role.value,
+        password_hash="!",
+        outlet_id=outlet.id if outlet else None,
+    )
     make.session.add(user)
     make.session.flush()
     return user
@@ -63,7 +68,9 @@ def _cheap_user(make, role):
 def _apply(session, account, admin, name, amount, extra, n):
     cause = f"{account.id}-{extra}"
     if name == "accrue":
-        ledger.accrue(session, account, amount, cause_type="registration", cause_id=n, at=T0 + timedelta(days=extra))
+        ledger.accrue(
+            session, account, amount, cause_type="registration", cause_id=n, at=T0 + timedelta(days=extra)
+        )
     elif name == "spend":
         ledger.spend(session, account, amount, cause_type="order", cause_id=n)
     elif name == "hold":
@@ -75,8 +82,9 @@ def _apply(session, account, admin, name, amount, extra, n):
     elif name == "expire":
         ledger.expire_due(session, T0 + timedelta(days=extra))
     elif name == "reverse":
-        entries = session.scalars(select(LedgerEntry).where(LedgerEntry.account_id == account.id)
-                                  .order_by(LedgerEntry.id)).all()
+        entries = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.account_id == account.id).order_by(LedgerEntry.id)
+        ).all()
         if entries:
             ledger.reverse(session, entries[amount % len(entries)], actor=admin, reason="property test")
     elif name == "adjust":

@@ -1,7 +1,8 @@
 """The points ledger's services, straight against the database."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,11 +15,14 @@ from partner_club.ledger import credits
 from partner_club.ledger import services as ledger
 from partner_club.ledger.models import Account, LedgerEntry, PointLot
 from partner_club.ledger.policy import (
-    ExpiryPolicy, RegistrationRule, store_registration_rule, validate_expiry_policy,
+    ExpiryPolicy,
+    RegistrationRule,
+    store_registration_rule,
+    validate_expiry_policy,
 )
 from partner_club.ledger.reconcile import disagreements
 
-T0 = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -32,7 +36,9 @@ def admin(make):
 
 
 def lots_of(session, account):
-    return session.scalars(select(PointLot).where(PointLot.account_id == account.id).order_by(PointLot.id)).all()
+    return session.scalars(
+        select(PointLot).where(PointLot.account_id == account.id).order_by(PointLot.id)
+    ).all()
 
 
 def test_accounts_are_created_once(db, seller):
@@ -46,8 +52,9 @@ def test_accounts_are_created_once(db, seller):
 def test_accrue_and_spend_oldest_first(db, seller):
     account = ledger.account_for_user(db.session, seller)
     ledger.accrue(db.session, account, 100, cause_type="registration", cause_id=1, at=T0)
-    ledger.accrue(db.session, account, 50, cause_type="action", cause_id=7, kind="action",
-                  at=T0 + timedelta(days=5))
+    ledger.accrue(
+        db.session, account, 50, cause_type="action", cause_id=7, kind="action", at=T0 + timedelta(days=5)
+    )
     entry = ledger.spend(db.session, account, 120, cause_type="order", cause_id=3)
     assert entry.amount == -120 and entry.kind == "redemption" and entry.cause_id == "3"
     assert ledger.balance_of(db.session, seller) == ledger.Balance(30, 0)
@@ -100,7 +107,12 @@ def test_pending_points_are_rejected(db, seller):
     ledger.hold(db.session, account, 40, cause_type="registration", cause_id=9)
     ledger.hold(db.session, account, 5, cause_type="registration", cause_id=10)
     [entry] = ledger.reject(db.session, cause_type="registration", cause_id=9, reason="duplicate photo")
-    assert (entry.kind, entry.bucket, entry.amount, entry.reason) == ("rejection", "pending", -40, "duplicate photo")
+    assert (entry.kind, entry.bucket, entry.amount, entry.reason) == (
+        "rejection",
+        "pending",
+        -40,
+        "duplicate photo",
+    )
     assert ledger.balance_of(db.session, seller) == ledger.Balance(0, 5)
     with pytest.raises(Conflict):
         ledger.confirm(db.session, cause_type="registration", cause_id=9)
@@ -111,15 +123,27 @@ def test_pending_points_are_rejected(db, seller):
 def test_registration_points_follow_the_shops_rule(db, make):
     owner = make.user(Role.OWNER)
     seller = make.user(Role.SELLER, outlet=owner.outlet)
-    entries = credits.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=1)
+    entries = credits.credit_registration(
+        db.session, seller, 10, pending=False, cause_type="registration", cause_id=1
+    )
     assert [(e.holder, e.amount) for e in entries] == [("person", 10)]
 
-    store_registration_rule(db.session, RegistrationRule("split", 70), outlet_id=owner.outlet_id, actor_id=owner.id)
-    entries = credits.credit_registration(db.session, seller, 15, pending=True, cause_type="registration", cause_id=2)
-    assert [(e.holder, e.bucket, e.amount) for e in entries] == [("person", "pending", 10),
-                                                                ("outlet", "pending", 5)]
-    store_registration_rule(db.session, RegistrationRule("shop", 0), outlet_id=owner.outlet_id, actor_id=owner.id)
-    entries = credits.credit_registration(db.session, seller, 8, pending=False, cause_type="registration", cause_id=3)
+    store_registration_rule(
+        db.session, RegistrationRule("split", 70), outlet_id=owner.outlet_id, actor_id=owner.id
+    )
+    entries = credits.credit_registration(
+        db.session, seller, 15, pending=True, cause_type="registration", cause_id=2
+    )
+    assert [(e.holder, e.bucket, e.amount) for e in entries] == [
+        ("person", "pending", 10),
+        ("outlet", "pending", 5),
+    ]
+    store_registration_rule(
+        db.session, RegistrationRule("shop", 0), outlet_id=owner.outlet_id, actor_id=owner.id
+    )
+    entries = credits.credit_registration(
+        db.session, seller, 8, pending=False, cause_type="registration", cause_id=3
+    )
     assert [(e.holder, e.amount) for e in entries] == [("outlet", 8)]
     shop = ledger.account_for_outlet(db.session, owner.outlet)
     assert (shop.active, shop.pending) == (8, 5)
@@ -131,26 +155,48 @@ def test_registration_points_follow_the_shops_rule(db, make):
 def test_a_first_registration_credit_opens_the_accounts(db, make):
     owner = make.user(Role.OWNER)
     seller = make.user(Role.SELLER, outlet=owner.outlet)
-    store_registration_rule(db.session, RegistrationRule("split", 70), outlet_id=owner.outlet_id, actor_id=owner.id)
+    store_registration_rule(
+        db.session, RegistrationRule("split", 70), outlet_id=owner.outlet_id, actor_id=owner.id
+    )
     assert db.session.scalar(select(Account)) is None
-    held = credits.credit_registration(db.session, seller, 20, pending=True, cause_type="registration", cause_id=1)
-    earned = credits.credit_registration(db.session, seller, 10, pending=False, cause_type="registration",
-                                        cause_id=2, at=T0)
+    held = credits.credit_registration(
+        db.session, seller, 20, pending=True, cause_type="registration", cause_id=1
+    )
+    earned = credits.credit_registration(
+        db.session, seller, 10, pending=False, cause_type="registration", cause_id=2, at=T0
+    )
     assert [(e.holder, e.bucket, e.amount) for e in held + earned] == [
-        ("person", "pending", 14), ("outlet", "pending", 6), ("person", "active", 7), ("outlet", "active", 3)]
-    person, shop = db.session.get(Account, earned[0].account_id), db.session.get(Account, earned[1].account_id)
+        ("person", "pending", 14),
+        ("outlet", "pending", 6),
+        ("person", "active", 7),
+        ("outlet", "active", 3),
+    ]
+    person, shop = (
+        db.session.get(Account, earned[0].account_id),
+        db.session.get(Account, earned[1].account_id),
+    )
     assert (person.user_id, shop.outlet_id) == (seller.id, owner.outlet_id)
     assert [(a.active, a.pending) for a in (person, shop)] == [(7, 14), (3, 6)]
     # the entries are the stored rows; active points have their lot, dated by the policy; pending none yet
-    stored = db.session.execute(select(LedgerEntry.id, LedgerEntry.account_id, LedgerEntry.amount,
-                                       LedgerEntry.cause_id, LedgerEntry.created_at)
-                                .order_by(LedgerEntry.id)).all()
-    assert [tuple(row) for row in stored] == [(e.entry_id, e.account_id, e.amount, str(n), at)
-                                              for n, at, credits in ((1, stored[0].created_at, held), (2, T0, earned))
-                                              for e in credits]
+    stored = db.session.execute(
+        select(
+            LedgerEntry.id,
+            LedgerEntry.account_id,
+            LedgerEntry.amount,
+            LedgerEntry.cause_id,
+            LedgerEntry.created_at,
+        ).order_by(LedgerEntry.id)
+    ).all()
+    assert [tuple(row) for row in stored] == [
+        (e.entry_id, e.account_id, e.amount, str(n), at)
+        for n, at, credits in ((1, stored[0].created_at, held), (2, T0, earned))
+        for e in credits
+    ]
     lots = lots_of(db.session, person) + lots_of(db.session, shop)
     assert [(lot.entry_id, lot.amount, lot.remaining, lot.earned_at, lot.expires_at) for lot in lots] == [
-        (earned[0].entry_id, 7, 7, T0, T0.replace(year=2027)), (earned[1].entry_id, 3, 3, T0, T0.replace(year=2027))]
+        (earned[0].entry_id, 7, 7, T0, T0.replace(year=2027)),
+        (earned[1].entry_id, 3, 3, T0, T0.replace(year=2027)),
+    ]
     assert disagreements(db.session) == []
 
 
@@ -251,14 +297,16 @@ def test_changing_the_policy_redates_outstanding_points(db, seller):
     assert ledger.expire_due(db.session, T0 + timedelta(days=5000)) == 0
     assert ledger.set_expiry_policy(db.session, ExpiryPolicy("quarter_end", 3), actor=None) == 1
     # earned 10 Jan; +3 months = 10 April, in Q2; Q2 ends as 1 July begins.
-    assert lots_of(db.session, account)[0].expires_at == datetime(2026, 7, 1, tzinfo=timezone.utc)
+    assert lots_of(db.session, account)[0].expires_at == datetime(2026, 7, 1, tzinfo=UTC)
 
 
 def test_policy_dates():
-    assert ExpiryPolicy("months", 1).expires_at(datetime(2026, 1, 31, tzinfo=timezone.utc)) == \
-        datetime(2026, 2, 28, tzinfo=timezone.utc)
-    assert ExpiryPolicy("quarter_end", 0).expires_at(datetime(2026, 11, 5, 8, tzinfo=timezone.utc)) == \
-        datetime(2027, 1, 1, tzinfo=timezone.utc)
+    assert ExpiryPolicy("months", 1).expires_at(datetime(2026, 1, 31, tzinfo=UTC)) == datetime(
+        2026, 2, 28, tzinfo=UTC
+    )
+    assert ExpiryPolicy("quarter_end", 0).expires_at(datetime(2026, 11, 5, 8, tzinfo=UTC)) == datetime(
+        2027, 1, 1, tzinfo=UTC
+    )
     assert ExpiryPolicy("never", 0).expires_at(T0) is None
     with pytest.raises(Invalid):
         validate_expiry_policy("months", "0")
@@ -273,4 +321,6 @@ def test_reconciliation_reports_a_tampered_balance(db, seller):
     db.session.execute(Account.__table__.update().where(Account.id == account.id).values(active=12))
     found = disagreements(db.session)
     assert [(d.account_id, d.bucket, d.balance, d.entries) for d in found] == [
-        (account.id, "active", 12, 10), (account.id, "lots", 12, 10)]
+        (account.id, "active", 12, 10),
+        (account.id, "lots", 12, 10),
+    ]

@@ -1,4 +1,5 @@
 """The points pages and API, through the test client."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -59,8 +60,16 @@ def test_history_is_paged(client, db, make, login):
     assert client.get("/points/history?page=99").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/points/liability", "/points/admin/settings", "/points/territory",
-                                  "/points/shop", "/points/admin/accounts"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/points/liability",
+        "/points/admin/settings",
+        "/points/territory",
+        "/points/shop",
+        "/points/admin/accounts",
+    ],
+)
 def test_a_seller_cannot_open_staff_pages(client, db, make, login, path):
     seller = make.user(Role.SELLER)
     make.session.commit()
@@ -85,17 +94,21 @@ def test_owner_sees_sellers_points_and_sets_the_split(client, db, make, login):
     assert response.status_code == 302
     db.session.expire_all()
     assert registration_rule(db.session, owner.outlet_id).person_percent == 60
-    entries = credits.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=9)
+    entries = credits.credit_registration(
+        db.session, seller, 10, pending=False, cause_type="registration", cause_id=9
+    )
     assert [e.amount for e in entries] == [6, 4]
 
 
 def test_rep_sees_totals_of_the_territory_only(client, db, make, login):
-    rep, territory, outlet = make.rep_with_outlet()
+    rep, _territory, outlet = make.rep_with_outlet()
     mine = make.user(Role.SELLER, outlet=outlet)
     other = make.user(Role.SELLER)
     _points(db, mine, 12)
     _points(db, other, 99)
-    ledger.accrue(db.session, ledger.account_for_outlet(db.session, outlet), 5, cause_type="registration", cause_id=1)
+    ledger.accrue(
+        db.session, ledger.account_for_outlet(db.session, outlet), 5, cause_type="registration", cause_id=1
+    )
     make.session.commit()
     login(rep)
     page = client.get("/points/territory").get_data(as_text=True)
@@ -151,9 +164,15 @@ def test_admin_changes_settings(client, db, make, login):
     make.session.commit()
     login(admin)
     assert client.get("/points/admin/settings").status_code == 200
-    assert client.post("/points/admin/settings/expiry", data={"mode": "quarter_end", "months": "6"}).status_code == 302
-    bad = client.post("/points/admin/settings/point-value", data={"amount": "a lot", "currency": "RUB"},
-                      headers={"Accept-Language": "en"})
+    assert (
+        client.post("/points/admin/settings/expiry", data={"mode": "quarter_end", "months": "6"}).status_code
+        == 302
+    )
+    bad = client.post(
+        "/points/admin/settings/point-value",
+        data={"amount": "a lot", "currency": "RUB"},
+        headers={"Accept-Language": "en"},
+    )
     assert bad.status_code == 422 and "must be a number" in bad.get_data(as_text=True)
     saved = client.post("/points/admin/settings/point-value", data={"amount": "0,25", "currency": "rub"})
     assert saved.status_code == 302

@@ -1,4 +1,5 @@
 """Mail goes out through a real SMTP server, and only after the commit."""
+
 from __future__ import annotations
 
 import email
@@ -14,7 +15,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.Message] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -38,8 +39,12 @@ def smtp(app):
 
 
 def test_mail_is_sent_after_commit_with_attachment(db, smtp):
-    message = Message(to="rep@example.com", subject="Отчёт", text="Итоги недели",
-                      attachments=[Attachment("report.csv", b"a,b\n1,2\n", "text/csv")])
+    message = Message(
+        to="rep@example.com",
+        subject="Отчёт",
+        text="Итоги недели",
+        attachments=[Attachment("report.csv", b"a,b\n1,2\n", "text/csv")],
+    )
     send_after_commit(db.session, message)
     assert smtp.messages == []
     db.session.commit()

@@ -1,4 +1,5 @@
 """`flask outlets import`: shops from a CRM CSV, every bad row named, nothing half-written."""
+
 from __future__ import annotations
 
 import pytest
@@ -53,14 +54,21 @@ def test_good_file_creates_shops_in_the_reps_territory_then_updates_them(db, mak
     result = import_outlets(db.session, again.encode())
     assert (result.created, result.updated, result.territories_created) == (0, 1, 0)
     outlet = db.session.scalar(select(Outlet).where(Outlet.external_id == "CRM-1"))
-    assert (outlet.name, outlet.kind, outlet.lat, outlet.lon) == ("Стройдвор-2", "builders_yard", 55.80, 49.10)
+    assert (outlet.name, outlet.kind, outlet.lat, outlet.lon) == (
+        "Стройдвор-2",
+        "builders_yard",
+        55.80,
+        49.10,
+    )
     assert count(db, Outlet) == 3 and count(db, Territory) == 1
 
 
 def test_excel_export_with_bom_semicolons_and_decimal_commas(db, tatarstan, rep):
-    data = ("\ufeffexternal_id;name;region;lat;lon;kind;rep_email\r\n"
-            "CRM-9;\"ООО «Ремонт; и точка»\";RU-TA;55,79;49,12;shop;rep@example.com\r\n"
-            ";;;;;;\r\n").encode("utf-8")
+    data = (
+        "\ufeffexternal_id;name;region;lat;lon;kind;rep_email\r\n"
+        "CRM-9;\"ООО «Ремонт; и точка»\";RU-TA;55,79;49,12;shop;rep@example.com\r\n"
+        ";;;;;;\r\n"
+    ).encode("utf-8")
     result = import_outlets(db.session, data)
     assert result.created == 1
     outlet = db.session.scalar(select(Outlet))
@@ -78,19 +86,19 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_imported(db, make, tat
     make.user(Role.OWNER, login="owner@example.com")
     before = count(db, Outlet)
     data = HEADER + (
-        "OK-1,Good shop,RU-TA,55.79,49.12,shop,rep@example.com\n"        # line 2: fine
-        ",No id,RU-TA,55.79,49.12,shop,rep@example.com\n"                 # 3: missing external_id
-        "B-4,Shop,RU-ZZ,55.79,49.12,shop,rep@example.com\n"               # 4: unknown region
-        "B-5,Shop,RU-TA,north,49.12,shop,rep@example.com\n"               # 5: lat not a number
-        "B-6,Shop,RU-TA,55.79,190,shop,rep@example.com\n"                 # 6: lon out of range
-        "B-7,Shop,RU-TA,55.75,37.62,shop,rep@example.com\n"               # 7: Moscow, not Tatarstan
-        "B-8,Shop,RU-TA,55.79,49.12,kiosk,rep@example.com\n"              # 8: unknown kind
-        "B-9,Shop,RU-TA,55.79,49.12,shop,owner@example.com\n"             # 9: not a rep
-        "B-10,Shop,RU-TA,55.79,49.12,shop,nobody@example.com\n"           # 10: no such user
-        "OK-1,Twin,RU-TA,55.79,49.12,shop,rep@example.com\n"              # 11: duplicate id
-        "\"B-12\",\"Multi\nline\",RU-TA,,49.12,shop,rep@example.com\n"     # 12-13: lat missing
-        "B-14,Shop,RU-TA,55.79,49.12,shop,rep@example.com\n"              # 14: fine
-        "B-15,Shop,RU-TA,49.12,55.79,shop,rep@example.com\n"              # 15: swapped
+        "OK-1,Good shop,RU-TA,55.79,49.12,shop,rep@example.com\n"  # line 2: fine
+        ",No id,RU-TA,55.79,49.12,shop,rep@example.com\n"  # 3: missing external_id
+        "B-4,Shop,RU-ZZ,55.79,49.12,shop,rep@example.com\n"  # 4: unknown region
+        "B-5,Shop,RU-TA,north,49.12,shop,rep@example.com\n"  # 5: lat not a number
+        "B-6,Shop,RU-TA,55.79,190,shop,rep@example.com\n"  # 6: lon out of range
+        "B-7,Shop,RU-TA,55.75,37.62,shop,rep@example.com\n"  # 7: Moscow, not Tatarstan
+        "B-8,Shop,RU-TA,55.79,49.12,kiosk,rep@example.com\n"  # 8: unknown kind
+        "B-9,Shop,RU-TA,55.79,49.12,shop,owner@example.com\n"  # 9: not a rep
+        "B-10,Shop,RU-TA,55.79,49.12,shop,nobody@example.com\n"  # 10: no such user
+        "OK-1,Twin,RU-TA,55.79,49.12,shop,rep@example.com\n"  # 11: duplicate id
+        "\"B-12\",\"Multi\nline\",RU-TA,,49.12,shop,rep@example.com\n"  # 12-13: lat missing
+        "B-14,Shop,RU-TA,55.79,49.12,shop,rep@example.com\n"  # 14: fine
+        "B-15,Shop,RU-TA,49.12,55.79,shop,rep@example.com\n"  # 15: swapped
     )
     with force_locale("en"), pytest.raises(OutletImportError) as caught:
         import_outlets(db.session, data.encode())
@@ -118,8 +126,9 @@ def test_a_point_just_outside_the_simplified_border_is_accepted(db, tatarstan, r
     # 0.005 degrees south of the square: about 550 m, inside the default 1 km tolerance.
     import_outlets(db.session, HEADER + "E-1,Edge,RU-TA,54.995,49.0,shop,rep@example.com\n")
     with pytest.raises(OutletImportError):
-        import_outlets(db.session, HEADER + "E-2,Edge,RU-TA,54.995,49.0,shop,rep@example.com\n",
-                       border_tolerance_km=0.1)
+        import_outlets(
+            db.session, HEADER + "E-2,Edge,RU-TA,54.995,49.0,shop,rep@example.com\n", border_tolerance_km=0.1
+        )
 
 
 def test_header_problems_are_reported_on_line_1(db):
@@ -138,8 +147,11 @@ def test_read_rows_counts_physical_lines():
 def test_cli_reports_each_bad_row_and_exits_with_an_error(app, db, tatarstan, rep, tmp_path):
     db.session.commit()
     path = tmp_path / "crm.csv"
-    path.write_text(HEADER + "G-1,Good,RU-TA,55.79,49.12,shop,rep@example.com\n"
-                             "G-2,Bad,RU-TA,55.79,49.12,shop,ghost@example.com\n", encoding="utf-8")
+    path.write_text(
+        HEADER + "G-1,Good,RU-TA,55.79,49.12,shop,rep@example.com\n"
+        "G-2,Bad,RU-TA,55.79,49.12,shop,ghost@example.com\n",
+        encoding="utf-8",
+    )
     runner = app.test_cli_runner()
     result = runner.invoke(args=["outlets", "import", str(path)])
     assert result.exit_code == 1

@@ -1,4 +1,5 @@
 """Regions: the bundled boundaries, the geometry helpers and `flask regions import`."""
+
 from __future__ import annotations
 
 import json
@@ -6,29 +7,42 @@ import random
 
 import pytest
 from flask_babel import force_locale
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from partner_club.regions import geo
 from partner_club.regions.models import Region
 from partner_club.regions.services import (
-    BUNDLED_REGIONS, PropertyNames, RegionImportError, find_region, import_bundled_regions,
-    import_regions, region_at, territory_for,
+    BUNDLED_REGIONS,
+    PropertyNames,
+    RegionImportError,
+    find_region,
+    import_bundled_regions,
+    import_regions,
+    region_at,
+    territory_for,
 )
 from tests.factories import Factories
 
 # A 4x4 square with a 2x2 hole in the middle, and a separate island.
-DONUT = {"type": "MultiPolygon", "coordinates": [
-    [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]]],
-    [[[10, 10], [11, 10], [11, 11], [10, 11], [10, 10]]],
-]}
+DONUT = {
+    "type": "MultiPolygon",
+    "coordinates": [
+        [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]]],
+        [[[10, 10], [11, 10], [11, 11], [10, 11], [10, 10]]],
+    ],
+}
 
 
 def feature(code, name_en="Somewhere", name_ru="Где-то", geometry=None, **extra):
     properties = {"iso_3166_2": code, "name_en": name_en, "name_ru": name_ru, **extra}
-    return {"type": "Feature", "properties": properties,
-            "geometry": geometry or {"type": "Polygon",
-                                     "coordinates": [[[48, 55], [50, 55], [50, 56], [48, 56], [48, 55]]]}}
+    return {
+        "type": "Feature",
+        "properties": properties,
+        "geometry": geometry
+        or {"type": "Polygon", "coordinates": [[[48, 55], [50, 55], [50, 56], [48, 56], [48, 55]]]},
+    }
 
 
 def collection(*features):
@@ -36,6 +50,7 @@ def collection(*features):
 
 
 # --- the bundled file ------------------------------------------------------
+
 
 def test_bundled_file_is_small_and_has_ru_kz_ua_with_codes_and_both_names():
     assert BUNDLED_REGIONS.stat().st_size < 1_500_000
@@ -61,16 +76,16 @@ def test_bundled_regions_import_and_real_places_are_found(db):
     result = import_bundled_regions(db.session)
     assert result.created >= 120 and result.updated == 0
     places = {
-        (55.7963, 49.1088): "RU-TA",      # Kazan
-        (55.7558, 37.6173): "RU-MOW",     # Moscow, the city
-        (55.9, 37.3): "RU-MOS",           # outside the city, in the oblast
+        (55.7963, 49.1088): "RU-TA",  # Kazan
+        (55.7558, 37.6173): "RU-MOW",  # Moscow, the city
+        (55.9, 37.3): "RU-MOS",  # outside the city, in the oblast
         (59.9343, 30.3351): "RU-SPE",
-        (56.8389, 60.6057): "RU-SVE",     # Yekaterinburg
-        (43.2389, 76.8897): "KZ-ALA",     # Almaty
-        (51.1694, 71.4491): "KZ-AST",     # Astana
-        (50.4501, 30.5234): "UA-30",      # Kyiv
-        (49.8397, 24.0297): "UA-46",      # Lviv
-        (66.0, 170.0): "RU-CHU",          # Chukotka, east of 180 degrees too:
+        (56.8389, 60.6057): "RU-SVE",  # Yekaterinburg
+        (43.2389, 76.8897): "KZ-ALA",  # Almaty
+        (51.1694, 71.4491): "KZ-AST",  # Astana
+        (50.4501, 30.5234): "UA-30",  # Kyiv
+        (49.8397, 24.0297): "UA-46",  # Lviv
+        (66.0, 170.0): "RU-CHU",  # Chukotka, east of 180 degrees too:
         (67.0, -175.0): "RU-CHU",
     }
     for (lat, lon), code in places.items():
@@ -91,15 +106,16 @@ def test_find_region_by_code_or_either_name(db):
 
 # --- geometry --------------------------------------------------------------
 
+
 def test_point_in_polygon_with_hole_and_islands():
     shape = geo.parse_shape(DONUT)
     assert shape.bbox == (0.0, 0.0, 11.0, 11.0)
     assert geo.contains(shape, lat=0.5, lon=0.5)
     assert geo.contains(shape, lat=3.5, lon=2.0)
-    assert not geo.contains(shape, lat=2.0, lon=2.0)       # in the hole
-    assert geo.contains(shape, lat=10.5, lon=10.5)         # on the island
-    assert not geo.contains(shape, lat=7.0, lon=7.0)       # inside the bbox, in no polygon
-    assert not geo.contains(shape, lat=-1.0, lon=2.0)      # outside the bbox
+    assert not geo.contains(shape, lat=2.0, lon=2.0)  # in the hole
+    assert geo.contains(shape, lat=10.5, lon=10.5)  # on the island
+    assert not geo.contains(shape, lat=7.0, lon=7.0)  # inside the bbox, in no polygon
+    assert not geo.contains(shape, lat=-1.0, lon=2.0)  # outside the bbox
 
 
 @settings(max_examples=300, deadline=None)
@@ -140,12 +156,15 @@ def test_distance_to_border_and_nearest():
     assert geo.nearest(shapes, -0.1, 2.0, within_km=20) == "donut"
 
 
-@pytest.mark.parametrize("geometry, words", [
-    ({"type": "Point", "coordinates": [1, 2]}, "not a Polygon"),
-    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}, "at least 4"),
-    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 95], [0, 0]]]}, "out of range"),
-    ({"type": "Polygon", "coordinates": [[[0, 0], ["a", 0], [1, 1], [0, 0]]]}, "coordinate"),
-])
+@pytest.mark.parametrize(
+    ("geometry", "words"),
+    [
+        ({"type": "Point", "coordinates": [1, 2]}, "not a Polygon"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}, "at least 4"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 95], [0, 0]]]}, "out of range"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], ["a", 0], [1, 1], [0, 0]]]}, "coordinate"),
+    ],
+)
 def test_unusable_geometries_are_refused(geometry, words):
     with pytest.raises(geo.GeometryError, match=words):
         geo.parse_shape(geometry)
@@ -153,12 +172,17 @@ def test_unusable_geometries_are_refused(geometry, words):
 
 # --- import -----------------------------------------------------------------
 
+
 def test_import_upserts_by_code_and_reads_other_property_names(db):
     import_regions(db.session, collection(feature("RU-TA", "Tatarstan", "Татарстан")))
-    other = {"type": "Feature", "properties": {"code": "RU-TA", "title": "Republic of Tatarstan"},
-             "geometry": DONUT}
-    result = import_regions(db.session, collection(other),
-                            names=PropertyNames(code="code", name_en="title", name_ru="title_ru"))
+    other = {
+        "type": "Feature",
+        "properties": {"code": "RU-TA", "title": "Republic of Tatarstan"},
+        "geometry": DONUT,
+    }
+    result = import_regions(
+        db.session, collection(other), names=PropertyNames(code="code", name_en="title", name_ru="title_ru")
+    )
     assert (result.created, result.updated) == (0, 1)
     region = db.session.scalar(select(Region).where(Region.iso_code == "RU-TA"))
     assert region.name_en == "Republic of Tatarstan"
@@ -170,12 +194,12 @@ def test_import_upserts_by_code_and_reads_other_property_names(db):
 def test_bad_features_are_reported_by_index_and_nothing_is_imported(db):
     data = collection(
         feature("RU-TA"),
-        feature(""),                                                     # 1: no code
-        feature("Tatarstan"),                                            # 2: not a code
-        feature("RU-TA"),                                                # 3: duplicate
-        feature("RU-SVE", name_en=""),                                   # 4: no name
+        feature(""),  # 1: no code
+        feature("Tatarstan"),  # 2: not a code
+        feature("RU-TA"),  # 3: duplicate
+        feature("RU-SVE", name_en=""),  # 4: no name
         feature("RU-SPE", geometry={"type": "Point", "coordinates": [30, 60]}),  # 5
-        "not a feature",                                                 # 6
+        "not a feature",  # 6
     )
     with force_locale("en"), pytest.raises(RegionImportError) as caught:
         import_regions(db.session, data)
@@ -193,10 +217,16 @@ def test_cli_imports_the_bundled_file_and_any_other(app, db, tmp_path):
     assert count >= 120
 
     path = tmp_path / "mine.geojson"
-    path.write_text(json.dumps(collection(
-        {"type": "Feature", "properties": {"ISO": "XX-AB", "NAME": "Testland"}, "geometry": DONUT})))
-    result = runner.invoke(args=["regions", "import", str(path), "--code-property", "ISO",
-                                 "--name-en-property", "NAME"])
+    path.write_text(
+        json.dumps(
+            collection(
+                {"type": "Feature", "properties": {"ISO": "XX-AB", "NAME": "Testland"}, "geometry": DONUT}
+            )
+        )
+    )
+    result = runner.invoke(
+        args=["regions", "import", str(path), "--code-property", "ISO", "--name-en-property", "NAME"]
+    )
     assert result.exit_code == 0, result.output
     assert find_region(db.session, "XX-AB").name_en == "Testland"
     assert db.session.scalar(select(func.count(Region.id))) == count + 1

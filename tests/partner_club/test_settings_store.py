@@ -1,4 +1,5 @@
 """The per-transaction settings cache: one read per transaction, never older than the transaction."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

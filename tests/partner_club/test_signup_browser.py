@@ -1,4 +1,5 @@
 """A real phone (360 px, Russian): the rep's card -> a new shop owner signs up -> signed in."""
+
 from __future__ import annotations
 
 import io

@@ -17,8 +17,9 @@ def test_sign_in_and_home_lists_role_pages(client, make, login):
 def test_wrong_password_is_refused_in_russian(client, make):
     user = make.user(Role.SELLER)
     make.session.commit()
-    response = client.post("/login", data={"login": user.login, "password": "nope-nope-1"},
-                           headers={"Accept-Language": "ru"})
+    response = client.post(
+        "/login", data={"login": user.login, "password": "nope-nope-1"}, headers={"Accept-Language": "ru"}
+    )
     assert response.status_code == 200
     assert "Неверный логин или пароль" in response.get_data(as_text=True)
 

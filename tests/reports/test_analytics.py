@@ -15,8 +15,13 @@ def test_programme_summary_reads_rollups_ledger_and_batches(app, db, make):
     now = utc(2026, 3, 15)
     busy, quiet, _idle = (make.outlet(created_at=utc(2025, 1, 1)) for _ in range(3))
     for months_back in range(8):
-        land(db.session, busy, at=utc(2026, 3, 1) - timedelta(days=31 * months_back) + timedelta(days=2),
-             volume=1.0, times=2)
+        land(
+            db.session,
+            busy,
+            at=utc(2026, 3, 1) - timedelta(days=31 * months_back) + timedelta(days=2),
+            volume=1.0,
+            times=2,
+        )
     land(db.session, quiet, at=utc(2025, 6, 10), volume=0.5)
     owner = make.user(Role.OWNER, outlet=busy)
     account = ledger.account_for_user(db.session, owner)
@@ -62,7 +67,10 @@ def test_subscribing_from_the_page(client, db, make, login):
     make.territory(make.region(), rep=rep)
     make.session.commit()
     login(rep)
-    assert client.post("/reports/subscriptions", data={"frequency": "weekly", "action": "subscribe"}).status_code == 302
+    assert (
+        client.post("/reports/subscriptions", data={"frequency": "weekly", "action": "subscribe"}).status_code
+        == 302
+    )
     assert db.session.scalar(select(Subscription.frequency)) == "weekly"
     client.post("/reports/subscriptions", data={"frequency": "weekly", "action": "cancel"})
     assert db.session.scalar(select(Subscription.frequency)) is None

@@ -1,4 +1,5 @@
 """Report e-mails through a real local SMTP server (aiosmtpd)."""
+
 import email
 import email.policy
 import io
@@ -56,8 +57,13 @@ def test_send_command_mails_what_is_due(app, db, make, smtp):
     db.session.add(Subscription(user_id=head.id, frequency="weekly", next_due_at=utc(2020, 1, 6, 6)))
     nobody = make.user(Role.REP, login="no-mail", email=None)
     db.session.add(Subscription(user_id=nobody.id, frequency="weekly", next_due_at=utc(2020, 1, 6, 6)))
-    db.session.add(Subscription(user_id=make.user(Role.REP, email="later@example.com").id, frequency="monthly",
-                                next_due_at=utc(2999, 1, 1)))
+    db.session.add(
+        Subscription(
+            user_id=make.user(Role.REP, email="later@example.com").id,
+            frequency="monthly",
+            next_due_at=utc(2999, 1, 1),
+        )
+    )
     db.session.commit()
     app.config.update(mail_config)
     try:
@@ -79,8 +85,11 @@ def test_run_due_sends_csv_xlsx_and_map_picture(app, db, make, smtp):
     foreign = make.outlet(region=region, name="Someone else's shop")
     land(db.session, shop, at=utc(2026, 2, 10), times=4)
     land(db.session, foreign, at=utc(2026, 2, 10), times=9)
-    db.session.add(Target(metric="packages", period="2026-02", scope_kind="territory", territory_id=territory.id,
-                          value=10))
+    db.session.add(
+        Target(
+            metric="packages", period="2026-02", scope_kind="territory", territory_id=territory.id, value=10
+        )
+    )
     subscribe(db.session, rep, "monthly", now=utc(2026, 2, 20))
     later = make.user(Role.HEAD_OFFICE, login="boss@example.com")
     subscribe(db.session, later, "monthly", now=utc(2026, 3, 2))  # due only on April 1st
@@ -88,7 +97,7 @@ def test_run_due_sends_csv_xlsx_and_map_picture(app, db, make, smtp):
     config = dict(app.config, **mail_config)
 
     result = run_due(db.session, now=utc(2026, 3, 1, 7), config=config)
-    assert result.sent == ["{} (monthly)".format(rep.login)] and result.failed == []
+    assert result.sent == [f"{rep.login} (monthly)"] and result.failed == []
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
     assert message["To"] == "rep@example.com"

@@ -1,4 +1,5 @@
 """A rep on a 360 px phone: the country map, a region, a territory, a shop; each level screenshotted."""
+
 from __future__ import annotations
 
 from partner_club.accounts.models import Role
@@ -12,13 +13,16 @@ SHOPS = [("Краски на Баумана", 55.55, 48.6), ("Стройдвор
 def _point(page, lat: float, lon: float) -> tuple[float, float]:
     """Where (lat, lon) is drawn on the page, the map scrolled into view."""
     page.wait_for_selector(".leaflet-overlay-pane path")
-    return page.evaluate("""([lat, lon]) => {
+    return page.evaluate(
+        """([lat, lon]) => {
         const map = window[Object.keys(window).find(k => k.startsWith('map_') && window[k].latLngToContainerPoint)];
         map.getContainer().scrollIntoView({block: "center"});
         const point = map.latLngToContainerPoint([lat, lon]);
         const box = map.getContainer().getBoundingClientRect();
         return [box.left + point.x, box.top + point.y];
-    }""", [lat, lon])
+    }""",
+        [lat, lon],
+    )
 
 
 def _click_at(page, lat: float, lon: float, *, then: str) -> None:
@@ -36,14 +40,24 @@ def test_rep_drills_down_from_the_map_to_a_shop(phone, make, db, screenshot):
     rep = make.user(Role.REP, full_name="Ирина Представитель")
     territory = make.territory(region, rep=rep, name="Казань-Север")
     shops = [make.outlet(territory=territory, name=name, lat=lat, lon=lon) for name, lat, lon in SHOPS]
-    make.outlet(territory=make.territory(region, name="Чужая территория"), name="Чужой магазин",
-                lat=55.2, lon=48.2)
+    make.outlet(
+        territory=make.territory(region, name="Чужая территория"), name="Чужой магазин", lat=55.2, lon=48.2
+    )
     land(db.session, shops[0], at=utc(2026, 3, 3), times=12)
     land(db.session, shops[1], at=utc(2026, 3, 4), times=2)
-    db.session.add_all([
-        Target(metric="packages", period="2026-03", scope_kind="territory", territory_id=territory.id, value=10),
-        Target(metric="packages", period="2026-03", scope_kind="outlet", outlet_id=shops[0].id, value=10),
-        Target(metric="packages", period="2026-03", scope_kind="outlet", outlet_id=shops[1].id, value=10)])
+    db.session.add_all(
+        [
+            Target(
+                metric="packages",
+                period="2026-03",
+                scope_kind="territory",
+                territory_id=territory.id,
+                value=10,
+            ),
+            Target(metric="packages", period="2026-03", scope_kind="outlet", outlet_id=shops[0].id, value=10),
+            Target(metric="packages", period="2026-03", scope_kind="outlet", outlet_id=shops[1].id, value=10),
+        ]
+    )
     make.session.commit()
     page = phone
     errors: list[str] = []

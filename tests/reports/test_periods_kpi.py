@@ -8,14 +8,17 @@ from reports.periods import parse_period
 from tests.reports.helpers import utc
 
 
-@pytest.mark.parametrize("raw, kind, start, end, key", [
-    ("2026-03", "month", date(2026, 3, 1), date(2026, 4, 1), "2026-03"),
-    ("2026-3", "month", date(2026, 3, 1), date(2026, 4, 1), "2026-03"),
-    ("2026-12", "month", date(2026, 12, 1), date(2027, 1, 1), "2026-12"),
-    ("2026-Q4", "quarter", date(2026, 10, 1), date(2027, 1, 1), "2026-Q4"),
-    ("2026-q1", "quarter", date(2026, 1, 1), date(2026, 4, 1), "2026-Q1"),
-    (" 2025 ", "year", date(2025, 1, 1), date(2026, 1, 1), "2025"),
-])
+@pytest.mark.parametrize(
+    ("raw", "kind", "start", "end", "key"),
+    [
+        ("2026-03", "month", date(2026, 3, 1), date(2026, 4, 1), "2026-03"),
+        ("2026-3", "month", date(2026, 3, 1), date(2026, 4, 1), "2026-03"),
+        ("2026-12", "month", date(2026, 12, 1), date(2027, 1, 1), "2026-12"),
+        ("2026-Q4", "quarter", date(2026, 10, 1), date(2027, 1, 1), "2026-Q4"),
+        ("2026-q1", "quarter", date(2026, 1, 1), date(2026, 4, 1), "2026-Q1"),
+        (" 2025 ", "year", date(2025, 1, 1), date(2026, 1, 1), "2025"),
+    ],
+)
 def test_periods_parse(app, raw, kind, start, end, key):
     period = parse_period(raw)
     assert (period.kind, period.start, period.end, period.key) == (kind, start, end, key)
@@ -23,9 +26,8 @@ def test_periods_parse(app, raw, kind, start, end, key):
 
 @pytest.mark.parametrize("raw", ["2026-13", "2026-00", "2026-Q5", "March", "", None, "26-03"])
 def test_bad_periods_say_what_to_write(app, raw):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        with pytest.raises(Invalid) as error:
-            parse_period(raw)
+    with app.test_request_context(headers={"Accept-Language": "en"}), pytest.raises(Invalid) as error:
+        parse_period(raw)
     assert error.value.code == "bad_period"
     assert "2026" in error.value.message
 

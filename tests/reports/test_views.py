@@ -21,15 +21,25 @@ def _world(make):
     other_territory = make.territory(region, rep=other_rep)
     foreign = make.outlet(territory=other_territory, region=region, name="Foreign shop")
     make.session.flush()
-    return dict(region=region, empty=empty, rep=rep, territory=territory, shop=shop, second=second,
-                other_rep=other_rep, other_territory=other_territory, foreign=foreign)
+    return dict(
+        region=region,
+        empty=empty,
+        rep=rep,
+        territory=territory,
+        shop=shop,
+        second=second,
+        other_rep=other_rep,
+        other_territory=other_territory,
+        foreign=foreign,
+    )
 
 
 def test_head_office_map_draws_every_region_from_local_assets(client, db, make, login):
     w = _world(make)
     land(db.session, w["shop"], at=utc(2026, 3, 3), times=5)
-    db.session.add(Target(metric="packages", period="2026-03", scope_kind="region", region_id=w["region"].id,
-                          value=4))
+    db.session.add(
+        Target(metric="packages", period="2026-03", scope_kind="region", region_id=w["region"].id, value=4)
+    )
     head = make.user(Role.HEAD_OFFICE)
     make.session.commit()
     login(head)
@@ -57,8 +67,13 @@ def test_rep_sees_only_their_territory(client, db, make, login):
     assert client.get("/reports/map/RU-KO").status_code == 403
     assert client.get(f"/reports/shop/{w['foreign'].id}").status_code == 403
     assert client.get(f"/reports/shop/{w['shop'].id}?period=2026-03").status_code == 200
-    rows = list(csv.reader(io.StringIO(
-        client.get("/reports/export/RU-TA/csv?period=2026-03").get_data(as_text=True).lstrip("\ufeff"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get("/reports/export/RU-TA/csv?period=2026-03").get_data(as_text=True).lstrip("\ufeff")
+            )
+        )
+    )
     names = [r[2] for r in rows[1:]]
     assert "Foreign shop" not in names and w["shop"].name in names
     total = rows[1]
@@ -77,8 +92,9 @@ def test_territory_click_lists_its_shops(client, db, make, login):
 
 def test_bad_input_still_draws(client, db, make, login):
     w = _world(make)
-    db.session.add(Target(metric="packages", period="2026-03", scope_kind="region", region_id=w["empty"].id,
-                          value=0))
+    db.session.add(
+        Target(metric="packages", period="2026-03", scope_kind="region", region_id=w["empty"].id, value=0)
+    )
     head = make.user(Role.HEAD_OFFICE, locale="en")
     make.session.commit()
     login(head)
@@ -120,8 +136,9 @@ def test_participants_cannot_open_reports(client, db, make, login):
 def test_long_shop_tables_show_the_furthest_behind_first(client, db, make, login):
     region = make.region("RU-TA")
     shops = [make.outlet(region=region, name=f"Shop {n:03d}") for n in range(105)]
-    db.session.add(Target(metric="packages", period="2026-03", scope_kind="outlet", outlet_id=shops[-1].id,
-                          value=50))
+    db.session.add(
+        Target(metric="packages", period="2026-03", scope_kind="outlet", outlet_id=shops[-1].id, value=50)
+    )
     head = make.user(Role.HEAD_OFFICE)
     make.session.commit()
     login(head)
@@ -137,8 +154,9 @@ def test_regional_manager_sees_their_whole_region_only(client, db, make, login):
     w = _world(make)
     land(db.session, w["shop"], at=utc(2026, 2, 3), times=2)
     land(db.session, w["foreign"], at=utc(2026, 3, 3), times=3)
-    db.session.add(Target(metric="packages", period="2026-Q1", scope_kind="region", region_id=w["region"].id,
-                          value=100))
+    db.session.add(
+        Target(metric="packages", period="2026-Q1", scope_kind="region", region_id=w["region"].id, value=100)
+    )
     manager = make.user(Role.REGIONAL_MANAGER, region_id=w["region"].id)
     make.session.commit()
     login(manager)
