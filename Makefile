@@ -8,7 +8,7 @@ FLASK   = $(BIN)/flask --app partner_club
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-k ledger"
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev system-packages demo serve test test-sqlite i18n bench clean
+.PHONY: install install-dev system-packages demo serve test test-sqlite lint i18n bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ serve:
 # against PostgreSQL and Redis; without them it runs on SQLite.
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quality gate CI runs before the suite: lint rules and formatting.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 i18n:
 	$(FLASK) i18n update
