@@ -17,6 +17,7 @@ from partner_club.accounts.access import PARTICIPANTS
 from partner_club.api.base import ApiBlueprint, api_login_required, json_body
 from partner_club.errors import Invalid
 from partner_club.extensions import csrf, db
+from partner_club.input_guard import id_in_range
 from partner_club.ledger.services import balance_of
 
 bp = ApiBlueprint("catalog_api", __name__)
@@ -84,6 +85,10 @@ def catalog():
 @api_login_required(*PARTICIPANTS)
 def place_order():
     data = json_body()
+    for item in data.get("items") if isinstance(data.get("items"), list) else ():
+        prize = item.get("prize") if isinstance(item, dict) else None
+        if isinstance(prize, int) and not id_in_range(prize):
+            raise Invalid(_("There is no prize %(id)s.", id=prize), code="bad_item")
     items = services.parse_items(data.get("items"))
     delivery = data.get("delivery")
     if not isinstance(delivery, dict):
