@@ -15,16 +15,26 @@ from codes.scheme import write_csv
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.regions.models import Region
+from partner_club.spreadsheets import csv_problems, decode_csv
 
 products = AppGroup("products", help="Products (SKUs) and their points rules.")
 codes = AppGroup("codes", help="Batches of package codes.")
 
 
 @products.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=click.File("rb"))
 def import_products(file) -> None:
     """Load sku,name,kind,package,volume_m3,points (points: N per package or N/m3)."""
-    report = issuing.import_products(db.session, file.read())
+    try:
+        text = decode_csv(file.read())
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    unreadable = csv_problems(text, delimiter=",")
+    if unreadable:
+        for line, message in unreadable:
+            click.echo(f"line {line}: {message}", err=True)
+        raise click.ClickException(f"{len(unreadable)} bad rows; nothing was imported.")
+    report = issuing.import_products(db.session, text)
     if report.errors:
         db.session.rollback()
         for line, message in report.errors:

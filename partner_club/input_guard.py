@@ -23,6 +23,7 @@ from partner_club.extensions import db
 
 ID_MAX = 2**31 - 1  # the largest id an INTEGER primary key holds on PostgreSQL
 JSON_INT_MAX = 2**63 - 1  # BIGINT: the widest integer column of any table
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": ID_MAX}  # ids in the OpenAPI document
 REPLACEMENT = "\ufffd"  # what a lenient decoder puts in place of a broken byte
 
 

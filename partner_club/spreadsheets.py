@@ -1,4 +1,6 @@
-"""Cells a spreadsheet will not run: every CSV and XLSX export writes through here.
+"""Spreadsheets in and out: safe cells for every export, checked text for every import.
+
+Cells a spreadsheet will not run: every CSV and XLSX export writes through here.
 
 Excel, LibreOffice and Google Sheets run a cell that begins with `=`, `+`,
 `-` or `@` as a formula (and strip a leading tab or carriage return before
@@ -18,10 +20,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 
+from partner_club.errors import Invalid
+
+MAX_FIELD_CHARS = 1000  # one CSV field of an import; longer is a mistake or an attack
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"  # Excel opens UTF-8 Cyrillic right only with it
 
@@ -77,3 +83,58 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
     cell = Cell(sheet, value=safe_text(str(value)))
     cell.data_type = "s"
     return cell
+
+
+# --- reading imports ------------------------------------------------------------
+
+
+def decode_csv(data: bytes | str) -> str:
+    """Text of an uploaded CSV: UTF-8 with or without a byte order mark."""
+    if isinstance(data, str):
+        return data.lstrip(BOM)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise Invalid(
+            _(
+                "The file is not UTF-8 text (line %(line)d, byte %(pos)d). Save it as \"CSV UTF-8\".",
+                line=line,
+                pos=error.start + 1,
+            ),
+            code="csv_not_utf8",
+        ) from None
+
+
+def csv_delimiter(text: str) -> str:
+    """`;` when the header has more of them than commas (Excel in Russian), else `,`."""
+    first_line = text.split("\n", 1)[0]
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def csv_problems(text: str, *, delimiter: str | None = None) -> list[tuple[int, str]]:
+    """(line, message) for every NUL character and every field over MAX_FIELD_CHARS."""
+    problems: list[tuple[int, str]] = []
+    reader = csv.reader(io.StringIO(text.lstrip(BOM), newline=""), delimiter=delimiter or csv_delimiter(text))
+    line = 0
+    try:
+        for values in reader:
+            start, line = line + 1, reader.line_num
+            for column, value in enumerate(values, start=1):
+                if "\x00" in value:
+                    problems.append((start, _("column %(n)d contains a NUL character (code 0).", n=column)))
+                elif len(value) > MAX_FIELD_CHARS:
+                    problems.append(
+                        (
+                            start,
+                            _(
+                                "column %(n)d has %(length)d characters; at most %(max)d are allowed.",
+                                n=column,
+                                length=len(value),
+                                max=MAX_FIELD_CHARS,
+                            ),
+                        )
+                    )
+    except csv.Error as error:  # e.g. a quote never closed, a field beyond the csv module's own limit
+        problems.append((line + 1, _("the CSV cannot be read here (%(error)s).", error=str(error))))
+    return problems

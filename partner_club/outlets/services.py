@@ -19,6 +19,7 @@ from partner_club.outlets.models import OUTLET_KINDS, Outlet
 from partner_club.regions import geo
 from partner_club.regions.models import Region
 from partner_club.regions.services import fold_name, region_lookup, region_shape, territory_for
+from partner_club.spreadsheets import csv_delimiter, csv_problems, decode_csv
 
 CSV_COLUMNS = ("external_id", "name", "region", "lat", "lon", "kind", "rep_email")
 REQUIRED = ("external_id", "name", "region", "lat", "lon", "rep_email")
@@ -73,23 +74,9 @@ class _Context:
     seen: dict[str, int] = field(default_factory=dict)
 
 
-def decode_csv(data: bytes | str) -> str:
-    """Text of an uploaded CSV: UTF-8 with or without a byte order mark."""
-    if isinstance(data, str):
-        return data.lstrip("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise Invalid(
-            _("The file is not UTF-8 text (byte %(pos)d). Save it as \"CSV UTF-8\".", pos=error.start + 1),
-            code="csv_not_utf8",
-        ) from None
-
-
 def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Header and (line number, row) pairs; the delimiter (`,` or `;`) is read off the header."""
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    delimiter = csv_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader, [])]
     rows = []
@@ -228,7 +215,11 @@ def validate_outlets_csv(
     locale: str = "ru",
 ) -> list[_Row]:
     """Every row checked; OutletImportError listing each bad one by line number."""
-    header, rows = read_rows(decode_csv(data))
+    text = decode_csv(data)
+    unreadable = csv_problems(text)
+    if unreadable:
+        raise OutletImportError([RowProblem(line, message) for line, message in unreadable])
+    header, rows = read_rows(text)
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         raise OutletImportError(

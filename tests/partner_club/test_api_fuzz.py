@@ -12,8 +12,11 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from catalog.services import MAX_LINES, MAX_QUANTITY
+from codes.api import MAX_RAW_CODE
 from partner_club.accounts.models import Role
 from partner_club.api.base import issue_token
+from partner_club.input_guard import ID_MAX
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.checks import not_a_server_error  # noqa: E402
@@ -57,3 +60,16 @@ def test_openapi_operations_never_answer_5xx(live_server, make):
             _fuzz(operation, mode, live_server, headers, seen, failures)
     print(sorted(seen.items()))
     assert not failures, "\n\n".join(failures[:10])
+
+
+def test_the_document_states_the_limits_the_server_enforces(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    order = spec["paths"]["/api/v1/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    items = order["properties"]["items"]
+    assert items["maxItems"] == MAX_LINES
+    assert items["items"]["properties"]["quantity"]["maximum"] == MAX_QUANTITY
+    assert items["items"]["properties"]["prize"]["maximum"] == ID_MAX
+    registration = spec["paths"]["/api/v1/registrations"]["post"]["requestBody"]["content"]
+    assert registration["application/json"]["schema"]["properties"]["code"]["maxLength"] == MAX_RAW_CODE
+    order_id = spec["paths"]["/api/v1/orders/{order_id}"]["get"]["parameters"][0]["schema"]
+    assert order_id == {"type": "integer", "minimum": 1, "maximum": ID_MAX}
