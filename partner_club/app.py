@@ -47,6 +47,7 @@ from partner_club.ledger import cli as ledger_cli
 from partner_club.ledger import views as ledger_views
 from partner_club.nav import nav_for
 from partner_club.outlets import cli as outlets_cli
+from partner_club.outlets import views as outlets_views
 from partner_club.regions import cli as regions_cli
 
 BLUEPRINTS = (
@@ -57,6 +58,7 @@ BLUEPRINTS = (
     jobs_views.bp,
     ledger_views.bp,
     ledger_api.bp,
+    outlets_views.bp,
     codes.views.bp,
     codes.api.bp,
     codes.scan_views.bp,
