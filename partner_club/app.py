@@ -81,6 +81,7 @@ CLI_GROUPS = (
     ledger_cli.points,
     codes.cli.products,
     codes.cli.codes,
+    codes.cli.registrations,
     fraud.cli.fraud,
     catalog.cli.catalog,
     reports.cli.reports,
