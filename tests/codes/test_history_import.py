@@ -50,7 +50,7 @@ def test_activate_at_records_when_a_batch_shipped(app, db, make):
     again = db.session.get(Batch, shipped.id)
     assert again.status == "activated" and again.activated_at == datetime(2025, 3, 1, tzinfo=UTC)
     future = runner.invoke(args=["codes", "activate", str(shipped.number), "--at", "2999-01-01"])
-    assert future.exit_code == 1 and "future" in future.output
+    assert future.exit_code == 1 and "2999-01-01" in future.output
 
 
 def test_registrations_import_loads_points_ledger_and_rollups_and_names_bad_lines(app, db, make, tmp_path):
@@ -81,7 +81,7 @@ def test_registrations_import_loads_points_ledger_and_rollups_and_names_bad_line
     assert db.session.scalar(select(func.sum(DailyProductRollup.registrations))) == 20
 
 
-def test_a_large_file_runs_as_a_job_with_progress(app, db, make, tmp_path):
+def test_a_large_file_runs_as_a_job_with_progress(app, db, make, tmp_path, work_jobs, redis_url):
     shipped = _world(make, db)
     runner = app.test_cli_runner()
     runner.invoke(args=["codes", "activate", str(shipped.number), "--at", "2025-03-01"])
@@ -89,7 +89,12 @@ def test_a_large_file_runs_as_a_job_with_progress(app, db, make, tmp_path):
     path.write_text("\n".join(_event(i, code(shipped, i)) for i in range(1, 31)) + "\n", encoding="utf-8")
     result = runner.invoke(args=["registrations", "import", "--queue", str(path)])
     assert result.exit_code == 0, result.output
-    assert "30 registered" in result.output and "job " in result.output
+    assert "job " in result.output
+    if redis_url:
+        work_jobs()  # a worker runs it
+    else:
+        assert "30 registered" in result.output  # the command ran it in-process and said so
+    db.session.expire_all()
     job = db.session.scalar(select(Job).order_by(Job.id.desc()))
     assert (job.status, job.done, job.total) == ("finished", 30, 30)
     assert _count(db, Registration.id) == 30
