@@ -6,9 +6,6 @@ package keeps one blueprint while each file stays short.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -30,6 +27,7 @@ from catalog.prizes import (
     set_stock,
 )
 from catalog.providers import PROVIDERS
+from partner_club import spreadsheets
 from partner_club.accounts.access import roles_required
 from partner_club.accounts.models import Role
 from partner_club.database import utcnow
@@ -272,30 +270,27 @@ EXPORT_HEADER = (
 @roles_required(ADMIN)
 def admin_orders_csv():
     status = request.args.get("status") or None
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_HEADER)
-    for order in services.order_queue(db.session, status=status, limit=100_000):
-        for line in order.lines:
-            writer.writerow(
-                (
-                    order.id,
-                    order.status,
-                    order.placed_at.isoformat(timespec="seconds"),
-                    order.user.display_name,
-                    order.phone,
-                    order.address,
-                    order.tracking_number or "",
-                    line.prize_id,
-                    line.provider_sku,
-                    line.prize.name(_locale()),
-                    line.quantity,
-                    line.points,
-                )
-            )
+    rows = (
+        (
+            order.id,
+            order.status,
+            order.placed_at.isoformat(timespec="seconds"),
+            order.user.display_name,
+            order.phone,
+            order.address,
+            order.tracking_number or "",
+            line.prize_id,
+            line.provider_sku,
+            line.prize.name(_locale()),
+            line.quantity,
+            line.points,
+        )
+        for order in services.order_queue(db.session, status=status, limit=100_000)
+        for line in order.lines
+    )
     name = f"prize-orders-{status or 'all'}-{utcnow():%Y%m%d}.csv"
     return Response(
-        "\ufeff" + out.getvalue(),
+        spreadsheets.csv_text(EXPORT_HEADER, rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

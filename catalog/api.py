@@ -17,6 +17,7 @@ from partner_club.accounts.access import PARTICIPANTS
 from partner_club.api.base import ApiBlueprint, api_login_required, json_body
 from partner_club.errors import Invalid
 from partner_club.extensions import csrf, db
+from partner_club.input_guard import ID_SCHEMA, id_in_range
 from partner_club.ledger.services import balance_of
 
 bp = ApiBlueprint("catalog_api", __name__)
@@ -84,6 +85,10 @@ def catalog():
 @api_login_required(*PARTICIPANTS)
 def place_order():
     data = json_body()
+    for item in data.get("items") if isinstance(data.get("items"), list) else ():
+        prize = item.get("prize") if isinstance(item, dict) else None
+        if isinstance(prize, int) and not id_in_range(prize):
+            raise Invalid(_("There is no prize %(id)s.", id=prize), code="bad_item")
     items = services.parse_items(data.get("items"))
     delivery = data.get("delivery")
     if not isinstance(delivery, dict):
@@ -187,8 +192,8 @@ bp.document(
         "get": {
             "summary": "Prizes the signed-in person may see, with their price in points",
             "parameters": [
-                {"name": "q", "in": "query", "schema": {"type": "string"}},
-                {"name": "category", "in": "query", "schema": {"type": "integer"}},
+                {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
+                {"name": "category", "in": "query", "schema": ID_SCHEMA},
             ],
             "responses": {
                 "200": {
@@ -236,12 +241,21 @@ bp.document(
                             "properties": {
                                 "items": {
                                     "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": services.MAX_LINES,
+                                    "description": f"At most {services.MAX_LINES} different prizes, "
+                                    f"at most {services.MAX_QUANTITY} of one prize",
                                     "items": {
                                         "type": "object",
                                         "required": ["prize"],
                                         "properties": {
-                                            "prize": {"type": "integer"},
-                                            "quantity": {"type": "integer", "minimum": 1, "default": 1},
+                                            "prize": ID_SCHEMA,
+                                            "quantity": {
+                                                "type": "integer",
+                                                "minimum": 1,
+                                                "maximum": services.MAX_QUANTITY,
+                                                "default": 1,
+                                            },
                                         },
                                     },
                                 },
@@ -249,7 +263,7 @@ bp.document(
                                     "type": "object",
                                     "required": ["address", "phone"],
                                     "properties": {
-                                        "address": {"type": "string"},
+                                        "address": {"type": "string", "minLength": 10, "maxLength": 500},
                                         "phone": {"type": "string"},
                                     },
                                 },
@@ -293,9 +307,7 @@ bp.document(
     {
         "get": {
             "summary": "One of the signed-in person's own orders, with its status and tracking number",
-            "parameters": [
-                {"name": "order_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-            ],
+            "parameters": [{"name": "order_id", "in": "path", "required": True, "schema": ID_SCHEMA}],
             "responses": {
                 "200": {
                     "description": "The order",
@@ -319,7 +331,7 @@ bp.document(
                             "type": "object",
                             "required": ["inn", "consent"],
                             "properties": {
-                                "inn": {"type": "string"},
+                                "inn": {"type": "string", "maxLength": 20, "description": "12 digits"},
                                 "consent": {"type": "boolean", "const": True},
                             },
                         }

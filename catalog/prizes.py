@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Category, OrderLine, Prize, PrizePicture, PrizeRegion, PrizeRole
 from catalog.providers import PROVIDERS
+from partner_club import spreadsheets
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
 from partner_club.errors import Conflict, Invalid
@@ -208,6 +209,10 @@ def import_prizes(
     session: Session, csv_text: str, pictures_zip: bytes | None, *, actor: User
 ) -> ImportResult:
     """Creates or updates prizes (by provider + SKU); with any error, nothing is kept (the caller rolls back)."""
+    unreadable = spreadsheets.csv_problems(csv_text, delimiter=",")
+    if unreadable:
+        lines = [_("Line %(line)d: %(message)s", line=line, message=message) for line, message in unreadable]
+        return ImportResult(errors=lines[:50])
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:

@@ -18,19 +18,17 @@ long as the order is not cancelled. Allowance and rate are settings.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Order, OrderStatus, TaxProfile
+from partner_club import spreadsheets
 from partner_club.accounts.models import User
 from partner_club.accounts.signup import inn_checksum_ok
 from partner_club.audit.services import record
@@ -211,21 +209,8 @@ def _cells(row: RegisterRow) -> tuple:
 
 
 def register_csv(rows: list[RegisterRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(REGISTER_HEADER)
-    for row in rows:
-        writer.writerow(_cells(row))
-    return out.getvalue()
+    return spreadsheets.csv_text(REGISTER_HEADER, (_cells(row) for row in rows), bom=False)
 
 
 def register_xlsx(rows: list[RegisterRow], year: int) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = f"Prize tax {year}"
-    sheet.append(REGISTER_HEADER)
-    for row in rows:
-        sheet.append(_cells(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheets.xlsx_bytes(REGISTER_HEADER, (_cells(row) for row in rows), title=f"Prize tax {year}")

@@ -15,6 +15,7 @@ from partner_club.errors import DomainError, Invalid
 from partner_club.extensions import csrf, db
 
 bp = ApiBlueprint("codes_api", __name__)
+MAX_RAW_CODE = 300  # a club link with the code; anything longer is not a code
 csrf.exempt(bp)
 
 
@@ -42,6 +43,8 @@ def create_registration():
     raw = body.get("code")
     if not isinstance(raw, str):
         raise Invalid(_("Send the code as text in the field \"code\"."), code="empty")
+    if len(raw) > MAX_RAW_CODE:
+        raise Invalid(_("The code is too long: it has 13 characters."), code="too_long")
     channel = body.get("channel") or "api"
     if channel not in CHANNELS:
         raise Invalid(_("Unknown channel."), code="bad_channel")
@@ -89,6 +92,7 @@ bp.document(
                             "properties": {
                                 "code": {
                                     "type": "string",
+                                    "maxLength": MAX_RAW_CODE,
                                     "description": "13 symbols as printed, any case, dashes and spaces "
                                     "allowed, Russian layout and look-alikes read; "
                                     "or a club link <public URL>/c/<code>",

@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from codes import issuing, services
+from codes import history_import, issuing, services
 from codes.models import BatchStatus, Product
 from codes.scheme import write_csv
 from partner_club.errors import DomainError
 from partner_club.extensions import db
+from partner_club.jobs.models import Job, JobStatus
+from partner_club.jobs.services import enqueue
 from partner_club.regions.models import Region
+from partner_club.spreadsheets import csv_problems, decode_csv
 
 products = AppGroup("products", help="Products (SKUs) and their points rules.")
 codes = AppGroup("codes", help="Batches of package codes.")
+registrations = AppGroup("registrations", help="Registrations of codes: history from an earlier programme.")
 
 
 @products.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=click.File("rb"))
 def import_products(file) -> None:
     """Load sku,name,kind,package,volume_m3,points (points: N per package or N/m3)."""
-    report = issuing.import_products(db.session, file.read())
+    try:
+        text = decode_csv(file.read())
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    unreadable = csv_problems(text, delimiter=",")
+    if unreadable:
+        for line, message in unreadable:
+            click.echo(f"line {line}: {message}", err=True)
+        raise click.ClickException(f"{len(unreadable)} bad rows; nothing was imported.")
+    report = issuing.import_products(db.session, text)
     if report.errors:
         db.session.rollback()
         for line, message in report.errors:
@@ -99,15 +117,20 @@ def generate(
 
 @codes.command("activate")
 @click.argument("number", type=int)
-def activate(number: int) -> None:
+@click.option(
+    "--at",
+    "at",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]),
+    help="When the batch shipped (UTC), for history from an earlier programme; default now.",
+)
+def activate(number: int, at: datetime | None) -> None:
     """Mark batch NUMBER shipped, so its codes earn points."""
     try:
-        batch = issuing.batch_by_number(db.session, number)
-        issuing.set_batch_status(db.session, batch, BatchStatus.ACTIVATED, actor=None)
+        history_import.activate_batch_at(db.session, number, at.replace(tzinfo=UTC) if at else None)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     db.session.commit()
-    click.echo(f"batch {number} activated")
+    click.echo(f"batch {number} activated" + (f" as of {at:%Y-%m-%d %H:%M} UTC" if at else ""))
 
 
 @codes.command("status")
@@ -122,3 +145,91 @@ def status(number: int, status: str) -> None:
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(f"batch {number} is {status}")
+
+
+@registrations.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--fraud", "with_fraud", is_flag=True, help="Run the fraud rules on each registration.")
+@click.option(
+    "--queue/--no-queue",
+    "queued",
+    default=None,
+    help=f"Run as a background job with progress (default: above {history_import.QUEUE_ABOVE} lines).",
+)
+def import_registrations(file: Path, with_fraud: bool, queued: bool | None) -> None:
+    """Load past registrations from a JSON-lines file in the fraud replay's event format.
+
+    Each line: {"id", "ts" (ISO 8601), "participant", "outlet" (external_id),
+    "code", "channel", "ip"?, "device"?, "lat"?, "lon"?}. Points, ledger and
+    rollups as for a live registration, at the event's own time; bad lines are
+    named and skipped.
+    """
+    lines = history_import.count_lines(file)
+    if queued is None:
+        queued = lines > history_import.QUEUE_ABOVE
+    if queued:
+        _enqueue_history(file, lines, with_fraud)
+        return
+
+    def after_chunk(report: history_import.HistoryReport) -> None:
+        db.session.commit()
+        click.echo(f"{report.lines}/{lines} lines, {report.registered} registered", err=True)
+
+    report = history_import.import_history(
+        db.session, history_import.read_lines(file), with_fraud=with_fraud, after_chunk=after_chunk
+    )
+    db.session.commit()
+    _print_history(report)
+
+
+def _enqueue_history(file: Path, lines: int, with_fraud: bool) -> None:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / f"registrations-{uuid.uuid4().hex}.jsonl"
+    shutil.copyfile(file, copy)  # the job reads its own copy, wherever the worker runs
+    job = enqueue(
+        db.session,
+        history_import.import_history_job,
+        title=f"Registrations import: {file.name} ({lines} lines)",
+        path=str(copy),
+        with_fraud=with_fraud,
+    )
+    db.session.commit()  # the job starts now (a worker, or a thread of this process)
+    click.echo(f"job {job.id}: {lines} lines queued", err=True)
+    if current_app.config.get("REDIS_URL"):
+        click.echo(f"Watch it at /jobs/{job.id} or with a worker's log (flask worker).")
+        return
+    last = -1
+    while True:  # in-process jobs: this command's own thread runs it; show its progress
+        db.session.expire_all()
+        row = db.session.get(Job, job.id)
+        if row.done != last:
+            last = row.done
+            click.echo(f"{row.done}/{row.total or lines} lines {row.message}", err=True)
+        if row.status in (JobStatus.FINISHED.value, JobStatus.FAILED.value):
+            break
+        db.session.rollback()
+        time.sleep(0.5)
+    if row.status == JobStatus.FAILED.value:
+        raise click.ClickException(f"job {job.id} failed:\n{row.error}")
+    result = row.result or {}
+    for bad in result.get("bad_lines", []):
+        click.echo(f"line {bad}", err=True)
+    click.echo(
+        f"{result.get('registered', 0)} registered, {result.get('duplicates', 0)} already registered, "
+        f"{result.get('bad', 0)} bad lines, {result.get('people_created', 0)} people created "
+        f"in {result.get('seconds', 0)} s"
+    )
+
+
+def _print_history(report: history_import.HistoryReport) -> None:
+    for line, problem in report.bad:
+        click.echo(f"line {line}: {problem}", err=True)
+    if report.bad_count > len(report.bad):
+        click.echo(f"... and {report.bad_count - len(report.bad)} more bad lines", err=True)
+    rate = report.lines / report.seconds if report.seconds else 0
+    click.echo(
+        f"{report.registered} registered ({report.pending} held for review), {report.duplicates} already "
+        f"registered, {sum(report.refused.values())} refused, {report.bad_count} bad lines, "
+        f"{report.people_created} people created in {report.seconds:.1f} s ({rate:.0f} lines/s)"
+    )

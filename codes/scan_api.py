@@ -176,7 +176,12 @@ bp.document(
                                     "format": "binary",
                                     "description": "JPEG, PNG or WebP; at most 16 MB and 50 megapixels",
                                 },
-                                "payload": {"type": "array", "items": {"type": "string"}},
+                                "payload": {
+                                    "type": "array",
+                                    "maxItems": MAX_CODES_PER_PICTURE,
+                                    "items": {"type": "string"},
+                                    "description": f"Texts beyond the first {MAX_CODES_PER_PICTURE} are ignored",
+                                },
                                 "register": {"type": "string", "enum": ["0", "1"]},
                                 "frame": {
                                     "type": "string",

@@ -28,8 +28,8 @@ import fraud.views
 import reports.cli
 import reports.demo
 import reports.views
+from partner_club import input_guard, site
 from partner_club import models as core_models  # noqa: F401 - registers the core tables
-from partner_club import site
 from partner_club.accounts import cli as accounts_cli
 from partner_club.accounts import views as accounts_views
 from partner_club.accounts.models import User, role_label
@@ -47,6 +47,7 @@ from partner_club.ledger import cli as ledger_cli
 from partner_club.ledger import views as ledger_views
 from partner_club.nav import nav_for
 from partner_club.outlets import cli as outlets_cli
+from partner_club.outlets import views as outlets_views
 from partner_club.regions import cli as regions_cli
 
 BLUEPRINTS = (
@@ -57,6 +58,7 @@ BLUEPRINTS = (
     jobs_views.bp,
     ledger_views.bp,
     ledger_api.bp,
+    outlets_views.bp,
     codes.views.bp,
     codes.api.bp,
     codes.scan_views.bp,
@@ -79,6 +81,7 @@ CLI_GROUPS = (
     ledger_cli.points,
     codes.cli.products,
     codes.cli.codes,
+    codes.cli.registrations,
     fraud.cli.fraud,
     catalog.cli.catalog,
     reports.cli.reports,
@@ -100,6 +103,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _init_extensions(app)
     _trust_proxies(app)
+    input_guard.install(app)  # before the blueprints: their <int:id> routes get bounded ids
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for group in CLI_GROUPS:

@@ -22,6 +22,7 @@ from wtforms.validators import ValidationError
 from partner_club.accounts.models import Role, User
 from partner_club.errors import DomainError
 from partner_club.extensions import db
+from partner_club.input_guard import check_json
 
 API_PREFIX = "/api/v1"
 
@@ -60,7 +61,7 @@ def http_problem(error: HTTPException):
     return problem(
         error.code or 500,
         error.description or error.name,
-        reason=(error.name or "error").lower().replace(" ", "_"),
+        reason=getattr(error, "reason", None) or (error.name or "error").lower().replace(" ", "_"),
     )
 
 
@@ -120,6 +121,7 @@ def api_login_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[
 
 def json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
+    check_json(data)
     if not isinstance(data, dict):
         raise DomainError(_("The request body must be a JSON object."), code="bad_json", status=400)
     return data

@@ -23,9 +23,12 @@ outlets = AppGroup("outlets", help="Outlets (shops).")
     type=float,
     default=BORDER_TOLERANCE_KM,
     show_default=True,
-    help="Accept a point this close outside its region's (simplified) border.",
+    help="Accept, with a warning, a point this close outside its region's (simplified) border.",
 )
-def import_command(file: Path, border_tolerance_km: float) -> None:
+@click.option(
+    "--add-kinds", is_flag=True, help="Add the kinds of shop the file names that are not on the list yet."
+)
+def import_command(file: Path, border_tolerance_km: float, add_kinds: bool) -> None:
     """Create or update shops from a CSV: external_id,name,region,lat,lon,kind,rep_email.
 
     UTF-8 (with or without BOM), `,` or `;` separated. Every bad row is
@@ -37,6 +40,7 @@ def import_command(file: Path, border_tolerance_km: float) -> None:
             file.read_bytes(),
             border_tolerance_km=border_tolerance_km,
             locale=str(get_locale() or "ru"),
+            add_new_kinds=add_kinds,
         )
     except OutletImportError as error:
         db.session.rollback()
@@ -47,6 +51,10 @@ def import_command(file: Path, border_tolerance_km: float) -> None:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     db.session.commit()
+    for warning in result.warnings:
+        click.echo(_("Warning: %(problem)s", problem=str(warning)), err=True)
+    if result.kinds_added:
+        click.echo(_("New kinds of shop: %(kinds)s.", kinds=", ".join(result.kinds_added)))
     click.echo(
         _(
             "%(file)s: %(created)d created, %(updated)d updated, %(territories)d new territories.",

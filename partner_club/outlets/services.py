@@ -15,17 +15,21 @@ from sqlalchemy.orm import Session
 from partner_club.accounts.models import Role, User
 from partner_club.audit.services import record
 from partner_club.errors import Invalid
-from partner_club.outlets.models import OUTLET_KINDS, Outlet
+from partner_club.outlets.kinds import add_kinds, kind_key, outlet_kinds
+from partner_club.outlets.models import Outlet
 from partner_club.regions import geo
 from partner_club.regions.models import Region
 from partner_club.regions.services import fold_name, region_lookup, region_shape, territory_for
+from partner_club.spreadsheets import csv_delimiter, csv_problems, decode_csv
 
 CSV_COLUMNS = ("external_id", "name", "region", "lat", "lon", "kind", "rep_email")
 REQUIRED = ("external_id", "name", "region", "lat", "lon", "rep_email")
 DEFAULT_KIND = "shop"
-# Bundled boundaries are simplified to a few hundred metres: a shop on the
-# border may fall just outside its region's drawn shape.
-BORDER_TOLERANCE_KM = 1.0
+# Bundled boundaries are simplified (a few hundred metres, and coasts cut
+# short): a shop up to QUIET_BORDER_KM outside its region's drawn shape is taken
+# as it is, up to BORDER_TOLERANCE_KM with a warning; farther is a mistake.
+QUIET_BORDER_KM = 1.0
+BORDER_TOLERANCE_KM = 25.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class OutletImportResult:
     created: int = 0
     updated: int = 0
     territories_created: int = 0
+    warnings: list[RowProblem] = field(default_factory=list)
+    kinds_added: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -69,27 +75,24 @@ class _Row:
 @dataclass
 class _Context:
     regions: dict[str, Region]
+    kinds: dict[str, dict[str, str]]
+    add_kinds: bool = False
     reps: dict[str, User | None] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
+    new_kinds: dict[str, str] = field(default_factory=dict)  # key -> the text as written
+    warnings: list[RowProblem] = field(default_factory=list)
 
 
-def decode_csv(data: bytes | str) -> str:
-    """Text of an uploaded CSV: UTF-8 with or without a byte order mark."""
-    if isinstance(data, str):
-        return data.lstrip("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise Invalid(
-            _("The file is not UTF-8 text (byte %(pos)d). Save it as \"CSV UTF-8\".", pos=error.start + 1),
-            code="csv_not_utf8",
-        ) from None
+@dataclass
+class ValidatedFile:
+    rows: list[_Row]
+    warnings: list[RowProblem]
+    new_kinds: list[str]
 
 
 def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Header and (line number, row) pairs; the delimiter (`,` or `;`) is read off the header."""
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    delimiter = csv_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader, [])]
     rows = []
@@ -122,29 +125,37 @@ def _rep(session: Session, ctx: _Context, email: str) -> User | None:
 
 def _outside_region(
     region: Region, lat: float, lon: float, row: dict[str, str], tolerance_km: float, locale: str
-) -> str | None:
-    """Why the point is not in the region, or None when it is (or close enough to its border)."""
+) -> tuple[str | None, str | None]:
+    """(why the point is refused, what to warn about): both None when it lies inside."""
     shape = region_shape(region)
     if shape is None or geo.contains(shape, lat, lon):
-        return None
+        return None, None
     distance = geo.distance_to_border_km(shape, lat, lon)
-    if distance <= tolerance_km:
-        return None
     where = f"{region.iso_code} {region.name(locale)}"
+    if distance <= min(QUIET_BORDER_KM, tolerance_km):
+        return None, None
+    if distance <= tolerance_km:
+        return None, _(
+            "the point %(lat)s, %(lon)s lies %(km).1f km outside %(region)s; imported, check the address.",
+            lat=row["lat"],
+            lon=row["lon"],
+            region=where,
+            km=distance,
+        )
     if abs(lon) <= 90 and geo.contains(shape, lon, lat):
         return _(
             "the point %(lat)s, %(lon)s lies outside %(region)s: are lat and lon swapped?",
             lat=row["lat"],
             lon=row["lon"],
             region=where,
-        )
+        ), None
     return _(
         "the point %(lat)s, %(lon)s lies outside %(region)s (%(km).1f km from its border).",
         lat=row["lat"],
         lon=row["lon"],
         region=where,
         km=distance,
-    )
+    ), None
 
 
 def _check_row(
@@ -195,18 +206,23 @@ def _check_row(
                 )
             )
     if region is not None and lat is not None and lon is not None and abs(lat) <= 90 and abs(lon) <= 180:
-        outside = _outside_region(region, lat, lon, row, border_tolerance_km, locale)
+        outside, warning = _outside_region(region, lat, lon, row, border_tolerance_km, locale)
         if outside:
             problems.append(outside)
-    kind = (row.get("kind") or DEFAULT_KIND).lower()
-    if kind not in OUTLET_KINDS:
-        problems.append(
-            _(
-                "unknown kind \"%(kind)s\" (one of: %(kinds)s).",
-                kind=row.get("kind"),
-                kinds=", ".join(OUTLET_KINDS),
+        if warning:
+            ctx.warnings.append(RowProblem(line, warning))
+    kind = kind_key(row.get("kind") or DEFAULT_KIND)
+    if kind not in ctx.kinds:
+        ctx.new_kinds.setdefault(kind, row.get("kind", ""))
+        if not ctx.add_kinds:
+            problems.append(
+                _(
+                    "unknown kind \"%(kind)s\" (one of: %(kinds)s); add it on the shop kinds page "
+                    "or import with --add-kinds.",
+                    kind=row.get("kind"),
+                    kinds=", ".join(ctx.kinds),
+                )
             )
-        )
     rep = None
     if row.get("rep_email"):
         rep = _rep(session, ctx, row["rep_email"])
@@ -226,9 +242,14 @@ def validate_outlets_csv(
     *,
     border_tolerance_km: float = BORDER_TOLERANCE_KM,
     locale: str = "ru",
-) -> list[_Row]:
+    add_new_kinds: bool = False,
+) -> ValidatedFile:
     """Every row checked; OutletImportError listing each bad one by line number."""
-    header, rows = read_rows(decode_csv(data))
+    text = decode_csv(data)
+    unreadable = csv_problems(text)
+    if unreadable:
+        raise OutletImportError([RowProblem(line, message) for line, message in unreadable])
+    header, rows = read_rows(text)
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         raise OutletImportError(
@@ -245,7 +266,7 @@ def validate_outlets_csv(
         )
     if not rows:
         raise OutletImportError([RowProblem(1, _("the file has a header but no rows."))])
-    ctx = _Context(regions=region_lookup(session))
+    ctx = _Context(regions=region_lookup(session), kinds=outlet_kinds(session), add_kinds=add_new_kinds)
     good, problems = [], []
     for line, row in rows:
         parsed, found = _check_row(session, ctx, line, row, border_tolerance_km, locale)
@@ -254,7 +275,7 @@ def validate_outlets_csv(
             good.append(parsed)
     if problems:
         raise OutletImportError(problems)
-    return good
+    return ValidatedFile(good, ctx.warnings, list(ctx.new_kinds.values()))
 
 
 def import_outlets(
@@ -264,13 +285,19 @@ def import_outlets(
     actor: User | None = None,
     border_tolerance_km: float = BORDER_TOLERANCE_KM,
     locale: str = "ru",
+    add_new_kinds: bool = False,
 ) -> OutletImportResult:
     """Creates or updates shops by external_id from a CRM CSV; all rows or none.
 
     Each shop goes into its rep's territory in its region; a rep with none
     there gets one named "<rep name> — <region>".
     """
-    rows = validate_outlets_csv(session, data, border_tolerance_km=border_tolerance_km, locale=locale)
+    checked = validate_outlets_csv(
+        session, data, border_tolerance_km=border_tolerance_km, locale=locale, add_new_kinds=add_new_kinds
+    )
+    rows = checked.rows
+    result = OutletImportResult(warnings=checked.warnings)
+    result.kinds_added = add_kinds(session, checked.new_kinds, actor=actor) if checked.new_kinds else []
     ids = [r.external_id for r in rows]
     existing = {}
     for start in range(0, len(ids), 5000):  # stay under the databases' bound-parameter limits
@@ -278,7 +305,6 @@ def import_outlets(
             (o.external_id, o)
             for o in session.scalars(select(Outlet).where(Outlet.external_id.in_(ids[start : start + 5000])))
         )
-    result = OutletImportResult()
     territories: dict[tuple[int, int], Any] = {}
     for row in rows:
         key = (row.rep.id, row.region.id)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from partner_club.accounts.models import Role
 from partner_club.audit.models import AuditEntry
 from partner_club.errors import Invalid
+from partner_club.outlets.kinds import outlet_kinds
 from partner_club.outlets.models import Outlet
 from partner_club.outlets.services import OutletImportError, import_outlets, read_rows
 from partner_club.regions.models import Territory
@@ -168,3 +169,64 @@ def test_not_utf8_is_refused_with_a_message(db):
     with pytest.raises(Invalid) as caught:
         import_outlets(db.session, (HEADER + "X,Магазин,RU-TA,1,1,shop,a@b.c\n").encode("cp1251"))
     assert caught.value.code == "csv_not_utf8"
+
+
+def test_unknown_kinds_are_named_and_added_on_request(app, db, tatarstan, rep, tmp_path):
+    db.session.commit()
+    path = tmp_path / "crm.csv"
+    path.write_text(
+        HEADER + "K-1,Kiosk one,RU-TA,55.79,49.12,Kiosk,rep@example.com\n"
+        "K-2,Yard,RU-TA,55.79,49.12,Farm store,rep@example.com\n",
+        encoding="utf-8",
+    )
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["outlets", "import", str(path)])
+    assert refused.exit_code == 1 and "Kiosk" in refused.output and "--add-kinds" in refused.output
+    assert count(db, Outlet) == 0
+    added = runner.invoke(args=["outlets", "import", "--add-kinds", str(path)])
+    assert added.exit_code == 0, added.output
+    assert "kiosk, farm_store" in added.output
+    db.session.expire_all()
+    assert sorted(db.session.scalars(select(Outlet.kind))) == ["farm_store", "kiosk"]
+    assert "farm_store" in outlet_kinds(db.session)
+
+
+def test_a_shop_a_few_km_outside_its_region_is_imported_with_a_warning(db, tatarstan, rep):
+    # 0.1 degrees south of the square: about 11 km; Moscow (line 3) stays refused.
+    with force_locale("en"):
+        result = import_outlets(db.session, HEADER + "W-1,Coast,RU-TA,54.9,49.0,shop,rep@example.com\n")
+        (warning,) = result.warnings
+        assert warning.line == 2 and "km outside" in warning.message
+        with pytest.raises(OutletImportError):
+            import_outlets(db.session, HEADER + "W-2,Far,RU-TA,55.75,37.62,shop,rep@example.com\n")
+    assert count(db, Outlet) == 1
+
+
+def test_csv_fields_over_the_limit_and_nul_are_named_by_line(db, tatarstan, rep):
+    data = (
+        HEADER
+        + "L-1,Shop,RU-TA,55.79,49.12,shop,rep@example.com\n"
+        + "L-2,"
+        + "x" * 1001
+        + ",RU-TA,1,1,shop,a\n"
+    )
+    data += "L-3,Sh\x00op,RU-TA,55.79,49.12,shop,rep@example.com\n"
+    with force_locale("en"), pytest.raises(OutletImportError) as caught:
+        import_outlets(db.session, data.encode())
+    problems = caught.value.problems
+    assert [p.line for p in problems] == [3, 4]
+    assert "1001 characters" in problems[0].message and "1000" in problems[0].message
+    assert "NUL" in problems[1].message
+
+
+def test_the_admin_keeps_the_list_of_kinds(client, db, make, login):
+    admin = make.user(Role.ADMIN)
+    make.session.commit()
+    login(admin)
+    assert "builders_yard" in client.get("/admin/shop-kinds/").get_data(as_text=True)
+    client.post("/admin/shop-kinds/", data={"name": "Farm store"})
+    client.post(
+        "/admin/shop-kinds/", data={"key": "farm_store", "name_en": "Farm shop", "name_ru": "Фермерский"}
+    )
+    db.session.expire_all()
+    assert outlet_kinds(db.session)["farm_store"] == {"en": "Farm shop", "ru": "Фермерский"}

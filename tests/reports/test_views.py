@@ -175,3 +175,32 @@ def test_a_rep_without_a_territory_is_told_so(client, db, make, login):
     response = client.get("/reports/map", headers={"Accept-Language": "en"})
     assert response.status_code == 403
     assert "no region or territory" in response.get_data(as_text=True)
+
+
+def test_exports_neutralise_names_that_look_like_formulas(client, db, make, login):
+    w = _world(make)
+    w["second"].name = '=HYPERLINK("http://evil.example","click")'
+    land(db.session, w["second"], at=utc(2026, 1, 10), times=2)
+    head = make.user(Role.HEAD_OFFICE)
+    make.session.commit()
+    login(head)
+    text = client.get(f"/reports/map/{w['region'].iso_code}").get_data(
+        as_text=True
+    )  # warm nothing, just a page
+    assert text
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(f"/reports/export/{w['region'].iso_code}/csv?period=2026-01")
+                .get_data(as_text=True)
+                .lstrip("\ufeff"),
+                newline="",
+            )
+        )
+    )
+    names = [row[2] for row in rows[1:]]
+    assert "'" + w["second"].name in names and w["second"].name not in names
+    book = client.get(f"/reports/export/{w['region'].iso_code}/xlsx?period=2026-01").data
+    cells = [row[2] for row in load_workbook(io.BytesIO(book)).active.iter_rows(min_row=2)]
+    evil = [c for c in cells if c.value == "'" + w["second"].name]
+    assert evil and evil[0].data_type == "s"
