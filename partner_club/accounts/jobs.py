@@ -25,7 +25,7 @@ def send_password_reset(ctx: JobContext, reset_id: int) -> dict[str, Any]:
     locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
         message = Message(
-            to=user.email or "",
+            to=passwords.mail_address(user) or "",
             subject=_("Partner Club: a new password"),
             text=render_template(
                 "accounts/password_reset_mail.txt",

@@ -33,11 +33,16 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def mail_address(user: User) -> str | None:
+    """Where a reset link goes: the e-mail on file, or the login when it is one."""
+    return user.email or (user.login if "@" in user.login else None)
+
+
 def request_reset(session: Session, raw_login: str) -> PasswordReset | None:
     """A pending reset for the person behind `raw_login`, or None (and the caller says the
     same either way)."""
     user = find_by_login(session, raw_login)
-    if user is None or user.is_blocked or not user.email:
+    if user is None or user.is_blocked or not mail_address(user):
         return None
     now = utcnow()
     recent = session.scalar(
