@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -27,12 +27,25 @@ def send_password_reset(ctx: JobContext, reset_id: int) -> dict[str, Any]:
         message = Message(
             to=passwords.mail_address(user) or "",
             subject=_("Partner Club: a new password"),
-            text=render_template(
-                "accounts/password_reset_mail.txt",
-                user=user,
-                link=link,
-                minutes=int(passwords.RESET_VALID_FOR.total_seconds() // 60),
-            ),
+            text=_reset_text(user.display_name, link, int(passwords.RESET_VALID_FOR.total_seconds() // 60)),
         )
     send_now(message)
     return {"sent": True}
+
+
+def _reset_text(name: str, link: str, minutes: int) -> str:
+    return "\n\n".join(
+        [
+            _("Hello, %(name)s!", name=name),
+            _(
+                "Someone (we hope it was you) asked for a new password for your Partner Club "
+                "account. Open this link to set one:"
+            ),
+            link,
+            _(
+                "The link works once and for %(minutes)s minutes. If you did not ask for it, "
+                "ignore this message: your password stays as it is.",
+                minutes=minutes,
+            ),
+        ]
+    )

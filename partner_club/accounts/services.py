@@ -119,6 +119,16 @@ def change_password(session: Session, user: User, current: str, new: str, *, kee
     return ended
 
 
+def set_new_password(session: Session, user: User, password: str, *, actor: User | None) -> None:
+    """A password set for the person by staff: every session and API token of theirs ends."""
+    check_password_strength(password)
+    user.set_password(password)
+    user.token_version += 1
+    end_sessions(session, user)
+    session.flush()
+    record(session, actor, "user.password_set", user)
+
+
 def representative_of(user: User) -> User | None:
     """The rep who looks after this person's shop or territory: whom they should call."""
     territory = user.outlet.territory if user.outlet is not None else user.territory

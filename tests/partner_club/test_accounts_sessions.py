@@ -152,3 +152,14 @@ def test_device_labels_name_browser_and_system_only():
     assert device_label(PHONE) == "Chrome · Android"
     assert device_label("python-requests/2.32") == "python-requests"
     assert device_label("") == "?"
+
+
+def test_staff_set_a_new_password_from_the_command_line_and_sessions_end(app, client, make, db, login):
+    seller = make.user(Role.SELLER, login="+79123456789")
+    login(seller)
+    result = app.test_cli_runner().invoke(
+        args=["users", "set-password", "+7 912 345-67-89"], input="another-pass-1\nanother-pass-1\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert not _signed_in(client)
+    assert client.post("/login", data={"login": seller.login, "password": "another-pass-1"}).status_code == 302
