@@ -14,9 +14,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from codes import history_import, issuing, services
+from codes import history_import, issuing, keys, services
 from codes.models import BatchStatus, Product
-from codes.scheme import write_csv
+from codes.scheme import scheme_from_setting, write_csv
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.jobs.models import Job, JobStatus
@@ -233,3 +233,42 @@ def _print_history(report: history_import.HistoryReport) -> None:
         f"registered, {sum(report.refused.values())} refused, {report.bad_count} bad lines, "
         f"{report.people_created} people created in {report.seconds:.1f} s ({rate:.0f} lines/s)"
     )
+
+
+@codes.group("keys")
+def code_keys() -> None:
+    """The code keys: add a version, prove the configured keys decode every batch."""
+
+
+@code_keys.command("rotate")
+def rotate_keys() -> None:
+    """Add a new key version; new batches use it, old batches keep theirs."""
+    version, hexkey = keys.new_key_pair(current_app.config["CODE_KEYS"])
+    path = current_app.config.get("CODE_KEYS_FILE")
+    if not path:
+        # The keys come from the environment: writing them anywhere else would split them.
+        click.echo(
+            "CODE_KEYS comes from the environment; nothing was written. Append this pair to "
+            "CODE_KEYS on every app process and worker, back it up with the others, then restart:",
+            err=True,
+        )
+        click.echo(f"{version}:{hexkey}")
+        return
+    keys.append_to_file(Path(path), version, hexkey)
+    keys.remember_fingerprint(db.session, scheme_from_setting(f"{version}:{hexkey}"), version)
+    db.session.commit()
+    click.echo(f"key version {version} added to {path}; new batches use it. Back the file up now.")
+
+
+@code_keys.command("check")
+def check_keys() -> None:
+    """Decode a sample of every batch with the configured keys; exit 1 naming those that fail."""
+    results = keys.check_batches(db.session, services.current_scheme())
+    db.session.commit()  # fingerprints of versions seen for the first time
+    failed = [r for r in results if r.problem]
+    for result in failed:
+        click.echo(f"batch {result.number}: {result.problem}", err=True)
+    if failed:
+        click.echo(f"{len(failed)} of {len(results)} batches cannot be verified with these keys.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(results)} batches decode with the configured keys.")

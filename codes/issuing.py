@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from codes import keys
 from codes.models import (
     Batch,
     BatchStatus,
@@ -215,6 +216,7 @@ def issue_batch(
     )
     session.add(batch)
     session.flush()
+    keys.remember_fingerprint(session, current_scheme(), batch.key_version)
     audit(session, actor, "batch.issue", batch, number=number, sku=product.sku, count=count, canary=is_canary)
     return batch
 

@@ -31,12 +31,14 @@ import reports.views
 from partner_club import input_guard, site
 from partner_club import models as core_models  # noqa: F401 - registers the core tables
 from partner_club.accounts import cli as accounts_cli
+from partner_club.accounts import security_views as accounts_security_views
 from partner_club.accounts import views as accounts_views
+from partner_club.accounts import web_sessions
 from partner_club.accounts.models import User, role_label
 from partner_club.admin import views as admin_views
 from partner_club.api import views as api_views
 from partner_club.api.base import bearer_token, user_from_token
-from partner_club.config import ROOT, from_environment
+from partner_club.config import ROOT, development_key_problem, from_environment, instance_keys
 from partner_club.demo import cli as demo_cli
 from partner_club.extensions import babel, csrf, db, limiter, login_manager, migrate
 from partner_club.i18n import i18n
@@ -53,6 +55,7 @@ from partner_club.regions import cli as regions_cli
 BLUEPRINTS = (
     site.bp,
     accounts_views.bp,
+    accounts_security_views.bp,
     admin_views.bp,
     api_views.bp,
     jobs_views.bp,
@@ -101,6 +104,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if config:
         app.config.update(config)
+    instance_keys(app.config, app.instance_path)
+    if problem := development_key_problem(app.config):
+        raise RuntimeError(problem)
     _init_extensions(app)
     _trust_proxies(app)
     input_guard.install(app)  # before the blueprints: their <int:id> routes get bounded ids
@@ -148,8 +154,7 @@ def _select_locale() -> str | None:
 
 
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return None if user is None or user.is_blocked else user
+    return web_sessions.load_user(user_id)
 
 
 def _load_user_from_token(_request: Any) -> User | None:

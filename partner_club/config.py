@@ -8,7 +8,10 @@ DATABASE_URL and REDIS_URL.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import secrets
+import sys
+from collections.abc import Mapping, MutableMapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +35,25 @@ def _database_url(raw: str | None, instance_path: str) -> str:
     return raw
 
 
+SESSION_DAYS = 30
+
+# Keys printed in this project's source at one time or another: never good outside tests.
+DEVELOPMENT_SECRET_KEYS = frozenset(
+    {"dev-only-secret-change-me", "test-secret", "change-me", "changeme", "secret"}
+)
+DEVELOPMENT_CODE_KEYS = frozenset({"5f" * 32, "a1" * 32})
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+CODE_KEYS_FILE = "code_keys"
+
+
 def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     redis_url = env.get("REDIS_URL") or None
+    https = env.get("PUBLIC_URL", "").lower().startswith("https://")
     return {
-        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-secret-change-me"),
+        # None: `instance_keys` reads (or once creates) random keys in the instance folder.
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
@@ -53,7 +70,7 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Partner Club <club@localhost>"),
         # Code keys: "version:hexkey" pairs separated by commas. The newest
         # version signs new batches; old ones keep decoding their batches.
-        "CODE_KEYS": env.get("CODE_KEYS", "1:" + "5f" * 32),
+        "CODE_KEYS": env.get("CODE_KEYS") or None,
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
         # The external gift-card showcase (catalog.providers.GiftCardHttpProvider).
         "GIFTCARD_URL": env.get("GIFTCARD_URL") or None,
@@ -70,12 +87,75 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "JOIN_RATE_LIMIT": env.get("JOIN_RATE_LIMIT", "30 per minute;300 per hour"),
+        "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute;20 per hour"),
         "API_TOKEN_MAX_AGE": int(env.get("API_TOKEN_MAX_AGE", str(30 * 24 * 3600))),
         # Proxies (load balancer, nginx) in front of the app that append to X-Forwarded-For:
         # with 0 the peer's address is the participant's, as in the embedded default.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
+        "SESSION_COOKIE_SECURE": https or _bool(env.get("SESSION_COOKIE_SECURE")),
+        # The signed-in session is a permanent cookie holding a server-side session id
+        # (accounts/sessions.py): it lasts 30 days and dies on the server at sign-out.
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=SESSION_DAYS),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=SESSION_DAYS),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https or _bool(env.get("SESSION_COOKIE_SECURE")),
         "WTF_CSRF_TIME_LIMIT": None,
     }
+
+
+def instance_keys(config: MutableMapping[str, Any], instance_path: str) -> None:
+    """Fills SECRET_KEY and CODE_KEYS, when neither the environment nor the caller set them,
+    from files in the instance folder, creating random ones (mode 0600) on the first start.
+
+    This is the factory's one side effect, and on purpose: the embedded default must never
+    run on a key printed in the source, and `make demo` must stay one command. A key file is
+    written once and read on every later start; losing `code_keys` makes every printed code
+    unverifiable, which is why the README says how to back it up.
+    """
+    folder = Path(instance_path)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _read_or_create(folder / SECRET_KEY_FILE, secrets.token_hex(32))
+    if not config.get("CODE_KEYS"):
+        path = folder / CODE_KEYS_FILE
+        config["CODE_KEYS"] = ",".join(_read_or_create(path, f"1:{secrets.token_hex(32)}").split())
+        config["CODE_KEYS_FILE"] = str(path)
+
+
+def _read_or_create(path: Path, fresh: str) -> str:
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it a moment ago
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(fresh + "\n")
+    print(f"Partner Club: created a random key in {path} (mode 0600); back it up.", file=sys.stderr)
+    return fresh
+
+
+def development_key_problem(config: Mapping[str, Any]) -> str | None:
+    """What to set, when a key is one printed in the source and the app is not in debug or
+    testing; None when the keys are fit to run on."""
+    if config.get("DEBUG") or config.get("TESTING"):
+        return None
+    if config.get("SECRET_KEY") in DEVELOPMENT_SECRET_KEYS:
+        return (
+            "SECRET_KEY is a development value printed in the source: set SECRET_KEY to a long "
+            "random string (python3 -c 'import secrets; print(secrets.token_hex(32))'), or unset "
+            "it to use the instance folder's generated key."
+        )
+    pairs = str(config.get("CODE_KEYS") or "").split(",")
+    if any(pair.partition(":")[2].strip().lower() in DEVELOPMENT_CODE_KEYS for pair in pairs):
+        return (
+            "CODE_KEYS holds a development key printed in the source: set CODE_KEYS to "
+            "'1:<64 hex digits>' (python3 -c 'import secrets; print(secrets.token_hex(32))'), "
+            "keeping every version your printed batches were issued with."
+        )
+    return None

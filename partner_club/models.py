@@ -1,6 +1,14 @@
 """Every model of the core, imported in one place so the mapper sees them all."""
 
-from partner_club.accounts.models import Invitation, InvitationUse, Role, User, UserStatus
+from partner_club.accounts.models import (
+    Invitation,
+    InvitationUse,
+    PasswordReset,
+    Role,
+    User,
+    UserSession,
+    UserStatus,
+)
 from partner_club.audit.models import AuditEntry
 from partner_club.jobs.models import Job, JobStatus
 from partner_club.ledger.models import Account, LedgerEntry, PointLot
@@ -17,11 +25,13 @@ __all__ = [
     "JobStatus",
     "LedgerEntry",
     "Outlet",
+    "PasswordReset",
     "PointLot",
     "Region",
     "Role",
     "Setting",
     "Territory",
     "User",
+    "UserSession",
     "UserStatus",
 ]

@@ -7,7 +7,13 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from partner_club.accounts.models import Role
-from partner_club.accounts.services import block_user, create_user, find_by_login, unblock_user
+from partner_club.accounts.services import (
+    block_user,
+    create_user,
+    find_by_login,
+    set_new_password,
+    unblock_user,
+)
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.outlets.models import Outlet
@@ -71,3 +77,18 @@ def unblock(login: str) -> None:
     unblock_user(db.session, user, actor=None)
     db.session.commit()
     click.echo(f"Unblocked {user.login}.")
+
+
+@users.command("set-password")
+@click.argument("login")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password(login: str, password: str) -> None:
+    """Give a person a new password (no e-mail to reset it by): every session of theirs ends."""
+    user = _person(login)
+    try:
+        set_new_password(db.session, user, password, actor=None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"New password set for {user.login}; their sessions and API tokens are signed out.")

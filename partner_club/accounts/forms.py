@@ -122,3 +122,28 @@ class ShopSignupForm(PersonForm):
                 self.tax_number.errors.append(error.message)
                 ok = False
         return ok
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+    password_again = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    login = StringField(_l("Your e-mail (your login)"), validators=[DataRequired(), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+    password_again = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )

@@ -176,3 +176,43 @@ class InvitationUse(db.Model):
 
     invitation: Mapped[Invitation] = relationship()
     user: Mapped[User] = relationship()
+
+
+class SessionKind(str, enum.Enum):
+    WEB = "web"  # a browser's signed-in cookie
+    API = "api"  # a bearer token from POST /api/v1/auth/token
+
+
+class UserSession(db.Model):
+    """One signed-in browser or API token: ending it (sign-out, a block, a new password, the
+    person's own revoke) makes its cookie or token worthless at once."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (
+        enum_check("kind", SessionKind),
+        Index("ix_user_sessions_user_revoked", "user_id", "revoked_at"),
+    )
+
+    # A random token: the cookie (signed) and the API token (signed) carry it.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    # "Chrome on Android": the device as a person recognises it; never the network address.
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordReset(db.Model):
+    """A one-time link to set a new password; only the token's SHA-256 is stored."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Filled by the job that mails the link (the request never holds the token).
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import secrets
 from typing import Any
 
 import phonenumbers
@@ -10,8 +12,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from partner_club.accounts.models import PARTICIPANT_ROLES, Role, User, UserStatus
+from partner_club.accounts.sessions import end_sessions
 from partner_club.audit.services import record
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, DomainError, Forbidden, Invalid
@@ -74,7 +78,12 @@ def authenticate(session: Session, raw_login: str, password: str) -> User:
     A blocked person is told so, with the reason and whom to contact.
     """
     user = find_by_login(session, raw_login)
-    if user is None or not user.check_password(password or ""):
+    if user is None:
+        # An unknown login costs the same hashing time as a wrong password: the answer's
+        # delay must not tell who is in the club.
+        check_password_hash(_dummy_hash(), password or "")
+        raise BadCredentials(_("Wrong login or password."))
+    if not user.check_password(password or ""):
         raise BadCredentials(_("Wrong login or password."))
     if user.is_blocked:
         rep = representative_of(user)
@@ -89,6 +98,35 @@ def authenticate(session: Session, raw_login: str, password: str) -> User:
         )
     user.last_login_at = utcnow()
     return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def change_password(session: Session, user: User, current: str, new: str, *, keep_session: str | None) -> int:
+    """Sets a new password when the current one is right; ends every other session and API
+    token of the person (whoever else knew the old password is out). Returns how many ended."""
+    if not user.check_password(current or ""):
+        raise Invalid(_("The current password is wrong."), code="password_wrong", field="current")
+    check_password_strength(new)
+    user.set_password(new)
+    user.token_version += 1
+    ended = end_sessions(session, user, keep=keep_session)
+    session.flush()
+    record(session, user, "user.password_change", user, sessions_ended=ended)
+    return ended
+
+
+def set_new_password(session: Session, user: User, password: str, *, actor: User | None) -> None:
+    """A password set for the person by staff: every session and API token of theirs ends."""
+    check_password_strength(password)
+    user.set_password(password)
+    user.token_version += 1
+    end_sessions(session, user)
+    session.flush()
+    record(session, actor, "user.password_set", user)
 
 
 def representative_of(user: User) -> User | None:
@@ -171,13 +209,14 @@ def block_user(session: Session, user: User, *, reason: str, actor: User | None)
     user.status = UserStatus.BLOCKED.value
     user.blocked_reason = reason[:2000]
     user.token_version += 1
+    end_sessions(session, user)
     session.flush()
     record(session, actor, "user.block", user, reason=user.blocked_reason)
     return user
 
 
 def unblock_user(session: Session, user: User, *, actor: User | None) -> User:
-    """Lifts a block; the person signs in again (old tokens stay dead)."""
+    """Lifts a block; the person signs in again (old sessions and tokens stay dead)."""
     if not user.is_blocked:
         return user
     user.status = user.status_before_block or UserStatus.ACTIVE.value

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
@@ -27,7 +27,8 @@ from partner_club.accounts.forms import (
     ShopSignupForm,
 )
 from partner_club.accounts.models import Invitation, InvitationKind, Role, User
-from partner_club.accounts.services import authenticate
+from partner_club.accounts.signin_limits import sign_in
+from partner_club.accounts.web_sessions import close_browser_session, open_browser_session, signin_store
 from partner_club.errors import DomainError
 from partner_club.extensions import db, limiter
 from partner_club.nav import NavItem
@@ -63,26 +64,34 @@ def login():
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     refusal = None
+    status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate(db.session, form.login.data, form.password.data)
+            user = sign_in(
+                db.session, signin_store(), form.login.data, form.password.data, ip=request.remote_addr
+            )
         except DomainError as error:
-            db.session.rollback()
+            if error.code == "bad_credentials":
+                db.session.commit()  # the failure's count, and nothing else
+            else:
+                db.session.rollback()
             if error.code == "blocked":
                 refusal = error  # shown above the form: why, and whom to contact
             else:
                 form.password.errors.append(error.message)
+                status = error.status if error.code == "too_many_attempts" else 200
         else:
+            open_browser_session(user)
             db.session.commit()
-            login_user(user, remember=True)
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("accounts/login.html", form=form, refusal=refusal)
+    return render_template("accounts/login.html", form=form, refusal=refusal), status
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    close_browser_session(current_user)
+    db.session.commit()
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -218,8 +227,8 @@ def _person(form: PersonForm) -> signup.PersonDetails:
 
 def _welcome(user: User, message: str):
     user.locale = str(get_locale())
+    open_browser_session(user)
     db.session.commit()
-    login_user(user, remember=True)
     flash(message, "success")
     return redirect(url_for("site.home"))
 

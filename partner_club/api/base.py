@@ -19,7 +19,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
-from partner_club.accounts.models import Role, User
+from partner_club.accounts.models import Role, SessionKind, User
+from partner_club.accounts.sessions import start_session
+from partner_club.accounts.web_sessions import live_user
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.input_guard import check_json
@@ -69,8 +71,11 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
 
 
-def issue_token(user: User) -> str:
-    return _serializer().dumps({"uid": user.id, "v": user.token_version})
+def issue_token(user: User, *, user_agent: str | None = None) -> str:
+    """A bearer token naming a new API session of `user` (the caller commits): the person sees
+    it among their devices and can end it, as sign-out, a block or a new password do."""
+    row = start_session(db.session, user, kind=SessionKind.API, user_agent=user_agent)
+    return _serializer().dumps({"uid": user.id, "sid": row.id})
 
 
 def user_from_token(token: str) -> User | None:
@@ -78,10 +83,10 @@ def user_from_token(token: str) -> User | None:
         data = _serializer().loads(token, max_age=current_app.config["API_TOKEN_MAX_AGE"])
     except (BadSignature, SignatureExpired):
         return None
-    user = db.session.get(User, data.get("uid"))
-    if user is None or user.token_version != data.get("v") or user.is_blocked:
-        return None
-    return user
+    session_id, user_id = data.get("sid"), data.get("uid")
+    if not isinstance(session_id, str) or not isinstance(user_id, int):
+        return None  # tokens issued before sessions existed, or not ours
+    return live_user(session_id, SessionKind.API, user_id)
 
 
 def bearer_token() -> str | None:

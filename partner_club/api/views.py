@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from partner_club.accounts.services import authenticate, profile_of
+from partner_club.accounts.services import BadCredentials, profile_of
+from partner_club.accounts.signin_limits import sign_in
+from partner_club.accounts.web_sessions import signin_store
 from partner_club.api.base import ApiBlueprint, api_login_required, issue_token, json_body
 from partner_club.extensions import csrf, db, limiter
 from partner_club.ledger.services import balance_of
@@ -20,9 +22,15 @@ csrf.exempt(bp)
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def token():
     data = json_body()
-    user = authenticate(db.session, str(data.get("login", "")), str(data.get("password", "")))
-    db.session.commit()  # last_login_at
-    return jsonify({"token": issue_token(user)})
+    login, password = str(data.get("login", "")), str(data.get("password", ""))
+    try:
+        user = sign_in(db.session, signin_store(), login, password, ip=request.remote_addr)
+    except BadCredentials:
+        db.session.commit()  # the failure's count
+        raise
+    token = issue_token(user, user_agent=request.user_agent.string)
+    db.session.commit()  # the session, last_login_at
+    return jsonify({"token": token})
 
 
 @bp.get("/me")
@@ -106,7 +114,10 @@ bp.document(
                 },
                 "401": _problem_response("Wrong login or password"),
                 "403": _problem_response("The account is blocked"),
-                "429": _problem_response("Too many attempts"),
+                "429": _problem_response(
+                    "Too many wrong passwords for this account or address (shared with /login); "
+                    "Retry-After says when to try again"
+                ),
             },
         }
     },
