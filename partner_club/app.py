@@ -76,6 +76,7 @@ CLI_GROUPS = (
     regions_cli.regions,
     demo_cli.demo,
     jobs_cli.worker,
+    jobs_cli.jobs,
     ledger_cli.points,
     codes.cli.products,
     codes.cli.codes,
