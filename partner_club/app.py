@@ -29,7 +29,7 @@ import reports.cli
 import reports.demo
 import reports.views
 from partner_club import models as core_models  # noqa: F401 - registers the core tables
-from partner_club import site
+from partner_club import security_headers, site
 from partner_club.accounts import cli as accounts_cli
 from partner_club.accounts import views as accounts_views
 from partner_club.accounts.models import User, role_label
@@ -101,6 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _init_extensions(app)
     _trust_proxies(app)
+    security_headers.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for group in CLI_GROUPS:
