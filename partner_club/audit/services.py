@@ -7,9 +7,19 @@ from sqlalchemy.orm import Session
 from partner_club.accounts.models import User
 from partner_club.audit.models import AuditEntry
 
+# Details under these names are kept masked: the log says a tax number changed, not what it is.
+MASKED_DETAILS = frozenset({"inn", "tax_number"})
+
+
+def mask(value: Any) -> str:
+    """All but the last two characters hidden: `**********47`."""
+    text = str(value)
+    return "*" * max(len(text) - 2, 0) + text[-2:]
+
 
 def record(session: Session, actor: User | None, action: str, obj: Any = None, **details: Any) -> AuditEntry:
     """Adds an audit entry in the caller's transaction: it lands with the change."""
+    details = {k: mask(v) if k in MASKED_DETAILS and v is not None else v for k, v in details.items()}
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None,
         action=action,
