@@ -6,15 +6,10 @@ from sqlalchemy.orm import Session
 
 from partner_club.accounts.models import User
 from partner_club.audit.models import AuditEntry
+from partner_club.redact import mask
 
 # Details under these names are kept masked: the log says a tax number changed, not what it is.
 MASKED_DETAILS = frozenset({"inn", "tax_number"})
-
-
-def mask(value: Any) -> str:
-    """All but the last two characters hidden: `**********47`."""
-    text = str(value)
-    return "*" * max(len(text) - 2, 0) + text[-2:]
 
 
 def record(session: Session, actor: User | None, action: str, obj: Any = None, **details: Any) -> AuditEntry:

@@ -16,6 +16,7 @@ from partner_club.accounts import invitations as inv
 from partner_club.accounts.models import Role, User
 from partner_club.audit.models import AuditEntry
 from partner_club.ledger.services import account_for_user, accrue
+from partner_club.notifications.services import Message, send_now
 from reports.models import Target
 from tests import factories
 from tests.codes.helpers import batch, code
@@ -26,6 +27,7 @@ PHONE_DIGITS = "9123456789"
 SHOP_ADDRESS = "Bauman st. 1"
 DELIVERY = "Tverskaya 7, apt 12"
 PERSON_INN = "500100732259"
+EMAIL = "anna.petrova@example.com"
 
 
 def _prize(session) -> Prize:
@@ -82,11 +84,14 @@ def test_sign_up_registration_and_order_leave_no_personal_data_in_the_logs(app, 
             "delivery": {"address": f"Moscow, {DELIVERY}", "phone": "+7 912 345 67 89"},
         }
         assert client.post("/api/v1/orders", json=body, headers=headers).status_code == 201
+        send_now(Message(to=EMAIL, subject="Your order", text="Hello"), "email", {"MAIL_SERVER": None})
+        send_now(Message(to="+79123456789", subject="", text="Your code 1234"), "sms", {})
     finally:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     logged = caplog.text
     assert "INSERT INTO" in logged  # the statements were logged, their parameters not
-    for secret in (PHONE_DIGITS, SHOP_ADDRESS, DELIVERY, GOOD_INN, PERSON_INN, "Anna Petrova"):
+    assert "mail (no MAIL_SERVER, not sent)" in logged and "sms to=" in logged
+    for secret in (PHONE_DIGITS, EMAIL, SHOP_ADDRESS, DELIVERY, GOOD_INN, PERSON_INN, "Anna Petrova"):
         assert secret not in logged, secret
 
 
