@@ -134,7 +134,7 @@ def save_tax_profile(session: Session, user: User, inn: str, *, consent: bool) -
     else:
         profile.inn = inn
     session.flush()
-    record(session, user, "catalog.tax_profile", profile)
+    record(session, user, "catalog.tax_profile", profile, inn=inn)  # kept masked by the audit log
     return profile
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 import fraud.hooks  # noqa: F401 - connects fraud to the registration signals
 from codes.scan_services import review_photos_of
 from fraud import review
+from fraud.addresses import other_accounts_on_address
 from fraud.backtest import backtest
 from fraud.detectors import DETECTORS
 from fraud.models import CaseStatus, ReviewCase
@@ -108,8 +109,15 @@ def case(case_id: int):
 def _case_page(found: ReviewCase, error: str | None):
     history = review.participant_history(db.session, found.participant_id)
     photos = review_photos_of(db.session, found.registration_id) if found.registration_id else []
+    shared = other_accounts_on_address(db.session, found.observation)
     return render_template(
-        "fraud/case.html", case=found, obs=found.observation, history=history, photos=photos, error=error
+        "fraud/case.html",
+        case=found,
+        obs=found.observation,
+        history=history,
+        photos=photos,
+        error=error,
+        shared=shared,
     )
 
 

@@ -28,7 +28,7 @@ import fraud.views
 import reports.cli
 import reports.demo
 import reports.views
-from partner_club import input_guard, site
+from partner_club import input_guard, security_headers, site
 from partner_club import models as core_models  # noqa: F401 - registers the core tables
 from partner_club.accounts import cli as accounts_cli
 from partner_club.accounts import security_views as accounts_security_views
@@ -81,6 +81,7 @@ CLI_GROUPS = (
     regions_cli.regions,
     demo_cli.demo,
     jobs_cli.worker,
+    jobs_cli.jobs,
     ledger_cli.points,
     codes.cli.products,
     codes.cli.codes,
@@ -110,6 +111,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _trust_proxies(app)
     input_guard.install(app)  # before the blueprints: their <int:id> routes get bounded ids
+    security_headers.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for group in CLI_GROUPS:

@@ -55,12 +55,23 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         # None: `instance_keys` reads (or once creates) random keys in the instance folder.
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL"), instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "REDIS_URL": redis_url,
         "RQ_QUEUE": env.get("RQ_QUEUE", "partner_club"),
         # "thread" runs jobs beside the request when there is no Redis;
         # tests choose "sync" to see the result at once.
         "JOBS_INPROCESS": env.get("JOBS_INPROCESS", "thread"),
+        # Job recovery (docs/operations.md): a running job writes a heartbeat every
+        # JOB_HEARTBEAT_SECONDS; the workers' sweep (every JOB_SWEEP_SECONDS) requeues one
+        # silent for JOB_STALE_SECONDS, up to JOB_MAX_ATTEMPTS tries; a job that raises is
+        # retried by rq after each of JOB_RETRY_INTERVALS (seconds).
+        "JOB_HEARTBEAT_SECONDS": float(env.get("JOB_HEARTBEAT_SECONDS", "10")),
+        "JOB_STALE_SECONDS": float(env.get("JOB_STALE_SECONDS", "120")),
+        "JOB_SWEEP_SECONDS": float(env.get("JOB_SWEEP_SECONDS", "30")),
+        "JOB_MAX_ATTEMPTS": int(env.get("JOB_MAX_ATTEMPTS", "3")),
+        "JOB_RETRY_INTERVALS": [
+            int(s) for s in env.get("JOB_RETRY_INTERVALS", "10,60,300").split(",") if s.strip()
+        ],
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
@@ -85,6 +96,9 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "LANGUAGES": ("ru", "en"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # With Redis down the limits count in the process's memory rather than failing sign-in.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "JOIN_RATE_LIMIT": env.get("JOIN_RATE_LIMIT", "30 per minute;300 per hour"),
         "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute;20 per hour"),

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from partner_club.api.base import API_PREFIX, problem
+from partner_club.extensions import db
+from partner_club.jobs.services import queue
 from partner_club.nav import nav_for
 
 bp = Blueprint("site", __name__)
@@ -35,7 +42,32 @@ def switch_language(code: str):
 
 @bp.get("/healthz")
 def health():
+    """Liveness: the process answers. It asks nothing else, so a database outage restarts nobody."""
     return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def ready():
+    """Readiness: the database and Redis (when configured) answer, with their latency in ms."""
+    checks = {"database": _timed(_ping_database)}
+    if current_app.config.get("REDIS_URL"):
+        checks["redis"] = _timed(lambda: queue(current_app).connection.ping())
+    healthy = all(check["ok"] for check in checks.values())
+    return jsonify({"status": "ok" if healthy else "unavailable", "checks": checks}), 200 if healthy else 503
+
+
+def _ping_database() -> None:
+    db.session.execute(text("SELECT 1"))
+    db.session.rollback()
+
+
+def _timed(probe: Callable[[], object]) -> dict[str, object]:
+    started = time.perf_counter()
+    try:
+        probe()
+    except (SQLAlchemyError, RedisError) as error:
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
 def urlsplit_host(url: str) -> str:

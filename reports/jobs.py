@@ -44,7 +44,7 @@ def run_due(session: Session, *, now: datetime, config: Mapping[str, Any]) -> Se
             delivered = deliver(session, subscription, now=now, config=config)
         except (OSError, smtplib.SMTPException):
             session.rollback()
-            log.exception("report mail for %s failed", label)
+            log.exception("report mail of subscription %s failed", subscription_id)
             result.failed.append(label)
             continue
         session.commit()

@@ -109,6 +109,7 @@ def set_target(
     target = session.scalar(
         select(Target).where(Target.metric == metric, Target.period == period_key, column == scope_id)
     )
+    previous = target.value if target is not None else None
     if target is None:
         target = Target(
             metric=metric,
@@ -120,7 +121,18 @@ def set_target(
         session.add(target)
     target.value = value
     session.flush()
-    record(session, actor, "reports.target_set", target, metric=metric, period=period_key, value=value)
+    record(
+        session,
+        actor,
+        "reports.target_set",
+        target,
+        metric=metric,
+        period=period_key,
+        scope=scope_kind,
+        scope_id=scope_id,
+        value=value,
+        previous=previous,
+    )
     return target
 
 
@@ -172,7 +184,20 @@ def import_targets(session: Session, data: bytes, *, actor: User | None = None) 
     return result
 
 
-def delete_target(session: Session, target_id: int) -> None:
-    if session.execute(delete(Target).where(Target.id == target_id)).rowcount == 0:
+def delete_target(session: Session, target_id: int, *, actor: User | None = None) -> None:
+    target = session.get(Target, target_id)
+    if target is None:
         raise NotFound(_("That target no longer exists."))
+    record(
+        session,
+        actor,
+        "reports.target_deleted",
+        target,
+        metric=target.metric,
+        period=target.period,
+        scope=target.scope_kind,
+        scope_id=target.region_id or target.territory_id or target.outlet_id,
+        previous=target.value,
+    )
+    session.execute(delete(Target).where(Target.id == target_id))
     session.flush()

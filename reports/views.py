@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 import reports.hooks  # noqa: F401 - connects the rollup receiver to registration_recorded
 from partner_club.accounts.access import EVERYTHING, STAFF, roles_required
+from partner_club.accounts.models import Role
 from partner_club.database import utcnow
 from partner_club.errors import DomainError, Forbidden, NotFound
 from partner_club.extensions import db
@@ -222,6 +223,8 @@ def shop_export(outlet_id: int, fmt: str):
 @roles_required(*EVERYTHING)
 def targets_page():
     errors: list[tuple[int, str]] = []
+    if request.method == "POST" and current_user.role != Role.ADMIN.value:
+        abort(403)  # head office reads the targets; it never changes them
     if request.method == "POST":
         upload = request.files.get("file")
         try:
@@ -266,10 +269,10 @@ def targets_page():
 
 
 @bp.post("/targets/<int:target_id>/delete")
-@roles_required(*EVERYTHING)
+@roles_required(Role.ADMIN)
 def delete_target(target_id: int):
     try:
-        targets.delete_target(db.session, target_id)
+        targets.delete_target(db.session, target_id, actor=current_user)
         db.session.commit()
         flash(_("Target deleted."), "success")
     except DomainError as error:

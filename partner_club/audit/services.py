@@ -6,10 +6,15 @@ from sqlalchemy.orm import Session
 
 from partner_club.accounts.models import User
 from partner_club.audit.models import AuditEntry
+from partner_club.redact import mask
+
+# Details under these names are kept masked: the log says a tax number changed, not what it is.
+MASKED_DETAILS = frozenset({"inn", "tax_number"})
 
 
 def record(session: Session, actor: User | None, action: str, obj: Any = None, **details: Any) -> AuditEntry:
     """Adds an audit entry in the caller's transaction: it lands with the change."""
+    details = {k: mask(v) if k in MASKED_DETAILS and v is not None else v for k, v in details.items()}
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None,
         action=action,

@@ -39,6 +39,11 @@ class Job(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the job was handed to Redis (None: not yet, e.g. Redis was down; the sweep sends it).
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written every few seconds by the running job: a stale one means its worker died.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
 
     @property
     def percent(self) -> int:

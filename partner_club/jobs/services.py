@@ -14,12 +14,15 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
-from rq import Queue
-from sqlalchemy import event, update
+from redis.exceptions import RedisError
+from rq import Queue, Retry, get_current_job
+from sqlalchemy import event, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from partner_club.database import utcnow
@@ -59,8 +62,25 @@ def _dispatch_after_commit(session: Session) -> None:
     job_ids = session.info.pop(_PENDING, None)
     if job_ids:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        for job_id in job_ids:
-            dispatch(app, job_id)
+        sent = [dispatch(app, job_id) for job_id in job_ids]
+        if app.config.get("REDIS_URL") and all(sent):
+            _dispatch_waiting(app)  # Redis is back: what it missed goes now, not at the next sweep
+
+
+def _dispatch_waiting(app: Flask) -> int:
+    """Dispatches queued jobs Redis never received; stops at the first refusal."""
+    with Session(db.engine) as side:
+        waiting = side.scalars(
+            select(Job.id)
+            .where(Job.status == JobStatus.QUEUED.value, Job.dispatched_at.is_(None))
+            .order_by(Job.id)
+        ).all()
+    sent = 0
+    for job_id in waiting:
+        if not dispatch(app, job_id):
+            break  # Redis is still down; the next sweep tries again
+        sent += 1
+    return sent
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -71,22 +91,56 @@ def _forget_after_rollback(session: Session, _previous) -> None:
         session.info.pop(_PENDING, None)
 
 
-def dispatch(app: Flask, job_id: int) -> None:
-    if app.config.get("REDIS_URL"):
-        queue(app).enqueue(run_job, job_id, job_timeout=6 * 3600, result_ttl=3600)
-    else:
+def dispatch(app: Flask, job_id: int) -> bool:
+    """Hands a committed job to Redis (or to a thread); False when Redis cannot take it now.
+
+    A job Redis could not take stays queued with no `dispatched_at`: `sweep` sends it when
+    Redis answers again, so an order or a registration never fails for want of a queue.
+    A row sent twice (a sweep racing an enqueue, rq's own clean-up of a dead worker) still
+    runs once: `_claim` lets only one worker move it from queued to running.
+    """
+    if not app.config.get("REDIS_URL"):
+        _mark_dispatched(job_id)
         # A thread of its own: it gets its own app context and session, since
         # the committing session can emit no SQL inside this hook.
         worker = threading.Thread(target=run_job_in_app, args=(app, job_id), daemon=True)
         worker.start()
         if app.config.get("JOBS_INPROCESS") == "sync":
             worker.join()
+        return True
+    try:
+        queue(app).enqueue(
+            run_job,
+            job_id,
+            job_timeout=6 * 3600,
+            result_ttl=3600,
+            retry=_retry(app),
+        )
+    except RedisError as error:
+        log.warning("job %s stays queued in the database: Redis is unavailable (%s)", job_id, error)
+        return False
+    _mark_dispatched(job_id)
+    return True
+
+
+def _mark_dispatched(job_id: int) -> None:
+    with Session(db.engine) as side:
+        side.execute(update(Job).where(Job.id == job_id).values(dispatched_at=utcnow()))
+        side.commit()
+
+
+def _retry(app: Flask) -> Retry | None:
+    intervals = list(app.config.get("JOB_RETRY_INTERVALS", (10, 60, 300)))
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
 
 
 def queue(app: Flask) -> Queue:
     connection = app.extensions.get("partner_club.redis")
     if connection is None:
-        connection = Redis.from_url(app.config["REDIS_URL"])
+        # Short timeouts: with Redis down a request must not hang on the queue.
+        connection = Redis.from_url(
+            app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+        )
         app.extensions["partner_club.redis"] = connection
     return Queue(app.config["RQ_QUEUE"], connection=connection)
 
@@ -123,31 +177,129 @@ def run_job(job_id: int) -> None:
         db.session.remove()  # the worker's context lives on; the session must not
 
 
-def _run_job(job_id: int) -> None:
-    job = db.session.get(Job, job_id)
-    if job is None or job.status != JobStatus.QUEUED.value:
-        return
-    job.status = JobStatus.RUNNING.value
-    job.started_at = utcnow()
+def _claim(job_id: int) -> bool:
+    """Marks a queued job running; False if another worker (or an earlier try) has it."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED.value)
+        .values(status=JobStatus.RUNNING.value, started_at=now, heartbeat_at=now, attempts=Job.attempts + 1)
+    ).rowcount
     db.session.commit()
-    module_name, _, attr = job.func.partition(":")
-    try:
-        func = getattr(importlib.import_module(module_name), attr)
-        result = func(JobContext(job_id), **job.args)
-    except Exception:  # a job's failure is recorded, never lost
-        db.session.rollback()
-        log.exception("job %s failed", job_id)
-        job = db.session.get(Job, job_id)
-        job.status = JobStatus.FAILED.value
-        job.error = traceback.format_exc()[-4000:]
-        job.finished_at = utcnow()
-        db.session.commit()
+    return claimed == 1
+
+
+def _run_job(job_id: int) -> None:
+    if not _claim(job_id):
         return
+    job = db.session.get(Job, job_id)
+    module_name, _, attr = job.func.partition(":")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _Heartbeat(app, job_id):
+        try:
+            func = getattr(importlib.import_module(module_name), attr)
+            result = func(JobContext(job_id), **job.args)
+        except Exception:  # a job's failure is recorded, never lost
+            db.session.rollback()
+            log.exception("job %s failed", job_id)
+            _record_failure(job_id, traceback.format_exc()[-4000:])
+            raise_for_retry = _rq_retries_left() > 0
+            if raise_for_retry:
+                raise  # rq's Retry runs it again after its back-off
+            return
     job = db.session.get(Job, job_id)
     db.session.refresh(job)
     job.status = JobStatus.FINISHED.value
     job.result = result if isinstance(result, dict) else {"value": result}
+    job.error = None
     job.finished_at = utcnow()
     if job.total and job.done < job.total:
         job.done = job.total
     db.session.commit()
+
+
+def _rq_retries_left() -> int:
+    rq_job = get_current_job()
+    return (rq_job.retries_left or 0) if rq_job is not None else 0
+
+
+def _record_failure(job_id: int, error: str) -> None:
+    """Failed for good, or back to queued when rq will try again."""
+    job = db.session.get(Job, job_id)
+    job.error = error
+    if _rq_retries_left() > 0:
+        job.status = JobStatus.QUEUED.value
+        job.message = f"attempt {job.attempts} failed; trying again"[:500]
+    else:
+        job.status = JobStatus.FAILED.value
+        job.finished_at = utcnow()
+    db.session.commit()
+
+
+class _Heartbeat:
+    """Writes `heartbeat_at` every few seconds while a job runs, from a thread of its own."""
+
+    def __init__(self, app: Flask, job_id: int) -> None:
+        self.app, self.job_id = app, job_id
+        self.every = float(app.config.get("JOB_HEARTBEAT_SECONDS", 10))
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                with self.app.app_context(), Session(db.engine) as side:
+                    side.execute(update(Job).where(Job.id == self.job_id).values(heartbeat_at=utcnow()))
+                    side.commit()
+            except SQLAlchemyError:  # a busy database skips a beat; the next one counts
+                log.warning("heartbeat of job %s skipped", self.job_id, exc_info=True)
+
+
+def sweep(app: Flask) -> dict[str, int]:
+    """Finds jobs nobody is working on and sends them (again), or fails them with a reason.
+
+    Run by every `flask worker` every few seconds and by `flask jobs sweep` (cron):
+    - queued jobs Redis never received (it was down) are dispatched now;
+    - running jobs whose heartbeat stopped (their worker was killed or lost) are queued again,
+      up to JOB_MAX_ATTEMPTS tries, then marked failed with the reason.
+    """
+    stale_after = timedelta(seconds=float(app.config.get("JOB_STALE_SECONDS", 120)))
+    max_attempts = int(app.config.get("JOB_MAX_ATTEMPTS", 3))
+    counts = {"dispatched": 0, "requeued": 0, "failed": 0}
+    with app.app_context(), Session(db.engine) as side:
+        stale = side.scalars(
+            select(Job).where(
+                Job.status == JobStatus.RUNNING.value, Job.heartbeat_at < utcnow() - stale_after
+            )
+        ).all()
+        requeue = []
+        for job in stale:
+            reason = f"the worker stopped during attempt {job.attempts} (no heartbeat since {job.heartbeat_at:%H:%M:%S} UTC)"
+            if job.attempts < max_attempts:
+                job.status, job.message, job.dispatched_at = JobStatus.QUEUED.value, reason[:500], None
+                requeue.append(job.id)
+                counts["requeued"] += 1
+            else:
+                job.status, job.error, job.finished_at = JobStatus.FAILED.value, reason, utcnow()
+                counts["failed"] += 1
+            log.warning("job %s: %s", job.id, reason)
+        side.commit()
+        counts["dispatched"] = _dispatch_waiting(app)
+    return counts
+
+
+def retry(session: Session, job: Job) -> None:
+    """Staff's retry of a failed job: the same row runs again after the commit."""
+    if job.status != JobStatus.FAILED.value:
+        raise ValueError("only a failed job can be retried")
+    job.status, job.message, job.dispatched_at, job.finished_at = JobStatus.QUEUED.value, "", None, None
+    session.flush()
+    session.info.setdefault(_PENDING, []).append(job.id)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from partner_club.accounts.models import Role
 from partner_club.extensions import db
 from partner_club.jobs.models import Job
+from partner_club.jobs.services import retry
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 bp.nav = []
@@ -26,6 +28,20 @@ def _visible_job(job_id: int) -> Job:
 @login_required
 def show(job_id: int):
     return render_template("jobs/job.html", job=_visible_job(job_id))
+
+
+@bp.post("/<int:job_id>/retry")
+@login_required
+def retry_failed(job_id: int):
+    job = _visible_job(job_id)
+    if current_user.role == Role.HEAD_OFFICE.value:
+        abort(403)  # head office reads; it never starts work
+    if job.status != "failed":
+        abort(409)
+    retry(db.session, job)
+    db.session.commit()
+    flash(_("The job will run again."), "info")
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.get("/<int:job_id>.json")

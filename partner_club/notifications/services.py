@@ -17,6 +17,8 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from partner_club.redact import mask
+
 log = logging.getLogger(__name__)
 _PENDING = "partner_club.pending_messages"
 
@@ -50,7 +52,7 @@ class EmailChannel(Channel):
 
     def send(self, config: Mapping[str, Any], message: Message) -> None:
         if not config.get("MAIL_SERVER"):
-            log.info("mail (no MAIL_SERVER, not sent) to=%s subject=%s", message.to, message.subject)
+            log.info("mail (no MAIL_SERVER, not sent) to=%s subject=%s", mask(message.to), message.subject)
             return
         mail = EmailMessage()
         mail["From"] = config["MAIL_DEFAULT_SENDER"]
@@ -80,7 +82,7 @@ class LogChannel(Channel):
         self.name = name
 
     def send(self, config: Mapping[str, Any], message: Message) -> None:
-        log.info("%s to=%s: %s", self.name, message.to, message.text[:160])
+        log.info("%s to=%s: %d characters", self.name, mask(message.to), len(message.text))
 
 
 CHANNELS: dict[str, Channel] = {
@@ -106,7 +108,7 @@ def _send_pending(session: Session) -> None:
         try:
             send_now(message, channel)
         except (OSError, smtplib.SMTPException):  # a mail server's trouble never undoes the work
-            log.exception("could not send %s to %s", channel, message.to)
+            log.exception("could not send %s to %s", channel, mask(message.to))
 
 
 @event.listens_for(Session, "after_soft_rollback")

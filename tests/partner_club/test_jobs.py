@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from partner_club.extensions import db as _db
 from partner_club.jobs.models import Job, JobStatus
 from partner_club.jobs.services import JobContext, enqueue
@@ -41,7 +43,8 @@ def test_rolled_back_job_never_runs(db, work_jobs):
     assert get_setting(db.session, "test.never", None) is None
 
 
-def test_failing_job_is_recorded_as_failed(db, work_jobs):
+def test_failing_job_is_recorded_as_failed(app, db, work_jobs, monkeypatch):
+    monkeypatch.setitem(app.config, "JOB_RETRY_INTERVALS", [])
     job = enqueue(db.session, explode)
     db.session.commit()
     work_jobs()
@@ -49,6 +52,28 @@ def test_failing_job_is_recorded_as_failed(db, work_jobs):
     job = db.session.get(Job, job.id)
     assert job.status == JobStatus.FAILED.value
     assert "boom" in job.error
+
+
+def fail_first_time(ctx: JobContext, *, key: str) -> dict:
+    tries = get_setting(_db.session, key, 0) + 1
+    put_setting(_db.session, key, tries)
+    _db.session.commit()
+    if tries == 1:
+        raise RuntimeError("a passing hiccup")
+    return {"tries": tries}
+
+
+def test_a_failing_job_is_retried_by_rq(app, db, work_jobs, redis_url, monkeypatch):
+    if not redis_url:
+        pytest.skip("rq's Retry needs Redis; in-process jobs fail at once")
+    monkeypatch.setitem(app.config, "JOB_RETRY_INTERVALS", [0])
+    job = enqueue(db.session, fail_first_time, key="test.hiccup")
+    db.session.commit()
+    work_jobs()
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert (job.status, job.result, job.attempts) == (JobStatus.FINISHED.value, {"tries": 2}, 2)
+    assert job.error is None
 
 
 def test_job_status_page_is_only_for_its_creator(client, make, login, db):
