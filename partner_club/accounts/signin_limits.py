@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from flask_babel import gettext as _
 from limits.storage import Storage
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from partner_club import throttle
@@ -109,9 +110,37 @@ class RedisStore:
         self.storage.clear(self._key(subject, "wait"))
 
 
+@dataclass
+class RedisOrDatabaseStore:
+    """Redis while it answers; the database's counters while it is down, so sign-in keeps
+    working (and keeps counting) through a Redis outage."""
+
+    redis: RedisStore
+    database: DatabaseStore
+
+    def wait_seconds(self, session: Session, pairs: list[tuple[str, str]]) -> int:
+        try:
+            return self.redis.wait_seconds(session, pairs)
+        except (RedisError, OSError):
+            return self.database.wait_seconds(session, pairs)
+
+    def record_failure(self, session: Session, pairs: list[tuple[str, str]]) -> None:
+        try:
+            self.redis.record_failure(session, pairs)
+        except (RedisError, OSError):
+            self.database.record_failure(session, pairs)
+
+    def forget(self, session: Session, subject: str) -> None:
+        try:
+            self.redis.forget(session, subject)
+        except (RedisError, OSError):
+            self.database.forget(session, subject)
+
+
 def store_for(config: Any, limiter_storage: Storage) -> Store:
     if config.get("REDIS_URL"):
-        return RedisStore(limiter_storage, config.get("RATELIMIT_KEY_PREFIX") or "pc")
+        redis = RedisStore(limiter_storage, config.get("RATELIMIT_KEY_PREFIX") or "pc")
+        return RedisOrDatabaseStore(redis, DatabaseStore())
     return DatabaseStore()
 
 
