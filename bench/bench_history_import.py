@@ -7,12 +7,14 @@ Builds a throw-away world (one region, --shops shops, one product, one batch
 shipped a year ago), writes a JSON-lines file of --lines registrations in the
 replay's format spread over --people people, and imports it without the
 fraud rules (`--fraud` to include them), committing per chunk as the command
-does. Point --database at a scratch database: it creates the tables.
+does. With --database pointing at a PostgreSQL server, it works in a fresh
+database of its own on that server, dropped at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -28,6 +30,7 @@ from partner_club import create_app
 from partner_club.extensions import db
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
+from partner_club.testing import temporary_postgres_database
 
 
 def build_world(session, shops: int, lines: int):
@@ -77,10 +80,10 @@ def main() -> int:
     parser.add_argument("--fraud", action="store_true")
     parser.add_argument("--database", help="database URL (default: a temporary SQLite file)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         url = args.database or f"sqlite:///{tmp}/bench.sqlite3"
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        if url.startswith("postgresql"):
+            url = stack.enter_context(temporary_postgres_database(url, "pc_bench"))
         config = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "CODE_KEYS": "1:" + "b2" * 32}
         app = create_app(config)
         with app.app_context():

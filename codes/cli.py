@@ -19,7 +19,8 @@ from codes.models import BatchStatus, Product
 from codes.scheme import scheme_from_setting, write_csv
 from partner_club.errors import DomainError
 from partner_club.extensions import db
-from partner_club.jobs.models import Job, JobStatus
+from partner_club.jobs.follow import follow_job
+from partner_club.jobs.models import JobStatus
 from partner_club.jobs.services import enqueue
 from partner_club.regions.models import Region
 from partner_club.spreadsheets import csv_problems, decode_csv
@@ -196,20 +197,9 @@ def _enqueue_history(file: Path, lines: int, with_fraud: bool) -> None:
     )
     db.session.commit()  # the job starts now (a worker, or a thread of this process)
     click.echo(f"job {job.id}: {lines} lines queued", err=True)
-    if current_app.config.get("REDIS_URL"):
-        click.echo(f"Watch it at /jobs/{job.id} or with a worker's log (flask worker).")
+    row = follow_job(job.id, lambda text: click.echo(text, err=True))
+    if row is None:
         return
-    last = -1
-    while True:  # in-process jobs: this command's own thread runs it; show its progress
-        db.session.expire_all()
-        row = db.session.get(Job, job.id)
-        if row.done != last:
-            last = row.done
-            click.echo(f"{row.done}/{row.total or lines} lines {row.message}", err=True)
-        if row.status in (JobStatus.FINISHED.value, JobStatus.FAILED.value):
-            break
-        db.session.rollback()
-        time.sleep(0.5)
     if row.status == JobStatus.FAILED.value:
         raise click.ClickException(f"job {job.id} failed:\n{row.error}")
     result = row.result or {}

@@ -43,6 +43,7 @@ from partner_club.jobs.models import Job
 from partner_club.jobs.services import enqueue
 from partner_club.nav import NavItem
 from partner_club.regions.models import Region
+from partner_club.spreadsheets import csv_problems
 
 bp = Blueprint("codes", __name__, url_prefix="")
 ADMIN = frozenset({Role.ADMIN})
@@ -202,7 +203,9 @@ def import_products():
     except UnicodeDecodeError:
         flash(_("The file must be CSV in UTF-8."), "error")
         return redirect(url_for("codes.products"))
-    report = issuing.import_products(db.session, text, actor=current_user)
+    report = issuing.ImportReport(errors=csv_problems(text, delimiter=","))  # NUL, over-long fields
+    if not report.errors:
+        report = issuing.import_products(db.session, text, actor=current_user)
     if report.errors:
         db.session.rollback()
         return render_template(

@@ -121,11 +121,7 @@ bp.document(
         "get": {
             "summary": "The signed-in participant's points history, newest first",
             "parameters": [
-                {
-                    "name": "page",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
-                },
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
                 {
                     "name": "per_page",
                     "in": "query",

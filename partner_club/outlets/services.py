@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ DEFAULT_KIND = "shop"
 # Bundled boundaries are simplified (a few hundred metres, and coasts cut
 # short): a shop up to QUIET_BORDER_KM outside its region's drawn shape is taken
 # as it is, up to BORDER_TOLERANCE_KM with a warning; farther is a mistake.
+QUEUE_ABOVE = 5000  # rows: a bigger file is imported by a job with progress
+PROGRESS_EVERY = 1000
+Progress = Callable[[int, int], None]  # (done, total)
 QUIET_BORDER_KM = 1.0
 BORDER_TOLERANCE_KM = 25.0
 
@@ -243,6 +247,7 @@ def validate_outlets_csv(
     border_tolerance_km: float = BORDER_TOLERANCE_KM,
     locale: str = "ru",
     add_new_kinds: bool = False,
+    progress: Progress | None = None,
 ) -> ValidatedFile:
     """Every row checked; OutletImportError listing each bad one by line number."""
     text = decode_csv(data)
@@ -268,7 +273,9 @@ def validate_outlets_csv(
         raise OutletImportError([RowProblem(1, _("the file has a header but no rows."))])
     ctx = _Context(regions=region_lookup(session), kinds=outlet_kinds(session), add_kinds=add_new_kinds)
     good, problems = [], []
-    for line, row in rows:
+    for number, (line, row) in enumerate(rows, start=1):
+        if progress and number % PROGRESS_EVERY == 0:
+            progress(number, len(rows))  # checking (regions' shapes) is most of the work
         parsed, found = _check_row(session, ctx, line, row, border_tolerance_km, locale)
         problems.extend(RowProblem(line, message) for message in found)
         if parsed is not None:
@@ -286,6 +293,7 @@ def import_outlets(
     border_tolerance_km: float = BORDER_TOLERANCE_KM,
     locale: str = "ru",
     add_new_kinds: bool = False,
+    progress: Progress | None = None,
 ) -> OutletImportResult:
     """Creates or updates shops by external_id from a CRM CSV; all rows or none.
 
@@ -293,7 +301,12 @@ def import_outlets(
     there gets one named "<rep name> — <region>".
     """
     checked = validate_outlets_csv(
-        session, data, border_tolerance_km=border_tolerance_km, locale=locale, add_new_kinds=add_new_kinds
+        session,
+        data,
+        border_tolerance_km=border_tolerance_km,
+        locale=locale,
+        add_new_kinds=add_new_kinds,
+        progress=progress,
     )
     rows = checked.rows
     result = OutletImportResult(warnings=checked.warnings)
@@ -306,6 +319,8 @@ def import_outlets(
             for o in session.scalars(select(Outlet).where(Outlet.external_id.in_(ids[start : start + 5000])))
         )
     territories: dict[tuple[int, int], Any] = {}
+    # No progress while writing: on SQLite the progress row could not be written beside this
+    # transaction's lock; the caller reports the end.
     for row in rows:
         key = (row.rep.id, row.region.id)
         if key not in territories:

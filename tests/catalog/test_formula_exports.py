@@ -6,9 +6,11 @@ import csv
 import io
 from datetime import UTC, datetime
 
+from flask_babel import force_locale
 from openpyxl import load_workbook
 
 from catalog import tax
+from catalog.prizes import import_prizes
 from catalog.services import Item, place_order
 from partner_club.accounts.models import Role
 from tests.catalog.conftest import PHONE
@@ -37,3 +39,14 @@ def test_orders_and_tax_register_neutralise_formulas(client, make, cat, login):
     book = client.get(f"/prizes/admin/tax.xlsx?year={year}").data
     name_cell = load_workbook(io.BytesIO(book)).active.cell(2, 2)
     assert (name_cell.value, name_cell.data_type) == ("'+79161112233", "s")
+
+
+def test_prize_import_names_over_long_fields_and_nul_by_line(db, make):
+    admin = make.user(Role.ADMIN)
+    header = "category,name_en,name_ru,points,value_rub,stock,provider_sku\n"
+    text = header + "mugs," + "x" * 1001 + ",Кружка,100,500,5,M-1\nmugs,Mug\x00,Кружка,100,500,5,M-2\n"
+    with force_locale("en"):
+        result = import_prizes(db.session, text, None, actor=admin)
+    assert result.created == 0 and len(result.errors) == 2
+    assert result.errors[0].startswith("Line 2:") and "1001 characters" in result.errors[0]
+    assert result.errors[1].startswith("Line 3:") and "NUL" in result.errors[1]

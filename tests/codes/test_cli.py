@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from codes import issuing, services
 from codes.models import Batch, Product, ProductRuleChange
+from partner_club.accounts.models import Role
 
 GOOD = (
     "sku,name,kind,package,volume_m3,points\n"
@@ -81,3 +82,25 @@ def _mixes() -> bool:
     from click.testing import CliRunner
 
     return "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
+
+
+def test_products_import_names_over_long_fields_and_nul(app, db, tmp_path, client, make, login):
+    path = tmp_path / "products.csv"
+    path.write_text(
+        "sku,name,kind,package,volume_m3,points\nP-1,"
+        + "x" * 1001
+        + ",paint,bucket,0.01,25\nP-2,A\x00B,paint,bucket,,5\n",
+        encoding="utf-8",
+    )
+    result = app.test_cli_runner().invoke(args=["products", "import", str(path)])
+    assert result.exit_code == 1 and "line 2:" in result.output and "line 3:" in result.output
+    admin = make.user(Role.ADMIN)
+    make.session.commit()
+    login(admin)
+    page = client.post(
+        "/codes/products/import",
+        data={"file": (path.open("rb"), "products.csv")},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en"},
+    )
+    assert page.status_code == 422 and "1001 characters" in page.get_data(as_text=True)

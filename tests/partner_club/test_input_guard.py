@@ -37,7 +37,9 @@ def test_json_ids_out_of_range_answer_422_with_a_reason(client, make):
 
 def test_the_message_speaks_russian(client):
     response = client.get("/api/v1/catalog?q=%FF", headers={"Accept-Language": "ru"})
-    assert response.status_code == 400 and response.json["title"].startswith("Адрес — не текст в кодировке UTF-8")
+    assert response.status_code == 400 and response.json["title"].startswith(
+        "Адрес — не текст в кодировке UTF-8"
+    )
 
 
 def test_nul_and_broken_utf8_answer_400(client, make):

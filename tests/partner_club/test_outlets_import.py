@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from partner_club.accounts.models import Role
 from partner_club.audit.models import AuditEntry
 from partner_club.errors import Invalid
+from partner_club.jobs.models import Job
 from partner_club.outlets.kinds import outlet_kinds
 from partner_club.outlets.models import Outlet
 from partner_club.outlets.services import OutletImportError, import_outlets, read_rows
@@ -230,3 +231,19 @@ def test_the_admin_keeps_the_list_of_kinds(client, db, make, login):
     )
     db.session.expire_all()
     assert outlet_kinds(db.session)["farm_store"] == {"en": "Farm shop", "ru": "Фермерский"}
+
+
+def test_a_queued_import_runs_as_a_job_with_progress(app, db, tatarstan, rep, tmp_path, work_jobs, redis_url):
+    db.session.commit()
+    path = tmp_path / "crm.csv"
+    rows = "".join(f"Q-{n},Shop {n},RU-TA,55.79,49.12,shop,rep@example.com\n" for n in range(2100))
+    path.write_text(HEADER + rows, encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["outlets", "import", "--queue", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "job " in result.output
+    work_jobs()
+    db.session.expire_all()
+    job = db.session.scalar(select(Job).order_by(Job.id.desc()))
+    assert job.status == "finished" and job.result["created"] == 2100
+    assert job.done == job.total == 2100
+    assert count(db, Outlet) == 2100
