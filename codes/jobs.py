@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 from typing import Any
 
@@ -19,7 +20,11 @@ def generate_print_file(ctx: JobContext, batch_id: int) -> dict[str, Any]:
     batch = db.session.get(Batch, batch_id)
     path = issuing.print_file_path(current_app.instance_path, batch)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    partial = path + ".part"
+    # Written under a name of this attempt's own and renamed when whole: a killed attempt
+    # leaves only its own partial file, which the next attempt removes.
+    partial = f"{path}.{ctx.job_id}.part"
+    for stale in glob.glob(glob.escape(path) + ".*.part"):
+        os.remove(stale)
     ctx.progress(0, batch.count, "")
     step = max(1, batch.count // 100)
     last = [0]
@@ -29,16 +34,20 @@ def generate_print_file(ctx: JobContext, batch_id: int) -> dict[str, Any]:
             last[0] = done
             ctx.progress(done, batch.count, "")
 
-    with open(partial, "wb", buffering=1 << 22) as out:
-        write_csv(
-            out,
-            services.current_scheme(),
-            batch.key_version,
-            batch.number,
-            1,
-            batch.count,
-            services.code_url(""),
-            progress=report,
-        )
+    try:
+        with open(partial, "wb", buffering=1 << 22) as out:
+            write_csv(
+                out,
+                services.current_scheme(),
+                batch.key_version,
+                batch.number,
+                1,
+                batch.count,
+                services.code_url(""),
+                progress=report,
+            )
+    except BaseException:
+        os.remove(partial)
+        raise
     os.replace(partial, path)  # the file appears whole or not at all
     return {"batch": batch.number, "count": batch.count, "file": os.path.basename(path)}

@@ -2,15 +2,22 @@
 
 The job gets the ids of the stored pictures, decodes them one by one with
 progress, tells for every club code whether it is registered yet, and
-deletes each picture once read: the result keeps only codes, not photos.
+deletes the pictures with the result: the result keeps only codes, not photos.
+
+A retry (the worker died, rq tried again) reads every picture again, so the
+result is whole; pictures whose job failed for good are removed by the next
+bulk job after a day (`ORPHANS_AFTER`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from codes.normalize import CodeRejected
 from codes.scan import decode_image
@@ -18,7 +25,9 @@ from codes.scan_models import BulkScanImage
 from codes.scan_services import classify
 from codes.services import find_code
 from codes.uploads import ImageRejected
+from partner_club.database import utcnow
 from partner_club.extensions import db
+from partner_club.jobs.models import Job, JobStatus
 from partner_club.jobs.services import JobContext, func_path
 
 
@@ -47,9 +56,11 @@ def decode_bulk(ctx: JobContext, *, image_ids: list[int], public_url: str | None
                 }
             )
         images.append(entry)
-        db.session.delete(row)
-        db.session.commit()
-        ctx.progress(done, total, row.file_name)
+        db.session.expunge(row)  # its bytes leave memory with it
+        ctx.progress(done, total, entry["file"])
+    # Deleted in the transaction that stores the result (the job runner commits both).
+    db.session.execute(delete(BulkScanImage).where(BulkScanImage.id.in_(image_ids)))
+    drop_orphaned_uploads(db.session, utcnow() - ORPHANS_AFTER)
     club = [c for image in images for c in image["codes"] if c["code"]]
     return {
         "images": images,
@@ -60,6 +71,19 @@ def decode_bulk(ctx: JobContext, *, image_ids: list[int], public_url: str | None
 
 
 FUNC = func_path(decode_bulk)
+ORPHANS_AFTER = timedelta(days=1)
+
+
+def drop_orphaned_uploads(session: Session, before: datetime) -> int:
+    """Pictures older than `before` whose job is over or unknown: by then the sweep has run or
+    failed every job, so nobody will read them."""
+    over = select(Job.id).where(Job.status.in_((JobStatus.FINISHED.value, JobStatus.FAILED.value)))
+    return session.execute(
+        delete(BulkScanImage).where(
+            BulkScanImage.created_at < before,
+            BulkScanImage.job_id.is_(None) | BulkScanImage.job_id.in_(over),
+        )
+    ).rowcount
 
 
 def _state_of(code: str) -> str:

@@ -43,3 +43,14 @@ def test_the_scanner_starts_under_the_policy(strict_page, make, db):
     page.wait_for_load_state("networkidle")
     assert page.locator("#scanner-status").inner_text().strip() != ""  # scanner.js ran
     assert problems == []
+
+
+def test_the_other_pages_raise_no_violation(strict_page, make, db):
+    page, problems = strict_page
+    rep, _, _ = make.rep_with_outlet()
+    db.session.commit()
+    sign_in(page, rep.login)
+    for path in ("/", "/invitations", "/reports/analytics", "/prizes/", "/fraud/", "/codes/register"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    assert problems == []

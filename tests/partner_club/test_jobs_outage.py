@@ -14,9 +14,13 @@ from partner_club.extensions import db as _db
 from partner_club.extensions import limiter
 from partner_club.jobs.models import Job, JobStatus
 from partner_club.jobs.services import JobContext, enqueue, sweep
+from partner_club.ledger.services import account_for_user, accrue
 from partner_club.settings_store import get_setting, put_setting
 from tests import factories, processes
+from tests.catalog.conftest import ADDRESS, PHONE
+from tests.codes.helpers import batch, code
 from tests.conftest import _config
+from tests.partner_club.test_personal_data import _prize
 
 pytestmark = pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
 
@@ -53,6 +57,17 @@ def _job(club, job_id: int) -> Job:
 def test_with_redis_down_the_club_answers_and_jobs_wait_for_it(outage, make):
     club, redis = outage
     admin = make.user(Role.ADMIN)
+    seller = make.user(Role.SELLER)
+    accrue(
+        _db.session,
+        account_for_user(_db.session, seller),
+        500,
+        cause_type="adjustment",
+        cause_id=None,
+        kind="adjustment",
+    )
+    issued = batch(_db.session)
+    prize = _prize(_db.session)
     _db.session.commit()
     with club.app_context():
         job_id = enqueue(_db.session, mark_done, title="Outage", created_by_id=admin.id, key="test.outage").id
@@ -69,6 +84,20 @@ def test_with_redis_down_the_club_answers_and_jobs_wait_for_it(outage, make):
     )
     assert client.get("/").status_code == 200
     assert client.get("/readyz").status_code == 503
+    # Registrations, scans and orders of a participant go through.
+    shop = club.test_client()
+    token = shop.post("/api/v1/auth/token", json={"login": seller.login, "password": factories.PASSWORD})
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    assert (
+        shop.post("/api/v1/registrations", json={"code": code(issued, 3)}, headers=headers).status_code == 201
+    )
+    scanned = shop.post("/api/v1/scans", data={"payload": code(issued, 4)}, headers=headers)
+    assert scanned.status_code == 200
+    order = {
+        "items": [{"prize": prize.id, "quantity": 1}],
+        "delivery": {"address": ADDRESS, "phone": PHONE},
+    }
+    assert shop.post("/api/v1/orders", json=order, headers=headers).status_code == 201
     # A request that starts a job answers as usual; the job waits in the database.
     assert client.post(f"/jobs/{job_id}/retry").status_code == 302
     job = _job(club, job_id)
