@@ -168,8 +168,14 @@ def test_parallel_registration_credits_open_one_account_each_and_reconcile(app, 
             if n < THREADS:
                 start.wait()  # the first ones race to open the person's and the shop's accounts
             person = session.get(type(seller), user_id)
-            credits.credit_registration(
-                session, person, 4, pending=n % 3 == 0, cause_type="registration", cause_id=n
+            credits.credit(
+                session,
+                person,
+                4,
+                kind="hold" if n % 3 == 0 else "accrual",
+                by_shop_rule=True,
+                cause_type="registration",
+                cause_id=n,
             )
             return "credited"
 
