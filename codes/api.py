@@ -42,15 +42,13 @@ def create_registration():
     raw = body.get("code")
     if not isinstance(raw, str):
         raise Invalid(_("Send the code as text in the field \"code\"."), code="empty")
-    channel = body.get("channel") or "api"
-    if channel not in CHANNELS:
-        raise Invalid(_("Unknown channel."), code="bad_channel")
+    # The channel is the endpoint's, never the client's word: a "channel" in the body is ignored.
     try:
         result = services.register_code(
             db.session,
             current_user,
             raw,
-            channel=channel,
+            channel="api",
             ctx=request_context(body.get("lat"), body.get("lon")),
         )
     except DomainError as error:
@@ -93,7 +91,11 @@ bp.document(
                                     "allowed, Russian layout and look-alikes read; "
                                     "or a club link <public URL>/c/<code>",
                                 },
-                                "channel": {"type": "string", "enum": list(CHANNELS), "default": "api"},
+                                "channel": {
+                                    "type": "string",
+                                    "enum": list(CHANNELS),
+                                    "description": "Ignored: the server records the channel 'api'.",
+                                },
                                 "lat": {"type": "number"},
                                 "lon": {"type": "number"},
                             },
@@ -116,6 +118,18 @@ bp.document(
                                         "properties": {"sku": {"type": "string"}, "name": {"type": "string"}},
                                     },
                                     "registration_id": {"type": "integer"},
+                                    "breakdown": {
+                                        "type": "array",
+                                        "description": "Where the points came from; they add up to points.",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "source": {"type": "string"},
+                                                "points": {"type": "integer"},
+                                                "campaign": {"type": "integer"},
+                                            },
+                                        },
+                                    },
                                 },
                             }
                         }
