@@ -3,7 +3,8 @@ beside a bare endpoint that does one insert, in the same run.
 
     .venv/bin/python bench/bench_registrations.py                  # 3000 requests each, about a minute
     .venv/bin/python bench/bench_registrations.py --requests 10000 --concurrency 32 --workers 4
-    .venv/bin/python bench/bench_registrations.py --without-fraud  # codes + ledger + rollups only
+    .venv/bin/python bench/bench_registrations.py --without-fraud  # codes + ledger only
+    .venv/bin/python bench/bench_registrations.py --in-process     # CPU per registration, no HTTP
 
 Creates its own temporary database on the server (--server, default
 postgresql://postgres@127.0.0.1:5432/test), creates the tables, an activated
@@ -17,15 +18,25 @@ fires the same number of requests with the same concurrency at
 
   bare      POST /bench/bare: authenticate the bearer token, insert one row, commit
   register  POST /api/v1/registrations: a new valid code each time, the whole path
-            (normalise, decode, batch checks, fraud assessment, insert, ledger, rollups)
+            (normalise, decode, batch checks, fraud assessment, insert, ledger; the
+            rollups are folded in by a job after the commit)
 
 in --rounds alternating rounds (bare first in one round, registrations first
 in the next), so that a slow spell of a shared machine falls on both alike, and
 prints requests per second of each and their ratio (goal: register at least
 half of bare), in all and per round, and the machine's busy CPU time per
 request of each (from /proc/stat: app, database and load client together),
-whose ratio is what the rates would show on a machine of one's own. The
-database is dropped at the end.
+whose ratio is what the rates would show on a machine of one's own. It
+then prints the fold job's lag: how long after the last registration's
+commit every registration was in the rollups. The database is dropped at
+the end.
+
+--in-process skips HTTP and gunicorn: one process calls `register_code` and
+commits, --requests times after --history untimed ones, and prints the
+process's CPU time per registration (the fold jobs it starts included), the
+statements one registration sends, and the fold lag. It only uses
+`register_code`'s public signature, so the same file measures an older
+checkout too (the before/after figures in docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -53,12 +64,15 @@ from sqlalchemy import (
     String,
     Table,
     create_engine,
+    event,
+    func,
     insert,
+    select,
 )
 
 import partner_club  # noqa: F401 - first: the app package imports the domain packages in order
 from codes import issuing, services
-from codes.models import BatchStatus
+from codes.models import BatchStatus, Registration
 from fraud.services import save_config
 from partner_club import create_app
 from partner_club.accounts.models import Role, User
@@ -208,6 +222,76 @@ def _analyze(url: str) -> None:
         engine.dispose()
 
 
+def _unfolded(url: str) -> int | None:
+    """Registrations not in the rollups yet (None: a checkout without the fold job)."""
+    if not hasattr(Registration, "folded"):
+        return None
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(select(func.count()).where(~Registration.folded)).scalar()
+    finally:
+        engine.dispose()
+
+
+def _fold_lag(url: str, committed_at: float) -> str:
+    """Seconds from the last registration's commit until every registration was folded."""
+    while True:
+        left = _unfolded(url)
+        if left is None:
+            return "no fold job (rollups written in the request)"
+        if left == 0:
+            return f"{time.monotonic() - committed_at:.2f} s after the last commit"
+        if time.monotonic() - committed_at > 120:
+            return f"over 120 s ({left} registrations still unfolded)"
+        time.sleep(0.05)
+
+
+def in_process(url: str, people: int, history: int, count: int) -> None:
+    """CPU time per registration of `register_code` + commit in this process, no HTTP."""
+    tokens_and_codes = _prepare(url, people, history + count)
+    codes = tokens_and_codes[1]
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "CODE_KEYS": BENCH_KEYS,
+            "PUBLIC_URL": "http://bench.test",
+            "REDIS_URL": None,
+        }
+    )
+    with app.app_context(), app.test_request_context():
+        sellers = db.session.scalars(select(User).order_by(User.id)).all()
+
+        def register(n: int) -> None:
+            person = n % len(sellers)
+            ctx = services.RegistrationContext(
+                ip=f"10.{person // 256 % 256}.{person % 256}.1", device=f"BenchPhone/{person}"
+            )
+            services.register_code(db.session, sellers[person], codes[n], channel="api", ctx=ctx)
+            db.session.commit()
+
+        for n in range(history):
+            register(n)
+        _analyze(url)
+        sent: list[str] = []
+        listener = lambda *args: sent.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        register(history)
+        event.remove(db.engine, "before_cursor_execute", listener)
+        started_cpu, started = time.process_time(), time.perf_counter()
+        for n in range(history + 1, history + count):
+            register(n)
+        cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
+        committed_at = time.monotonic()
+        print(f"PostgreSQL, in-process, {count - 1} registrations after {history} earlier ones")
+        print(
+            f"CPU per registration: {1000 * cpu / (count - 1):.2f} ms (wall {1000 * wall / (count - 1):.2f} ms)"
+        )
+        print(f"statements of one registration, commit included: {len(sent)}")
+        print(f"fold lag: {_fold_lag(url, committed_at)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="registrations per second through the API")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
@@ -230,9 +314,14 @@ def main() -> None:
         "--rounds", type=int, default=6, help="alternating rounds the timed requests are split into"
     )
     parser.add_argument("--without-fraud", action="store_true", help="disconnect the fraud checks")
+    parser.add_argument("--in-process", action="store_true", help="CPU per registration, no HTTP")
     args = parser.parse_args()
 
     people = args.people or max(100, -(-(args.history + args.requests) // 10))
+    if args.in_process:
+        with temporary_postgres_database(args.server, "pc_bench_reg") as url:
+            in_process(url, people, args.history, args.requests)
+        return
     with temporary_postgres_database(args.server, "pc_bench_reg") as url:
         gunicorn = None
         try:
@@ -275,7 +364,7 @@ def main() -> None:
             # Before measuring, the state of a club in operation: every seller has registered
             # before (so has a points account and a history), and the tables have the planner
             # statistics autovacuum keeps. Fresh tables without statistics plan as if empty.
-            bodies = [{"code": code, "channel": "api"} for code in codes]
+            bodies = [{"code": code} for code in codes]
             _fire(base, "/api/v1/registrations", bodies[: args.history], tokens, args.concurrency)
             _fire(
                 base, "/bench/bare", [{}] * min(500, args.requests), tokens, args.concurrency
@@ -311,6 +400,7 @@ def main() -> None:
                 f"after {args.history} earlier registrations{' (fraud checks off)' if args.without_fraud else ''}"
             )
             print(f"bare insert:     {bare_rate:8.1f} req/s  statuses {totals['bare'][1]}")
+            committed_at = time.monotonic()
             print(f"registrations:   {reg_rate:8.1f} req/s  statuses {totals['register'][1]}")
             print(f"ratio:           {reg_rate / bare_rate:8.2f} (goal: at least 0.5)")
             print(
@@ -328,6 +418,7 @@ def main() -> None:
                     f"ratio {bare_ms / reg_ms:.2f}  (machine-wide busy time; stolen by the host: "
                     f"{stolen['bare']:.0f} % / {stolen['register']:.0f} %)"
                 )
+            print(f"fold lag:        {_fold_lag(url, committed_at)}")
         finally:
             if gunicorn is not None:
                 gunicorn.send_signal(signal.SIGTERM)

@@ -38,7 +38,8 @@ from partner_club.accounts.models import User
 from partner_club.audit.services import record
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid, NotFound
-from partner_club.ledger.services import account_for_user, refund, spend
+from partner_club.ledger.credits import CreditKind, credit
+from partner_club.ledger.services import account_for_user, spend
 from partner_club.notifications.services import Message, send_after_commit
 from partner_club.signals import HOLD, REJECT, assess_order
 
@@ -422,12 +423,14 @@ def cancel_order(session: Session, order_id: int, *, reason: str, actor: User | 
             line.provider_status = ProviderStatus.FAILED.value
     points = sum(line.points for line in returned)
     if points:
-        refund(
+        credit(
             session,
-            account_for_user(session, order.user),
+            order.user,
             points,
             cause_type=CAUSE,
             cause_id=order.id,
+            kind=CreditKind.REFUND,
+            breakdown=[{"source": "refund", "points": points}],
             actor=actor,
         )
     order.refunded = True

@@ -45,15 +45,13 @@ def create_registration():
         raise Invalid(_("Send the code as text in the field \"code\"."), code="empty")
     if len(raw) > MAX_RAW_CODE:
         raise Invalid(_("The code is too long: it has 13 characters."), code="too_long")
-    channel = body.get("channel") or "api"
-    if channel not in CHANNELS:
-        raise Invalid(_("Unknown channel."), code="bad_channel")
+    # The channel is the endpoint's, never the client's word: a "channel" in the body is ignored.
     try:
         result = services.register_code(
             db.session,
             current_user,
             raw,
-            channel=channel,
+            channel="api",
             ctx=request_context(body.get("lat"), body.get("lon")),
         )
     except DomainError as error:
@@ -97,7 +95,11 @@ bp.document(
                                     "allowed, Russian layout and look-alikes read; "
                                     "or a club link <public URL>/c/<code>",
                                 },
-                                "channel": {"type": "string", "enum": list(CHANNELS), "default": "api"},
+                                "channel": {
+                                    "type": "string",
+                                    "enum": list(CHANNELS),
+                                    "description": "Ignored: the server records the channel 'api'.",
+                                },
                                 "lat": {"type": "number"},
                                 "lon": {"type": "number"},
                             },
@@ -120,6 +122,18 @@ bp.document(
                                         "properties": {"sku": {"type": "string"}, "name": {"type": "string"}},
                                     },
                                     "registration_id": {"type": "integer"},
+                                    "breakdown": {
+                                        "type": "array",
+                                        "description": "Where the points came from; they add up to points.",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "source": {"type": "string"},
+                                                "points": {"type": "integer"},
+                                                "campaign": {"type": "integer"},
+                                            },
+                                        },
+                                    },
                                 },
                             }
                         }

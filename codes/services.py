@@ -1,10 +1,19 @@
 """The registration of codes (products and batches are in `codes.issuing`).
 
 Every entry point (the typed form, the deep link `/c/<code>`, the API, the
-scanner) calls `register_code`. It normalises, decodes, checks the batch,
-asks the fraud checks through `partner_club.signals`, stores the (batch,
-serial) pair under its unique constraint, credits points through the ledger
-and announces the registration, all in the caller's transaction.
+scanner) calls `register_code` with the channel the endpoint stands for. In
+the caller's transaction it runs a few plain statements, the same on every
+database (docs/architecture.md, "A registration"):
+
+1. the lookup: one SELECT brings the batch, product, earlier registration,
+   shop and throttle counters of the code;
+2. fraud's assessment (`assess_registration`), which reads ahead once;
+3. `INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING id`;
+4. `partner_club.ledger.credits.credit(...)` with the points' breakdown;
+5. `registration_recorded`, whose receivers write their own rows.
+
+A refused code is counted by the throttle and sent to the fraud checks as a
+failed attempt, so guessing shows live as it does in `fraud replay`.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, and_, bindparam, exists, select
+from sqlalchemy import Insert, Integer, String, and_, bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,15 +42,14 @@ from codes.models import (
 )
 from codes.normalize import CodeRejected, read
 from codes.scheme import CodeScheme, scheme_from_setting
-from partner_club import companions, throttle
+from partner_club import throttle
 from partner_club.accounts.models import User
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
-from partner_club.ledger import credits
 from partner_club.ledger import services as ledger
+from partner_club.ledger.credits import CreditKind, Source, credit
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Territory
-from partner_club.settings_store import due_keys, read_along, remember_read
 from partner_club.signals import (
     HOLD,
     REJECT,
@@ -111,14 +119,18 @@ class RegistrationResult:
     registration_id: int
     created: bool = True  # False: the same person's earlier answer, returned again
     registered_at: datetime | None = None
+    breakdown: list[Source] | None = None  # where the points came from (a new registration's)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        answer = {
             "status": self.status,
             "points": self.points,
             "product": self.product,
             "registration_id": self.registration_id,
         }
+        if self.breakdown is not None:
+            answer["breakdown"] = self.breakdown
+        return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,12 +185,12 @@ def register_code(
 ) -> RegistrationResult:
     """Registers one typed, scanned or linked code for a shop owner or seller.
 
-    On `CodeRejected` the only write is the invalid-attempt counter, which
-    must survive: the caller commits after the refusal (see `codes.web.commit_refusal`).
+    On `CodeRejected` the only writes are the invalid-attempt counter and fraud's record of
+    the refusal, which must survive: the caller commits after the refusal (see
+    `codes.web.commit_refusal`).
     """
     at = ctx.at or utcnow()
-    credits.expect_registration_credit(session, participant)
-    found = _locate(session, participant, raw, ctx.ip, at)
+    found = _locate(session, participant, raw, channel=channel, ctx=ctx, at=at)
     if found.earlier_id is not None:
         return _answer_again(session.get(Registration, found.earlier_id), participant, at)
 
@@ -186,10 +198,13 @@ def register_code(
     assessment = _assess(attempt, found)
     if assessment.decision == REJECT:
         raise Rejected(_("This registration was refused by the club's checks."))
-    pending = assessment.decision == HOLD
-    attempt.extra["assessment"] = assessment
-    status = (RegistrationStatus.PENDING_REVIEW if pending else RegistrationStatus.ACCEPTED).value
-    registration_id = _store(session, participant, found, attempt, status=status, ctx=ctx, at=at)
+    status = (
+        RegistrationStatus.PENDING_REVIEW if assessment.decision == HOLD else RegistrationStatus.ACCEPTED
+    ).value
+    breakdown = registration_breakdown(found.batch.product, at)
+    registration_id = _store(
+        session, participant, found, attempt, assessment, breakdown, status=status, ctx=ctx
+    )
     if registration_id is None:  # a parallel request stored the same code first
         return _answer_again(_registration_of(session, found), participant, at)
     product = found.batch.product
@@ -200,6 +215,7 @@ def register_code(
         registration_id=registration_id,
         created=True,
         registered_at=at,
+        breakdown=breakdown,
     )
 
 
@@ -208,49 +224,58 @@ def _store(
     participant: User,
     found: Found,
     attempt: RegistrationAttempt,
+    assessment: Assessment | None,
+    breakdown: list[Source],
     *,
     status: str,
     ctx: RegistrationContext,
-    at: datetime,
 ) -> int | None:
-    """Inserts the registration with its points, announces it; its id, or None if the code was taken."""
-    values = {
-        "batch_id": found.batch.id,
-        "serial": found.serial,
-        "participant_id": participant.id,
-        "outlet_id": participant.outlet_id,
-        "product_id": found.batch.product.id,
-        "channel": attempt.channel,
-        "status": status,
-        "points": attempt.points,
-        "created_at": at,
-        "ip": ctx.ip,
-        "device": (ctx.device or "")[:300] or None,
-        "lat": ctx.lat,
-        "lon": ctx.lon,
-    }
-    riders = companions.collect(attempt)
-    if attempt.points > 0:
-        riders.append(
-            credits.registration_credit(
-                session,
-                participant,
-                attempt.points,
-                cause_type=CAUSE,
-                at=at,
-                pending=status == RegistrationStatus.PENDING_REVIEW.value,
-            )
-        )
-    # INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING id: the unique constraint decides
-    # between parallel requests in one statement, and the loser's transaction stays usable to
-    # answer who registered first (no savepoint, which pysqlite cannot nest in a transaction it
-    # has not begun). The rows other packages write with it, and the points, go in the same
-    # statement on PostgreSQL and right after it elsewhere (`partner_club.companions`).
-    registration_id = companions.store(session, "codes.registration", _insert_statement, values, riders)
+    """Inserts the registration, credits its points, announces it; its id, or None if the code
+    was taken by a parallel request first.
+
+    INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING id: the unique constraint decides
+    between parallel requests in one statement, and the loser's transaction stays usable to
+    answer who registered first (no savepoint, which pysqlite cannot nest in a transaction it
+    has not begun).
+    """
+    connection = session.connection()  # Core statements: no ORM objects on the hot path
+    registration_id = connection.execute(
+        _insert_statement(connection.dialect.name),
+        {
+            "batch_id": found.batch.id,
+            "serial": found.serial,
+            "participant_id": participant.id,
+            "outlet_id": participant.outlet_id,
+            "product_id": found.batch.product.id,
+            "channel": attempt.channel,
+            "status": status,
+            "points": attempt.points,
+            "created_at": attempt.at,
+            "ip": ctx.ip,
+            "device": (ctx.device or "")[:300] or None,
+            "lat": ctx.lat,
+            "lon": ctx.lon,
+        },
+    ).scalar()
     if registration_id is None:
         return None
-    attempt.registration_id = registration_id
-    registration_recorded.send(attempt)
+    credited = []
+    if attempt.points > 0:
+        held = status == RegistrationStatus.PENDING_REVIEW.value
+        credited = credit(
+            session,
+            participant,
+            attempt.points,
+            cause_type=CAUSE,
+            cause_id=registration_id,
+            kind=CreditKind.HOLD if held else CreditKind.ACCRUAL,
+            breakdown=breakdown,
+            by_shop_rule=True,
+            at=attempt.at,
+        )
+    registration_recorded.send(
+        attempt, registration_id=registration_id, assessment=assessment, credits=credited
+    )
     return registration_id
 
 
@@ -258,20 +283,31 @@ def store_registration(
     session: Session, participant: User, batch: Batch, serial: int, *, channel: str, ctx: RegistrationContext
 ) -> Registration:
     """Stores a known-good registration without the fraud assessment: demo data and imports of
-    history. Points, the ledger and `registration_recorded` behave as in `register_code`."""
+    history. Points, the ledger and `registration_recorded` (with no assessment) behave as in
+    `register_code`."""
     at = ctx.at or utcnow()
     found = Found(batch_code(batch, serial), CodeBatch.of(batch), serial)
     attempt = _attempt(session, participant, found, channel, ctx, at)
+    breakdown = registration_breakdown(found.batch.product, at)
     registration_id = _store(
-        session, participant, found, attempt, status=RegistrationStatus.ACCEPTED.value, ctx=ctx, at=at
+        session,
+        participant,
+        found,
+        attempt,
+        None,
+        breakdown,
+        status=RegistrationStatus.ACCEPTED.value,
+        ctx=ctx,
     )
     if registration_id is None:
         raise AlreadyRegistered(_("This code is already registered."))
     return session.get(Registration, registration_id)
 
 
-def _locate(session: Session, participant: User, raw: str, ip: str | None, at: datetime) -> Found:
-    """The valid, earning code behind the input; invalid attempts are counted."""
+def _locate(
+    session: Session, participant: User, raw: str, *, channel: str, ctx: RegistrationContext, at: datetime
+) -> Found:
+    """The valid, earning code behind the input; invalid attempts are counted and told to fraud."""
     if not participant.is_participant:
         raise Forbidden(_("Only shop owners and sellers register codes."))
     if participant.is_pending:
@@ -281,7 +317,7 @@ def _locate(session: Session, participant: User, raw: str, ip: str | None, at: d
         )
     if participant.is_blocked:
         raise Forbidden(_("Your account is blocked: codes cannot be registered."), code="blocked")
-    counted = throttle.subjects(participant.id, ip)
+    counted = throttle.subjects(participant.id, ctx.ip)
     try:
         # The lookup brings the throttle's counters too, so the check below reads nothing more;
         # a stopped person hears about the throttle, never about the code.
@@ -290,11 +326,36 @@ def _locate(session: Session, participant: User, raw: str, ip: str | None, at: d
         )
         throttle.check(session, THROTTLE_SCOPE, counted, now=at)
         _check_batch(found)
-    except CodeRejected:
+    except CodeRejected as refusal:
         throttle.check(session, THROTTLE_SCOPE, counted, now=at)
         throttle.record_failure(session, THROTTLE_SCOPE, counted, now=at)
+        _tell_fraud_of_refusal(session, participant, refusal.code, channel=channel, ctx=ctx, at=at)
         raise
     return found
+
+
+def _tell_fraud_of_refusal(
+    session: Session, participant: User, failure: str, *, channel: str, ctx: RegistrationContext, at: datetime
+) -> None:
+    """A refused code is an attempt the fraud checks keep (their guessing rules count them); the
+    refusal stands whatever they answer."""
+    region_id, territory_id = _place_of(session, participant)
+    assess_registration(
+        RegistrationAttempt(
+            session=session,
+            at=at,
+            participant_id=participant.id,
+            outlet_id=participant.outlet_id,
+            region_id=region_id,
+            territory_id=territory_id,
+            channel=channel,
+            ip=ctx.ip,
+            device=ctx.device,
+            lat=ctx.lat,
+            lon=ctx.lon,
+            failure=failure,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -305,7 +366,13 @@ class Preview:
 
 
 def preview_code(
-    session: Session, participant: User, raw: str, *, ip: str | None = None, at: datetime | None = None
+    session: Session,
+    participant: User,
+    raw: str,
+    *,
+    ip: str | None = None,
+    device: str | None = None,
+    at: datetime | None = None,
 ) -> Preview:
     """What registering a code would give, for the one-tap confirmation of a deep link.
 
@@ -313,7 +380,9 @@ def preview_code(
     free oracle for guessing); already registered codes raise AlreadyRegistered.
     """
     at = at or utcnow()
-    found = _locate(session, participant, raw, ip, at)
+    found = _locate(
+        session, participant, raw, channel="link", ctx=RegistrationContext(ip=ip, device=device), at=at
+    )
     if found.earlier_id is not None:
         earlier = session.get(Registration, found.earlier_id)
         if earlier.participant_id != participant.id:
@@ -325,34 +394,20 @@ def preview_code(
             )
         )
     product = found.batch.product
-    return Preview(code=found.code, product=product, points=registration_points(product, at))
-
-
-_INSERTED = (
-    "batch_id",
-    "serial",
-    "participant_id",
-    "outlet_id",
-    "product_id",
-    "channel",
-    "status",
-    "points",
-    "created_at",
-    "ip",
-    "device",
-    "lat",
-    "lon",
-)
+    return Preview(
+        code=found.code,
+        product=product,
+        points=sum(line["points"] for line in registration_breakdown(product, at)),
+    )
 
 
 @functools.cache
-def _insert_statement(dialect: str):
+def _insert_statement(dialect: str) -> Insert:
+    """INSERT INTO registrations ... ON CONFLICT (batch_id, serial) DO NOTHING RETURNING id."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = Registration.__table__
-    # Named parameters, so that the statement can carry the companions' as well.
     return (
         insert(table)
-        .values({name: bindparam(name, type_=table.c[name].type) for name in _INSERTED})
         .on_conflict_do_nothing(index_elements=[table.c.batch_id, table.c.serial])
         .returning(table.c.id)
     )
@@ -365,15 +420,13 @@ def find_code(
 
     One query brings the batch with its product, whether the serial is voided and the id of an
     earlier registration of the code, which every registration asks, and with them the
-    registering person's shop (`outlet_id`), the throttle's counters of the `throttled` subjects
-    (kept for `throttle.check` in this transaction) and the settings the fraud checks and the
-    ledger will read (`settings_store.read_along`). Plain columns, no ORM objects: every
-    registration runs it.
+    registering person's shop (`outlet_id`) and the throttle's counters of the `throttled`
+    subjects (kept for `throttle.check` in this transaction): a row per counter found, at least
+    one. Plain columns, no ORM objects: every registration runs it.
     """
     reading = read(raw or "", current_app.config.get("PUBLIC_URL"))
     scheme = current_scheme()
     subjects = (throttled or []) + [None, None]
-    settings_keys = due_keys(session)
     connection = session.connection()
     for candidate in reading.candidates:
         for decoded in scheme.decode(candidate):
@@ -382,70 +435,72 @@ def find_code(
                 {
                     "number": decoded.batch,
                     "key_version": decoded.key_version,
-                    "serial": decoded.serial,
+                    # A serial past any batch's count (the scheme has 36 bits, a count fits 31)
+                    # looks up serial 0, which nothing has; `_check_batch` then refuses it.
+                    "serial": decoded.serial if decoded.serial <= MAX_COUNT else 0,
                     "outlet_id": outlet_id,
                     "scope": THROTTLE_SCOPE,
-                    "first": subjects[0],
-                    "second": subjects[1],
-                    "settings_keys": settings_keys,
+                    "first_subject": subjects[0],
+                    "second_subject": subjects[1],
                 },
             ).all()
             if not rows:
                 continue
             row = rows[0]
             if throttled:
-                counters = (row[_AT["counter"]] for row in rows)
                 throttle.remember(
                     session,
                     THROTTLE_SCOPE,
                     throttled,
-                    [throttle.CounterReading(*counter) for counter in counters if counter[0]],
+                    [
+                        throttle.CounterReading(
+                            *(getattr(r, f"counter_{c.key}") for c in throttle.READ_COLUMNS)
+                        )
+                        for r in rows
+                        if r.counter_subject is not None
+                    ],
                 )
-            if settings_keys:
-                remember_read(session, settings_keys, row[_SETTINGS])
-            sku_and_name, (volume_m3, rule_kind, rule_value) = row[_AT["product"]], row[_AT["rule"]]
-            product = CodeProduct(*sku_and_name, volume_m3, package_points(rule_kind, rule_value, volume_m3))
-            shop = row[_AT["shop"]]
+            product = CodeProduct(
+                row.product_id,
+                row.sku,
+                row.product_name,
+                row.volume_m3,
+                package_points(row.rule_kind, row.rule_value, row.volume_m3),
+            )
+            batch = CodeBatch(
+                row.batch_id,
+                row.batch_number,
+                row.key_version,
+                row.batch_count,
+                row.batch_status,
+                row.is_canary,
+                row.batch_region_id,
+                product,
+            )
+            shop = (
+                Shop(
+                    row.shop_id,
+                    row.shop_region_id,
+                    row.shop_territory_id,
+                    row.shop_kind,
+                    row.shop_lat,
+                    row.shop_lon,
+                )
+                if row.shop_id is not None
+                else None
+            )
             return Found(
                 candidate,
-                CodeBatch(*row[_AT["batch"]], product),
+                batch,
                 decoded.serial,
-                voided=bool(row[_VOIDED]),
-                earlier_id=row[_AT["earlier"]][0],
-                shop=Shop(*shop) if shop[0] is not None else None,
+                voided=bool(row.voided),
+                earlier_id=row.earlier_id,
+                shop=shop,
             )
     raise CodeRejected(_("This code is not a Partner Club code. Please check it."), code="unknown_batch")
 
 
-# The lookup's columns, by what they make (slices of its row).
-_LOOKUP_PARTS = {
-    "batch": (
-        Batch.id,
-        Batch.number,
-        Batch.key_version,
-        Batch.count,
-        Batch.status,
-        Batch.is_canary,
-        Batch.region_id,
-    ),
-    "product": (Product.id, Product.sku, Product.name),
-    "rule": (Product.volume_m3, Product.rule_kind, Product.rule_value),
-    "earlier": (Registration.id,),
-    "shop": (Outlet.id, Outlet.region_id, Outlet.territory_id, Outlet.kind, Outlet.lat, Outlet.lon),
-    "counter": throttle.READ_COLUMNS,
-}
-
-
-def _slices(parts: dict[str, tuple]) -> dict[str, slice]:
-    at, start = {}, 0
-    for name, columns in parts.items():
-        at[name], start = slice(start, start + len(columns)), start + len(columns)
-    return at
-
-
-_AT = _slices(_LOOKUP_PARTS)
-_VOIDED = _AT["counter"].stop  # then the voided flag and the settings read along
-_SETTINGS = _VOIDED + 1
+MAX_COUNT = 2**31 - 1  # batches.count is an INTEGER column
 
 
 @functools.cache
@@ -454,9 +509,32 @@ def _lookup_statement():
     voided = exists().where(
         VoidedRange.batch_id == Batch.id, VoidedRange.from_serial <= serial, VoidedRange.to_serial >= serial
     )
-    columns = [column for part in _LOOKUP_PARTS.values() for column in part]
+    counters = [column.label(f"counter_{column.key}") for column in throttle.READ_COLUMNS]
     return (
-        select(*columns, voided, read_along())
+        select(
+            Batch.id.label("batch_id"),
+            Batch.number.label("batch_number"),
+            Batch.key_version,
+            Batch.count.label("batch_count"),
+            Batch.status.label("batch_status"),
+            Batch.is_canary,
+            Batch.region_id.label("batch_region_id"),
+            Product.id.label("product_id"),
+            Product.sku,
+            Product.name.label("product_name"),
+            Product.volume_m3,
+            Product.rule_kind,
+            Product.rule_value,
+            Registration.id.label("earlier_id"),
+            Outlet.id.label("shop_id"),
+            Outlet.region_id.label("shop_region_id"),
+            Outlet.territory_id.label("shop_territory_id"),
+            Outlet.kind.label("shop_kind"),
+            Outlet.lat.label("shop_lat"),
+            Outlet.lon.label("shop_lon"),
+            *counters,
+            voided.label("voided"),
+        )
         .join_from(Batch, Product, Product.id == Batch.product_id)
         .outerjoin(Registration, and_(Registration.batch_id == Batch.id, Registration.serial == serial))
         .outerjoin(Outlet, Outlet.id == bindparam("outlet_id", type_=Integer))
@@ -465,7 +543,7 @@ def _lookup_statement():
             and_(
                 AttemptCounter.scope == bindparam("scope", type_=String),
                 AttemptCounter.subject.in_(
-                    [bindparam("first", type_=String), bindparam("second", type_=String)]
+                    [bindparam("first_subject", type_=String), bindparam("second_subject", type_=String)]
                 ),
             ),
         )
@@ -549,7 +627,7 @@ def _attempt(
         product_id=product.id,
         product_sku=product.sku,
         volume_m3=product.volume_m3,
-        points=registration_points(product, at),
+        points=sum(line["points"] for line in registration_breakdown(product, at)),
         shop=shop,
     )
 
@@ -569,9 +647,10 @@ def _place_of(session: Session, participant: User, shop: Shop | None = None) -> 
     return (row[0], row[1]) if row else (None, None)
 
 
-def registration_points(product: Product | CodeProduct, at: datetime) -> int:
-    """Points for one package. The seam for campaign multipliers: apply them here."""
-    return product.points
+def registration_breakdown(product: Product | CodeProduct, at: datetime) -> list[Source]:
+    """Where one package's points come from: the product's base points now; campaigns add
+    their lines here (`source: campaign`), welcome and referral points theirs."""
+    return [Source(source="base", points=product.points)] if product.points > 0 else []
 
 
 def _assess(attempt: RegistrationAttempt, found: Found) -> Assessment:

@@ -94,7 +94,8 @@ def deep_link(code: str):
             refusal=_("Only shop owners and sellers register codes."),
         ), 403
     try:
-        preview = services.preview_code(db.session, current_user, code, ip=request.remote_addr)
+        ctx = _ctx()
+        preview = services.preview_code(db.session, current_user, code, ip=ctx.ip, device=ctx.device)
     except DomainError as error:
         commit_refusal(db.session, error)
         return render_template(

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fraud import services
 from fraud.delivery import check_delivery
-from partner_club.companions import Companion
 from partner_club.signals import (
     Assessment,
     RegistrationAttempt,
     order_checks,
     registration_checks,
-    registration_companions,
     registration_recorded,
 )
 
 
 @registration_checks.connect
-def check_registration(attempt: RegistrationAttempt, **_kwargs) -> Assessment | None:
+def check_registration(attempt: RegistrationAttempt, **_kwargs: Any) -> Assessment | None:
     return services.assess_attempt(attempt.session, attempt)
 
 
-@registration_companions.connect
-def observe_registration(attempt: RegistrationAttempt, **_kwargs) -> Companion | None:
-    return services.observation_companion(attempt.session, attempt)
-
-
 @registration_recorded.connect
-def remember_registration(attempt: RegistrationAttempt, **_kwargs) -> None:
-    services.record_registration(attempt.session, attempt)
+def remember_registration(
+    attempt: RegistrationAttempt, *, registration_id: int, assessment: Assessment | None, **_kwargs: Any
+) -> None:
+    services.record_registration(attempt.session, registration_id, assessment)
 
 
 @order_checks.connect

@@ -2,7 +2,9 @@
 registrations (`fraud.history` has the interface and the in-memory history of replays).
 
 The detectors ask about the attempt being assessed; `expect` reads every answer they
-will need in one statement.
+will need in one statement: a `UNION ALL` of one select per question, each giving the
+question's name (`kind`) and up to five answers in the same named columns (`at`, `a`, `b`,
+`c`, `d`; what each means is said by the question, in `_question`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.expression import ColumnClause
 
 from fraud.history import (
     BASELINE_DAYS,
@@ -50,7 +51,7 @@ from fraud.history import (
     median_mad,
 )
 from fraud.models import FraudObservation
-from partner_club.database import ShortInteger, ShortUTCDateTime, UTCDateTime
+from partner_club.database import UTCDateTime
 from partner_club.outlets.models import Outlet
 from partner_club.signals import ACCEPT, REJECT
 from partner_club.throttle import counters_of
@@ -96,82 +97,48 @@ def forget_cached() -> None:
 
 
 _THROTTLE_SUBJECTS = {"participant": "user", "ip": "ip"}  # the throttle's subject kinds
-# The read-ahead is written short: psycopg keeps its conversion of a statement to the server's
-# form only under 4 KB, and converting it again on every registration (at 4.4 KB, once 6.6)
-# showed as about 5 % of the gunicorn workers' time in a profile under load. Hence the alias,
-# the short parameter names, the constants written into the text, `ShortUTCDateTime` and
-# `ShortInteger`, and the later selects of the union left unlabelled (`_part`).
-_O = aliased(FraudObservation, name="o")
+_O = aliased(FraudObservation, name="observation")
 _COLUMNS = {"participant": _O.participant_id, "outlet": _O.outlet_id, "ip": _O.ip, "device": _O.device}
 
-
-# The questions' parameters, and their names in the statement.
-_NAMES = {
-    "participant": "p",
-    "outlet": "s",
-    "ip": "ip",
-    "device": "dv",
-    "batch": "b",
-    "serial": "n",
-    "other_shop": "os",
-    "now": "t",
-    "hour_ago": "h",
-    "day_ago": "d",
-    "failed_since": "f",
-    "week_ago": "w",
-    "baseline_start": "bs",
-    "today": "td",
-}
+# The questions' parameters, named as `DbHistory._bound` fills them.
+_NAMES = (
+    "participant",
+    "outlet",
+    "ip",
+    "device",
+    "batch",
+    "serial",
+    "other_shop",
+    "now",
+    "hour_ago",
+    "day_ago",
+    "failed_since",
+    "week_ago",
+    "baseline_start",
+    "today",
+)
 _AT_PARAMS = ("now", "hour_ago", "day_ago", "failed_since", "week_ago", "baseline_start", "today")
 _P = {
     name: bindparam(
-        _NAMES[name],
-        type_=ShortUTCDateTime()
-        if name in _AT_PARAMS
-        else String()
-        if name in ("ip", "device")
-        else ShortInteger(),
+        name,
+        type_=UTCDateTime() if name in _AT_PARAMS else String() if name in ("ip", "device") else Integer(),
     )
     for name in _NAMES
 }
 _SPANS = {HOUR: "hour", DAY: "day"}
-# Constants written into the read-ahead's text rather than bound (see the length above).
-_ACCEPT, _REJECT, _ONE = (
-    literal_column(f"'{ACCEPT}'", String()),
-    literal_column(f"'{REJECT}'", String()),
-    literal_column("1", Integer()),
-)
 
 
-def _part(
-    name: str, typed: bool, *, at: Any = None, a: Any = None, b: Any = None, c: Any = None, d: Any = None
-) -> Select:
-    """One question's select in the read-ahead's generic columns (kind, at, a, b, c, d).
-
-    Only the first select of the union (`typed`) names its columns and types the NULLs of the
-    columns its question leaves empty: PostgreSQL takes names and types from it. A later one
-    labels only what SQLAlchemy would otherwise label anonymously (an aggregate)."""
-    values = (("at", at), ("a", a), ("b", b), ("c", c), ("d", d))
-    if typed:
-        return select(
-            literal_column(f"'{name}'", String()).label("kind"),
-            (cast(null(), UTCDateTime()) if at is None else type_coerce(at, UTCDateTime())).label("at"),
-            *((cast(null(), Integer()) if v is None else v).label(n) for n, v in values[1:]),
-        )
+def _part(name: str, *, at: Any = None, a: Any = None, b: Any = None, c: Any = None, d: Any = None) -> Select:
+    """One question's select in the read-ahead's named columns (kind, at, a, b, c, d), the
+    columns its question leaves empty typed NULLs."""
     return select(
-        literal_column(f"'{name}'"),
+        literal_column(f"'{name}'", String()).label("kind"),
+        (cast(null(), UTCDateTime()) if at is None else type_coerce(at, UTCDateTime())).label("at"),
         *(
-            _NULL if v is None else v if isinstance(_element(v), ColumnClause) else v.label(n)
-            for n, v in values
+            (cast(null(), Integer()) if v is None else v).label(n)
+            for n, v in (("a", a), ("b", b), ("c", c), ("d", d))
         ),
     )
-
-
-_NULL = literal_column("NULL")
-
-
-def _element(value: Any) -> Any:
-    return value.__clause_element__() if hasattr(value, "__clause_element__") else value
 
 
 def _until_now(kind: str, since: str) -> tuple:
@@ -183,27 +150,27 @@ def _latest(alias: str, n: int, columns: tuple, *where: Any) -> Subquery:
         select(_O.at, _O.id, *columns)
         .where(*where)
         .order_by(_O.at.desc(), _O.id.desc())
-        .limit(literal_column(str(n), Integer()))
+        .limit(n)
         .subquery(alias)
     )
 
 
 @functools.cache
-def _question(name: str, typed: bool = True) -> Select:
+def _question(name: str) -> Select:
     """The select answering one question, on its own index. Names: failed:<kind>, last, recent,
     registered, window:<kind>:<hour|day>, accounts:<kind>, first_day, baseline."""
     decoded = _O.failure.is_(None)
     what, _, kind = name.partition(":")
     if what == "failed":  # refused codes, and the accounts behind them
-        return _part(name, typed, a=func.count(), b=func.count(func.distinct(_O.participant_id))).where(
+        return _part(name, a=func.count(), b=func.count(func.distinct(_O.participant_id))).where(
             _O.failure.is_not(None), *_until_now(kind, "failed_since")
         )
     if what == "last":  # a person's last decoded code
-        rows = _latest("l", 1, (_O.fast_streak,), _O.participant_id == _P["participant"], decoded)
-        return _part(name, typed, at=rows.c.at, a=rows.c.fast_streak, d=rows.c.id)
+        rows = _latest("last_decoded", 1, (_O.fast_streak,), _O.participant_id == _P["participant"], decoded)
+        return _part(name, at=rows.c.at, a=rows.c.fast_streak, d=rows.c.id)
     if what == "recent":  # and the last few of one batch
         rows = _latest(
-            "r",
+            "recent_in_batch",
             RECENT_RUNS,
             (_O.serial, _O.run_length, _O.run_start),
             _O.participant_id == _P["participant"],
@@ -211,16 +178,16 @@ def _question(name: str, typed: bool = True) -> Select:
             decoded,
         )
         return _part(
-            name, typed, at=rows.c.at, a=rows.c.serial, b=rows.c.run_length, c=rows.c.run_start, d=rows.c.id
+            name, at=rows.c.at, a=rows.c.serial, b=rows.c.run_length, c=rows.c.run_start, d=rows.c.id
         )
     if what == "registered":
-        return _part(name, typed, a=func.count()).where(
-            _O.batch_id == _P["batch"], _O.serial == _P["serial"], decoded, _O.decision != _REJECT
+        return _part(name, a=func.count()).where(
+            _O.batch_id == _P["batch"], _O.serial == _P["serial"], decoded, _O.decision != REJECT
         )
     if what == "window":  # decoded codes (a: all, b: accepted, at: the first) of the last hour or day
         kind, span = kind.split(":")
-        accepted = func.count(case((_O.decision == _ACCEPT, _ONE)))
-        return _part(name, typed, at=func.min(_O.at), a=func.count(), b=accepted).where(
+        accepted = func.count(case((_O.decision == ACCEPT, 1)))
+        return _part(name, at=func.min(_O.at), a=func.count(), b=accepted).where(
             decoded, *_until_now(kind, f"{span}_ago")
         )
     if what == "accounts":
@@ -228,17 +195,17 @@ def _question(name: str, typed: bool = True) -> Select:
         other_person = case((_O.participant_id != _P["participant"], _O.participant_id))
         other_shop = case((and_(_O.outlet_id.is_not(None), _O.outlet_id != _P["other_shop"]), _O.outlet_id))
         return _part(
-            name, typed, a=func.count(func.distinct(other_person)), b=func.count(func.distinct(other_shop))
+            name, a=func.count(func.distinct(other_person)), b=func.count(func.distinct(other_shop))
         ).where(decoded, *_until_now(kind, "week_ago"))
-    counted = (_O.outlet_id == _P["outlet"], decoded, _O.decision == _ACCEPT)  # a shop's usual day
+    counted = (_O.outlet_id == _P["outlet"], decoded, _O.decision == ACCEPT)  # a shop's usual day
     if what == "first_day":
-        return _part(name, typed, at=func.min(_O.at)).where(*counted)
-    return _part(name, typed, at=_O.at).where(*counted, _O.at >= _P["baseline_start"], _O.at < _P["today"])
+        return _part(name, at=func.min(_O.at)).where(*counted)
+    return _part(name, at=_O.at).where(*counted, _O.at >= _P["baseline_start"], _O.at < _P["today"])
 
 
 @functools.cache
 def _read_ahead(names: tuple[str, ...]) -> CompoundSelect:
-    return union_all(_question(names[0]), *(_question(name, typed=False) for name in names[1:]))
+    return union_all(*(_question(name) for name in names))
 
 
 def _questions(obs: Observation, kinds: tuple[str, ...], baseline: bool) -> tuple[str, ...]:
@@ -328,7 +295,7 @@ class DbHistory(History):
         day = asked.get("local_day")
         if day is not None:
             params.update(baseline_start=self._day_start(day - BASELINE_DAYS), today=self._day_start(day))
-        return {_NAMES[name]: value for name, value in params.items() if name in _NAMES}
+        return {name: value for name, value in params.items() if name in _NAMES}
 
     def _day_start(self, day: int) -> datetime:
         return _dt(day * DAY - self.utc_offset_hours * HOUR)

@@ -26,18 +26,14 @@ from fraud.live_history import DbHistory, accepted_stored
 from fraud.models import CaseStatus, FraudObservation, ReviewCase
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
-from partner_club.companions import Companion, values_of
-from partner_club.companions import value as companion_value  # `value` is a common local name here
-from partner_club.database import ShortUTCDateTime
 from partner_club.errors import Invalid
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
-from partner_club.settings_store import get_setting, put_setting, read_together
+from partner_club.settings_store import get_setting, put_setting
 from partner_club.signals import ACCEPT, HOLD, REJECT, Assessment, Reason, RegistrationAttempt
 
 log = logging.getLogger(__name__)
 SETTING_KEY = "fraud.config"
-read_together(SETTING_KEY)  # every registration reads it
 DEFAULT_HOLD, DEFAULT_REJECT = 40.0, 90.0
 SHIPPED_STATUSES = frozenset({"activated"})
 
@@ -290,7 +286,7 @@ def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> 
         lat=attempt.lat,
         lon=attempt.lon,
         code=attempt.code,
-        failure=attempt.extra.get("failure") if attempt.batch_id is None else None,
+        failure=attempt.failure,
         batch_id=attempt.batch_id,
         batch_number=attempt.batch_number,
         serial=attempt.serial,
@@ -358,88 +354,32 @@ def store_observation(
 
 
 def assess_attempt(session: Session, attempt: RegistrationAttempt) -> Assessment:
-    """The live answer to `registration_checks`: decide, and remember a refusal at once; an
-    accepted or held attempt is stored once codes has stored its registration."""
+    """The live answer to `registration_checks`: decide, and keep a refusal (a refused code, or
+    a rejected attempt) at once; an accepted or held attempt is kept by `record_registration`
+    once codes has stored its registration, from the observation the assessment carries."""
     config = _live_config(session)
     obs = observation_from_attempt(session, attempt)
     assessment = Engine(config, DbHistory(session, config.utc_offset_hours)).assess(obs)
     if assessment.decision == REJECT:
         row = _observation_row(obs, assessment, None)
         session.connection().execute(_INSERT_OBSERVATION, row)
-        # The refusal rolls the request back; the decision must outlive it (see _keep_refusals).
+        # A rejection rolls the request back; the decision must outlive it (see _keep_refusals).
         session.info.setdefault(_REFUSED, []).append(row)
     else:
-        attempt.extra[_ASSESSED] = (obs, assessment)
+        assessment.observation = obs
     return assessment
 
 
-def observation_companion(session: Session, attempt: RegistrationAttempt) -> Companion | None:
-    """An accepted attempt's observation, written with its registration and pointing at it
-    (`partner_club.companions`). A held attempt's waits for `record_registration`, which opens
-    its case too. An attempt that loses its code to a parallel request leaves no observation."""
-    assessed = attempt.extra.get(_ASSESSED)
-    if assessed is None or assessed[1].decision != ACCEPT:
-        return None
-    obs, assessment = attempt.extra.pop(_ASSESSED)
-    if obs.outlet_id is not None:
-        accepted_stored(session, obs.outlet_id, obs.ts)
-    row = _observation_row(obs, assessment, None)
-    return Companion(
-        "fraud.observation", _observation_writes, {_OBSERVED_PREFIX + name: row[name] for name in _OBSERVED}
-    )
-
-
-_OBSERVED_PREFIX = "observed_"
-_OBSERVED = (
-    "at",
-    "participant_id",
-    "outlet_id",
-    "region_id",
-    "channel",
-    "ip",
-    "device",
-    "lat",
-    "lon",
-    "code",
-    "failure",
-    "batch_id",
-    "serial",
-    "run_length",
-    "run_start",
-    "fast_streak",
-    "decision",
-    "score",
-    "reasons",
-)
-
-
-def _observation_writes(_dialect: str, registration_id: Any, source: Any) -> tuple:
-    values = [
-        companion_value(
-            _OBSERVED_PREFIX + name, ShortUTCDateTime() if name == "at" else _OBSERVATIONS.c[name].type
-        )
-        for name in _OBSERVED
-    ]
-    return (
-        insert(_OBSERVATIONS).from_select(
-            [*_OBSERVED, "registration_id"], values_of([*values, registration_id], source)
-        ),
-    )
-
-
-def record_registration(session: Session, attempt: RegistrationAttempt) -> None:
-    """Once codes stored a held registration, its observation and case point at it.
-
-    An attempt that lost its code to a parallel request leaves no observation: codes stores
-    no registration and sends nothing."""
-    assessed = attempt.extra.pop(_ASSESSED, None)
-    if assessed is None or attempt.registration_id is None:
+def record_registration(session: Session, registration_id: int, assessment: Assessment | None) -> None:
+    """Once codes stored an assessed registration, its observation (and a held one's case)
+    points at it. Registrations stored without an assessment (demo data, imports) have none;
+    an attempt that lost its code to a parallel request is not stored and leaves none."""
+    if assessment is None or assessment.observation is None:
         return
-    store_observation(session, *assessed, registration_id=attempt.registration_id)
+    store_observation(session, assessment.observation, assessment, registration_id=registration_id)
 
 
 _REFUSED = "fraud.refused_observations"
-_ASSESSED = "fraud.assessed"
 
 
 @event.listens_for(Session, "after_commit")

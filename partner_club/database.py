@@ -7,10 +7,9 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Integer, TypeDecorator, event
+from sqlalchemy import CheckConstraint, DateTime, TypeDecorator, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
-from sqlalchemy.types import UserDefinedType
 
 
 def utcnow() -> datetime:
@@ -34,39 +33,6 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
-
-
-class _Cast(UserDefinedType):
-    """A type that only names the cast PostgreSQL gives its parameters."""
-
-    cache_ok = True
-    render_bind_cast = True
-
-    def __init__(self, spec: str) -> None:
-        self.spec = spec
-
-    def get_col_spec(self, **_kw: Any) -> str:
-        return self.spec
-
-
-class ShortUTCDateTime(UTCDateTime):
-    """`UTCDateTime` whose parameters PostgreSQL casts as `::timestamptz`, not the long spelling:
-    for the few statements that must stay under psycopg's 4 KB conversion cache limit."""
-
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        return _Cast("timestamptz") if dialect.name == "postgresql" else super().load_dialect_impl(dialect)
-
-
-class ShortInteger(TypeDecorator):
-    """An integer whose parameters PostgreSQL casts as `::int` (see `ShortUTCDateTime`)."""
-
-    impl = Integer
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        return _Cast("int") if dialect.name == "postgresql" else super().load_dialect_impl(dialect)
 
 
 def enum_check(column: str, enum_cls: type[enum.Enum], name: str | None = None) -> CheckConstraint:

@@ -2,22 +2,31 @@
 
 Stored as JSON by key; every read names its default, so a fresh database
 works without seeding.
+
+Every process keeps all settings in memory, tagged with the version they were
+read at. The version is a row of its own (`VERSION_KEY`) that every write
+replaces with a new random token, so a transaction asks one question — is the
+version still the one I hold? — and reads the whole table again only when
+another transaction changed something. Inside one transaction the answer is
+asked once, so a setting never changes under a request; what the transaction
+itself writes it sees at once.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import secrets
+import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, bindparam, event, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import JSON, ForeignKey, String, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy.sql.functions import FunctionElement
 
 from partner_club.database import UTCDateTime, ends_unit_of_work, utcnow
 from partner_club.extensions import db
+
+VERSION_KEY = "settings.version"
 
 
 class Setting(db.Model):
@@ -29,96 +38,69 @@ class Setting(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-# Values read in the session's current transaction (_ABSENT: no row), so every hot path reads
-# a setting once per transaction whoever asks; dropped at the transaction's end.
-_VALUES = "settings_store.values"
-_ABSENT = object()
-# Keys someone asked to read with the transaction's next read (see `read_with_next`).
-_NEXT = "settings_store.next"
+class _ProcessCache:
+    """All settings of one database, as read at `version`."""
 
-# Keys read on every registration (registered by the packages that read them): the first
-# miss of a transaction reads them all in one query instead of one query each.
-_READ_TOGETHER: set[str] = set()
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_database: dict[str, tuple[Any, dict[str, Any]]] = {}
 
 
-def read_together(*keys: str) -> None:
-    """Marks settings a hot path reads, so the first read of a transaction brings them all."""
-    _READ_TOGETHER.update(keys)
-
-
-def read_with_next(session: Session, *keys: str) -> None:
-    """Settings this transaction will need (a shop's own rule, say), read by its next read
-    instead of by a query of their own later; no query now."""
-    session.info.setdefault(_NEXT, set()).update(keys)
+_CACHE = _ProcessCache()
+# The values this transaction sees: the process cache's dict, checked once against the stored
+# version, overlaid with what the transaction wrote itself. Dropped at the transaction's end.
+_SEEN = "settings_store.seen"
 
 
 def get_setting(session: Session, key: str, default: Any) -> Any:
-    values = session.info.setdefault(_VALUES, {})
-    if key not in values:
-        prefetch_settings(session, _READ_TOGETHER | {key})
-    value = values[key]
-    return default if value is _ABSENT else value
+    values = _seen(session)
+    return values[key] if key in values and values[key] is not None else default
 
 
-def prefetch_settings(session: Session, keys: Iterable[str]) -> None:
-    """Reads several settings in one query, so the `get_setting` calls that follow need none."""
-    wanted = (set(keys) | session.info.get(_NEXT, set())) - session.info.get(_VALUES, {}).keys()
-    if wanted:
-        found = dict(session.connection().execute(_read_statement(), {"keys": list(wanted)}).all())
-        remember_read(session, wanted, found)
+def _seen(session: Session) -> dict[str, Any]:
+    seen = session.info.get(_SEEN)
+    if seen is None:
+        seen = session.info[_SEEN] = dict(_current(session))
+    return seen
 
 
-def due_keys(session: Session) -> list[str]:
-    """The keys the transaction's next settings read would bring (see `read_along`)."""
-    return sorted((_READ_TOGETHER | session.info.get(_NEXT, set())) - session.info.get(_VALUES, {}).keys())
-
-
-def read_along():
-    """The settings named by the expanding bind parameter `settings_keys`, as one JSON object
-    (NULL when none is stored): a column a hot path adds to a statement it runs anyway, with
-    `settings_keys=due_keys(session)`, then hands the value to `remember_read`. One statement
-    fewer per registration."""
-    return (
-        select(_JsonObjectAgg(Setting.key, Setting.value))
-        .where(Setting.key.in_(bindparam("settings_keys", expanding=True)))
-        .scalar_subquery()
-    )
-
-
-def remember_read(session: Session, keys: Iterable[str], found: dict[str, Any] | None) -> None:
-    """Keeps the values `read_along` brought for `keys` (a key not in `found` has no row)."""
-    keys = list(keys)
-    found = found or {}
-    session.info.setdefault(_VALUES, {}).update({key: found.get(key, _ABSENT) for key in keys})
-    session.info.get(_NEXT, set()).difference_update(keys)
-
-
-class _JsonObjectAgg(FunctionElement):
-    """json_object_agg(key, value) on PostgreSQL, json_group_object on SQLite."""
-
-    type = JSON()
-    inherit_cache = True
-    name = "json_object_agg"
-
-
-@compiles(_JsonObjectAgg)
-def _json_object_agg(element, compiler, **kw):
-    return f"json_object_agg({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_JsonObjectAgg, "sqlite")
-def _json_group_object(element, compiler, **kw):
-    key, value = element.clauses
-    return f"json_group_object({compiler.process(key, **kw)}, json({compiler.process(value, **kw)}))"
+def _current(session: Session) -> dict[str, Any]:
+    """The process's copy of every setting, reloaded if the stored version moved on."""
+    connection = session.connection()
+    database = str(connection.engine.url)
+    version = connection.execute(_version_statement()).scalar()
+    with _CACHE.lock:
+        kept = _CACHE.by_database.get(database)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    # The version and the values come from one statement, so they agree with each other.
+    values = dict(connection.execute(_all_statement()).all())
+    version = values.pop(VERSION_KEY, None)
+    with _CACHE.lock:
+        _CACHE.by_database[database] = (version, values)
+    return values
 
 
 @functools.cache
-def _read_statement():
-    return select(Setting.key, Setting.value).where(Setting.key.in_(bindparam("keys", expanding=True)))
+def _version_statement():
+    return select(Setting.value).where(Setting.key == VERSION_KEY)
+
+
+@functools.cache
+def _all_statement():
+    return select(Setting.key, Setting.value)
 
 
 def put_setting(session: Session, key: str, value: Any, *, actor_id: int | None = None) -> Setting:
-    session.info.get(_VALUES, {}).pop(key, None)
+    """Stores a setting and a new version, so every process reads the settings again."""
+    row = _write(session, key, value, actor_id)
+    _write(session, VERSION_KEY, secrets.token_hex(8), None)
+    session.flush()
+    _seen(session)[key] = value
+    return row
+
+
+def _write(session: Session, key: str, value: Any, actor_id: int | None) -> Setting:
     row = session.get(Setting, key)
     if row is None:
         row = Setting(key=key, value=value, updated_by_id=actor_id)
@@ -126,14 +108,17 @@ def put_setting(session: Session, key: str, value: Any, *, actor_id: int | None 
     else:
         row.value = value
         row.updated_by_id = actor_id
-    session.flush()
     return row
 
 
+def forget_cached() -> None:
+    """Drops the process's copy (a test suite that wipes the database under it)."""
+    with _CACHE.lock:
+        _CACHE.by_database.clear()
+
+
 @event.listens_for(Session, "after_transaction_end")
-def _forget_values(session: Session, transaction: Any) -> None:
-    """Another transaction may have changed the settings since (savepoints too: the cache is
-    only ever dropped early), but a flush's inner transaction changes nothing."""
+def _forget_seen(session: Session, transaction: Any) -> None:
+    """The next transaction asks for the version again (a flush's inner transaction changes nothing)."""
     if ends_unit_of_work(transaction):
-        session.info.pop(_VALUES, None)
-        session.info.pop(_NEXT, None)
+        session.info.pop(_SEEN, None)

@@ -2,12 +2,13 @@
 
 `codes` describes each registration attempt as a `RegistrationAttempt` and
 asks `assess_registration()` for a decision before any point moves; `fraud`
-answers by connecting to `registration_checks`. Prize orders are asked
-about the same way through `assess_order` (`order_checks`). Rows that are
-written with a registration (fraud's observation, the reports' rollups) are
-asked for with `registration_companions` and written in the registration's
-own statement (`partner_club.companions`). Once a registration is stored,
-`codes` sends `registration_recorded` inside the same transaction. With no
+answers by connecting to `registration_checks`. A refused code (a typo, a
+guess) is an attempt too, with its `failure` set: fraud hears of it the same
+way, so its guessing rules see live traffic as `fraud replay` sees history.
+Prize orders are asked about the same way through `assess_order`
+(`order_checks`). Once a registration and its points are stored, `codes`
+sends `registration_recorded` inside the same transaction, with everything a
+receiver needs as arguments; each receiver writes its own rows. With no
 receiver the attempt is simply accepted.
 """
 
@@ -22,12 +23,11 @@ from sqlalchemy.orm import Session
 
 _signals = Namespace()
 
-# sender: RegistrationAttempt; receivers return an Assessment (or None).
+# sender: RegistrationAttempt; receivers return an Assessment (or None). A refused code's
+# attempt (`failure` set) is sent too; its answer changes nothing but is kept by fraud.
 registration_checks = _signals.signal("registration-checks")
-# sender: RegistrationAttempt, before the registration is stored; receivers return a
-# partner_club.companions.Companion (rows written with the registration) or None.
-registration_companions = _signals.signal("registration-companions")
-# sender: RegistrationAttempt (with registration_id set); in the same transaction.
+# sender: RegistrationAttempt; kwargs registration_id (int), assessment (Assessment, the one the
+# checks gave), credits (list of partner_club.ledger.credits.Credit). In the same transaction.
 registration_recorded = _signals.signal("registration-recorded")
 # sender: the ordering person's id; kwargs session, address, phone. Receivers
 # return an Assessment; catalog refuses on reject and flags the order on hold.
@@ -53,6 +53,9 @@ class Assessment:
     decision: str = ACCEPT
     score: float = 0.0
     reasons: list[Reason] = field(default_factory=list)
+    # What the checker saw and derived (fraud's Observation: the run of serials, the pace), handed
+    # back to it with `registration_recorded` so that it stores what it judged.
+    observation: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ class RegistrationAttempt:
     lat: float | None = None  # position the device reported, if any
     lon: float | None = None
     code: str | None = None  # normalised code, when it decoded
+    failure: str | None = None  # why the code was refused (a CodeRejected code), if it was
     batch_id: int | None = None
     batch_number: int | None = None
     serial: int | None = None
@@ -92,9 +96,7 @@ class RegistrationAttempt:
     product_sku: str | None = None
     volume_m3: float | None = None
     points: int = 0
-    registration_id: int | None = None
     shop: Shop | None = None  # the shop of outlet_id, when the sender read it (None: look it up)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def assess_registration(attempt: RegistrationAttempt) -> Assessment:
@@ -114,6 +116,7 @@ def _strictest(answers: list[tuple[Any, Any]]) -> Assessment:
             continue
         combined.reasons.extend(answer.reasons)
         combined.score = max(combined.score, answer.score)
+        combined.observation = combined.observation or answer.observation
         if _SEVERITY[answer.decision] > _SEVERITY[combined.decision]:
             combined.decision = answer.decision
     return combined

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from partner_club.database import utcnow
 from partner_club.extensions import db
 from reports.jobs import run_due
-from reports.rollups import rebuild, registration_daily_counts
+from reports.rollups import fold_all, rebuild, registration_daily_counts
 
 reports = AppGroup("reports", help="KPI reports.")
 
@@ -35,6 +35,15 @@ def rebuild_command(check: bool) -> None:
     for line in report.differences:
         click.echo(f"  {line}")
     raise SystemExit(1)
+
+
+@reports.command("fold")
+def fold_command() -> None:
+    """Fold the registrations not yet counted into the rollups (a job does this within a
+    minute of each registration; this runs it by hand)."""
+    folded = fold_all(db.session)
+    db.session.commit()
+    click.echo(f"{folded} registrations folded into the rollups.")
 
 
 @reports.command("send")

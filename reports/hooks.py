@@ -1,41 +1,51 @@
 """Reports hears of registrations through the core signals, never from codes directly.
 
-Imported by `reports.views`, so the receiver is connected as soon as the
+Imported by `reports.views`, so the receivers are connected as soon as the
 factory registers the reports blueprint.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from codes.models import Product, Registration, RegistrationStatus
-from partner_club.companions import Companion
-from partner_club.signals import RegistrationAttempt, registration_companions, registration_reviewed
-from reports.rollups import companion, uncount_registration
+from partner_club.signals import RegistrationAttempt, registration_recorded, registration_reviewed
+from reports.jobs import schedule_fold
+from reports.rollups import is_folded, uncount_registration
+
+_FOLD_DUE = "reports.fold_due"
 
 
-@registration_companions.connect
-def count_registration(attempt: RegistrationAttempt, **_extra) -> Companion | None:
-    """The registration's rollups, written with it (and only if it is stored)."""
-    if attempt.outlet_id is None or attempt.product_id is None:
-        return None  # rollups are per shop and product; a person without a shop counts nowhere here
-    return companion(
-        outlet_id=attempt.outlet_id,
-        product_id=attempt.product_id,
-        product_sku=attempt.product_sku or "",
-        at=attempt.at,
-        volume_m3=attempt.volume_m3 or 0.0,
-        points=attempt.points,
-    )
+@registration_recorded.connect
+def fold_after_commit(attempt: RegistrationAttempt, **_kwargs: Any) -> None:
+    """The registration is folded into the rollups by a job once its transaction commits."""
+    attempt.session.info[_FOLD_DUE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _schedule_fold(session: Session) -> None:
+    if session.info.pop(_FOLD_DUE, None):
+        schedule_fold(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _nothing_to_fold(session: Session, _previous: Any) -> None:
+    if not session.in_transaction():
+        session.info.pop(_FOLD_DUE, None)
 
 
 @registration_reviewed.connect
-def uncount_rejected(registration_id: int, *, session: Session, decision: str, **_extra) -> None:
-    """A reviewer's rejection takes the registration out of the rollups again.
+def uncount_rejected(registration_id: int, *, session: Session, decision: str, **_extra: Any) -> None:
+    """A reviewer's rejection takes a folded registration out of the rollups again (one not
+    folded yet is skipped by the fold, which counts no rejected registration).
 
     codes refuses a second review by raising, which rolls this back with it.
     """
-    if decision != "reject":
+    if decision != "reject" or not is_folded(session, registration_id):
         return
     registration = session.get(Registration, registration_id)
     if (

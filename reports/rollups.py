@@ -1,11 +1,13 @@
-"""Keeping the rollups: one upsert per registration, and a full rebuild.
+"""Keeping the rollups: registrations folded in by a job, and a full rebuild.
 
-A registration's rollups are written with it (`companion`, through
-`partner_club.companions`: in the registration's own statement on
-PostgreSQL), so a registration that is not stored, or rolled back, leaves no
-count behind. The statements are INSERT ... ON CONFLICT DO UPDATE on
-PostgreSQL and SQLite alike, so two shops registering at the same moment
-never lose an increment.
+A registration is stored with `folded` false. `fold_registrations` takes the
+unfolded ones (locking them: FOR UPDATE SKIP LOCKED on PostgreSQL, so two
+folds never take the same row; SQLite has one writer at a time), marks them
+folded and adds them to the rollups in the same transaction: each is counted
+exactly once. It runs as a job within a minute of a registration's commit
+(`reports.jobs.schedule_fold`) and from `flask reports fold`. The pages stay
+exact meanwhile: `unfolded` is what they add at read time. The upserts are
+INSERT ... ON CONFLICT DO UPDATE on PostgreSQL and SQLite alike.
 """
 
 from __future__ import annotations
@@ -16,45 +18,112 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, case, cast, delete, func, insert, select, update
+from sqlalchemy import Date, Select, case, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from codes.models import Product, Registration, RegistrationStatus
-from partner_club import companions
 from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity
 
+FOLD_BATCH = 5000  # registrations folded per transaction
 
-def companion(
-    *, outlet_id: int, product_id: int, product_sku: str, at: datetime, volume_m3: float, points: int
-) -> companions.Companion:
-    """The rollups of a registration about to be stored, written with it (`partner_club.companions`)."""
-    day = at.astimezone(UTC).date()
-    values = {
-        "day": day,
-        "month": day.replace(day=1),
-        "outlet_id": outlet_id,
-        "product_id": product_id,
-        "product_sku": product_sku or "",
-        "registrations": 1,
-        "volume_m3": float(volume_m3 or 0.0),
-        "points": int(points or 0),
-    }
-    return companions.Companion(
-        "reports.rollups", _upserts, {_PREFIX + name: v for name, v in values.items()}
+
+def fold_registrations(session: Session, *, limit: int = FOLD_BATCH) -> int:
+    """Folds up to `limit` registrations that are not in the rollups yet; the number taken.
+
+    One UPDATE marks them folded and returns what the rollups need; the upserts follow in the
+    same transaction, so a rollback leaves them unfolded and uncounted. Rejected
+    registrations and those of people without a shop are marked, and count nowhere.
+    """
+    table = Registration.__table__
+    chosen = (
+        select(table.c.id)
+        .where(~table.c.folded)
+        .order_by(table.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    taken = session.execute(
+        update(table)
+        .where(table.c.id.in_(chosen.scalar_subquery()))
+        .values(folded=True)
+        .returning(table.c.outlet_id, table.c.product_id, table.c.created_at, table.c.points, table.c.status)
+    ).all()
+    counted = [
+        row for row in taken if row.outlet_id is not None and row.status != RegistrationStatus.REJECTED.value
+    ]
+    if counted:
+        products = {
+            product_id: (sku, volume or 0.0)
+            for product_id, sku, volume in session.execute(
+                select(Product.id, Product.sku, Product.volume_m3).where(
+                    Product.id.in_({row.product_id for row in counted})
+                )
+            )
+        }
+        daily: dict[Key, DailyCounts] = {}
+        for row in counted:
+            sku, volume = products[row.product_id]
+            day = _utc(row.created_at).date()
+            counts = daily.setdefault((day, row.outlet_id, row.product_id), DailyCounts(product_sku=sku))
+            counts.registrations += 1
+            counts.volume_m3 += volume
+            counts.points += row.points
+        add_to_rollups(session, daily)
+    return len(taken)
+
+
+def fold_all(session: Session) -> int:
+    """Folds until nothing is left (each batch in the caller's transaction); the number taken."""
+    total = 0
+    while True:
+        taken = fold_registrations(session)
+        total += taken
+        if taken < FOLD_BATCH:
+            return total
+
+
+def unfolded() -> Select:
+    """The registrations the rollups do not count yet and will: (outlet_id, product_id, sku,
+    created_at, volume_m3, points). The pages add these to what they read from the rollups."""
+    return (
+        select(
+            Registration.outlet_id,
+            Registration.product_id,
+            Product.sku,
+            Registration.created_at,
+            func.coalesce(Product.volume_m3, 0.0).label("volume_m3"),
+            Registration.points,
+        )
+        .join(Product, Product.id == Registration.product_id)
+        .where(
+            ~Registration.folded,
+            Registration.outlet_id.is_not(None),
+            Registration.status != RegistrationStatus.REJECTED.value,
+        )
+    )
+
+
+def is_folded(session: Session, registration_id: int) -> bool:
+    """Whether the rollups count the registration, read under its row lock on PostgreSQL (a fold
+    that holds it finishes first); on SQLite the caller already holds the only write lock."""
+    return bool(
+        session.scalar(
+            select(Registration.folded).where(Registration.id == registration_id).with_for_update()
+        )
     )
 
 
 def uncount_registration(
     session: Session, *, outlet_id: int, product_id: int, at: datetime, volume_m3: float, points: int
 ) -> None:
-    """Takes a counted registration out of the rollups again (a rejection on review).
+    """Takes a folded registration out of the rollups again (a rejection on review).
 
     A plain UPDATE: the rows exist, and the CHECK on negative counts would
     refuse an upsert's candidate row. First/last active days stay: the shop
     was active that day, whatever a reviewer decided later.
     """
-    day = at.astimezone(UTC).date()
+    day = _utc(at).date()
     volume, points = float(volume_m3 or 0.0), int(points or 0)
     daily, monthly = DailyProductRollup, MonthlyOutletRollup
     session.execute(
@@ -77,29 +146,67 @@ def uncount_registration(
     )
 
 
-_PREFIX = "rollup_"
+def add_to_rollups(session: Session, daily: dict[Key, DailyCounts]) -> None:
+    """Adds daily counts to the three rollups (day and product, month, the shop's active days)."""
+    dialect = session.get_bind().dialect.name
+    monthly: dict[tuple[date, int], DailyCounts] = {}
+    activity: dict[int, list[date]] = {}
+    for (day, outlet_id, _product_id), counts in daily.items():
+        month = monthly.setdefault((day.replace(day=1), outlet_id), DailyCounts())
+        month.registrations += counts.registrations
+        month.volume_m3 += counts.volume_m3
+        month.points += counts.points
+        span = activity.setdefault(outlet_id, [day, day])
+        span[0], span[1] = min(span[0], day), max(span[1], day)
+    session.execute(
+        _upserts(dialect)[0],
+        [
+            {
+                "day": day,
+                "outlet_id": outlet_id,
+                "product_id": product_id,
+                "product_sku": c.product_sku,
+                "registrations": c.registrations,
+                "volume_m3": c.volume_m3,
+                "points": c.points,
+            }
+            for (day, outlet_id, product_id), c in sorted(daily.items())
+        ],
+    )
+    session.execute(
+        _upserts(dialect)[1],
+        [
+            {
+                "month": month,
+                "outlet_id": outlet_id,
+                "registrations": c.registrations,
+                "volume_m3": c.volume_m3,
+                "points": c.points,
+            }
+            for (month, outlet_id), c in sorted(monthly.items())
+        ],
+    )
+    session.execute(
+        _upserts(dialect)[2],
+        [
+            {"outlet_id": outlet_id, "first_day": span[0], "last_day": span[1]}
+            for outlet_id, span in sorted(activity.items())
+        ],
+    )
 
 
-def _upserts(dialect: str, _registration_id: Any, source: Any) -> tuple:
-    """The three upserts (day and product, month, the shop's first and last active day), taking
-    their values from rollup_* parameters, one row per row of `source` (see companions.values_of)."""
+_UPSERTS: dict[str, tuple] = {}
+
+
+def _upserts(dialect: str) -> tuple:
+    """The three upserts: counts are added, the active days widened."""
+    if dialect in _UPSERTS:
+        return _UPSERTS[dialect]
     insert_ = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert_ is None:
         raise RuntimeError(f"rollup upserts need PostgreSQL or SQLite, not {dialect}")
-
-    def upsert(table, columns: tuple[str, ...], sources: tuple[str, ...]):
-        values = [
-            companions.value(_PREFIX + name, table.c[column].type)
-            for column, name in zip(columns, sources, strict=False)
-        ]
-        return insert_(table).from_select(list(columns), companions.values_of(values, source))
-
     daily = DailyProductRollup.__table__
-    stmt = upsert(
-        daily,
-        ("day", "outlet_id", "product_id", "product_sku", "registrations", "volume_m3", "points"),
-        ("day", "outlet_id", "product_id", "product_sku", "registrations", "volume_m3", "points"),
-    )
+    stmt = insert_(daily)
     daily_upsert = stmt.on_conflict_do_update(
         index_elements=[daily.c.day, daily.c.outlet_id, daily.c.product_id],
         set_={
@@ -108,13 +215,8 @@ def _upserts(dialect: str, _registration_id: Any, source: Any) -> tuple:
             "points": daily.c.points + stmt.excluded.points,
         },
     )
-
     monthly = MonthlyOutletRollup.__table__
-    stmt = upsert(
-        monthly,
-        ("month", "outlet_id", "registrations", "volume_m3", "points"),
-        ("month", "outlet_id", "registrations", "volume_m3", "points"),
-    )
+    stmt = insert_(monthly)
     monthly_upsert = stmt.on_conflict_do_update(
         index_elements=[monthly.c.month, monthly.c.outlet_id],
         set_={
@@ -123,9 +225,8 @@ def _upserts(dialect: str, _registration_id: Any, source: Any) -> tuple:
             "points": monthly.c.points + stmt.excluded.points,
         },
     )
-
     activity = OutletActivity.__table__
-    stmt = upsert(activity, ("outlet_id", "first_day", "last_day"), ("outlet_id", "day", "day"))
+    stmt = insert_(activity)
     activity_upsert = stmt.on_conflict_do_update(
         index_elements=[activity.c.outlet_id],
         set_={
@@ -139,7 +240,15 @@ def _upserts(dialect: str, _registration_id: Any, source: Any) -> tuple:
             ),
         },
     )
-    return daily_upsert, monthly_upsert, activity_upsert
+    _UPSERTS[dialect] = (daily_upsert, monthly_upsert, activity_upsert)
+    return _UPSERTS[dialect]
+
+
+def _utc(value: Any) -> datetime:
+    """A stored timestamp in UTC (SQLite may hand back a naive one or text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass
@@ -244,8 +353,10 @@ def rebuild(session: Session, expected_rows: Iterable[tuple], *, write: bool = T
 
     `expected_rows` yields (day, outlet_id, product_id, product_sku,
     registrations, volume_m3, points), one per day, shop and product, as
-    `reports.services.registration_daily_counts` reads them from codes.
+    `registration_daily_counts` reads them from codes. Registrations not folded
+    in yet are folded first: the rollups then claim to count every one.
     """
+    fold_all(session)
     expected: dict[Key, DailyCounts] = {}
     for day, outlet_id, product_id, sku, registrations, volume, points in expected_rows:
         expected[(_as_date(day), outlet_id, product_id)] = DailyCounts(

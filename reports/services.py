@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, func, inspect, select, text, true
+from sqlalchemy import ColumnElement, func, inspect, literal, select, text, true, union_all
 from sqlalchemy.orm import Session, undefer
 
+from codes.models import Registration
 from partner_club.accounts.access import EVERYTHING, outlet_filter
 from partner_club.accounts.models import Role, User
 from partner_club.errors import Forbidden, NotFound
@@ -25,6 +26,7 @@ from partner_club.settings_store import get_setting
 from reports.kpi import DEFAULT_AMBER_MARGIN, GREY, METRICS, Figures, TargetCheck, check_target, worst
 from reports.models import DailyProductRollup, MonthlyOutletRollup, OutletActivity, Target
 from reports.periods import Period
+from reports.rollups import unfolded
 
 AMBER_MARGIN_SETTING = "reports.amber_margin"
 
@@ -111,18 +113,32 @@ def outlet_rows(
     *,
     where: ColumnElement[bool] = true(),  # noqa: B008 - an immutable SQL constant
 ) -> list[Row]:
-    """Every visible active shop (matching `where`) with its figures for the period."""
+    """Every visible active shop (matching `where`) with its figures for the period: the
+    rollups plus the registrations not folded into them yet, so the figures are exact."""
     rollup = MonthlyOutletRollup
+    pending = (
+        unfolded()
+        .where(
+            Registration.created_at >= utc_midnight(period.start),
+            Registration.created_at < utc_midnight(period.end),
+        )
+        .subquery()
+    )
+    counted = union_all(
+        select(rollup.outlet_id, rollup.registrations, rollup.volume_m3, rollup.points).where(
+            rollup.month >= period.start, rollup.month < period.end
+        ),
+        select(pending.c.outlet_id, literal(1), pending.c.volume_m3, pending.c.points),
+    ).subquery()
     sums = (
         select(
-            rollup.outlet_id,
-            func.sum(rollup.registrations).label("n"),
-            func.sum(rollup.volume_m3).label("v"),
-            func.sum(rollup.points).label("p"),
-        )
-        .where(rollup.month >= period.start, rollup.month < period.end)
-        .group_by(rollup.outlet_id)
+            counted.c.outlet_id,
+            func.sum(counted.c.registrations).label("n"),
+            func.sum(counted.c.volume_m3).label("v"),
+            func.sum(counted.c.points).label("p"),
+        ).group_by(counted.c.outlet_id)
     ).subquery()
+    pending_days = _unfolded_days(session)
     query = (
         select(
             Outlet.id,
@@ -148,9 +164,8 @@ def outlet_rows(
         query
     ):
         n = int(n or 0)
-        first = (
-            first_day if isinstance(first_day, date) or first_day is None else date.fromisoformat(first_day)
-        )
+        first_day, last_day = _widened(first_day, last_day, pending_days.get(oid))
+        first = first_day
         figures = Figures(
             registrations=n,
             volume_m3=float(v or 0.0),
@@ -174,6 +189,41 @@ def outlet_rows(
             )
         )
     return rows
+
+
+def utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _unfolded_days(session: Session) -> dict[int, tuple[date, date]]:
+    """(first, last) UTC day of each shop's registrations not folded into the rollups yet."""
+    pending = unfolded().subquery()
+    days = {}
+    for outlet_id, first, last in session.execute(
+        select(pending.c.outlet_id, func.min(pending.c.created_at), func.max(pending.c.created_at)).group_by(
+            pending.c.outlet_id
+        )
+    ):
+        days[outlet_id] = (_utc_date(first), _utc_date(last))
+    return days
+
+
+def _utc_date(value) -> date:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return (value if value.tzinfo is None else value.astimezone(UTC)).date()
+
+
+def _as_date(value) -> date | None:
+    return value if isinstance(value, date) or value is None else date.fromisoformat(value)
+
+
+def _widened(first, last, pending: tuple[date, date] | None) -> tuple[date | None, date | None]:
+    """A shop's first and last active day, counting its registrations not folded yet."""
+    first, last = _as_date(first), _as_date(last)
+    if pending is None:
+        return first, last
+    return min(filter(None, (first, pending[0]))), max(filter(None, (last, pending[1])))
 
 
 def targets_for(
@@ -378,7 +428,22 @@ def shop_card(
     ):
         index = (day.year - window[0].year) * 12 + day.month - window[0].month
         series[sku or f"#{product_id}"][index] += n
+    pending = unfolded().subquery()
+    for at, sku, product_id in session.execute(
+        select(pending.c.created_at, pending.c.sku, pending.c.product_id).where(
+            pending.c.outlet_id == outlet_id,
+            pending.c.created_at >= utc_midnight(window[0]),
+            pending.c.created_at < utc_midnight(window[-1]),
+        )
+    ):
+        day = _utc_date(at)
+        series[sku or f"#{product_id}"][(day.year - window[0].year) * 12 + day.month - window[0].month] += 1
     activity = session.get(OutletActivity, outlet_id)
+    first_day, last_day = _widened(
+        activity.first_day if activity else None,
+        activity.last_day if activity else None,
+        _unfolded_days(session).get(outlet_id),
+    )
     last_login, people = session.execute(
         select(func.max(User.last_login_at), func.count(User.id)).where(User.outlet_id == outlet_id)
     ).one()
@@ -387,8 +452,8 @@ def shop_card(
         row,
         window[:-1],
         dict(sorted(series.items())),
-        activity.last_day if activity else None,
-        activity.first_day if activity else None,
+        last_day,
+        first_day,
         last_login,
         people,
         orders=prize_orders_of(session, outlet_id),

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from partner_club import companions
-from partner_club.signals import RegistrationAttempt, registration_recorded
+from partner_club.signals import Assessment, RegistrationAttempt, registration_recorded
 
 
-def store(attempt: RegistrationAttempt, registration_id: int) -> None:
-    """The rows written with the registration (`registration_companions`), then `registration_recorded`."""
-    companions.write_after(attempt.session, companions.collect(attempt), registration_id)
-    attempt.registration_id = registration_id
-    registration_recorded.send(attempt)
+def store(attempt: RegistrationAttempt, registration_id: int, assessment: Assessment | None = None) -> None:
+    """Sends `registration_recorded` for a registration the test stored itself."""
+    registration_recorded.send(attempt, registration_id=registration_id, assessment=assessment, credits=[])

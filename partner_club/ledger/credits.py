@@ -1,370 +1,221 @@
-"""A registration's points: the ledger's hot path, which every registration runs.
+"""`credit`: the one way points are added to an account.
 
-`registration_credit` is a companion of the registration (`partner_club.companions`): on
-PostgreSQL the balance, the entry and the lot are usually written by the registration's own
-statement. `credit_registration` writes the same with statements of its own (SQLite, a split
-between person and shop, a holder's first points). Both move the balance with a Core UPDATE,
-which takes the account's row lock, and build no ORM objects; an Account the session holds is
-kept true to the new balance. Like the rest of the ledger, they flush nothing and never commit.
+Every source of points calls it: codes for a registration (base points now; campaigns,
+welcome and referral points later, as more lines of the same breakdown), catalog for a
+refund, the ledger itself for a confirmation, an upward adjustment or the reversal of a
+debit, and every future source (target actions, challenges). One call writes, per account
+credited:
+
+1. `UPDATE point_accounts SET <bucket> = <bucket> + :points WHERE <holder> RETURNING ...`,
+   which takes the account's row lock (no SELECT ... FOR UPDATE first), and opens the
+   account when the holder has none yet;
+2. the ledger entry, with its cause and its breakdown (where the points came from);
+3. for active points, the lot they are spent and expire from (held points get their lot
+   when a reviewer confirms them).
+
+The writes are Core statements with no ORM objects built; an Account the session already
+holds is kept true to the new balances. Like the rest of the ledger, `credit` flushes and
+never commits.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (
-    Connection,
-    Integer,
-    Select,
-    String,
-    Update,
-    bindparam,
-    cast,
-    column,
-    insert,
-    literal_column,
-    select,
-    table,
-    true,
-    update,
-)
+from sqlalchemy import Update, bindparam, insert, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.expression import ColumnElement, FromClause
 
 from partner_club.accounts.models import User
-from partner_club.companions import Companion, value
-from partner_club.database import ShortUTCDateTime, savepoint, utcnow
+from partner_club.database import savepoint, utcnow
 from partner_club.errors import Invalid, NotFound
 from partner_club.ledger.models import Account, AccountKind, Bucket, EntryKind, LedgerEntry, PointLot
-from partner_club.ledger.policy import expiry_policy, outlet_rule_key, registration_rule
-from partner_club.settings_store import read_with_next
+from partner_club.ledger.policy import expiry_policy, registration_rule
 
 
-def expect_registration_credit(session: Session, user: User) -> None:
-    """A registration's credit may follow in this transaction: the shop's own rule is then read
-    with the transaction's first settings read rather than by a query of its own."""
-    if user.outlet_id is not None:
-        read_with_next(session, outlet_rule_key(user.outlet_id))
+class CreditKind(str, enum.Enum):
+    """What a credit is; `hold` is an accrual kept pending until a reviewer decides."""
+
+    ACCRUAL = "accrual"
+    HOLD = "hold"
+    ACTION = "action"
+    REFUND = "refund"
+    ADJUSTMENT = "adjustment"
+    REVERSAL = "reversal"  # the undoing of a debit (a reversal of a credit is a debit)
+    CONFIRMATION = "confirmation"  # held points made active by a reviewer
+
+
+class Source(TypedDict, total=False):
+    """One line of a breakdown: `source` is base, campaign, welcome, referral, action, ..."""
+
+    source: str
+    points: int
+    campaign: int
 
 
 @dataclass(frozen=True, slots=True)
 class Credit:
-    """One account's share of a registration's points, as written (no ORM object to build)."""
+    """One account's share of a credit, as written."""
 
     holder: str  # AccountKind: person or outlet
     account_id: int
     entry_id: int
     bucket: str
     amount: int
+    breakdown: list[Source]
 
 
-def credit_registration(
+@dataclass(frozen=True, slots=True)
+class Holder:
+    kind: AccountKind
+    id: int  # the user's or the shop's id; for an account given as such, the account's own
+    by_account: bool = False
+
+
+def credit(
     session: Session,
-    user: User,
+    owner: User | Account,
     points: int,
     *,
-    pending: bool,
     cause_type: str,
     cause_id: Any,
-    actor: User | None = None,
+    kind: CreditKind | str = CreditKind.ACCRUAL,
+    breakdown: Sequence[Source] | None = None,
+    by_shop_rule: bool = False,
+    actor: User | int | None = None,
     at: datetime | None = None,
+    reason: str | None = None,
+    reverses_id: int | None = None,
 ) -> list[Credit]:
-    """Credits a registration's points to the person, the shop, or both, per the shop's rule.
+    """Adds `points` to the owner's account (a person, or an account given as such).
 
-    Registrations run this on SQLite, for a split between two accounts and for a holder's first
-    points (`registration_credit`), so it writes with Core statements and flushes nothing. Per
-    account credited: the balance UPDATE (which takes the row lock), the entry INSERT and, for
-    active points, the lot INSERT; on PostgreSQL the three go as one statement. The settings
-    come from the transaction's cache.
+    With `by_shop_rule`, the shop's registration rule decides whether the person, the shop or
+    both get them: each line of the breakdown is shared by the rule, so every entry's breakdown
+    adds up to its amount. The breakdown defaults to one line named after the kind.
     """
     require_positive(points)
+    kind = CreditKind(kind)
+    lines = list(breakdown) if breakdown is not None else [Source(source=kind.value, points=points)]
+    if sum(line["points"] for line in lines) != points:
+        raise ValueError("a credit's breakdown must add up to its points")
     at = at or utcnow()
-    expires_at = None if pending else expiry_policy(session).expires_at(at)
-    values = {
-        "kind": EntryKind.ACCRUAL.value,
-        "bucket": (Bucket.PENDING if pending else Bucket.ACTIVE).value,
-        "cause_type": cause_type,
-        "cause_id": None if cause_id is None else str(cause_id),
-        "actor_id": actor_id_of(actor),
-        "created_at": at,
-    }
-    return [
-        _credit(session, holder, holder_id, {**values, "amount": amount}, expires_at)
-        for holder, holder_id, amount in _shares(session, user, points)
-    ]
-
-
-def registration_credit(
-    session: Session, user: User, points: int, *, pending: bool, cause_type: str, at: datetime
-) -> Companion:
-    """The same credit as `credit_registration`, written with the registration it is for
-    (`partner_club.companions`; the registration's id becomes the entry's cause).
-
-    On PostgreSQL, when one account takes all the points (the rule gives them to the person or
-    to the shop), the balance UPDATE, the entry and the lot ride in the registration's own
-    statement. They write nothing if the holder has no account yet: `finish` then opens it and
-    credits through `credit_registration`, as it does for a split between two accounts and
-    on SQLite.
-    """
-    require_positive(points)
-    shares = list(_shares(session, user, points))
-    bucket = (Bucket.PENDING if pending else Bucket.ACTIVE).value
-    key, build, params = "ledger.credit", _no_writes, {}
-    if len(shares) == 1:
-        holder, holder_id, amount = shares[0]
-        key, build = (
-            f"ledger.credit.{holder.value}.{bucket}",
-            functools.partial(_chained_credit, holder, bucket),
-        )
-        params = {
-            "credit_holder": holder_id,
-            "credit_points": amount,
-            "credit_cause": cause_type,
-            "credit_at": at,
-            "credit_expires": None if pending else expiry_policy(session).expires_at(at),
+    bucket = Bucket.PENDING if kind is CreditKind.HOLD else Bucket.ACTIVE
+    entry_kind = EntryKind.ACCRUAL if kind is CreditKind.HOLD else EntryKind(kind.value)
+    expires_at = expiry_policy(session).expires_at(at) if bucket is Bucket.ACTIVE else None
+    session.flush()  # balances an ORM Account still has to write go first
+    written = []
+    for holder, share in _shares(session, owner, lines, by_shop_rule):
+        amount = sum(line["points"] for line in share)
+        entry = {
+            "kind": entry_kind.value,
+            "bucket": bucket.value,
+            "amount": amount,
+            "cause_type": cause_type,
+            "cause_id": None if cause_id is None else str(cause_id),
+            "actor_id": actor_id_of(actor),
+            "created_at": at,
+            "reason": reason,
+            "reverses_id": reverses_id,
+            "breakdown": share,
         }
-
-    def finish(session: Session, registration_id: int, rows: int | None) -> None:
-        if rows:  # written in the registration's statement
-            _forget_held_balances(session, shares[0][0], shares[0][1])
-        else:
-            credit_registration(
-                session, user, points, pending=pending, cause_type=cause_type, cause_id=registration_id, at=at
-            )
-
-    return Companion(key, build, params, finish)
+        written.append(_write(session, holder, entry, expires_at))
+    return written
 
 
-def _shares(session: Session, user: User, points: int) -> Iterator[tuple[AccountKind, int, int]]:
-    """(holder, holder id, points) of every account a registration's points go to, per the shop's rule."""
-    if user.outlet_id is None:
-        yield AccountKind.PERSON, user.id, points
+def _shares(
+    session: Session, owner: User | Account, lines: list[Source], by_shop_rule: bool
+) -> Iterator[tuple[Holder, list[Source]]]:
+    """(holder, its lines of the breakdown) of every account the points go to."""
+    if isinstance(owner, Account):
+        yield Holder(AccountKind(owner.kind), owner.id, by_account=True), lines
         return
-    person_points, shop_points = registration_rule(session, user.outlet_id).shares(points)
-    if person_points:
-        yield AccountKind.PERSON, user.id, person_points
-    if shop_points:
-        yield AccountKind.OUTLET, user.outlet_id, shop_points
+    if not by_shop_rule or owner.outlet_id is None:
+        yield Holder(AccountKind.PERSON, owner.id), lines
+        return
+    rule = registration_rule(session, owner.outlet_id)
+    person: list[Source] = []
+    shop: list[Source] = []
+    for line in lines:
+        person_points, shop_points = rule.shares(line["points"])
+        if person_points:
+            person.append(Source(line, points=person_points))  # type: ignore[typeddict-item]
+        if shop_points:
+            shop.append(Source(line, points=shop_points))  # type: ignore[typeddict-item]
+    if person:
+        yield Holder(AccountKind.PERSON, owner.id), person
+    if shop:
+        yield Holder(AccountKind.OUTLET, owner.outlet_id), shop
 
 
-def _no_writes(_dialect: str, _registration_id: ColumnElement, _source: FromClause | None) -> tuple:
-    return ()
-
-
-def _chained_credit(
-    holder: AccountKind, bucket: str, dialect: str, registration_id: ColumnElement, source: FromClause | None
-) -> tuple:
-    """`registration_credit`'s one write in the registration's statement: UPDATE the holder's
-    balance if the registration was stored, INSERT the entry naming it and, for active points,
-    INSERT the lot; it returns a row per entry written. Nothing rides along elsewhere."""
-    if dialect != "postgresql" or source is None:
-        return ()
-    # The UPDATE names the table with only the columns it writes and returns: Core would take
-    # any parameter of the composed statement named like a column it knows (the registration's
-    # outlet_id, created_at) for a SET value.
-    accounts = table("point_accounts", column("id", Integer()), column(bucket, Integer()))
-    balance = accounts.c[bucket]
-    holder_column = literal_column("user_id" if holder is AccountKind.PERSON else "outlet_id", Integer())
-    moved = (
-        update(accounts)
-        .where(
-            holder_column == bindparam("credit_holder", type_=Integer()),
-            select(registration_id).select_from(source).exists(),
-        )
-        .values({balance: balance + bindparam("credit_points", type_=Integer())})
-        .returning(accounts.c.id)
-        .cte("moved")
-    )
-    entry = (
-        insert(_ENTRIES)
-        .from_select(
-            ["account_id", "kind", "bucket", "amount", "cause_type", "cause_id", "created_at"],
-            select(
-                moved.c.id,
-                literal_column(f"'{EntryKind.ACCRUAL.value}'"),
-                literal_column(f"'{bucket}'"),
-                value("credit_points", Integer()),
-                value("credit_cause", String()),
-                cast(registration_id, String()),
-                value("credit_at", ShortUTCDateTime()),
-            )
-            .select_from(moved)
-            .join(source, true()),
-        )
-        .returning(_ENTRIES.c.id, _ENTRIES.c.account_id)
-    )
-    if bucket == Bucket.PENDING.value:  # pending points get their lot when confirmed
-        return (entry,)
-    entry = entry.cte("entry")
-    return (
-        insert(_LOTS)
-        .from_select(
-            ["account_id", "entry_id", "earned_at", "expires_at", "amount", "remaining"],
-            select(
-                entry.c.account_id,
-                entry.c.id,
-                value("credit_at", ShortUTCDateTime()),
-                value("credit_expires", ShortUTCDateTime()),
-                value("credit_points", Integer()),
-                value("credit_points", Integer()),
-            ),
-        )
-        .returning(_LOTS.c.id),
-    )
-
-
-def _forget_held_balances(session: Session, holder: AccountKind, holder_id: int) -> None:
-    """An Account of the holder the session already holds reloads its balances, which a statement
-    outside the ORM moved."""
-    column = "user_id" if holder is AccountKind.PERSON else "outlet_id"
-    for held in list(session.identity_map.values()):
-        if isinstance(held, Account) and sa_inspect(held).dict.get(column) == holder_id:
-            session.expire(held, ["active", "pending"])
-
-
-def _credit(
-    session: Session, holder: AccountKind, holder_id: int, values: dict[str, Any], expires_at: datetime | None
-) -> Credit:
-    """Moves the holder's balance and writes the entry and, for active points, the lot."""
+def _write(session: Session, holder: Holder, entry: dict[str, Any], expires_at: datetime | None) -> Credit:
     connection = session.connection()
-    write = _write_in_one if connection.dialect.name == "postgresql" else _write_in_three
-    written = write(connection, holder, holder_id, values, expires_at)
-    if written is None:  # the holder's first points
-        _create_account(session, holder, holder_id)
-        written = write(connection, holder, holder_id, values, expires_at)
-        if written is None:
-            raise NotFound(_l("This points account does not exist."), code="no_account")
-    account_id, active, pending, entry_id = written
-    _sync_held_account(session, account_id, active, pending)
-    return Credit(holder.value, account_id, entry_id, values["bucket"], values["amount"])
-
-
-_ACCOUNTS, _ENTRIES, _LOTS = Account.__table__, LedgerEntry.__table__, PointLot.__table__
-_ACCOUNT_MAPPER = sa_inspect(Account)
-_ENTRY_FIELDS = ("kind", "bucket", "amount", "cause_type", "cause_id", "actor_id", "created_at")
-_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
-_INSERT_LOT = insert(_LOTS)
-Written = tuple[int, int, int, int]  # account id, its active and pending balances, the entry's id
-
-
-def _write_in_three(
-    connection: Connection,
-    holder: AccountKind,
-    holder_id: int,
-    values: dict[str, Any],
-    expires_at: datetime | None,
-) -> Written | None:
-    """The balance UPDATE, the entry INSERT and the lot INSERT; None if the holder has no account."""
-    moved = connection.execute(
-        _balance_statement(holder, values["bucket"]), {"holder": holder_id, "amount": values["amount"]}
-    ).first()
+    statement = _balance_statement(holder.kind, entry["bucket"], by_account=holder.by_account)
+    parameters = {"holder_id": holder.id, "points": entry["amount"]}
+    moved = connection.execute(statement, parameters).first()
+    if moved is None and not holder.by_account:  # the holder's first points
+        _open_account(session, holder)
+        moved = connection.execute(statement, parameters).first()
     if moved is None:
-        return None
+        raise NotFound(_l("This points account does not exist."), code="no_account")
     account_id, active, pending = moved
-    entry_id = connection.execute(_INSERT_ENTRY, {**values, "account_id": account_id}).scalar_one()
-    if values["bucket"] == Bucket.ACTIVE.value:  # pending points get their lot when confirmed
+    entry_id = connection.execute(_INSERT_ENTRY, {**entry, "account_id": account_id}).scalar_one()
+    if entry["bucket"] == Bucket.ACTIVE.value:
         connection.execute(
             _INSERT_LOT,
             {
                 "account_id": account_id,
                 "entry_id": entry_id,
+                "earned_at": entry["created_at"],
                 "expires_at": expires_at,
-                "earned_at": values["created_at"],
-                "amount": values["amount"],
-                "remaining": values["amount"],
+                "amount": entry["amount"],
+                "remaining": entry["amount"],
             },
         )
-    return account_id, active, pending, entry_id
+    _sync_held_account(session, account_id, active, pending)
+    return Credit(
+        holder.kind.value, account_id, entry_id, entry["bucket"], entry["amount"], entry["breakdown"]
+    )
 
 
-def _write_in_one(
-    connection: Connection,
-    holder: AccountKind,
-    holder_id: int,
-    values: dict[str, Any],
-    expires_at: datetime | None,
-) -> Written | None:
-    """The same writes as one PostgreSQL statement; None if the holder has no account."""
-    parameters = {f"entry_{field}": value for field, value in values.items()}
-    parameters.update(holder=holder_id, amount=values["amount"], expires_at=expires_at)
-    return connection.execute(_credit_statement(holder, values["bucket"]), parameters).first()
+_ACCOUNTS, _ENTRIES, _LOTS = Account.__table__, LedgerEntry.__table__, PointLot.__table__
+_ACCOUNT_MAPPER = sa_inspect(Account)
+_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_INSERT_LOT = insert(_LOTS)
 
 
 @functools.cache
-def _balance_statement(holder: AccountKind, bucket: str) -> Update:
-    """UPDATE point_accounts SET <bucket> = <bucket> + :amount WHERE <holder> = :holder
-    RETURNING id, active, pending: the UPDATE locks the row, no SELECT ... FOR UPDATE first.
-
-    Core adds any parameter named like a column of point_accounts to the SET clause, so no
-    statement that contains this one may take such a parameter (kind, created_at, ...).
-    """
-    holder_column = _ACCOUNTS.c.user_id if holder is AccountKind.PERSON else _ACCOUNTS.c.outlet_id
+def _balance_statement(kind: AccountKind, bucket: str, *, by_account: bool) -> Update:
+    """UPDATE point_accounts SET <bucket> = <bucket> + :points WHERE <holder> = :holder_id
+    RETURNING id, active, pending."""
+    holder_column = _ACCOUNTS.c.user_id if kind is AccountKind.PERSON else _ACCOUNTS.c.outlet_id
     balance = _ACCOUNTS.c[bucket]
     return (
         update(_ACCOUNTS)
-        .where(holder_column == bindparam("holder"))
-        .values({balance: balance + bindparam("amount")})
+        .where((_ACCOUNTS.c.id if by_account else holder_column) == bindparam("holder_id"))
+        .values({balance: balance + bindparam("points")})
         .returning(_ACCOUNTS.c.id, _ACCOUNTS.c.active, _ACCOUNTS.c.pending)
     )
 
 
-@functools.cache
-def _credit_statement(holder: AccountKind, bucket: str) -> Select:
-    """WITH moved AS (UPDATE the balance RETURNING ...), entry AS (INSERT the entry SELECT ... FROM
-    moved RETURNING ...)[, lot AS (INSERT the lot SELECT ... FROM entry)] SELECT account id,
-    balances, entry id: nothing is written, and no row comes back, if the holder has no account.
-    The entry's parameters are entry_<column>, for the reason `_balance_statement` gives.
-    """
-    moved = _balance_statement(holder, bucket).cte("moved")
-    entry_values = [bindparam(f"entry_{field}", type_=_ENTRIES.c[field].type) for field in _ENTRY_FIELDS]
-    entry = (
-        insert(_ENTRIES)
-        .from_select(["account_id", *_ENTRY_FIELDS], select(moved.c.id, *entry_values))
-        .returning(_ENTRIES.c.id, _ENTRIES.c.account_id, _ENTRIES.c.amount, _ENTRIES.c.created_at)
-        .cte("entry")
-    )
-    statement = select(moved.c.id, moved.c.active, moved.c.pending, entry.c.id).join_from(
-        moved, entry, entry.c.account_id == moved.c.id
-    )
-    if bucket == Bucket.ACTIVE.value:  # pending points get their lot when confirmed
-        lot_values = select(
-            entry.c.account_id,
-            entry.c.id,
-            entry.c.created_at,
-            bindparam("expires_at", type_=_LOTS.c.expires_at.type),
-            entry.c.amount,
-            entry.c.amount,
-        )
-        lot = (
-            insert(_LOTS)
-            .from_select(
-                ["account_id", "entry_id", "earned_at", "expires_at", "amount", "remaining"], lot_values
-            )
-            .cte("lot")
-        )
-        statement = statement.add_cte(lot)
-    return statement
-
-
-def _create_account(session: Session, holder: AccountKind, holder_id: int) -> None:
-    """An empty account for the holder. A parallel transaction may create it first: the unique
+def _open_account(session: Session, holder: Holder) -> None:
+    """An empty account for the holder. A parallel transaction may open it first: the unique
     holder column decides, and the loser goes on with the winner's row."""
-    holder_column = "user_id" if holder is AccountKind.PERSON else "outlet_id"
+    holder_column = "user_id" if holder.kind is AccountKind.PERSON else "outlet_id"
     try:
         with savepoint(session):
             session.connection().execute(
                 insert(_ACCOUNTS),
                 {
-                    "kind": holder.value,
-                    holder_column: holder_id,
+                    "kind": holder.kind.value,
+                    holder_column: holder.id,
                     "active": 0,
                     "pending": 0,
                     "created_at": utcnow(),

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partner_club.database import UTCDateTime, enum_check, utcnow
@@ -98,6 +98,9 @@ class LedgerEntry(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     # A reversal names the entry it undoes; unique, so nothing is undone twice.
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    # Where the points came from: [{"source": "base"|"campaign"|..., "points": n, ...}], adding up
+    # to `amount` (credits only; see `partner_club.ledger.credits`).
+    breakdown: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     account: Mapped[Account] = relationship()
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])

@@ -15,12 +15,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from partner_club.errors import Invalid
-from partner_club.settings_store import get_setting, put_setting, read_together
+from partner_club.settings_store import get_setting, put_setting
 
 EXPIRY_KEY = "points.expiry_policy"
 RULE_KEY = "points.registration_rule"
 POINT_VALUE_KEY = "points.point_value"
-read_together(EXPIRY_KEY, RULE_KEY)  # every registration reads both
 
 EXPIRY_MODES = {
     "never": _l("Points never expire"),

@@ -23,7 +23,7 @@ from partner_club.accounts.models import User
 from partner_club.audit.services import record
 from partner_club.database import savepoint, utcnow
 from partner_club.errors import Conflict, Invalid, NotFound
-from partner_club.ledger.credits import actor_id_of, require_positive
+from partner_club.ledger.credits import CreditKind, actor_id_of, credit, require_positive
 from partner_club.ledger.models import Account, AccountKind, Bucket, EntryKind, LedgerEntry, PointLot
 from partner_club.ledger.policy import (
     ExpiryPolicy,
@@ -100,7 +100,7 @@ def _lock(session: Session, account_id: int) -> Account:
     return account
 
 
-# --- credits (a registration's credit is in credits.py) ---------------------
+# --- credits: every one goes through credits.credit ---------------------------
 
 
 def accrue(
@@ -115,28 +115,24 @@ def accrue(
     at: datetime | None = None,
     reason: str | None = None,
 ) -> LedgerEntry:
-    """Active points, earned now (or at `at`), spendable at once."""
-    require_positive(amount)
-    entry_kind = EntryKind(kind) if kind in {k.value for k in EntryKind} else None
-    if entry_kind not in CREDIT_KINDS:
+    """Active points, earned now (or at `at`), spendable at once; the entry written."""
+    if kind not in {k.value for k in CreditKind} or kind in (
+        CreditKind.HOLD.value,
+        CreditKind.REVERSAL.value,
+    ):
         raise Invalid(_l("Points cannot be credited as %(kind)s.", kind=kind), code="bad_entry_kind")
-    account = _lock(session, account.id)
-    at = at or utcnow()
-    entry = _write(
+    written = credit(
         session,
         account,
-        entry_kind,
-        Bucket.ACTIVE,
         amount,
         cause_type=cause_type,
         cause_id=cause_id,
+        kind=kind,
         actor=actor,
         at=at,
         reason=reason,
     )
-    _add_lot(session, account, entry, amount, at)
-    session.flush()
-    return entry
+    return session.get(LedgerEntry, written[0].entry_id)
 
 
 def hold(
@@ -150,20 +146,17 @@ def hold(
     at: datetime | None = None,
 ) -> LedgerEntry:
     """Pending points: counted, but not spendable until confirmed."""
-    require_positive(amount)
-    entry = _write(
+    written = credit(
         session,
-        _lock(session, account.id),
-        EntryKind.ACCRUAL,
-        Bucket.PENDING,
+        account,
         amount,
         cause_type=cause_type,
         cause_id=cause_id,
+        kind=CreditKind.HOLD,
         actor=actor,
-        at=at or utcnow(),
+        at=at,
     )
-    session.flush()
-    return entry
+    return session.get(LedgerEntry, written[0].entry_id)
 
 
 def refund(
@@ -212,19 +205,18 @@ def confirm(
                 at=at,
             )
         )
-        credit = _write(
+        made_active = credit(
             session,
             account,
-            EntryKind.CONFIRMATION,
-            Bucket.ACTIVE,
             net,
             cause_type=cause_type,
             cause_id=cause_id,
+            kind=CreditKind.CONFIRMATION,
+            breakdown=_breakdown_of(session, account.id, cause_type, cause_id, net),
             actor=actor,
             at=at,
         )
-        _add_lot(session, account, credit, net, at)
-        entries.append(credit)
+        entries.append(session.get(LedgerEntry, made_active[0].entry_id))
     session.flush()
     return entries
 
@@ -385,21 +377,34 @@ def reverse(session: Session, entry: LedgerEntry, *, actor: User, reason: str) -
                 )
             )
         _consume(session, account, entry.amount, first_entry_id=entry.id)
-    reversal = _write(
-        session,
-        account,
-        EntryKind.REVERSAL,
-        Bucket.ACTIVE,
-        -entry.amount,
-        cause_type=entry.cause_type,
-        cause_id=entry.cause_id,
-        actor=actor,
-        at=at,
-        reason=reason,
-        reverses_id=entry.id,
-    )
-    if entry.amount < 0:
-        _add_lot(session, account, reversal, -entry.amount, at)
+    if entry.amount < 0:  # a debit undone: the points come back as a credit, with a fresh lot
+        given_back = credit(
+            session,
+            account,
+            -entry.amount,
+            cause_type=entry.cause_type,
+            cause_id=entry.cause_id,
+            kind=CreditKind.REVERSAL,
+            actor=actor,
+            at=at,
+            reason=reason,
+            reverses_id=entry.id,
+        )
+        reversal = session.get(LedgerEntry, given_back[0].entry_id)
+    else:
+        reversal = _write(
+            session,
+            account,
+            EntryKind.REVERSAL,
+            Bucket.ACTIVE,
+            -entry.amount,
+            cause_type=entry.cause_type,
+            cause_id=entry.cause_id,
+            actor=actor,
+            at=at,
+            reason=reason,
+            reverses_id=entry.id,
+        )
     session.flush()
     record(
         session,
@@ -523,21 +528,6 @@ def _write(
     return entry
 
 
-def _add_lot(
-    session: Session, account: Account, entry: LedgerEntry, amount: int, earned_at: datetime
-) -> PointLot:
-    lot = PointLot(
-        account_id=account.id,
-        entry=entry,
-        earned_at=earned_at,
-        expires_at=expiry_policy(session).expires_at(earned_at),
-        amount=amount,
-        remaining=amount,
-    )
-    session.add(lot)
-    return lot
-
-
 def _consume(session: Session, account: Account, amount: int, *, first_entry_id: int | None = None) -> None:
     """Takes `amount` from the account's lots, oldest first (or the named entry's lot first)."""
     lots = session.scalars(
@@ -557,6 +547,26 @@ def _consume(session: Session, account: Account, amount: int, *, first_entry_id:
         left -= taken
     if left:  # the lots hold less than the balance: `points check` will name the account
         raise InsufficientPoints(_l("Not enough points."))
+
+
+def _breakdown_of(session: Session, account_id: int, cause_type: str, cause_id: Any, net: int) -> list | None:
+    """The breakdown of the points a cause held on an account, for their confirmation (None
+    when the held entries do not say where all `net` points came from)."""
+    lines: dict[tuple, dict[str, Any]] = {}
+    held = session.scalars(
+        select(LedgerEntry.breakdown).where(
+            *_cause_filter(cause_type, cause_id),
+            LedgerEntry.account_id == account_id,
+            LedgerEntry.bucket == Bucket.PENDING.value,
+            LedgerEntry.amount > 0,
+        )
+    )
+    for breakdown in held:
+        for line in breakdown or []:
+            key = tuple(sorted((k, v) for k, v in line.items() if k != "points"))
+            lines.setdefault(key, {**line, "points": 0})["points"] += line["points"]
+    found = list(lines.values())
+    return found if found and sum(line["points"] for line in found) == net else None
 
 
 def _cause_filter(cause_type: str, cause_id: Any) -> tuple:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -33,6 +32,9 @@ class GiftCardService:
 
     def __init__(self) -> None:
         self.mode = "ok"
+        # "slow" holds its answer until the test lets it go: the client's timeout fires first,
+        # whatever the machine's speed, and no test sleeps.
+        self.answer_late = threading.Event()
         self.orders: dict[str, dict] = {}  # by our reference
         self.requests: list[tuple[str, str]] = []
         service = self
@@ -93,7 +95,7 @@ class GiftCardService:
                         order.update(status="processing", cards=[])
                     service.orders[body["reference"]] = order
                 if service.mode == "slow":
-                    time.sleep(1.5)  # the order exists, but the answer comes too late
+                    service.answer_late.wait(30)  # the order exists, but the answer comes too late
                 return self._send(201, order)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -105,6 +107,7 @@ class GiftCardService:
         return self
 
     def __exit__(self, *exc):
+        self.answer_late.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -6,6 +6,10 @@ from flask import g
 from sqlalchemy import func, select
 
 from codes.models import BatchStatus, Registration
+from codes.scheme import MAX_BATCH, MAX_SERIAL
+from codes.services import current_scheme
+from fraud.models import FraudObservation
+from partner_club import throttle
 from partner_club.accounts.models import Role
 from partner_club.app import _trust_proxies
 from partner_club.throttle import AttemptCounter
@@ -28,6 +32,9 @@ def test_register_by_api_then_conflict_for_another(client, make, api_token, db):
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["status"] == "accepted" and body["points"] == 25 and body["product"]["sku"] == "PAINT-10L"
+    assert body["breakdown"] == [{"source": "base", "points": 25}]
+    # The server sets the channel from the endpoint; the client's "typed" is not believed.
+    assert db.session.get(Registration, body["registration_id"]).channel == "api"
     again = _post(client, api_token(seller), {"code": the_code})
     assert again.status_code == 200 and again.get_json()["registration_id"] == body["registration_id"]
     taken = _post(client, api_token(other), {"code": the_code})
@@ -111,3 +118,29 @@ def test_behind_trusted_proxies_the_participants_address_is_recorded(
     monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)
     _trust_proxies(app)
     assert register(2) == "203.0.113.7"
+
+
+def test_a_code_that_decodes_to_a_serial_or_batch_that_cannot_exist_is_refused_and_seen_by_fraud(
+    client, make, api_token, db
+):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+    make.session.commit()
+    token = api_token(seller)
+    scheme = current_scheme_of(client)
+    for forged, reason in [
+        (scheme.encode(issued.number, MAX_SERIAL), "serial_out_of_range"),  # past any INTEGER column
+        (scheme.encode(issued.number, issued.count + 1), "serial_out_of_range"),
+        (scheme.encode(MAX_BATCH, 1), "unknown_batch"),
+    ]:
+        response = _post(client, token, {"code": forged})
+        assert response.status_code == 422 and response.get_json()["reason"] == reason, response.get_json()
+    db.session.expire_all()
+    refused = db.session.scalars(select(FraudObservation.failure).order_by(FraudObservation.id)).all()
+    assert refused == ["serial_out_of_range", "serial_out_of_range", "unknown_batch"]
+    assert throttle.failures_of(db.session, "code", f"user:{seller.id}") == 3
+
+
+def current_scheme_of(client):
+    with client.application.app_context():
+        return current_scheme()

@@ -53,6 +53,8 @@ def test_failures_outside_the_window_are_forgotten(db):
     start = utcnow()
     for _ in range(3):
         _fail(db, pairs, start)
+    with pytest.raises(TooManyAttempts):  # within the window, three failures slow the person down
+        throttle.check(db.session, "test", pairs, limits=LIMITS, now=start)
     later = start + LIMITS["user"].window + timedelta(minutes=1)
     throttle.check(db.session, "test", pairs, limits=LIMITS, now=later)
     _fail(db, pairs, later)
@@ -64,5 +66,8 @@ def test_reset_lifts_a_stop(db):
     start = utcnow()
     for _ in range(5):
         _fail(db, pairs, start)
+    with pytest.raises(TooManyAttempts) as stopped:  # the precondition: the person is stopped
+        throttle.check(db.session, "test", pairs, limits=LIMITS, now=utcnow())
+    assert stopped.value.retry_after > 3000
     throttle.reset(db.session, "test", "user:9")
     throttle.check(db.session, "test", pairs, limits=LIMITS, now=utcnow())

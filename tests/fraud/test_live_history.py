@@ -5,12 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
-from sqlalchemy.dialects import postgresql
-
 from fraud.history import DAY, HOUR, MemoryHistory, Observation, local_day
-from fraud.live_history import DbHistory, _questions, _read_ahead, forget_cached
+from fraud.live_history import DbHistory, forget_cached
 from fraud.models import FraudObservation, ReviewCase
 from fraud.services import Engine, FraudConfig, store_observation
 from partner_club.signals import Assessment, assess_registration
@@ -94,9 +90,10 @@ def test_what_is_read_ahead_answers_like_single_questions_and_like_memory(db, ma
 def test_an_accepted_attempt_is_stored_once_its_registration_is(db, make):
     seller = make.user("seller")
     first = attempt(db.session, seller, 7, T0)
-    assert assess_registration(first).decision == "accept"
+    answer = assess_registration(first)
+    assert answer.decision == "accept"
     assert db.session.query(FraudObservation).count() == 0
-    store(first, 501)
+    store(first, 501, answer)
     row = db.session.query(FraudObservation).one()
     assert (row.registration_id, row.decision, row.serial, row.run_length) == (501, "accept", 7, 1)
 
@@ -104,8 +101,7 @@ def test_an_accepted_attempt_is_stored_once_its_registration_is(db, make):
     lost = attempt(db.session, seller, 8, T0 + timedelta(minutes=1))
     assert assess_registration(lost).decision == "accept"
     following = attempt(db.session, seller, 9, T0 + timedelta(minutes=2))
-    assess_registration(following)
-    store(following, 503)
+    store(following, 503, assess_registration(following))
     assert [
         (r.serial, r.run_length) for r in db.session.query(FraudObservation).order_by(FraudObservation.id)
     ] == [(7, 1), (9, 2)]
@@ -122,7 +118,7 @@ def test_a_held_registration_opens_its_case_with_the_registration(db, make):
         seller.outlet.region.name_en,
         seller.outlet.region.name_ru,
     ]
-    store(held, 601)
+    store(held, 601, answer)
     row, case = db.session.query(FraudObservation).one(), db.session.query(ReviewCase).one()
     assert (row.decision, row.registration_id) == ("hold", 601)
     assert (case.observation_id, case.registration_id, case.status) == (row.id, 601, "open")
@@ -146,17 +142,3 @@ def test_a_shops_usual_day_sees_an_earlier_day_stored_later(db, make):
         accept,
     )
     assert DbHistory(db.session).outlet_days(seller.outlet_id, today) == [3, 2, 1, 3, 2, 1, 4, 2]
-
-
-@pytest.mark.parametrize(("baseline", "questions"), [(False, 12), (True, 14)])
-def test_a_registrations_read_ahead_is_short_enough_for_psycopgs_cache(app, baseline, questions):
-    """psycopg converts a statement over 4 KB to the server's form again on every call: the
-    read-ahead of a valid code with every key known stays under it, whether the shop's usual day
-    is kept in the process or read along (as it mostly is in a club with many shops)."""
-    o = Observation(
-        ts=T0.timestamp(), participant_id=1, outlet_id=2, ip="10.0.0.1", device="phone", batch_id=3, serial=4
-    )
-    names = _questions(o, ("participant", "outlet", "ip", "device"), baseline=baseline)
-    assert len(names) == questions
-    sql = str(_read_ahead(names).compile(dialect=postgresql.psycopg.dialect()))
-    assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH, len(sql)

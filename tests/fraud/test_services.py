@@ -62,7 +62,7 @@ def test_live_decisions_are_stored_with_score_and_reasons_and_holds_open_cases(d
     for i in range(6):  # six labels of a roll, two minutes apart
         a = attempt(db.session, seller, 500 + i, T0 + timedelta(minutes=2 * i))
         answers.append(assess_registration(a))
-        store(a, 1000 + i)
+        store(a, 1000 + i, answers[-1])
     assert [x.decision for x in answers] == ["accept"] * 5 + ["hold"]
     rows = db.session.query(FraudObservation).order_by(FraudObservation.id).all()
     assert [r.decision for r in rows] == ["accept"] * 5 + ["hold"]

@@ -97,7 +97,7 @@ def test_a_shops_expiring_points_are_announced_to_its_owners(db, make):
 def test_an_individual_participant_gets_all_registration_points(db, make):
     territory = make.territory()
     person = make.user(Role.SELLER, territory_id=territory.id)
-    [entry] = credits.credit_registration(
-        db.session, person, 12, pending=False, cause_type="registration", cause_id=1
+    [entry] = credits.credit(
+        db.session, person, 12, kind="accrual", by_shop_rule=True, cause_type="registration", cause_id=1
     )
     assert db.session.get(Account, entry.account_id).user_id == person.id and entry.amount == 12

@@ -45,7 +45,6 @@ def test_every_sequence_reconciles(db, make, ops):
             savepoint.rollback()
         else:
             savepoint.commit()
-        assert account.active >= 0 and account.pending >= 0
     assert [d for d in disagreements(db.session) if d.account_id == account.id] == []
     lots = db.session.scalars(select(PointLot).where(PointLot.account_id == account.id)).all()
     assert sum(lot.remaining for lot in lots) == account.active

@@ -123,16 +123,16 @@ def test_pending_points_are_rejected(db, seller):
 def test_registration_points_follow_the_shops_rule(db, make):
     owner = make.user(Role.OWNER)
     seller = make.user(Role.SELLER, outlet=owner.outlet)
-    entries = credits.credit_registration(
-        db.session, seller, 10, pending=False, cause_type="registration", cause_id=1
+    entries = credits.credit(
+        db.session, seller, 10, kind="accrual", by_shop_rule=True, cause_type="registration", cause_id=1
     )
     assert [(e.holder, e.amount) for e in entries] == [("person", 10)]
 
     store_registration_rule(
         db.session, RegistrationRule("split", 70), outlet_id=owner.outlet_id, actor_id=owner.id
     )
-    entries = credits.credit_registration(
-        db.session, seller, 15, pending=True, cause_type="registration", cause_id=2
+    entries = credits.credit(
+        db.session, seller, 15, kind="hold", by_shop_rule=True, cause_type="registration", cause_id=2
     )
     assert [(e.holder, e.bucket, e.amount) for e in entries] == [
         ("person", "pending", 10),
@@ -141,8 +141,8 @@ def test_registration_points_follow_the_shops_rule(db, make):
     store_registration_rule(
         db.session, RegistrationRule("shop", 0), outlet_id=owner.outlet_id, actor_id=owner.id
     )
-    entries = credits.credit_registration(
-        db.session, seller, 8, pending=False, cause_type="registration", cause_id=3
+    entries = credits.credit(
+        db.session, seller, 8, kind="accrual", by_shop_rule=True, cause_type="registration", cause_id=3
     )
     assert [(e.holder, e.amount) for e in entries] == [("outlet", 8)]
     shop = ledger.account_for_outlet(db.session, owner.outlet)
@@ -159,11 +159,18 @@ def test_a_first_registration_credit_opens_the_accounts(db, make):
         db.session, RegistrationRule("split", 70), outlet_id=owner.outlet_id, actor_id=owner.id
     )
     assert db.session.scalar(select(Account)) is None
-    held = credits.credit_registration(
-        db.session, seller, 20, pending=True, cause_type="registration", cause_id=1
+    held = credits.credit(
+        db.session, seller, 20, kind="hold", by_shop_rule=True, cause_type="registration", cause_id=1
     )
-    earned = credits.credit_registration(
-        db.session, seller, 10, pending=False, cause_type="registration", cause_id=2, at=T0
+    earned = credits.credit(
+        db.session,
+        seller,
+        10,
+        kind="accrual",
+        by_shop_rule=True,
+        cause_type="registration",
+        cause_id=2,
+        at=T0,
     )
     assert [(e.holder, e.bucket, e.amount) for e in held + earned] == [
         ("person", "pending", 14),
@@ -204,8 +211,12 @@ def test_a_registration_credit_shows_in_an_account_already_loaded(db, seller):
     account = ledger.account_for_user(db.session, seller)
     ledger.accrue(db.session, account, 5, cause_type="action", cause_id=1, kind="action")
     assert (account.active, account.pending) == (5, 0)
-    credits.credit_registration(db.session, seller, 10, pending=False, cause_type="registration", cause_id=1)
-    credits.credit_registration(db.session, seller, 4, pending=True, cause_type="registration", cause_id=2)
+    credits.credit(
+        db.session, seller, 10, kind="accrual", by_shop_rule=True, cause_type="registration", cause_id=1
+    )
+    credits.credit(
+        db.session, seller, 4, kind="hold", by_shop_rule=True, cause_type="registration", cause_id=2
+    )
     assert (account.active, account.pending) == (15, 4)
     ledger.spend(db.session, account, 15, cause_type="order", cause_id=1)  # the new lot is spendable
     assert ledger.balance_of(db.session, seller) == ledger.Balance(0, 4)

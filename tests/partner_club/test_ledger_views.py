@@ -94,8 +94,8 @@ def test_owner_sees_sellers_points_and_sets_the_split(client, db, make, login):
     assert response.status_code == 302
     db.session.expire_all()
     assert registration_rule(db.session, owner.outlet_id).person_percent == 60
-    entries = credits.credit_registration(
-        db.session, seller, 10, pending=False, cause_type="registration", cause_id=9
+    entries = credits.credit(
+        db.session, seller, 10, kind="accrual", by_shop_rule=True, cause_type="registration", cause_id=9
     )
     assert [e.amount for e in entries] == [6, 4]
 

@@ -1,4 +1,4 @@
-"""The per-transaction settings cache: one read per transaction, never older than the transaction."""
+"""Settings cached per process, checked against a version once per transaction."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from partner_club import settings_store
 from partner_club.outlets.models import Outlet
-from partner_club.settings_store import get_setting, put_setting, read_together, read_with_next
+from partner_club.settings_store import get_setting, put_setting
 
 
 @contextmanager
@@ -27,21 +26,19 @@ def settings_reads(engine):
         event.remove(engine, "before_cursor_execute", count)
 
 
-def test_keys_read_together_and_next_come_in_one_read_that_outlives_flushes(db, make, monkeypatch):
-    monkeypatch.setattr(settings_store, "_READ_TOGETHER", set(settings_store._READ_TOGETHER))
-    read_together("test.hot")
+def test_a_transaction_asks_for_the_version_once_and_reads_nothing_more(db, make):
     put_setting(db.session, "test.hot", 1)
     put_setting(db.session, "test.shop", {"mode": "shop"})
     db.session.commit()
+    get_setting(db.session, "test.hot", None)  # this process reads the changed settings once
+    db.session.commit()
     with settings_reads(db.engine) as reads:
-        read_with_next(db.session, "test.shop")
         assert get_setting(db.session, "test.other", "default") == "default"
         make.outlet()  # a flush in between keeps what was read
         db.session.flush()
         assert get_setting(db.session, "test.hot", None) == 1
         assert get_setting(db.session, "test.shop", None) == {"mode": "shop"}
-        assert get_setting(db.session, "test.other", None) is None
-    assert len(reads) == 1
+    assert len(reads) == 1  # the version, nothing else
 
 
 def test_a_new_transaction_sees_what_another_one_changed(db, app):
@@ -62,3 +59,11 @@ def test_writing_a_setting_is_seen_at_once_in_the_same_transaction(db):
     put_setting(db.session, "test.mine", 7)
     assert get_setting(db.session, "test.mine", None) == 7
     assert db.session.query(Outlet).count() == 0  # nothing else was written
+
+
+def test_a_rolled_back_write_is_not_seen(db):
+    put_setting(db.session, "test.kept", "yes")
+    db.session.commit()
+    put_setting(db.session, "test.kept", "no")
+    db.session.rollback()
+    assert get_setting(db.session, "test.kept", None) == "yes"

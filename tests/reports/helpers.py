@@ -1,11 +1,10 @@
-"""Small builders for report tests: registrations land through the real signals."""
+"""Small builders for report tests: counts land in the rollups as the fold job puts them there."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from partner_club.signals import RegistrationAttempt
-from tests.registrations import store
+from reports.rollups import DailyCounts, add_to_rollups
 
 
 def land(
@@ -20,24 +19,12 @@ def land(
     times: int = 1,
     participant_id: int = 1,
 ) -> None:
-    """Stores registrations' companion rows and sends `registration_recorded`, as codes does."""
-    for _ in range(times):
-        store(
-            RegistrationAttempt(
-                session=session,
-                at=at,
-                participant_id=participant_id,
-                outlet_id=outlet.id,
-                region_id=outlet.region_id,
-                territory_id=outlet.territory_id,
-                channel="typed",
-                product_id=product_id,
-                product_sku=sku,
-                volume_m3=volume,
-                points=points,
-            ),
-            registration_id=1,
-        )
+    """Adds `times` folded registrations of one shop, product and day to the rollups."""
+    day = at.astimezone(UTC).date()
+    add_to_rollups(
+        session,
+        {(day, outlet.id, product_id): DailyCounts(times, volume * times, points * times, sku)},
+    )
 
 
 def utc(*parts: int) -> datetime:
