@@ -53,12 +53,13 @@ def test_login_page_and_token_count_together_and_delays_grow(client, make, gener
     assert refused.status_code == 429 and 1 <= refused.get_json()["retry_after"] <= 2
     assert int(refused.headers["Retry-After"]) >= refused.get_json()["retry_after"]
     assert _web(client, seller.login, PASSWORD).status_code == 429
-    time.sleep(2.1)
+    time.sleep(refused.get_json()["retry_after"] + 0.1)
     assert _web(client, seller.login, "wrong-password").status_code == 200  # counted: now 4 s
-    time.sleep(2.1)
     page = _web(client, seller.login, PASSWORD)
     assert page.status_code == 429 and "Try again in" in page.get_data(as_text=True)
-    time.sleep(2)
+    longer = _api(client, seller.login, PASSWORD)
+    assert longer.status_code == 429 and 3 <= longer.get_json()["retry_after"] <= 4
+    time.sleep(longer.get_json()["retry_after"] + 0.1)
     assert _web(client, seller.login, PASSWORD).status_code == 302, "the owner is locked out"
     # The right password cleared the account's count.
     assert _api(client, seller.login, "wrong-password").status_code == 401
@@ -87,6 +88,9 @@ def test_an_unknown_login_costs_the_same_time_as_a_wrong_password(client, make, 
         assert _api(client, login, "wrong-password").status_code == 401
         return time.perf_counter() - started
 
-    wrong = statistics.median(timed(seller.login) for _ in range(3))
-    unknown = statistics.median(timed("nobody@example.com") for _ in range(3))
-    assert unknown > 0.6 * wrong, (unknown, wrong)
+    # Interleaved, so a busy spell of the machine falls on both; without the dummy hash an
+    # unknown login answers in a few per cent of a wrong password's time.
+    pairs = [(timed(seller.login), timed("nobody@example.com")) for _ in range(5)]
+    wrong = statistics.median(w for w, _ in pairs)
+    unknown = statistics.median(u for _, u in pairs)
+    assert unknown > 0.5 * wrong, pairs
