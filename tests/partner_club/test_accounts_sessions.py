@@ -162,4 +162,6 @@ def test_staff_set_a_new_password_from_the_command_line_and_sessions_end(app, cl
     )
     assert result.exit_code == 0, result.output
     assert not _signed_in(client)
-    assert client.post("/login", data={"login": seller.login, "password": "another-pass-1"}).status_code == 302
+    assert (
+        client.post("/login", data={"login": seller.login, "password": "another-pass-1"}).status_code == 302
+    )
