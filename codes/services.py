@@ -413,6 +413,11 @@ def _insert_statement(dialect: str) -> Insert:
     )
 
 
+# Serials are INTEGER columns; a reading past them (every key version but the code's own gives
+# one) can name no issued code, and PostgreSQL would refuse the parameter.
+_LARGEST_SERIAL = 2**31 - 1
+
+
 def find_code(
     session: Session, raw: str, *, outlet_id: int | None = None, throttled: list[str] | None = None
 ) -> Found:
@@ -430,6 +435,8 @@ def find_code(
     connection = session.connection()
     for candidate in reading.candidates:
         for decoded in scheme.decode(candidate):
+            if decoded.serial > _LARGEST_SERIAL:  # another key version's reading: no such code
+                continue
             rows = connection.execute(
                 _lookup_statement(),
                 {

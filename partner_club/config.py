@@ -145,12 +145,18 @@ def _read_or_create(path: Path, fresh: str) -> str:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process wrote it a moment ago
-        return path.read_text(encoding="ascii").strip()
+    # Written whole beside the file, then linked into place: app processes starting together
+    # (gunicorn's workers) agree on the first one's key and never read a half-written file.
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(fresh + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    finally:
+        draft.unlink()
     print(f"Partner Club: created a random key in {path} (mode 0600); back it up.", file=sys.stderr)
     return fresh
 

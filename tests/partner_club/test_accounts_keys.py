@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -53,3 +55,16 @@ def test_debug_and_testing_may_use_development_keys(tmp_path):
     keys = {"SECRET_KEY": "dev-only-secret-change-me", "CODE_KEYS": "1:" + "5f" * 32}
     assert create_app(_config(tmp_path, DEBUG=True, **keys)).config["SECRET_KEY"] == keys["SECRET_KEY"]
     assert create_app(_config(tmp_path, **{**keys, "TESTING": True})).testing
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path):
+    script = (
+        "import sys; from partner_club.config import instance_keys; c = {}; "
+        "instance_keys(c, sys.argv[1]); print(c['SECRET_KEY'], c['CODE_KEYS'])"
+    )
+    starts = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    seen = {start.communicate(timeout=60)[0].strip() for start in starts}
+    assert len(seen) == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["code_keys", "secret_key"]

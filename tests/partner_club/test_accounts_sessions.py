@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from partner_club.accounts.models import Role, SessionKind, UserSession
 from partner_club.accounts.services import block_user, unblock_user
@@ -162,4 +162,25 @@ def test_staff_set_a_new_password_from_the_command_line_and_sessions_end(app, cl
     )
     assert result.exit_code == 0, result.output
     assert not _signed_in(client)
-    assert client.post("/login", data={"login": seller.login, "password": "another-pass-1"}).status_code == 302
+    assert (
+        client.post("/login", data={"login": seller.login, "password": "another-pass-1"}).status_code == 302
+    )
+
+
+def test_a_signed_in_request_reads_person_and_session_in_one_query(app, client, make, db, api_token):
+    seller = make.user(Role.SELLER)
+    token = api_token(seller)
+    db.session.commit()
+    db.session.expunge_all()  # nothing in the identity map: the request must load the person
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    sign_in = [s for s in statements if "user_sessions" in s]
+    assert len(sign_in) == 1 and "JOIN user_sessions" in sign_in[0] and "FROM users" in sign_in[0]
