@@ -12,10 +12,10 @@ SHOPS = [("Краски на Баумана", 55.55, 48.6), ("Стройдвор
 
 def _point(page, lat: float, lon: float) -> tuple[float, float]:
     """Where (lat, lon) is drawn on the page, the map scrolled into view."""
-    page.wait_for_selector(".leaflet-overlay-pane path")
+    page.wait_for_selector("#kpi-map[data-ready] .leaflet-overlay-pane path")
     return page.evaluate(
         """([lat, lon]) => {
-        const map = window[Object.keys(window).find(k => k.startsWith('map_') && window[k].latLngToContainerPoint)];
+        const map = document.getElementById("kpi-map").kpiMap;
         map.getContainer().scrollIntoView({block: "center"});
         const point = map.latLngToContainerPoint([lat, lon]);
         const box = map.getContainer().getBoundingClientRect();
@@ -32,7 +32,7 @@ def _click_at(page, lat: float, lon: float, *, then: str) -> None:
     page.wait_for_url(then)
     page.wait_for_load_state()
     if "/reports/map" in page.url:
-        page.wait_for_selector(".leaflet-overlay-pane path")
+        page.wait_for_selector("#kpi-map[data-ready] .leaflet-overlay-pane path")
 
 
 def test_rep_drills_down_from_the_map_to_a_shop(phone, make, db, screenshot):
@@ -65,7 +65,7 @@ def test_rep_drills_down_from_the_map_to_a_shop(phone, make, db, screenshot):
     sign_in(page, rep.login)
 
     page.goto("/reports/map?period=2026-03")
-    page.wait_for_selector(".leaflet-overlay-pane path")
+    page.wait_for_selector("#kpi-map[data-ready] .leaflet-overlay-pane path")
     assert errors == []
     assert page.locator(".leaflet-container").count() == 1
     assert "Республика Татарстан" in page.locator(".kpi-table").inner_text()
