@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -403,6 +404,15 @@ def batch_csv(batch_id: int):
     )
 
 
+def _label_text() -> printing.LabelText:
+    """The brand (a setting, else the club's name) and where to type a code: the public URL's host."""
+    host = urlsplit(current_app.config["PUBLIC_URL"]).netloc or current_app.config["PUBLIC_URL"]
+    return printing.LabelText(
+        brand=current_app.config.get("BRAND_NAME") or _("Partner Club"),
+        instruction=_("Scan with the phone's camera or type the code at %(host)s", host=host),
+    )
+
+
 @bp.get("/codes/batches/<int:batch_id>/labels.pdf")
 @roles_required(*ADMIN)
 def batch_pdf(batch_id: int):
@@ -424,7 +434,7 @@ def batch_pdf(batch_id: int):
         (code, services.code_url(code))
         for code in (services.batch_code(item, s) for s in range(form.first.data, form.last.data + 1))
     )
-    pdf = printing.labels_pdf(labels, form.layout.data)
+    pdf = printing.labels_pdf(labels, form.layout.data, _label_text())
     return Response(
         pdf,
         mimetype="application/pdf",
@@ -442,5 +452,7 @@ def batch_label(batch_id: int, serial: int, kind: str):
         abort(404)
     code = services.batch_code(item, serial)
     if kind == "svg":
-        return Response(printing.label_svg(code, services.code_url(code)), mimetype="image/svg+xml")
+        return Response(
+            printing.label_svg(code, services.code_url(code), _label_text()), mimetype="image/svg+xml"
+        )
     return Response(printing.label_png(code, services.code_url(code)), mimetype="image/png")

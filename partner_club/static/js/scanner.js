@@ -199,7 +199,10 @@ function liveScanner(root) {
       timer = setInterval(detector ? readLocally : readOnServer, detector ? LOCAL_EVERY_MS : SERVER_EVERY_MS);
     }).catch(function (error) {
       stop();
-      cameraNote = error && error.name === "NotAllowedError" ? texts.denied : texts.no_camera;
+      var denied = error && error.name === "NotAllowedError";
+      cameraNote = denied ? texts.denied : texts.no_camera;
+      // No camera: no button offering one. Denied: the button asks again once it is allowed.
+      startButton.hidden = !denied;
       say(cameraNote);
     });
   }
