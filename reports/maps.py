@@ -199,6 +199,7 @@ def country_page(
     url_for_region: Callable[[Row], str],
     labels: dict[str, str],
     shapes_url: str,
+    region_shapes_url: str,
     tile_url: str | None,
     locale: str,
 ) -> dict[str, Any]:
@@ -222,6 +223,8 @@ def country_page(
         "regions": regions,
         "bounds": _fit(corners),
         "shapes": shapes_url,
+        "region_shapes": region_shapes_url,
+        "collections": COLLECTION_LEVELS,
         "zooms": [list(pair) for pair in LEVEL_FOR_ZOOM],
         "tiles": tile_url,
         "cities": [] if tile_url else cities(locale),
@@ -290,7 +293,17 @@ class ShapeFile:
     etag: str
 
 
-_SHAPE_FILES: dict[tuple[int, str], ShapeFile] = {}
+# Levels 0 and 1 (the country, a few regions) come as one file of every
+# region; finer levels region by region, only for the regions in view.
+COLLECTION_LEVELS = 2
+
+
+_LEVELS: dict[tuple[int, str], ShapeFile] = {}
+
+
+def _encoded(data: dict[str, Any]) -> ShapeFile:
+    body = json.dumps(data, separators=(",", ":")).encode()
+    return ShapeFile(body, gzip.compress(body, 6), hashlib.sha256(body).hexdigest()[:20])
 
 
 def _unwrapped(geometry: dict[str, Any]) -> dict[str, Any]:
@@ -305,15 +318,13 @@ def _unwrapped(geometry: dict[str, Any]) -> dict[str, Any]:
     return {"type": "MultiPolygon", "coordinates": moved}
 
 
-def shape_file(session: Session, level: int) -> ShapeFile:
-    """Every region's shape simplified for a zoom level, built once per process and change of shapes."""
-    if not 0 <= level < len(ZOOM_TOLERANCES):
-        raise NotFound(_("There is no such map detail level."))
+def _level(session: Session, level: int) -> ShapeFile:
+    """A level's shapes, built once per process and change of the regions' shapes."""
     count, last, size = session.execute(
         select(func.count(Region.id), func.max(Region.id), func.sum(func.length(Region.geometry)))
     ).one()
     key = (level, f"{count}.{last}.{size}")
-    cached = _SHAPE_FILES.get(key)
+    cached = _LEVELS.get(key)
     if cached is not None:
         return cached
     features = []
@@ -332,11 +343,56 @@ def shape_file(session: Session, level: int) -> ShapeFile:
                 "geometry": _unwrapped(simplified(geometry, ZOOM_TOLERANCES[level])),
             }
         )
-    body = json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")).encode()
-    cached = ShapeFile(body, gzip.compress(body, 6), hashlib.sha256(body).hexdigest()[:20])
-    if len(_SHAPE_FILES) > 12:
-        _SHAPE_FILES.clear()
-    _SHAPE_FILES[key] = cached
+    cached = _encoded({"type": "FeatureCollection", "features": features})
+    if len(_LEVELS) > 12:
+        _LEVELS.clear()
+    _LEVELS[key] = cached
+    return cached
+
+
+def shape_file(session: Session, level: int) -> ShapeFile:
+    """Every region's shape at a country-wide level of detail (0 or 1) as one FeatureCollection."""
+    if not 0 <= level < COLLECTION_LEVELS:
+        raise NotFound(_("There is no such map detail level."))
+    return _level(session, level)
+
+
+_REGION_FILES: dict[tuple[int, str, str], ShapeFile] = {}
+
+
+def region_shape_file(session: Session, level: int, iso: str) -> ShapeFile:
+    """One region's shape at any level of detail, as a Feature: what a zoomed-in map fetches.
+
+    Built alone (not with the whole level), so a map asking for the dozen
+    regions in view does not wait for the other hundred to be simplified.
+    """
+    if not 0 <= level < len(ZOOM_TOLERANCES):
+        raise NotFound(_("There is no such map detail level."))
+    row = session.execute(
+        select(Region.iso_code, Region.country, Region.geometry, func.length(Region.geometry)).where(
+            Region.iso_code == iso.upper()
+        )
+    ).first()
+    geometry = None
+    if row is not None and row[2]:
+        try:
+            geometry = json.loads(row[2])
+        except ValueError:
+            geometry = None
+    if not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        raise NotFound(_("There is no such region."))
+    key = (level, row[0], f"{row[3]}.{hash(row[2])}")
+    cached = _REGION_FILES.get(key)
+    if cached is None:
+        if len(_REGION_FILES) > 2000:
+            _REGION_FILES.clear()
+        cached = _REGION_FILES[key] = _encoded(
+            {
+                "type": "Feature",
+                "properties": {"iso": row[0], "country": row[1]},
+                "geometry": _unwrapped(simplified(geometry, ZOOM_TOLERANCES[level])),
+            }
+        )
     return cached
 
 

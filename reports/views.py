@@ -94,6 +94,9 @@ def map_country():
         labels=_labels(),
         url_for_region=lambda r: url_for(".map_region", iso=r.code, period=period.key),
         shapes_url=url_for(".map_shapes", level=0).replace("/0.json", "/{level}.json"),
+        region_shapes_url=url_for(".map_region_shape", level=0, iso="XX").replace(
+            "/0/XX.json", "/{level}/{iso}.json"
+        ),
         tile_url=current_app.config.get("MAP_TILE_URL"),
         locale=_locale(),
     )
@@ -111,13 +114,8 @@ def map_country():
     )
 
 
-@bp.get("/map/shapes/<int:level>.json")
-@roles_required(*STAFF)
-def map_shapes(level: int):
-    """Every region's shape at one zoom level's detail: the same for every reader, cached a day."""
-    shapes = _or_abort(maps.shape_file, db.session, level)
-    if isinstance(shapes, tuple):
-        return shapes
+def _shapes_response(shapes: maps.ShapeFile) -> Response:
+    """Shapes are the same for every reader: gzipped when the browser accepts it, cached a day."""
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
     response = Response(shapes.gzipped if gzipped else shapes.body, mimetype="application/geo+json")
     if gzipped:
@@ -127,6 +125,22 @@ def map_shapes(level: int):
     response.cache_control.max_age = 86400
     response.set_etag(shapes.etag)
     return response.make_conditional(request)
+
+
+@bp.get("/map/shapes/<int:level>.json")
+@roles_required(*STAFF)
+def map_shapes(level: int):
+    """Every region's shape at a country-wide zoom level."""
+    shapes = _or_abort(maps.shape_file, db.session, level)
+    return shapes if isinstance(shapes, tuple) else _shapes_response(shapes)
+
+
+@bp.get("/map/shapes/<int:level>/<iso>.json")
+@roles_required(*STAFF)
+def map_region_shape(level: int, iso: str):
+    """One region's shape at a finer zoom level, fetched only while it is in view."""
+    shapes = _or_abort(maps.region_shape_file, db.session, level, iso)
+    return shapes if isinstance(shapes, tuple) else _shapes_response(shapes)
 
 
 @bp.get("/map/<iso>")

@@ -58,8 +58,14 @@ def test_shapes_are_served_per_level_small_gzipped_and_cacheable(client, db, mak
     assert coarse.status_code == 200 and coarse.mimetype == "application/geo+json"
     features = json.loads(coarse.data)["features"]
     assert len(features) == 126 and {f["properties"]["iso"] for f in features} >= {"RU-MOW", "UA-40"}
-    fine = client.get("/reports/map/shapes/3.json")
-    assert len(coarse.data) < 60_000 and len(fine.data) > 500_000
+    # Finer levels come region by region, for the regions in view.
+    assert client.get("/reports/map/shapes/2.json").status_code == 404
+    fine = client.get("/reports/map/shapes/3/RU-KYA.json")
+    assert json.loads(fine.data)["properties"]["iso"] == "RU-KYA"
+    coarse_kya = next(f for f in features if f["properties"]["iso"] == "RU-KYA")
+    assert len(fine.data) > 5 * len(json.dumps(coarse_kya))
+    assert len(coarse.data) < 60_000
+    assert client.get("/reports/map/shapes/3/XX-YY.json").status_code == 404
     zipped = client.get("/reports/map/shapes/0.json", headers={"Accept-Encoding": "gzip, br"})
     assert zipped.headers["Content-Encoding"] == "gzip" and gzip.decompress(zipped.data) == coarse.data
     assert len(zipped.data) < 15_000

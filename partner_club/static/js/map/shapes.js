@@ -1,4 +1,5 @@
-// Region shapes per level of detail, fetched once per page and level.
+// Region shapes per level of detail, each file fetched once per page: a
+// country-wide level as one collection, a finer level region by region.
 const loaded = new Map();
 
 export function levelForZoom(zooms, zoom) {
@@ -8,16 +9,23 @@ export function levelForZoom(zooms, zoom) {
   return zooms[zooms.length - 1][1];
 }
 
-export function loadShapes(pattern, level) {
-  if (!loaded.has(level)) {
-    const url = pattern.replace("{level}", String(level));
+function fetchJson(url) {
+  if (!loaded.has(url)) {
     loaded.set(
-      level,
+      url,
       fetch(url, { credentials: "same-origin" }).then((response) => {
         if (!response.ok) throw new Error(`${url}: ${response.status}`);
         return response.json();
       }),
     );
   }
-  return loaded.get(level);
+  return loaded.get(url);
+}
+
+export function loadShapes(pattern, level) {
+  return fetchJson(pattern.replace("{level}", String(level)));
+}
+
+export function loadRegion(pattern, level, iso) {
+  return fetchJson(pattern.replace("{level}", String(level)).replace("{iso}", encodeURIComponent(iso)));
 }
