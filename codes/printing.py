@@ -174,8 +174,8 @@ def label_svg(code: str, url: str, text: LabelText | None = None) -> str:
     )
 
 
-def label_png(code: str, url: str) -> bytes:
-    """One label as PNG (300 dpi-ish): QR on top, the display code under it."""
+def label_png(code: str, url: str, text: LabelText | None = None) -> bytes:
+    """One label as PNG (300 dpi-ish): QR on top, the display code under it, then the instruction and brand."""
     qr = segno.make(url, error="m", micro=False)
     buffer = io.BytesIO()
     qr.save(buffer, kind="png", scale=10, border=2)
@@ -186,13 +186,23 @@ def label_png(code: str, url: str) -> bytes:
         font = ImageFont.truetype(MONO_FONT, size=max(18, width // 12))
     except OSError:
         font = ImageFont.load_default(size=max(18, width // 12))
-    text = display(code)
-    left, top, right, bottom = font.getbbox(text)
-    canvas = Image.new("L", (max(width, right - left + 20), qr_image.height + bottom - top + 30), 255)
+    shown = display(code)
+    left, top, right, bottom = font.getbbox(shown)
+    lines: list[tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]] = []
+    if text is not None:
+        small = ImageFont.truetype(str(TEXT_FONT), size=max(12, width // 30))
+        bold = ImageFont.truetype(str(TEXT_FONT), size=max(14, width // 22))
+        lines = [(text.instruction, small), (text.brand, bold)]
+    extra = sum(int(f.getbbox(t)[3] - f.getbbox(t)[1]) + 10 for t, f in lines)
+    widest = max([right - left + 20] + [int(f.getlength(t)) + 20 for t, f in lines])
+    canvas = Image.new("L", (max(width, widest), qr_image.height + bottom - top + 30 + extra), 255)
     canvas.paste(qr_image, ((canvas.width - width) // 2, 0))
-    ImageDraw.Draw(canvas).text(
-        ((canvas.width - (right - left)) // 2, qr_image.height + 5), text, font=font, fill=0
-    )
+    draw = ImageDraw.Draw(canvas)
+    draw.text(((canvas.width - (right - left)) // 2, qr_image.height + 5), shown, font=font, fill=0)
+    y = qr_image.height + bottom - top + 20
+    for line, line_font in lines:
+        draw.text(((canvas.width - line_font.getlength(line)) // 2, y), line, font=line_font, fill=0)
+        y += int(line_font.getbbox(line)[3] - line_font.getbbox(line)[1]) + 10
     out = io.BytesIO()
     canvas.save(out, format="PNG", dpi=(300, 300))
     return out.getvalue()

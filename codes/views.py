@@ -44,6 +44,7 @@ from partner_club.jobs.models import Job
 from partner_club.jobs.services import enqueue
 from partner_club.nav import NavItem
 from partner_club.regions.models import Region
+from partner_club.settings_store import get_setting
 
 bp = Blueprint("codes", __name__, url_prefix="")
 ADMIN = frozenset({Role.ADMIN})
@@ -405,10 +406,11 @@ def batch_csv(batch_id: int):
 
 
 def _label_text() -> printing.LabelText:
-    """The brand (a setting, else the club's name) and where to type a code: the public URL's host."""
+    """The brand (the `brand_name` setting, else BRAND_NAME, else the club's name) and where to type a code."""
     host = urlsplit(current_app.config["PUBLIC_URL"]).netloc or current_app.config["PUBLIC_URL"]
+    brand = get_setting(db.session, "brand_name", None) or current_app.config.get("BRAND_NAME")
     return printing.LabelText(
-        brand=current_app.config.get("BRAND_NAME") or _("Partner Club"),
+        brand=brand or _("Partner Club"),
         instruction=_("Scan with the phone's camera or type the code at %(host)s", host=host),
     )
 
@@ -455,4 +457,4 @@ def batch_label(batch_id: int, serial: int, kind: str):
         return Response(
             printing.label_svg(code, services.code_url(code), _label_text()), mimetype="image/svg+xml"
         )
-    return Response(printing.label_png(code, services.code_url(code)), mimetype="image/png")
+    return Response(printing.label_png(code, services.code_url(code), _label_text()), mimetype="image/png")
