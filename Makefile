@@ -1,5 +1,6 @@
 # Two commands for a fresh machine:
 #   make demo   install, migrate a SQLite database, load the demo world, serve on 127.0.0.1:5000
+#               (another port: make demo PORT=8080)
 #   make test   install with the development tools and run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -7,6 +8,9 @@ BIN     = $(VENV)/bin
 FLASK   = $(BIN)/flask --app partner_club
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-k ledger"
 PYTEST_ARGS ?=
+# Where demo and serve listen, e.g. make demo PORT=8080
+PORT ?= 5000
+HOST ?= 127.0.0.1
 
 .PHONY: install install-dev system-packages demo serve test test-sqlite lint i18n bench clean
 
@@ -39,10 +43,10 @@ system-packages:
 demo: install
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 serve:
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # The whole suite. CI sets TEST_DATABASE_URL and TEST_REDIS_URL to run it
 # against PostgreSQL and Redis; without them it runs on SQLite.

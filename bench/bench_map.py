@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_map.py            # 5,000 shops; 100 k and 1 M registrations
     .venv/bin/python bench/bench_map.py --full     # ... and 10 M
+    .venv/bin/python bench/bench_map.py --weight-only  # only what a phone downloads
     .venv/bin/python bench/bench_map.py --database-url postgresql://postgres@127.0.0.1:5432/test
 
 The 126 bundled region shapes are imported, 5,000 shops spread over them
@@ -14,11 +15,20 @@ arrays, as `reports rebuild` would. Then the country map
 (`GET /reports/map?period=2026-Q1`) and the drill-down of the busiest region
 (`GET /reports/map/<ISO>?period=2026-Q1`) are fetched as head office through
 the real app, the median of several runs printed.
+
+Then the weight of the country map on a phone: the page's HTML, every
+stylesheet, script and module it loads, and the shapes of the zoom a 360 px
+screen opens at, as the app serves them and gzipped (as a compressing proxy
+would serve them), with the time on Lighthouse's "slow 4G" mobile profile
+(1.6 Mbit/s down, 150 ms round trip): a new connection, the page, its assets
+in parallel, then the shapes.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import re
 import shutil
 import statistics
 import sys
@@ -189,8 +199,9 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also 10 million registrations")
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite file)")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--weight-only", action="store_true", help="only the page weight on a phone")
     args = parser.parse_args()
-    sizes = [100_000, 1_000_000] + ([10_000_000] if args.full else [])
+    sizes = [] if args.weight_only else [100_000, 1_000_000] + ([10_000_000] if args.full else [])
     workdir = tempfile.mkdtemp(prefix="bench-map-")
     with ExitStack() as cleanup:
         cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
@@ -208,11 +219,13 @@ def main() -> None:
         )
         rng = np.random.default_rng(7)
         try:
-            results, busiest, shops_there = run(app, sizes, args.runs, rng)
+            results, busiest, shops_there, weight = run(app, sizes, args.runs, rng)
         finally:
             with app.app_context():
                 db.engine.dispose()
-    report(results, busiest, shops_there, args.runs, url)
+    if results:
+        report(results, busiest, shops_there, args.runs, url)
+    print_weight(weight)
 
 
 def run(app, sizes: list[int], runs: int, rng: np.random.Generator):
@@ -243,7 +256,60 @@ def run(app, sizes: list[int], runs: int, rng: np.random.Generator):
             print(
                 f"  {size:>10,} registrations: {rows:,} daily rollup rows loaded in {load:.1f} s", flush=True
             )
-    return results, busiest, shops_there
+        weight = page_weight(client, "/reports/map?period=2026-Q1")
+    return results, busiest, shops_there, weight
+
+
+SLOW_LINK_BYTES_PER_S = 1.6e6 / 8
+SLOW_LINK_RTT_S = 0.150
+PHONE_LEVEL = 0  # the shapes level a 360 px screen opens the country at (zoom about 1)
+
+
+def page_weight(client, url: str) -> list[tuple[str, int, int]]:
+    """(what, bytes as the app serves them, bytes if gzipped) of what the country map loads on a phone.
+
+    Requests say "Accept-Encoding: gzip" as a browser does: the shapes come
+    gzipped from the app itself; pages and static files only behind a
+    compressing proxy, hence the second column.
+    """
+    asks = {"Accept-Encoding": "gzip, deflate, br"}
+    items: list[tuple[str, int, int]] = []
+
+    def fetch(path: str) -> bytes:
+        response = client.get(path, headers=asks)
+        served = response.get_data()
+        body = gzip.decompress(served) if response.headers.get("Content-Encoding") == "gzip" else served
+        items.append((path, len(served), len(gzip.compress(body, 6))))
+        return body
+
+    html = fetch(url)
+    assets = re.findall(rb'(?:src|href)="(/static/[^"]+\.(?:js|css))"', html)
+    seen: set[bytes] = set()
+    while assets:
+        path = assets.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        body = fetch(path.decode())
+        if path.endswith(b".js"):  # a module's own imports
+            base = path.rsplit(b"/", 1)[0]
+            assets += [base + b"/" + name for name in re.findall(rb'from "\./([^"]+)"', body)]
+    fetch(f"/reports/map/shapes/{PHONE_LEVEL}.json")
+    return items
+
+
+def print_weight(items: list[tuple[str, int, int]]) -> None:
+    print(f"\nThe country map on a phone: {len(items)} responses")
+    for name, size, zipped in items:
+        print(f"  {name:<52} {size / 1024:>8.1f} KB served {zipped / 1024:>8.1f} KB gzipped")
+    raw = sum(size for _n, size, _z in items)
+    zipped = sum(z for _n, _s, z in items)
+    print(f"  {'total':<52} {raw / 1024:>8.1f} KB served {zipped / 1024:>8.1f} KB gzipped  (goal: < 300 KB)")
+    # A connection (TCP + TLS: 3 round trips), the page, the assets in parallel, the shapes.
+    waits = 6 * SLOW_LINK_RTT_S
+    for label, total in (("as served", raw), ("gzipped", zipped)):
+        seconds = waits + total / SLOW_LINK_BYTES_PER_S
+        print(f"  on slow 4G (1.6 Mbit/s, 150 ms RTT), {label}: {seconds:.1f} s   (goal: < 3 s)")
 
 
 def report(results, busiest: str, shops_there: int, runs: int, url: str) -> None:

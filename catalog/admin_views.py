@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from catalog import fulfilment, services, tax
+from catalog import bulk_orders, fulfilment, services, tax
 from catalog.forms import CancelForm, ImportForm, PrizeForm, ShipForm, StockForm, TaxSettingsForm
 from catalog.jobs import retry_waiting_orders
 from catalog.models import ORDER_STATUS_LABELS, Order, OrderStatus, Prize
@@ -225,6 +225,55 @@ def admin_order_action(order_id: int, action: str):
     return redirect(url_for("catalog.admin_order", order_id=order_id))
 
 
+def _chosen_ids() -> list[int]:
+    return [int(v) for v in request.values.getlist("order") if v.isdigit()]
+
+
+@roles_required(ADMIN)
+def admin_orders_bulk():
+    """Several orders moved at once: GET shows what will happen, POST does it."""
+    action = request.values.get("action", "")
+    if request.method == "POST":
+        tracking = {i: request.form.get(f"tracking_{i}", "") for i in _chosen_ids()}
+        try:
+            moved = bulk_orders.move_orders(
+                db.session,
+                _chosen_ids(),
+                action,
+                actor=current_user,
+                tracking=tracking,
+                reason=request.form.get("reason", ""),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(BULK_DONE[moved.action](moved.orders, moved.points), "success")
+            return redirect(url_for("catalog.admin_orders"))
+    try:
+        if action not in bulk_orders.BULK_ACTIONS:
+            raise DomainError(_("Choose ship, deliver or cancel."))
+        orders = bulk_orders.selected_orders(db.session, _chosen_ids())
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("catalog.admin_orders"))
+    return render_template(
+        "catalog/admin/orders_bulk.html",
+        orders=orders,
+        action=action,
+        points=sum(o.points for o in orders),
+        locale=_locale(),
+    )
+
+
+BULK_DONE = {
+    "ship": lambda n, _p: _("Orders shipped: %(count)d.", count=n),
+    "deliver": lambda n, _p: _("Orders delivered: %(count)d.", count=n),
+    "cancel": lambda n, p: _("Orders cancelled: %(count)d; %(points)d points refunded.", count=n, points=p),
+}
+
+
 @roles_required(ADMIN)
 def admin_retry_providers():
     job = enqueue(
@@ -374,6 +423,7 @@ def register(bp: Blueprint) -> None:
     add("/admin/prizes/import", view_func=admin_import, methods=["GET", "POST"])
     add("/admin/orders", view_func=admin_orders)
     add("/admin/orders.csv", view_func=admin_orders_csv)
+    add("/admin/orders/bulk", view_func=admin_orders_bulk, methods=["GET", "POST"])
     add("/admin/orders/retry-providers", view_func=admin_retry_providers, methods=["POST"])
     add("/admin/prizes/<int:prize_id>/delete", view_func=admin_prize_delete, methods=["POST"])
     add("/admin/orders/<int:order_id>", view_func=admin_order)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import phonenumbers
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, or_, select, update
@@ -149,9 +150,6 @@ def parse_items(raw: Any) -> list[Item]:
     return [Item(prize_id, quantity) for prize_id, quantity in sorted(merged.items())]
 
 
-PHONE_CHARS = re.compile(r"[\s\-().]")
-
-
 def clean_delivery(address: Any, phone: Any) -> tuple[str, str]:
     """A usable address and a phone in +digits form; Invalid naming the field otherwise."""
     address = " ".join(str(address or "").split())
@@ -161,16 +159,23 @@ def clean_delivery(address: Any, phone: Any) -> tuple[str, str]:
             code="bad_address",
             field="address",
         )
-    digits = PHONE_CHARS.sub("", str(phone or ""))
-    if digits.startswith("8") and len(digits) == 11:
-        digits = "+7" + digits[1:]
-    if not re.fullmatch(r"\+?\d{10,15}", digits):
+    return address, parse_delivery_phone(phone)
+
+
+def parse_delivery_phone(phone: Any, default_region: str = "RU") -> str:
+    """A phone in E.164 form, read as sign-up reads one: "9161112233" is +79161112233."""
+    text = str(phone or "").strip()
+    try:
+        number = phonenumbers.parse(text, default_region) if text else None
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
         raise Invalid(
             _("Enter a phone number with its area code, for example +7 912 345-67-89."),
             code="bad_phone",
             field="phone",
         )
-    return address, digits if digits.startswith("+") else "+" + digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def saved_address(session: Session, user: User) -> DeliveryAddress | None:

@@ -108,6 +108,19 @@ def cart_add(prize_id: int):
         cart.get(str(prize_id), 0) + max(1, request.form.get("quantity", 1, type=int) or 1),
         services.MAX_QUANTITY,
     )
+    # What cannot be paid for does not reach the cart: the cart with this prize within the active balance.
+    others = sum(p.points * q for p, q in _cart_lines() if p.id != prize_id)
+    short = others + prize.points * quantity - balance_of(db.session, current_user).active
+    if short > 0:
+        flash(
+            _(
+                "“%(name)s” is %(count)d points short of your balance.",
+                name=prize.name(_locale()),
+                count=short,
+            ),
+            "error",
+        )
+        return redirect(url_for("catalog.index"))
     cart[str(prize_id)] = quantity
     session[CART] = cart
     flash(_("“%(name)s” is in your cart.", name=prize.name(_locale())), "success")

@@ -17,7 +17,8 @@ and then the check symbol decides (and the batch table after it: the
 service takes the first candidate that decrypts to an issued code). One
 reading per way of typing keeps the check symbol's promise: every single
 wrong symbol and every swap of neighbours is caught. The same rules run in the browser
-(`partner_club/static/js/codeinput.js`) so a typo is caught before sending.
+(`partner_club/static/js/codes/normalize.js`, reading `table.js`, which
+`tools/build_code_table.py` generates from these tables) so a typo is caught before sending.
 """
 
 from __future__ import annotations

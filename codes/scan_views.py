@@ -1,6 +1,6 @@
 """The scanner pages: live camera, photo upload, bulk photo decoding.
 
-The live page does its work in the browser (scanner.js) against
+The live page does its work in the browser (static/js/scanner/) against
 POST /api/v1/scans; the photo form below also works without JavaScript.
 """
 

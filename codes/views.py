@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -43,6 +44,7 @@ from partner_club.jobs.models import Job
 from partner_club.jobs.services import enqueue
 from partner_club.nav import NavItem
 from partner_club.regions.models import Region
+from partner_club.settings_store import get_setting
 from partner_club.spreadsheets import csv_problems
 
 bp = Blueprint("codes", __name__, url_prefix="")
@@ -407,6 +409,16 @@ def batch_csv(batch_id: int):
     )
 
 
+def _label_text() -> printing.LabelText:
+    """The brand (the `brand_name` setting, else BRAND_NAME, else the club's name) and where to type a code."""
+    host = urlsplit(current_app.config["PUBLIC_URL"]).netloc or current_app.config["PUBLIC_URL"]
+    brand = get_setting(db.session, "brand_name", None) or current_app.config.get("BRAND_NAME")
+    return printing.LabelText(
+        brand=brand or _("Partner Club"),
+        instruction=_("Scan with the phone's camera or type the code at %(host)s", host=host),
+    )
+
+
 @bp.get("/codes/batches/<int:batch_id>/labels.pdf")
 @roles_required(*ADMIN)
 def batch_pdf(batch_id: int):
@@ -428,7 +440,7 @@ def batch_pdf(batch_id: int):
         (code, services.code_url(code))
         for code in (services.batch_code(item, s) for s in range(form.first.data, form.last.data + 1))
     )
-    pdf = printing.labels_pdf(labels, form.layout.data)
+    pdf = printing.labels_pdf(labels, form.layout.data, _label_text())
     return Response(
         pdf,
         mimetype="application/pdf",
@@ -446,5 +458,7 @@ def batch_label(batch_id: int, serial: int, kind: str):
         abort(404)
     code = services.batch_code(item, serial)
     if kind == "svg":
-        return Response(printing.label_svg(code, services.code_url(code)), mimetype="image/svg+xml")
-    return Response(printing.label_png(code, services.code_url(code)), mimetype="image/png")
+        return Response(
+            printing.label_svg(code, services.code_url(code), _label_text()), mimetype="image/svg+xml"
+        )
+    return Response(printing.label_png(code, services.code_url(code), _label_text()), mimetype="image/png")

@@ -8,8 +8,10 @@ is audited.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, false, func, or_, select, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,7 @@ from partner_club.accounts.services import block_user
 from partner_club.audit.services import record
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
+from partner_club.ledger.models import Bucket, LedgerEntry
 from partner_club.notifications.services import Message, send_after_commit
 from partner_club.outlets.models import Outlet
 from partner_club.signals import registration_reviewed
@@ -160,3 +163,110 @@ def block_participant(session: Session, person: User, *, reviewer: User, note: s
     block_user(session, person, reason=note, actor=reviewer)
     record(session, reviewer, "fraud.block", person, note=note)
     return person
+
+
+# --- deciding a whole roll, batch or person at once ------------------------------
+
+BULK_KINDS = ("roll", "batch", "person")
+REGISTRATION_CAUSE = "registration"  # the ledger's cause_type of a code's points (codes.services.CAUSE)
+
+
+@dataclass(frozen=True)
+class BulkScope:
+    """The open cases decided together: a person's, a batch's, or a person's roll of one batch.
+
+    A roll is a run of neighbouring serials one person registered from one
+    batch, as the roll rule sees it (the observation's `run_start`).
+    """
+
+    kind: str
+    participant_id: int | None = None
+    batch_id: int | None = None
+    run_start: int | None = None
+
+    @classmethod
+    def around(cls, case: ReviewCase, kind: str) -> BulkScope:
+        obs = case.observation
+        if kind == "person":
+            return cls(kind, participant_id=case.participant_id)
+        if obs.batch_id is None:
+            raise Invalid(_("This case has no batch: decide it alone."), code="no_batch")
+        if kind == "batch":
+            return cls(kind, batch_id=obs.batch_id)
+        if kind == "roll":
+            return cls(
+                kind, participant_id=case.participant_id, batch_id=obs.batch_id, run_start=obs.run_start
+            )
+        raise Invalid(_("Choose a roll, a batch or a person."), code="scope_invalid")
+
+
+@dataclass(frozen=True)
+class BulkSummary:
+    cases: int
+    people: int
+    points: int  # pending points the decision makes active or removes
+
+
+def bulk_cases_query(viewer: User, scope: BulkScope) -> Select:
+    query = (
+        select(ReviewCase)
+        .join(FraudObservation, FraudObservation.id == ReviewCase.observation_id)
+        .where(case_filter(viewer), ReviewCase.status == CaseStatus.OPEN.value)
+    )
+    if scope.participant_id is not None:
+        query = query.where(ReviewCase.participant_id == scope.participant_id)
+    if scope.batch_id is not None:
+        query = query.where(FraudObservation.batch_id == scope.batch_id)
+    if scope.kind == "roll":
+        query = query.where(FraudObservation.run_start == scope.run_start)
+    return query.order_by(ReviewCase.id)
+
+
+def bulk_summary(session: Session, viewer: User, scope: BulkScope) -> BulkSummary:
+    """How many open cases, people and held points a bulk decision would touch."""
+    cases = bulk_cases_query(viewer, scope).subquery()
+    count, people = session.execute(
+        select(func.count(cases.c.id), func.count(func.distinct(cases.c.participant_id)))
+    ).one()
+    registrations = select(func.cast(cases.c.registration_id, String)).where(
+        cases.c.registration_id.is_not(None)
+    )
+    points = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.cause_type == REGISTRATION_CAUSE,
+            LedgerEntry.bucket == Bucket.PENDING.value,
+            LedgerEntry.cause_id.in_(registrations),
+        )
+    )
+    return BulkSummary(int(count), int(people), max(0, int(points or 0)))
+
+
+def decide_bulk(
+    session: Session,
+    scope: BulkScope,
+    *,
+    reviewer: User,
+    decision: str,
+    expected_cases: int,
+    note: str = "",
+    action: str = CaseAction.NONE.value,
+) -> BulkSummary:
+    """Decides every open case of the scope, each through `decide_case`, so the ledger moves case by case.
+
+    `expected_cases` is the count the reviewer confirmed: if cases arrived or
+    were decided since, nothing is done and the reviewer looks again.
+    """
+    if not is_reviewer(reviewer):
+        raise Forbidden(_("You may not review this case."), code="not_your_case")
+    summary = bulk_summary(session, reviewer, scope)
+    if summary.cases != expected_cases:
+        raise Conflict(
+            _(
+                "The cases changed since you looked: %(count)d are open now. Check and confirm again.",
+                count=summary.cases,
+            ),
+            code="bulk_changed",
+        )
+    for case in session.scalars(bulk_cases_query(reviewer, scope)).all():
+        decide_case(session, case, reviewer=reviewer, decision=decision, note=note, action=action)
+    return summary

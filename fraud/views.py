@@ -147,6 +147,60 @@ def decide(case_id: int):
     return redirect(url_for("fraud.queue"))
 
 
+def _bulk_scope(case_id: int, kind: str) -> tuple[ReviewCase, review.BulkScope]:
+    found = _case_or_404(case_id)
+    if kind not in review.BULK_KINDS:
+        abort(404)
+    return found, review.BulkScope.around(found, kind)
+
+
+@bp.get("/cases/<int:case_id>/bulk/<kind>")
+@roles_required(Role.ADMIN, Role.REP)
+def bulk(case_id: int, kind: str):
+    """What deciding the whole roll, batch or person would do: cases, people, points; then confirm."""
+    try:
+        found, scope = _bulk_scope(case_id, kind)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("fraud.case", case_id=case_id))
+    summary = review.bulk_summary(db.session, current_user, scope)
+    return render_template("fraud/bulk.html", case=found, kind=kind, summary=summary, error=None)
+
+
+@bp.post("/cases/<int:case_id>/bulk/<kind>")
+@roles_required(Role.ADMIN, Role.REP)
+def bulk_decide(case_id: int, kind: str):
+    found, scope = _bulk_scope(case_id, kind)
+    decision = request.form.get("decision", "")
+    try:
+        done = review.decide_bulk(
+            db.session,
+            scope,
+            reviewer=current_user,
+            decision=decision,
+            expected_cases=request.form.get("expected", -1, type=int),
+            note=request.form.get("note", ""),
+            action=request.form.get("action", "none"),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        summary = review.bulk_summary(db.session, current_user, scope)
+        return render_template(
+            "fraud/bulk.html", case=found, kind=kind, summary=summary, error=error.message
+        ), 422
+    db.session.commit()
+    if decision == "accept":
+        message = _(
+            "Approved %(cases)d cases: %(points)d points are active.", cases=done.cases, points=done.points
+        )
+    else:
+        message = _(
+            "Rejected %(cases)d cases: %(points)d points are removed.", cases=done.cases, points=done.points
+        )
+    flash(message, "success")
+    return redirect(url_for("fraud.queue"))
+
+
 def _form_config(form) -> dict[str, Any]:
     detectors = {}
     for name, detector in DETECTORS.items():

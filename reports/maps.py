@@ -1,12 +1,18 @@
-"""Drawing report maps: folium (Leaflet) for the pages, Pillow for the e-mails.
+"""The KPI map: data for the page's map module, shapes per zoom level, Pillow pictures for e-mails.
 
-The region shapes are the map: no tile layer is needed, and every script and
-stylesheet comes from the app's own static folder (folium's CDN defaults are
-replaced), so the map works on an intranet and in tests without internet.
+The page carries only what changes with the period (each region's status,
+card and link); the shapes come from `/reports/map/shapes/<level>.json`,
+simplified for the zoom and cacheable, so a phone on a slow link fetches
+tens of kilobytes, not the megabyte of full shapes. Leaflet and the map
+module come from the app's own static folder; with no tile server
+(`MAP_TILE_URL`) the module draws a light base layer of the bundled shapes
+and main cities, so the map works on an intranet and in tests without internet.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import io
 import json
 import math
@@ -15,12 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import folium
-from branca.element import Element, MacroElement
-from jinja2 import Template
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from partner_club.errors import NotFound
+from partner_club.regions.models import Region
+from partner_club.regions.shapes import LEVEL_FOR_ZOOM, ZOOM_TOLERANCES, simplified
 from reports.kpi import GREY, METRICS, STATUS_COLOURS, STATUS_LABELS
 from reports.services import Report, Row
 
@@ -28,24 +37,10 @@ LEAFLET_JS = "vendor/leaflet-1.9.4/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet-1.9.4/leaflet.css"
 CARD_METRICS = ("packages", "volume_m3", "points", "active_share")
 _GEOMETRY_CACHE: dict[tuple[int, int], Any] = {}
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent / "partner_club"
+CITIES_PATH = PACKAGE_ROOT / "regions" / "data" / "cities.json"
 # Pillow's built-in font has no Cyrillic; DejaVu Sans is vendored for the pictures.
-FONT_PATH = (
-    Path(__file__).resolve().parent.parent
-    / "partner_club"
-    / "static"
-    / "vendor"
-    / "dejavu-fonts-2.37.3"
-    / "DejaVuSans.ttf"
-)
-
-
-@dataclass
-class MapParts:
-    """What a page template needs to embed a folium map."""
-
-    header: Markup
-    html: Markup
-    script: Markup
+FONT_PATH = PACKAGE_ROOT / "static" / "vendor" / "dejavu-fonts-2.37.3" / "DejaVuSans.ttf"
 
 
 def geometry_of(row_id: int, geometry: str | None) -> Any:
@@ -143,91 +138,17 @@ def hull(points: list[tuple[float, float]], pad: float = 0.04) -> list[list[floa
     return [*padded, padded[0]]
 
 
-class StatusLayer(MacroElement):
-    """A GeoJSON layer coloured by each feature's status, from pre-serialised JSON.
-
-    folium's own GeoJson parses, restyles and re-encodes its data in Python;
-    the region shapes are already JSON text in the database, so they are
-    spliced in as they are, which keeps the country map fast however big the
-    shapes are. Hover shows the card; a click opens the feature's page.
-    """
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
-            style: function(f) { return Object.assign({fillColor: f.properties.colour}, {{ this.style|tojson }}); },
-            pointToLayer: function(f, latlng) { return L.circleMarker(latlng, {radius: 7}); },
-            onEachFeature: function(feature, layer) {
-                if (feature.properties.card) {
-                    // Open the card below the finger or cursor in the map's upper half, so it is not cut off.
-                    layer.on("mouseover mousemove click", function(e) {
-                        var tooltip = layer.getTooltip();
-                        if (tooltip && e.containerPoint && layer._map) {
-                            tooltip.options.direction = e.containerPoint.y < layer._map.getSize().y / 2 ? "bottom" : "top";
-                        }
-                    });
-                    layer.bindTooltip(feature.properties.card, {sticky: true, direction: "top", className: "kpi-card"});
-                }
-                if (feature.properties.url) {
-                    // A finger cannot hover: its first tap shows the card, the second opens the page.
-                    layer.on("click", function(e) {
-                        var touch = e.originalEvent && e.originalEvent.pointerType === "touch";
-                        if (touch && {{ this.get_name() }}.armed !== layer) {
-                            {{ this.get_name() }}.armed = layer;
-                            layer.openTooltip(e.latlng);
-                            return;
-                        }
-                        window.location.href = feature.properties.url;
-                    });
-                    layer.on("mouseover", function() { if (layer.setStyle) layer.setStyle({weight: 3}); });
-                    layer.on("mouseout", function() { if (layer.setStyle) layer.setStyle({weight: {{ this.style.weight }}}); });
-                }
-            }
-        }).addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, features: list[str], name: str, style: dict[str, Any]) -> None:
-        super().__init__()
-        self._name = name
-        # The features are JSON the club serialised itself from its own shapes and figures.
-        self.data = Markup('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}")  # noqa: S704
-        self.style = style
-
-    def render(self, **kwargs: Any) -> None:
-        # branca wraps a rendered script in an Element, which compiles it as a
-        # Jinja template: a megabyte of shapes through the Jinja lexer. The
-        # script is final text, so it goes in as it is.
-        script = self._template.module.__dict__["script"](self, kwargs)
-        self.get_root().script.add_child(_RawScript(str(script)), name=self.get_name())
-
-
-class _RawScript(Element):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def render(self, **kwargs: Any) -> str:
-        return self.text
-
-
-def _geometry_text(geometry: str | None) -> str | None:
-    """The stored GeoJSON text, if it is a shape (checked cheaply, not parsed)."""
-    if not geometry or not geometry.lstrip().startswith("{"):
-        return None
-    return geometry
-
-
-def _feature(geometry_json: str, row: Row, url: str | None, labels: dict[str, str]) -> str:
-    properties = {
-        "colour": STATUS_COLOURS[row.status],
-        "url": url,
-        "card": card_html(row, labels),
-        "name": row.name,
+def _feature(geometry: Any, row: Row, url: str | None, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            "colour": STATUS_COLOURS[row.status],
+            "url": url,
+            "card": card_html(row, labels),
+            "name": row.name,
+        },
     }
-    # "</" never appears inside a <script> block: the JSON escapes it.
-    encoded = json.dumps(properties, ensure_ascii=False).replace("</", "<\\/")
-    return '{"type":"Feature","geometry":' + geometry_json + ',"properties":' + encoded + "}"
 
 
 def bbox_of(row: Row) -> list[list[float]]:
@@ -249,109 +170,230 @@ def bbox_of(row: Row) -> list[list[float]]:
     return bounds_of(points) or []
 
 
-REGION_STYLE = {"color": "#ffffff", "weight": 1.5, "fillOpacity": 0.75}
-OUTLINE_STYLE = {"color": "#5b6675", "weight": 2, "fillOpacity": 0.12}
-SHOP_STYLE = {"color": "#1d2430", "weight": 1.5, "fillOpacity": 0.95}
+def _fit(corners: list[list[float]]) -> list[list[float]] | None:
+    if not corners:
+        return None
+    return [
+        [min(c[0] for c in corners), min(c[1] for c in corners)],
+        [max(c[0] for c in corners), max(c[1] for c in corners)],
+    ]
 
 
-def _base_map(static_url: Callable[[str], str], tile_url: str | None) -> folium.Map:
-    fmap = folium.Map(
-        location=[60, 90], zoom_start=3, tiles=None, control_scale=False, width="100%", height="100%"
-    )
-    # Only Leaflet is needed, and it comes from our own static folder.
-    fmap.default_js = [("leaflet", static_url(LEAFLET_JS))]
-    fmap.default_css = [("leaflet_css", static_url(LEAFLET_CSS))]
-    if tile_url:
-        folium.TileLayer(tiles=tile_url, attr="&copy; map tiles", name="tiles").add_to(fmap)
-    return fmap
+def in_programme(row: Row) -> bool:
+    """A region the programme works in: it has shops or a target."""
+    return bool(row.figures.shops or row.checks)
 
 
-def _parts(fmap: folium.Map) -> MapParts:
-    root = fmap.get_root()
-    root.render()  # renders the children into header, html and script
-    # folium renders escaped HTML and JSON of the club's own data.
-    header, html, script = root.header.render(), root.html.render(), root.script.render()
-    return MapParts(Markup(header), Markup(html), Markup(script))  # noqa: S704
+def cities(locale: str) -> list[dict[str, Any]]:
+    """The main cities of the light base map, named in the reader's language."""
+    key = "ru" if locale.startswith("ru") else "en"
+    return [
+        {"name": c[key], "lat": c["lat"], "lon": c["lon"], "rank": c["rank"]}
+        for c in json.loads(CITIES_PATH.read_text(encoding="utf-8"))
+    ]
 
 
-def country_map(
+def country_page(
     report: Report,
     *,
-    static_url: Callable[[str], str],
     url_for_region: Callable[[Row], str],
     labels: dict[str, str],
-    tile_url: str | None = None,
-) -> MapParts:
-    fmap = _base_map(static_url, tile_url)
-    features, corners = [], []
-    for row in report.rows:
-        geometry = _geometry_text(row.geometry)
-        if geometry is None:
-            continue
-        features.append(_feature(geometry, row, url_for_region(row), labels))
-        corners.extend(bbox_of(row))
-    if features:
-        fmap.add_child(StatusLayer(features, "regions", REGION_STYLE))
-    _fit(fmap, corners)
-    return _parts(fmap)
+    shapes_url: str,
+    region_shapes_url: str,
+    tile_url: str | None,
+    locale: str,
+) -> dict[str, Any]:
+    """What the map module needs beside the shapes: each region's colour, card and page.
+
+    The shapes themselves are not in the page: the module fetches them per
+    zoom level from `shapes_url` (see `shape_file`), cacheable across pages.
+    """
+    listed = [row for row in report.rows if in_programme(row)]
+    # Only a colour and a link per region: the card a region shows on the map
+    # is read from its row of the table below it, which the page has anyway.
+    regions = {
+        row.code: {"colour": STATUS_COLOURS[row.status], "url": url_for_region(row), "name": row.name}
+        for row in report.rows
+    }
+    for row in listed:
+        regions[row.code]["row"] = row.id
+    corners = [c for row in (listed or report.rows) for c in bbox_of(row)]
+    return {
+        "level": "country",
+        "regions": regions,
+        "bounds": _fit(corners),
+        "shapes": shapes_url,
+        "region_shapes": region_shapes_url,
+        "collections": COLLECTION_LEVELS,
+        "zooms": [list(pair) for pair in LEVEL_FOR_ZOOM],
+        "tiles": tile_url,
+        "cities": [] if tile_url else cities(locale),
+    }
 
 
-def region_map(
+def region_page(
     report: Report,
     *,
-    static_url: Callable[[str], str],
     url_for_territory: Callable[[Row], str],
     url_for_outlet: Callable[[Row], str],
     labels: dict[str, str],
-    tile_url: str | None = None,
-) -> MapParts:
-    fmap = _base_map(static_url, tile_url)
+    tile_url: str | None,
+    locale: str,
+) -> dict[str, Any]:
+    """A region's outline, its territories (hulls of their shops) and its shops, inline: one region is small."""
     corners: list[list[float]] = []
-    outline = _geometry_text(report.total.geometry)
-    if outline is not None:
-        fmap.add_child(StatusLayer([_feature(outline, report.total, None, labels)], "region", OUTLINE_STYLE))
+    outline = None
+    shape = geometry_of(report.total.id, report.total.geometry)
+    if shape:
+        outline = _feature(simplified(shape, ZOOM_TOLERANCES[-1]), report.total, None, labels)
         corners.extend(bbox_of(report.total))
     territories = [
-        _feature(
-            json.dumps({"type": "Polygon", "coordinates": [hull(row.points)]}),
-            row,
-            url_for_territory(row),
-            labels,
-        )
+        _feature({"type": "Polygon", "coordinates": [hull(row.points)]}, row, url_for_territory(row), labels)
         for row in report.rows
         if row.points
     ]
-    if territories:
-        fmap.add_child(StatusLayer(territories, "territories", REGION_STYLE))
     located = [row for row in report.outlets if row.lat is not None and row.lon is not None]
-    if located:
-        fmap.add_child(
-            StatusLayer(
-                [
-                    _feature(
-                        f'{{"type":"Point","coordinates":[{row.lon},{row.lat}]}}',
-                        row,
-                        url_for_outlet(row),
-                        labels,
-                    )
-                    for row in located
-                ],
-                "shops",
-                SHOP_STYLE,
-            )
+    shops = [
+        _feature({"type": "Point", "coordinates": [row.lon, row.lat]}, row, url_for_outlet(row), labels)
+        for row in located
+    ]
+    corners.extend(bounds_of((row.lon, row.lat) for row in located) or [])
+    return {
+        "level": "region",
+        "outline": outline,
+        "territories": territories,
+        "shops": shops,
+        "bounds": _fit(corners),
+        "tiles": tile_url,
+        "cities": [] if tile_url else cities(locale),
+    }
+
+
+def page_json(data: dict[str, Any]) -> Markup:
+    """The map's data for a <script type="application/json"> block, in UTF-8 as it is.
+
+    Inside such a block only "</" (a closing tag) and "<!--" can end or
+    confuse it, so only those are escaped; Flask's `tojson` escapes every
+    "<" and writes every Cyrillic letter as six bytes, doubling a Russian page.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+    return Markup(text)  # noqa: S704 - JSON that cannot close or comment out its script block
+
+
+# --- the shapes, per level of detail -------------------------------------------
+
+
+@dataclass
+class ShapeFile:
+    """One level's shapes of every region as GeoJSON, plain and gzipped, with its ETag."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+
+# Levels 0 and 1 (the country, a few regions) come as one file of every
+# region; finer levels region by region, only for the regions in view.
+COLLECTION_LEVELS = 2
+
+
+_LEVELS: dict[tuple[int, str], ShapeFile] = {}
+
+
+def _encoded(data: dict[str, Any]) -> ShapeFile:
+    body = json.dumps(data, separators=(",", ":")).encode()
+    return ShapeFile(body, gzip.compress(body, 6), hashlib.sha256(body).hexdigest()[:20])
+
+
+def _unwrapped(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A shape across the antimeridian drawn whole: western longitudes moved east of 180°."""
+    points = list(_coordinates(geometry))
+    if not points or max(p[0] for p in points) - min(p[0] for p in points) <= 180:
+        return geometry
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    moved = [
+        [[[x + 360 if x < 0 else x, y] for x, y, *_r in ring] for ring in polygon] for polygon in polygons
+    ]
+    return {"type": "MultiPolygon", "coordinates": moved}
+
+
+def _level(session: Session, level: int) -> ShapeFile:
+    """A level's shapes, built once per process and change of the regions' shapes."""
+    count, last, size = session.execute(
+        select(func.count(Region.id), func.max(Region.id), func.sum(func.length(Region.geometry)))
+    ).one()
+    key = (level, f"{count}.{last}.{size}")
+    cached = _LEVELS.get(key)
+    if cached is not None:
+        return cached
+    features = []
+    rows = session.execute(select(Region.iso_code, Region.country, Region.geometry).order_by(Region.iso_code))
+    for iso, country, text in rows:
+        try:
+            geometry = json.loads(text) if text else None
+        except ValueError:
+            geometry = None
+        if not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"iso": iso, "country": country},
+                "geometry": _unwrapped(simplified(geometry, ZOOM_TOLERANCES[level])),
+            }
         )
-        corners.extend(bounds_of((row.lon, row.lat) for row in located) or [])
-    _fit(fmap, corners)
-    return _parts(fmap)
+    cached = _encoded({"type": "FeatureCollection", "features": features})
+    if len(_LEVELS) > 12:
+        _LEVELS.clear()
+    _LEVELS[key] = cached
+    return cached
 
 
-def _fit(fmap: folium.Map, corners: list[list[float]]) -> None:
-    if corners:
-        south = min(c[0] for c in corners)
-        west = min(c[1] for c in corners)
-        north = max(c[0] for c in corners)
-        east = max(c[1] for c in corners)
-        fmap.fit_bounds([[south, west], [north, east]])
+def shape_file(session: Session, level: int) -> ShapeFile:
+    """Every region's shape at a country-wide level of detail (0 or 1) as one FeatureCollection."""
+    if not 0 <= level < COLLECTION_LEVELS:
+        raise NotFound(_("There is no such map detail level."))
+    return _level(session, level)
+
+
+_REGION_FILES: dict[tuple[int, str, str], ShapeFile] = {}
+
+
+def region_shape_file(session: Session, level: int, iso: str) -> ShapeFile:
+    """One region's shape at any level of detail, as a Feature: what a zoomed-in map fetches.
+
+    Built alone (not with the whole level), so a map asking for the dozen
+    regions in view does not wait for the other hundred to be simplified.
+    """
+    if not 0 <= level < len(ZOOM_TOLERANCES):
+        raise NotFound(_("There is no such map detail level."))
+    row = session.execute(
+        select(Region.iso_code, Region.country, Region.geometry, func.length(Region.geometry)).where(
+            Region.iso_code == iso.upper()
+        )
+    ).first()
+    geometry = None
+    if row is not None and row[2]:
+        try:
+            geometry = json.loads(row[2])
+        except ValueError:
+            geometry = None
+    if not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        raise NotFound(_("There is no such region."))
+    key = (level, row[0], f"{row[3]}.{hash(row[2])}")
+    cached = _REGION_FILES.get(key)
+    if cached is None:
+        if len(_REGION_FILES) > 2000:
+            _REGION_FILES.clear()
+        cached = _REGION_FILES[key] = _encoded(
+            {
+                "type": "Feature",
+                "properties": {"iso": row[0], "country": row[1]},
+                "geometry": _unwrapped(simplified(geometry, ZOOM_TOLERANCES[level])),
+            }
+        )
+    return cached
 
 
 # --- a PNG picture for e-mails ------------------------------------------------

@@ -56,10 +56,6 @@ def _legend() -> list[tuple[str, str, str]]:
     return [(status, STATUS_COLOURS[status], str(label)) for status, label in STATUS_LABELS.items()]
 
 
-def _static(path: str) -> str:
-    return url_for("static", filename=path)
-
-
 def _or_abort(call, *args: Any, **kwargs: Any):
     try:
         return call(*args, **kwargs)
@@ -94,22 +90,58 @@ def map_country():
     )
     if isinstance(report, tuple):
         return report
-    parts = maps.country_map(
+    page = maps.country_page(
         report,
-        static_url=_static,
         labels=_labels(),
         url_for_region=lambda r: url_for(".map_region", iso=r.code, period=period.key),
+        shapes_url=url_for(".map_shapes", level=0).replace("/0.json", "/{level}.json"),
+        region_shapes_url=url_for(".map_region_shape", level=0, iso="XX").replace(
+            "/0/XX.json", "/{level}/{iso}.json"
+        ),
         tile_url=current_app.config.get("MAP_TILE_URL"),
+        locale=_locale(),
     )
+    listed = [row for row in report.rows if maps.in_programme(row)]
     return render_template(
         "reports/map.html",
         report=report,
-        parts=parts,
+        map_json=maps.page_json(page),
+        listed=listed,
+        unlisted=len(report.rows) - len(listed),
         problem=problem,
         legend=_legend(),
         metrics=METRICS,
         period=period,
     )
+
+
+def _shapes_response(shapes: maps.ShapeFile) -> Response:
+    """Shapes are the same for every reader: gzipped when the browser accepts it, cached a day."""
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    response = Response(shapes.gzipped if gzipped else shapes.body, mimetype="application/geo+json")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    response.cache_control.private = True
+    response.cache_control.max_age = 86400
+    response.set_etag(shapes.etag)
+    return response.make_conditional(request)
+
+
+@bp.get("/map/shapes/<int:level>.json")
+@roles_required(*STAFF)
+def map_shapes(level: int):
+    """Every region's shape at a country-wide zoom level."""
+    shapes = _or_abort(maps.shape_file, db.session, level)
+    return shapes if isinstance(shapes, tuple) else _shapes_response(shapes)
+
+
+@bp.get("/map/shapes/<int:level>/<iso>.json")
+@roles_required(*STAFF)
+def map_region_shape(level: int, iso: str):
+    """One region's shape at a finer zoom level, fetched only while it is in view."""
+    shapes = _or_abort(maps.region_shape_file, db.session, level, iso)
+    return shapes if isinstance(shapes, tuple) else _shapes_response(shapes)
 
 
 @bp.get("/map/<iso>")
@@ -122,15 +154,15 @@ def map_region(iso: str):
     if isinstance(report, tuple):
         return report
     territory_id = request.args.get("territory", type=int)
-    parts = maps.region_map(
+    page = maps.region_page(
         report,
-        static_url=_static,
         labels=_labels(),
         tile_url=current_app.config.get("MAP_TILE_URL"),
         url_for_territory=lambda r: (
             url_for(".map_region", iso=report.region.iso_code, period=period.key, territory=r.id) + "#shops"
         ),
         url_for_outlet=_url_pattern(".shop", "outlet_id", period=period.key),
+        locale=_locale(),
     )
     shops = [s for s in report.outlets if territory_id is None or s.territory_id == territory_id]
     chosen = next((t for t in report.rows if t.id == territory_id), None)
@@ -140,7 +172,7 @@ def map_region(iso: str):
     return render_template(
         "reports/map.html",
         report=report,
-        parts=parts,
+        map_json=maps.page_json(page),
         problem=problem,
         legend=_legend(),
         metrics=METRICS,

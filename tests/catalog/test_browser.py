@@ -6,6 +6,7 @@ import io
 
 from PIL import Image
 
+from catalog.models import Order
 from catalog.prizes import store_picture
 from partner_club.accounts.models import Role
 from tests.browser import sign_in
@@ -89,3 +90,31 @@ def test_order_a_prize_and_follow_it_to_the_tracking_number(
     assert page.locator(".tracking-number").inner_text() == "RA123456789RU"
     assert page.locator(".order-status").get_attribute("class").endswith("status-shipped")
     screenshot(page, "6-participant-sees-tracking")
+
+
+def test_a_prize_out_of_reach_stays_out_of_the_cart_and_a_bare_phone_is_read_as_russian(
+    phone, make, cat, db, screenshot
+):
+    person = cat.participant(500)
+    cat.prize(points=300, stock=3, name_ru="Фирменная кружка", name_en="Mug")
+    cat.prize(points=1500, stock=3, name_ru="Термос", name_en="Thermos")
+    make.session.commit()
+    page = phone
+    sign_in(page, person.login)
+    page.goto("/prizes/")
+    thermos = page.locator(".prize", has_text="Термос").locator("button.add-to-cart")
+    assert thermos.is_disabled() and "Не хватает баллов: 1000" in thermos.inner_text()
+    screenshot(page, "1-out-of-reach")
+    # Sent anyway (an old page, a script): the server refuses it too.
+    page.locator(".prize", has_text="Термос").locator("form").evaluate("form => form.submit()")
+    page.wait_for_selector(".flash-error")
+    assert "Термос" in page.inner_text(".flash-error")
+    page.locator(".prize", has_text="Фирменная кружка").locator("button.add-to-cart").click()
+    page.goto("/prizes/checkout")
+    page.fill("[name=address]", "Казань, ул. Баумана, д. 12, кв. 5")
+    page.fill("[name=phone]", "9161112233")  # as people type it: no country code
+    page.click("button.place-order")
+    page.wait_for_url("**/prizes/orders/*")
+    order = db.session.get(Order, int(page.url.rsplit("/", 1)[1]))
+    assert order.phone == "+79161112233" and [line.prize.name_en for line in order.lines] == ["Mug"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360

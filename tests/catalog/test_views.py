@@ -41,7 +41,7 @@ def test_catalog_page_shows_affordability_and_filters(client, make, cat, login):
 
 
 def test_cart_checkout_order_page(client, make, cat, login):
-    person = cat.participant(1000)
+    person = cat.participant(1300)
     mug = cat.prize(points=300, stock=5)
     make.session.commit()
     login(person)
@@ -54,7 +54,7 @@ def test_cart_checkout_order_page(client, make, cat, login):
     assert response.status_code == 302 and "/prizes/orders/" in response.location
     order_page = client.get(response.location, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "placed" in order_page and ADDRESS in order_page
-    assert balance_of(make.session, person).active == 400
+    assert balance_of(make.session, person).active == 700
     # The second click: the cart is gone, so put the prize back and send the same key again.
     client.post(f"/prizes/cart/add/{mug.id}", data={"quantity": 2})
     again = client.post("/prizes/checkout", data=data)
@@ -68,7 +68,7 @@ def test_cart_checkout_order_page(client, make, cat, login):
 
 
 def test_checkout_errors_are_shown_on_the_form_in_russian(client, make, cat, login):
-    person = cat.participant(100)
+    person = cat.participant(400)  # a prize beyond the balance cannot reach the cart
     mug = cat.prize(points=300, stock=5)
     make.session.commit()
     login(person)
@@ -81,10 +81,10 @@ def test_checkout_errors_are_shown_on_the_form_in_russian(client, make, cat, log
     assert 'role="alert"' in page
     page = client.post(
         "/prizes/checkout",
-        data={"address": ADDRESS, "phone": PHONE, "idempotency_key": "k2"},
+        data={"address": ADDRESS, "phone": "12345", "idempotency_key": "k2"},
         headers={"Accept-Language": "ru"},
     ).get_data(as_text=True)
-    assert "300" in page and 'role="alert"' in page
+    assert "+7 912 345-67-89" in page and 'role="alert"' in page
     assert make.session.scalar(select(func.count(Order.id))) == 0
 
 
@@ -274,3 +274,24 @@ def test_delete_only_unordered_prizes_and_retry_providers_as_a_job(client, make,
     assert make.session.get(Prize, ordered_id) is not None and make.session.get(Prize, spare_id) is None
     job_page = client.post("/prizes/admin/orders/retry-providers")
     assert job_page.status_code == 302 and "/jobs/" in job_page.location
+
+
+def test_a_prize_beyond_the_balance_cannot_reach_the_cart(client, make, cat, login):
+    person = cat.participant(250)
+    mug = cat.prize(points=300, stock=5)
+    pen = cat.prize(points=200, stock=5)
+    make.session.commit()
+    login(person)
+    page = client.get("/prizes/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    mug_card = page.split(f'data-prize="{mug.id}"', 1)[1].split("</li>", 1)[0]
+    assert "disabled" in mug_card and "50 points short" in mug_card
+    # The server refuses even when the button is not used.
+    refused = client.post(
+        f"/prizes/cart/add/{mug.id}", headers={"Accept-Language": "en"}, follow_redirects=True
+    )
+    assert "50 points short of your balance" in refused.get_data(as_text=True)
+    assert "cart_count" not in page and client.get("/prizes/checkout").status_code == 302
+    # One pen fits; a second would not.
+    client.post(f"/prizes/cart/add/{pen.id}")
+    client.post(f"/prizes/cart/add/{pen.id}")
+    assert 'value="1"' in client.get("/prizes/cart").get_data(as_text=True)

@@ -37,6 +37,8 @@ def test_a_photo_of_three_labels_registers_three_codes(phone, live_server, make,
     page.wait_for_function(
         "document.getElementById('scanner-status').textContent.includes('Сфотографируйте')"
     )
+    # ... and offers no button to switch on a camera that is not there.
+    assert page.locator("#scanner-start").is_hidden() and page.locator("#scanner-stop").is_hidden()
     page.set_input_files("#scanner-photo input[type=file]", str(shelf))
     page.click("#scanner-photo button[type=submit]")
     registered = ".scan-result.accepted, .scan-result.pending_review"  # fraud's checks may hold one

@@ -26,7 +26,7 @@ def test_the_scanner_page_is_for_participants(client, make, login, db):
     page = client.get("/scan/")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert 'id="scanner-video"' in html and 'capture="environment"' in html and "scanner.js" in html
+    assert 'id="scanner-video"' in html and 'capture="environment"' in html and "scanner/live.js" in html
     assert "Сканировать коды" in client.get("/").get_data(as_text=True)  # the menu entry, in Russian
     client.post("/logout")
     login(rep)

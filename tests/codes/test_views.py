@@ -12,6 +12,7 @@ from codes import services
 from codes.models import Batch, Product, Registration
 from partner_club.accounts.models import Role
 from partner_club.jobs.models import Job
+from partner_club.settings_store import put_setting
 from tests.codes.helpers import batch, code, product
 
 
@@ -135,7 +136,9 @@ def test_products_import_page_lists_bad_lines(client, login, make, db):
     assert db.session.scalar(select(func.count(Product.id))) == 0
 
 
-def test_admin_issues_a_batch_with_a_print_job_and_downloads_its_files(client, login, make, db, work_jobs):
+def test_admin_issues_a_batch_with_a_print_job_and_downloads_its_files(
+    app, client, login, make, db, work_jobs
+):
     admin = make.user(Role.ADMIN)
     item = product(db.session)
     make.session.commit()
@@ -159,6 +162,15 @@ def test_admin_issues_a_batch_with_a_print_job_and_downloads_its_files(client, l
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     svg = client.get(f"/codes/batches/{issued.id}/label/2.svg")
     assert svg.status_code == 200 and code(issued, 2)[:4] in svg.get_data(as_text=True)
+    # The label says whose it is and what to do with it, in the reader's language.
+    ru = client.get(f"/codes/batches/{issued.id}/label/2.svg", headers={"Accept-Language": "ru"})
+    host = app.config["PUBLIC_URL"].split("://", 1)[-1]
+    assert f"Сканируйте камерой телефона или введите код на {host}" in ru.get_data(as_text=True)
+    assert ">Клуб партнёров<" in ru.get_data(as_text=True)
+    put_setting(db.session, "brand_name", "Клуб мастеров Колор")
+    db.session.commit()
+    branded = client.get(f"/codes/batches/{issued.id}/label/2.svg", headers={"Accept-Language": "ru"})
+    assert ">Клуб мастеров Колор<" in branded.get_data(as_text=True)
     png = client.get(f"/codes/batches/{issued.id}/label/2.png")
     assert png.data.startswith(b"\x89PNG")
     assert client.get(f"/codes/batches/{issued.id}/label/31.png").status_code == 404

@@ -37,7 +37,7 @@ def shop_form(invitation, region, **kw):
     return data
 
 
-def test_rep_prints_cards_with_qr_links(client, make, login, db):
+def test_rep_prints_cards_with_qr_links(app, client, make, login, db, monkeypatch):
     rep, territory, _ = make.rep_with_outlet()
     make.session.commit()
     login(rep)
@@ -55,6 +55,10 @@ def test_rep_prints_cards_with_qr_links(client, make, login, db):
         assert inv.format_code(code) in cards
     assert cards.count("<svg") == 3 and cards.count('class="invite-card"') == 3
     assert "@page" not in cards  # print rules live in the stylesheet
+    assert cards.count("Вступайте в «Клуб партнёров»") == 3  # the brand, by default the club's name
+    monkeypatch.setitem(app.config, "BRAND_NAME", "Клуб мастеров Колор")
+    branded = client.get(response.location).get_data(as_text=True)
+    assert branded.count("Вступайте в «Клуб мастеров Колор»") == 3
 
 
 def test_rep_cannot_see_another_territorys_invitations(client, make, login, db):
