@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'plain0001'
-down_revision = '6660cb110f35'
+down_revision = 'tro1c8e2a4d6'
 branch_labels = None
 depends_on = None
 
