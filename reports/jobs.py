@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from partner_club.database import utcnow
@@ -49,8 +50,13 @@ def schedule_fold(app: Flask) -> None:
     """Makes sure a fold runs soon: queues one unless one is already waiting."""
     if app.config.get("REDIS_URL"):
         key = f"{app.config['RQ_QUEUE']}:reports.fold.pending"
-        if queue(app).connection.set(key, 1, nx=True, ex=FOLD_PENDING_SECONDS):
-            queue(app).enqueue(fold_job, key, result_ttl=0)
+        try:
+            if queue(app).connection.set(key, 1, nx=True, ex=FOLD_PENDING_SECONDS):
+                queue(app).enqueue(fold_job, key, result_ttl=0)
+        except (RedisError, OSError):
+            # The registration stands; the map adds unfolded registrations at read time, and the
+            # first registration after Redis returns (or `flask reports fold`) folds them all.
+            log.warning("Redis unreachable: the rollups' fold waits for the next registration")
         return
     with _IN_PROCESS.lock:
         if _IN_PROCESS.pending:
