@@ -140,7 +140,7 @@ def validate(session: Session, data: CampaignData, *, campaign_id: int | None = 
             )
 
 
-def _audience_shops(data: CampaignData):
+def audience_shops(data: CampaignData):
     query = select(Outlet.id).where(Outlet.active.is_(True))
     if data.regions:
         query = query.join(Region, Region.id == Outlet.region_id).where(Region.iso_code.in_(data.regions))
@@ -155,7 +155,7 @@ def _audience_shops(data: CampaignData):
 
 def audience_size(session: Session, data: CampaignData) -> dict[str, int]:
     """Shops and people the audience reaches (before the control group is left out)."""
-    shops = _audience_shops(data).subquery()
+    shops = audience_shops(data).subquery()
     shop_count = session.scalar(select(func.count()).select_from(shops)) or 0
     roles = data.roles or [Role.OWNER.value, Role.SELLER.value]
     people = session.scalar(
