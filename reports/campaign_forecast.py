@@ -329,7 +329,7 @@ def _mean_var(values: list[float]) -> tuple[float, float]:
 def _panel(session: Session, campaign: Campaign, *, now: datetime, weeks: int) -> Markup:
     result = forecast(session, campaign, weeks=weeks, now=now)
     parts = [
-        f'<section class="campaign-forecast" id="forecast"><h2>{escape(_("Forecast"))}</h2>',
+        '<section class="campaign-forecast" id="forecast"><h2>{}</h2>'.format(escape(_("Forecast"))),
         "<p>"
         + escape(
             _(
@@ -355,7 +355,9 @@ def _panel(session: Session, campaign: Campaign, *, now: datetime, weeks: int) -
         )
     if result.points_by_region:
         parts.append(
-            f"<table class=\"table\"><tr><th>{escape(_('Region'))}</th><th>{escape(_('Points'))}</th></tr>"
+            '<table class="table"><tr><th>{}</th><th>{}</th></tr>'.format(
+                escape(_("Region")), escape(_("Points"))
+            )
         )
         for iso, points in sorted(result.points_by_region.items(), key=lambda item: -item[1]):
             parts.append(f"<tr><td>{escape(result.regions.get(iso, iso))}</td><td>{points}</td></tr>")
@@ -364,7 +366,9 @@ def _panel(session: Session, campaign: Campaign, *, now: datetime, weeks: int) -
     finished = campaign.status in (Status.STOPPED.value, Status.ENDED.value) or now >= campaign.ends_at
     if finished and campaign.control_share > 0:
         parts.append(
-            f'<section id="uplift"><h2>{escape(_("Effect"))}</h2><p>{escape(uplift(session, campaign).words())}</p></section>'
+            '<section id="uplift"><h2>{}</h2><p>{}</p></section>'.format(
+                escape(_("Effect")), escape(uplift(session, campaign).words())
+            )
         )
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
+
 from codes.models import Registration
 from partner_club.accounts.models import Role
 from partner_club.campaigns import services
+from partner_club.campaigns.evaluate import in_control_group
 from partner_club.database import utcnow
 from partner_club.settings_store import put_setting
 from reports.campaign_forecast import forecast, uplift
@@ -64,11 +67,37 @@ def test_forecast_counts_packages_and_stops_at_the_budget(db, make):
     assert result.budget_reached_week == 1
 
 
-def test_uplift_in_plain_words(db, make):
-    _history(db, make, weeks=2)
+def test_uplift_against_the_control_group_in_plain_words(db, make):
+    prod = product(db.session, sku="ROLL-1", points="10")
+    lot = batch(db.session, prod, count=5000)
+    end = utcnow() - timedelta(days=1)
+    people = [make.user(Role.SELLER, outlet=make.outlet()) for _ in range(30)]
     campaign = services.create_campaign(
-        db.session, data(mechanic="bonus", value=1, control_share=0.5), actor=None
+        db.session,
+        data(mechanic="bonus", value=1, control_share=0.5, starts_at=end - timedelta(days=14), ends_at=end),
+        actor=None,
     )
+    serial = 0
+    for seller in people:
+        shop = seller.outlet
+        during = 2 if in_control_group(campaign.control_seed, 0.5, shop.id) else 6
+        for days_before_end, count in ((21, 2), (7, during)):
+            for _ in range(count):
+                serial += 1
+                db.session.add(
+                    Registration(
+                        batch_id=lot.id,
+                        serial=serial,
+                        participant_id=seller.id,
+                        outlet_id=shop.id,
+                        product_id=prod.id,
+                        points=10,
+                        created_at=end - timedelta(days=days_before_end),
+                    )
+                )
+    db.session.flush()
     result = uplift(db.session, campaign)
-    assert result.shops + result.control_shops == 1
-    assert "control group" in result.words() or "chance" in result.words() or "worked" in result.words()
+    assert result.shops + result.control_shops == 30 and result.control_shops >= 2
+    assert abs(result.per_shop_week - 2.0) < 1e-9 and result.low > 0
+    with force_locale("en"):
+        assert result.words().startswith("The campaign worked: its shops registered +2.00 packages")
