@@ -38,6 +38,7 @@ from partner_club.admin import views as admin_views
 from partner_club.api import views as api_views
 from partner_club.api.base import bearer_token, user_from_token
 from partner_club.campaigns import api as campaigns_api
+from partner_club.campaigns import demo as campaigns_demo
 from partner_club.campaigns import views as campaigns_views
 from partner_club.config import ROOT, from_environment
 from partner_club.demo import cli as demo_cli
@@ -74,7 +75,7 @@ BLUEPRINTS = (
 )
 
 # Each package seeds its part of the demo world after the core, in this order.
-DEMO_SEEDERS = (codes.demo.seed, catalog.demo.seed, fraud.demo.seed, reports.demo.seed)
+DEMO_SEEDERS = (codes.demo.seed, catalog.demo.seed, fraud.demo.seed, reports.demo.seed, campaigns_demo.seed)
 
 CLI_GROUPS = (
     accounts_cli.users,

@@ -16,8 +16,9 @@ from decimal import Decimal
 from math import sqrt
 from typing import Any
 
+from flask import render_template
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import Integer, cast, func, literal, select
 from sqlalchemy.orm import Session
 
@@ -328,49 +329,16 @@ def _mean_var(values: list[float]) -> tuple[float, float]:
 
 def _panel(session: Session, campaign: Campaign, *, now: datetime, weeks: int) -> Markup:
     result = forecast(session, campaign, weeks=weeks, now=now)
-    parts = [
-        '<section class="campaign-forecast" id="forecast"><h2>{}</h2>'.format(escape(_("Forecast"))),
-        "<p>"
-        + escape(
-            _(
-                "Over the last %(weeks)s weeks this campaign would have given %(points)s points "
-                "(%(money)s ₽ at %(rate)s ₽ a point) on %(registrations)s registrations.",
-                weeks=weeks,
-                points=f"{result.points:,}".replace(",", " "),
-                money=f"{result.money:,.2f}".replace(",", " "),
-                rate=result.rub_per_point,
-                registrations=result.registrations,
-            )
-        )
-        + "</p>",
-        str(forecast_chart(result)),
-    ]
-    if result.budget_reached_week is not None:
-        parts.append(
-            "<p>"
-            + escape(
-                _("The budget would have run out in week %(week)s.", week=result.budget_reached_week + 1)
-            )
-            + "</p>"
-        )
-    if result.points_by_region:
-        parts.append(
-            '<table class="table"><tr><th>{}</th><th>{}</th></tr>'.format(
-                escape(_("Region")), escape(_("Points"))
-            )
-        )
-        for iso, points in sorted(result.points_by_region.items(), key=lambda item: -item[1]):
-            parts.append(f"<tr><td>{escape(result.regions.get(iso, iso))}</td><td>{points}</td></tr>")
-        parts.append("</table>")
-    parts.append("</section>")
     finished = campaign.status in (Status.STOPPED.value, Status.ENDED.value) or now >= campaign.ends_at
-    if finished and campaign.control_share > 0:
-        parts.append(
-            '<section id="uplift"><h2>{}</h2><p>{}</p></section>'.format(
-                escape(_("Effect")), escape(uplift(session, campaign).words())
-            )
+    return Markup(  # noqa: S704 - a Jinja template, autoescaped
+        render_template(
+            "reports/_campaign_forecast.html",
+            result=result,
+            weeks=weeks,
+            chart=forecast_chart(result),
+            uplift=uplift(session, campaign) if finished and campaign.control_share > 0 else None,
         )
-    return Markup("".join(parts))  # noqa: S704 - every text above is escaped
+    )
 
 
 panels.PANELS["forecast"] = _panel

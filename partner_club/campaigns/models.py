@@ -72,6 +72,10 @@ CAP_FIELDS = (
 )
 
 
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS[Status(status)])
+
+
 class Campaign(db.Model):
     __tablename__ = "campaigns"
     __table_args__ = (

@@ -12,6 +12,7 @@ from partner_club.accounts.access import PARTICIPANTS, roles_required
 from partner_club.accounts.models import Role
 from partner_club.campaigns import bonuses, services
 from partner_club.campaigns.forms import BonusRulesForm, CampaignForm
+from partner_club.campaigns.models import status_label
 from partner_club.campaigns.panels import render_panels
 from partner_club.database import utcnow
 from partner_club.errors import DomainError
@@ -118,6 +119,7 @@ def show(campaign_id: int):
         live=services.live_figures(db.session, campaign),
         panels=render_panels(db.session, campaign, now=now, weeks=weeks),
         weeks=weeks,
+        status_label=status_label,
         locale=str(get_locale() or "ru"),
     )
 

@@ -98,7 +98,7 @@ def test_staff_pages_create_show_and_launch(client, make, login, db):
         "priority": "0",
         "regions": "ru-sam",
     }
-    refused = client.post("/admin/campaigns/new", data=form)
+    refused = client.post("/admin/campaigns/new", data=form, headers={"Accept-Language": "en"})
     assert refused.status_code == 422 and "must end after it starts" in refused.get_data(as_text=True)
     form["ends_at"] = "2030-04-01T00:00"
     saved = client.post("/admin/campaigns/new", data=form)
