@@ -143,20 +143,25 @@ def forecast(session: Session, campaign: Campaign, *, weeks: int, now: datetime)
     counted: dict[tuple, int] = defaultdict(int)  # (rule, shop[, sku]) -> packages so far
     shop_points: dict[tuple, int] = defaultdict(int)  # (rule, shop[, week]) -> points so far
     spent = {rule.id: 0 for rule in rules}
+    # Which campaigns a kind of registration meets depends on few values, shared by many shops:
+    # decided once per profile, then only the shop's own filters are checked per group.
+    profiles: dict[tuple, list[Rule]] = {}
     for week, shop, sku, kind, package, iso, territory, shop_kind, role, count, base in _groups(
         session, start, end
     ):
         if not 0 <= week < weeks:
             continue
+        profile = (sku, kind, package, iso, territory, shop_kind, role)
+        meeting = profiles.get(profile)
+        if meeting is None:
+            meeting = profiles[profile] = [
+                rule
+                for rule in rules
+                if _meets_but_shop(rule, sku, kind, package, iso, territory, shop_kind, role)
+            ]
         candidates = []
-        for rule in rules:
-            if not (
-                rule.covers_product(sku=sku, product_kind=kind, package=package)
-                and rule.concerns_person(
-                    region_iso=iso, territory_id=territory, shop_id=shop, shop_kind=shop_kind, role=role
-                )
-                and not rule.in_control(shop)
-            ):
+        for rule in meeting:
+            if (rule.outlet_ids and shop not in rule.outlet_ids) or rule.in_control(shop):
                 continue
             points = _group_points(rule, shop, sku, count, int(base or 0), counted)
             points = _capped(rule, shop, week, points, shop_points, spent)
@@ -179,6 +184,16 @@ def forecast(session: Session, campaign: Campaign, *, weeks: int, now: datetime)
     result.points_by_region = dict(result.points_by_region)
     result.regions = dict(session.execute(select(Region.iso_code, Region.name_ru)).all())
     return result
+
+
+def _meets_but_shop(rule: Rule, sku, kind, package, iso, territory, shop_kind, role) -> bool:
+    """Everything but the shop (named shops and the control group are checked per group)."""
+    return rule.covers_product(sku=sku, product_kind=kind, package=package) and (
+        (not rule.regions or iso in rule.regions)
+        and (not rule.territory_ids or territory in rule.territory_ids)
+        and (not rule.shop_kinds or shop_kind in rule.shop_kinds)
+        and (not rule.roles or role in rule.roles)
+    )
 
 
 def _group_points(rule: Rule, shop, sku, count: int, base: int, counted: dict) -> int:
