@@ -177,15 +177,16 @@ def bump_version(session: Session) -> None:
 
 def running_rules(session: Session) -> tuple[Rule, ...]:
     version = get_setting(session, VERSION_KEY, None)
+    if version is None:
+        return ()  # no campaign was ever written through the services: none runs, no query
     key = (str(session.get_bind().url), version)
-    if version is not None and _cache["key"] == key:
+    if _cache["key"] == key:
         return _cache["rules"]
     rows = session.execute(
         select(Campaign.__table__).where(Campaign.status == Status.RUNNING.value).order_by(Campaign.id)
     ).all()
     rules = tuple(Rule.of(row) for row in rows)
-    if version is not None:  # never written: nothing to key the cache on
-        _cache.update(key=key, rules=rules)
+    _cache.update(key=key, rules=rules)
     return rules
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from partner_club.accounts.models import Role
@@ -28,7 +29,7 @@ from tests.campaigns.helpers import T0, data, register, running
 )
 def test_bad_input_is_refused_and_nothing_saved(db, make, change, field, words):
     make.outlet()
-    with pytest.raises(Invalid) as refused:
+    with force_locale("en"), pytest.raises(Invalid) as refused:
         services.create_campaign(db.session, data(**change), actor=None)
     assert refused.value.details["field"] == field
     assert words in refused.value.message
