@@ -85,43 +85,44 @@ def _week_index(session: Session, start: datetime):
 
 
 def _groups(session: Session, start: datetime, end: datetime):
+    """Registrations summed per week, shop, product and role; the shop's and the product's
+    values come from two small lookups instead of the GROUP BY."""
     week = _week_index(session, start).label("week")
-    return session.execute(
+    rows = session.execute(
         select(
             week,
             Registration.outlet_id,
-            Product.sku,
-            Product.kind,
-            Product.package,
-            Region.iso_code,
-            Outlet.territory_id,
-            Outlet.kind.label("shop_kind"),
+            Registration.product_id,
             User.role,
             func.count(),
             func.sum(Registration.points),
         )
-        .join(Product, Product.id == Registration.product_id)
         .join(User, User.id == Registration.participant_id)
-        .outerjoin(Outlet, Outlet.id == Registration.outlet_id)
-        .outerjoin(Region, Region.id == Outlet.region_id)
         .where(
             Registration.created_at >= start,
             Registration.created_at < end,
             Registration.status.in_(COUNTED),
         )
-        .group_by(
-            week,
-            Registration.outlet_id,
-            Product.sku,
-            Product.kind,
-            Product.package,
-            Region.iso_code,
-            Outlet.territory_id,
-            Outlet.kind,
-            User.role,
-        )
-        .order_by(week, Registration.outlet_id, Product.sku)
+        .group_by(week, Registration.outlet_id, Registration.product_id, User.role)
+        .order_by(week, Registration.outlet_id, Registration.product_id)
     ).all()
+    products = {
+        row[0]: tuple(row[1:])
+        for row in session.execute(select(Product.id, Product.sku, Product.kind, Product.package))
+    }
+    shops = {
+        row[0]: tuple(row[1:])
+        for row in session.execute(
+            select(Outlet.id, Region.iso_code, Outlet.territory_id, Outlet.kind).join(
+                Region, Region.id == Outlet.region_id
+            )
+        )
+    }
+    none = (None, None, None)
+    for week_index, shop, product_id, role, count, base in rows:
+        sku, kind, package = products[product_id]
+        iso, territory, shop_kind = shops.get(shop, none)
+        yield week_index, shop, sku, kind, package, iso, territory, shop_kind, role, count, base
 
 
 def forecast(session: Session, campaign: Campaign, *, weeks: int, now: datetime) -> Forecast:
@@ -143,6 +144,7 @@ def forecast(session: Session, campaign: Campaign, *, weeks: int, now: datetime)
     counted: dict[tuple, int] = defaultdict(int)  # (rule, shop[, sku]) -> packages so far
     shop_points: dict[tuple, int] = defaultdict(int)  # (rule, shop[, week]) -> points so far
     spent = {rule.id: 0 for rule in rules}
+    caps_of = {rule.id: _cap_list(rule) for rule in rules}
     # Which campaigns a kind of registration meets depends on few values, shared by many shops:
     # decided once per profile, then only the shop's own filters are checked per group.
     profiles: dict[tuple, list[Rule]] = {}
@@ -164,7 +166,7 @@ def forecast(session: Session, campaign: Campaign, *, weeks: int, now: datetime)
             if (rule.outlet_ids and shop not in rule.outlet_ids) or rule.in_control(shop):
                 continue
             points = _group_points(rule, shop, sku, count, int(base or 0), counted)
-            points = _capped(rule, shop, week, points, shop_points, spent)
+            points = _capped(rule, caps_of[rule.id], shop, week, points, shop_points, spent)
             candidates.append((rule, points))
         for rule, points in combine(candidates):
             spent[rule.id] += points
@@ -213,26 +215,24 @@ def _group_points(rule: Rule, shop, sku, count: int, base: int, counted: dict) -
     return max(0, min(after, n) - before) * value  # first_n
 
 
-def _capped(rule: Rule, shop, week: int, points: int, shop_points: dict, spent: dict) -> int:
+def _cap_list(rule: Rule) -> tuple[tuple[int, bool], ...]:
+    """The caps the forecast applies, as (cap, weekly): person caps are read as the shop's."""
     _pd, pw, pp, _sd, sw, sp = rule.caps
-    for cap, key in (
-        (pp, (rule.id, shop)),
-        (sp, (rule.id, shop)),
-        (pw, (rule.id, shop, week)),
-        (sw, (rule.id, shop, week)),
-    ):
-        if cap is not None:
-            points = min(points, max(0, cap - shop_points[(*key, "cap", cap)]))
+    return tuple(
+        (cap, weekly) for cap, weekly in ((pp, False), (sp, False), (pw, True), (sw, True)) if cap is not None
+    )
+
+
+def _capped(rule: Rule, caps, shop, week: int, points: int, shop_points: dict, spent: dict) -> int:
+    if not caps and rule.budget is None:
+        return points
+    keys = [((rule.id, shop, week if weekly else None, cap), cap) for cap, weekly in caps]
+    for key, cap in keys:
+        points = min(points, max(0, cap - shop_points[key]))
     if rule.budget is not None:
         points = min(points, max(0, rule.budget - spent[rule.id]))
-    for cap, key in (
-        (pp, (rule.id, shop)),
-        (sp, (rule.id, shop)),
-        (pw, (rule.id, shop, week)),
-        (sw, (rule.id, shop, week)),
-    ):
-        if cap is not None:
-            shop_points[(*key, "cap", cap)] += points
+    for key, _cap in keys:
+        shop_points[key] += points
     return points
 
 

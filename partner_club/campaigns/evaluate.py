@@ -15,6 +15,7 @@ registration, and queries only for the few that apply.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from partner_club.campaigns.models import CAP_FIELDS, Campaign, CampaignAward, Combine, Mechanic, Status
+from partner_club.database import UTCDateTime
 from partner_club.settings_store import get_setting, put_setting, read_together
 
 VERSION_KEY = "campaigns.version"
@@ -330,48 +332,78 @@ def _lock_and_read(
 ) -> dict[int, _Usage]:
     if not rules:
         return {}
-    ids = [rule.id for rule in rules]
-    table = Campaign.__table__
-    locked = session.execute(
-        select(table.c.id, table.c.spent, table.c.status)
-        .where(table.c.id.in_(ids))
-        .order_by(table.c.id)
-        .with_for_update()
-    ).all()
+    locked = session.execute(_LOCK, {"ids": [rule.id for rule in rules]}).all()
     usage = {row.id: _Usage(spent=row.spent, running=row.status == Status.RUNNING.value) for row in locked}
-    awards = CampaignAward.__table__.c
-    parts = []
-    for rule in rules:
-        day, week = rule.windows(at)
-        mine = awards.person_id == person_id
-        shop = awards.outlet_id == shop_id if shop_id is not None else mine
-        counted = shop & (awards.sku == sku) if rule.mechanic == Mechanic.FIRST_N.value else shop
-        parts.append(
-            select(
-                literal(rule.id).label("cid"),
-                _sum(mine & (awards.created_at >= day)),
-                _sum(mine & (awards.created_at >= week)),
-                _sum(mine),
-                _sum(shop & (awards.created_at >= day)),
-                _sum(shop & (awards.created_at >= week)),
-                _sum(shop),
-                func.coalesce(func.sum(case((counted, 1), else_=0)), 0),
-            ).where(
-                awards.campaign_id == rule.id,
-                or_(awards.person_id == person_id, awards.outlet_id == shop_id)
-                if shop_id is not None
-                else awards.person_id == person_id,
-            )
-        )
-    for row in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]).all():
-        state = usage.setdefault(row[0], _Usage())
-        state.used = tuple(int(v) for v in row[1:7])
-        state.counted = int(row[7])
+    by_window: dict[tuple[datetime, datetime], list[Rule]] = {}
+    for rule in rules:  # campaigns in one time zone share their day and week: one read for them all
+        by_window.setdefault(rule.windows(at), []).append(rule)
+    mechanic = {rule.id: rule.mechanic for rule in rules}
+    for (day, week), group in by_window.items():
+        rows = session.execute(
+            _usage_statement(),
+            {
+                "ids": [rule.id for rule in group],
+                "person": person_id,
+                "shop": shop_id if shop_id is not None else -1,
+                "sku": sku,
+                "day": day,
+                "week": week,
+            },
+        ).all()
+        for row in rows:
+            state = usage.setdefault(row[0], _Usage())
+            state.used = tuple(int(v) for v in row[1:7])
+            if shop_id is None:  # no shop: packages are counted per person
+                counted = row[9] if mechanic[row[0]] == Mechanic.FIRST_N.value else row[10]
+            else:
+                counted = row[7] if mechanic[row[0]] == Mechanic.FIRST_N.value else row[8]
+            state.counted = int(counted)
     return usage
 
 
+_LOCK = (
+    select(Campaign.__table__.c.id, Campaign.__table__.c.spent, Campaign.__table__.c.status)
+    .where(Campaign.__table__.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Campaign.__table__.c.id)
+    .with_for_update()
+)
+
+
+@functools.cache
+def _usage_statement():
+    """Per campaign: the person's and the shop's points today, this week and in the period, and
+    the packages counted (the shop's or the person's, of this product or all). Built once."""
+    a = CampaignAward.__table__.c
+    mine = a.person_id == bindparam("person")
+    shop = a.outlet_id == bindparam("shop")
+    day = a.created_at >= bindparam("day", type_=UTCDateTime())
+    week = a.created_at >= bindparam("week", type_=UTCDateTime())
+    same_sku = a.sku == bindparam("sku")
+    return (
+        select(
+            a.campaign_id,
+            _sum(mine & day),
+            _sum(mine & week),
+            _sum(mine),
+            _sum(shop & day),
+            _sum(shop & week),
+            _sum(shop),
+            _count(shop & same_sku),
+            _count(shop),
+            _count(mine & same_sku),
+            _count(mine),
+        )
+        .where(a.campaign_id.in_(bindparam("ids", expanding=True)), or_(mine, shop))
+        .group_by(a.campaign_id)
+    )
+
+
 def _sum(condition):
-    return func.coalesce(func.sum(case((condition, CampaignAward.points), else_=0)), 0)
+    return func.coalesce(func.sum(case((condition, CampaignAward.__table__.c.points), else_=0)), 0)
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _spend(session: Session, chosen: list[tuple[Rule, int]], usage: dict[int, _Usage], at: datetime) -> None:
