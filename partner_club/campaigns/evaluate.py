@@ -406,19 +406,23 @@ def _count(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+_SPEND = (
+    update(Campaign.__table__)
+    .where(
+        Campaign.__table__.c.id == bindparam("cid"),
+        Campaign.__table__.c.spent + bindparam("p") <= Campaign.__table__.c.budget,
+    )
+    .values(spent=Campaign.__table__.c.spent + bindparam("p"))
+)
+
+
 def _spend(session: Session, chosen: list[tuple[Rule, int]], usage: dict[int, _Usage], at: datetime) -> None:
+    """The budgets move in one executemany; the rows are locked, so what was read plus what is
+    given is what they hold now (and `_room` kept it within the budget)."""
     table = Campaign.__table__
+    session.execute(_SPEND, [{"cid": rule.id, "p": points} for rule, points in chosen])
     for rule, points in chosen:
-        statement = (
-            update(table)
-            .where(table.c.id == rule.id, table.c.spent + points <= table.c.budget)
-            .values(spent=table.c.spent + points)
-            .returning(table.c.spent)
-        )
-        spent = session.execute(statement).scalar()
-        if spent is None:  # cannot happen under the lock; refuse rather than overspend
-            raise RuntimeError(f"campaign {rule.id} would overspend its budget")
-        if spent >= rule.budget:
+        if usage[rule.id].spent + points >= rule.budget:
             session.execute(
                 update(table)
                 .where(table.c.id == rule.id, table.c.status == Status.RUNNING.value)
