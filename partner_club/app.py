@@ -25,6 +25,7 @@ import codes.views
 import fraud.cli
 import fraud.demo
 import fraud.views
+import reports.campaign_api
 import reports.cli
 import reports.demo
 import reports.views
@@ -38,6 +39,9 @@ from partner_club.accounts.models import User, role_label
 from partner_club.admin import views as admin_views
 from partner_club.api import views as api_views
 from partner_club.api.base import bearer_token, user_from_token
+from partner_club.campaigns import api as campaigns_api
+from partner_club.campaigns import demo as campaigns_demo
+from partner_club.campaigns import views as campaigns_views
 from partner_club.config import ROOT, development_key_problem, from_environment, instance_keys
 from partner_club.demo import cli as demo_cli
 from partner_club.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -62,6 +66,8 @@ BLUEPRINTS = (
     ledger_views.bp,
     ledger_api.bp,
     outlets_views.bp,
+    campaigns_views.bp,
+    campaigns_api.bp,
     codes.views.bp,
     codes.api.bp,
     codes.scan_views.bp,
@@ -70,10 +76,11 @@ BLUEPRINTS = (
     catalog.views.bp,
     catalog.api.bp,
     reports.views.bp,
+    reports.campaign_api.bp,
 )
 
 # Each package seeds its part of the demo world after the core, in this order.
-DEMO_SEEDERS = (codes.demo.seed, catalog.demo.seed, fraud.demo.seed, reports.demo.seed)
+DEMO_SEEDERS = (codes.demo.seed, catalog.demo.seed, fraud.demo.seed, reports.demo.seed, campaigns_demo.seed)
 
 CLI_GROUPS = (
     accounts_cli.users,

@@ -10,6 +10,7 @@ from partner_club.accounts.models import (
     UserStatus,
 )
 from partner_club.audit.models import AuditEntry
+from partner_club.campaigns.models import BonusGrant, Campaign, CampaignAward
 from partner_club.jobs.models import Job, JobStatus
 from partner_club.ledger.models import Account, LedgerEntry, PointLot
 from partner_club.outlets.models import Outlet
@@ -19,6 +20,9 @@ from partner_club.settings_store import Setting
 __all__ = [
     "Account",
     "AuditEntry",
+    "BonusGrant",
+    "Campaign",
+    "CampaignAward",
     "Invitation",
     "InvitationUse",
     "Job",

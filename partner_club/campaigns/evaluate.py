@@ -1,0 +1,473 @@
+"""What running campaigns add to one registration: the one interface the registration calls.
+
+`campaign_points` answers breakdown items (`{"source": "campaign", "campaign": id, "name",
+"points"}`) and records the awards (flush only). It is deterministic: the same registration
+in the same state gets the same points. Budgets and caps are exact under concurrency: the
+campaigns that keep a count are locked in id order (`SELECT ... FOR UPDATE` on PostgreSQL,
+SQLite has one writer anyway) before their usage is read, and the budget moves with
+`UPDATE ... SET spent = spent + :p WHERE spent + :p <= budget`.
+
+Running campaigns are kept per process and reloaded when the `campaigns.version` setting
+(a fresh token on every change of any campaign, read with the registration's other
+settings) differs, so two hundred running campaigns cost a filter in Python per
+registration, and queries only for the few that apply.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from partner_club.campaigns.models import CAP_FIELDS, Campaign, CampaignAward, Combine, Mechanic, Status
+from partner_club.database import UTCDateTime
+from partner_club.settings_store import get_setting, put_setting, read_together
+
+VERSION_KEY = "campaigns.version"
+read_together(VERSION_KEY)  # read with the registration's other settings: no query of its own
+
+COUNTING = frozenset({Mechanic.EVERY_NTH.value, Mechanic.ONCE_AT_N.value, Mechanic.FIRST_N.value})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A running campaign as evaluation needs it: plain values, no ORM object."""
+
+    id: int
+    name_ru: str
+    name_en: str
+    starts_at: datetime
+    ends_at: datetime
+    zone: ZoneInfo
+    regions: frozenset[str]
+    territory_ids: frozenset[int]
+    shop_kinds: frozenset[str]
+    roles: frozenset[str]
+    outlet_ids: frozenset[int]
+    skus: frozenset[str]
+    product_kinds: frozenset[str]
+    packages: frozenset[str]
+    mechanic: str
+    value: float
+    n: int | None
+    caps: tuple[int | None, ...]  # in the order of CAP_FIELDS
+    budget: int | None
+    combine: str
+    priority: int
+    control_share: float
+    control_seed: int
+
+    @classmethod
+    def of(cls, c: Any) -> Rule:
+        return cls(
+            id=c.id,
+            name_ru=c.name_ru,
+            name_en=c.name_en,
+            starts_at=_aware(c.starts_at),
+            ends_at=_aware(c.ends_at),
+            zone=ZoneInfo(c.time_zone),
+            regions=frozenset(c.regions or ()),
+            territory_ids=frozenset(c.territory_ids or ()),
+            shop_kinds=frozenset(c.shop_kinds or ()),
+            roles=frozenset(c.roles or ()),
+            outlet_ids=frozenset(c.outlet_ids or ()),
+            skus=frozenset(c.skus or ()),
+            product_kinds=frozenset(c.product_kinds or ()),
+            packages=frozenset(c.packages or ()),
+            mechanic=c.mechanic,
+            value=float(c.value),
+            n=c.n,
+            caps=tuple(getattr(c, field) for field in CAP_FIELDS),
+            budget=c.budget,
+            combine=c.combine,
+            priority=c.priority,
+            control_share=float(c.control_share or 0),
+            control_seed=c.control_seed or 0,
+        )
+
+    def name(self, locale: Any = None) -> str:
+        return self.name_en if str(locale or "ru").startswith("en") else self.name_ru
+
+    @property
+    def keeps_count(self) -> bool:
+        """Needs the lock and its usage read: a budget, a cap or a count of packages."""
+        return (
+            self.budget is not None or any(cap is not None for cap in self.caps) or self.mechanic in COUNTING
+        )
+
+    def concerns_person(self, *, region_iso, territory_id, shop_id, shop_kind, role) -> bool:
+        """The audience: every non-empty list must match."""
+        return (
+            (not self.regions or region_iso in self.regions)
+            and (not self.territory_ids or territory_id in self.territory_ids)
+            and (not self.shop_kinds or shop_kind in self.shop_kinds)
+            and (not self.roles or role in self.roles)
+            and (not self.outlet_ids or shop_id in self.outlet_ids)
+        )
+
+    def covers_product(self, *, sku, product_kind, package) -> bool:
+        return (
+            (not self.skus or sku in self.skus)
+            and (not self.product_kinds or product_kind in self.product_kinds)
+            and (not self.packages or package in self.packages)
+        )
+
+    def in_period(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+    def in_control(self, shop_id: int | None) -> bool:
+        return in_control_group(self.control_seed, self.control_share, shop_id)
+
+    def points_for(self, base_points: int, counted_before: int) -> int:
+        """The campaign's points for one package, before caps and budget: `counted_before` is
+        how many packages of the shop (of this product, for first_n) it counted earlier."""
+        kind = self.mechanic
+        if kind == Mechanic.MULTIPLIER.value:
+            return max(0, round(base_points * (self.value - 1)))
+        if kind == Mechanic.BONUS.value:
+            return round(self.value)
+        position = counted_before + 1
+        n = self.n or 1
+        if kind == Mechanic.EVERY_NTH.value:
+            return round(self.value) if position % n == 0 else 0
+        if kind == Mechanic.ONCE_AT_N.value:
+            return round(self.value) if position == n else 0
+        return round(self.value) if position <= n else 0  # first_n
+
+    def windows(self, at: datetime) -> tuple[datetime, datetime]:
+        """Starts (UTC) of the local day and week (from Monday) of `at` in the campaign's zone."""
+        local = at.astimezone(self.zone)
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        week = day - timedelta(days=day.weekday())
+        return _utc_midnight(day), _utc_midnight(week)
+
+
+def _utc_midnight(local_midnight: datetime) -> datetime:
+    # Re-attach the zone so a midnight across a DST change gets its own offset.
+    naive = local_midnight.replace(tzinfo=None)
+    return naive.replace(tzinfo=local_midnight.tzinfo).astimezone(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def in_control_group(seed: int, share: float, shop_id: int | None) -> bool:
+    """A random but stable share of shops left out of a campaign (no shop: never left out)."""
+    if share <= 0 or shop_id is None:
+        return False
+    digest = hashlib.sha256(f"{seed}:{shop_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+# --- the per-process cache of running campaigns -----------------------------------------
+
+_cache: dict[str, Any] = {"key": None, "rules": ()}
+
+
+def bump_version(session: Session) -> None:
+    """Every change of a campaign calls this: each process reloads the running ones."""
+    put_setting(session, VERSION_KEY, uuid.uuid4().hex)
+
+
+def running_rules(session: Session) -> tuple[Rule, ...]:
+    version = get_setting(session, VERSION_KEY, None)
+    if version is None:
+        return ()  # no campaign was ever written through the services: none runs, no query
+    key = (str(session.get_bind().url), version)
+    if _cache["key"] == key:
+        return _cache["rules"]
+    rows = session.execute(
+        select(Campaign.__table__).where(Campaign.status == Status.RUNNING.value).order_by(Campaign.id)
+    ).all()
+    rules = tuple(Rule.of(row) for row in rows)
+    _cache.update(key=key, rules=rules)
+    return rules
+
+
+def forget_cached() -> None:
+    _cache.update(key=None, rules=())
+
+
+# --- evaluation ---------------------------------------------------------------------------
+
+
+def applicable(
+    rules, *, sku, product_kind, package, region_iso, territory_id, shop_id, shop_kind, role, at
+) -> list[Rule]:
+    return [
+        rule
+        for rule in rules
+        if rule.in_period(at)
+        and rule.covers_product(sku=sku, product_kind=product_kind, package=package)
+        and rule.concerns_person(
+            region_iso=region_iso, territory_id=territory_id, shop_id=shop_id, shop_kind=shop_kind, role=role
+        )
+        and not rule.in_control(shop_id)
+    ]
+
+
+def combine(candidates: list[tuple[Rule, int]]) -> list[tuple[Rule, int]]:
+    """Which of the campaigns that give points keep them: an exclusive one (highest priority,
+    then oldest) alone; otherwise every "adds" campaign plus the best of the "best" ones."""
+    positive = [(rule, points) for rule, points in candidates if points > 0]
+    exclusive = [c for c in positive if c[0].combine == Combine.EXCLUSIVE.value]
+    if exclusive:
+        return [min(exclusive, key=lambda c: (-c[0].priority, c[0].id))]
+    chosen = [c for c in positive if c[0].combine == Combine.ADDS.value]
+    best = [c for c in positive if c[0].combine == Combine.BEST.value]
+    if best:
+        chosen.append(max(best, key=lambda c: (c[1], c[0].priority, -c[0].id)))
+    return sorted(chosen, key=lambda c: (-c[0].priority, c[0].id))
+
+
+@dataclass
+class _Usage:
+    spent: int = 0
+    running: bool = True
+    used: tuple[int, ...] = (0, 0, 0, 0, 0, 0)  # points in the order of CAP_FIELDS
+    counted: int = 0  # packages counted for the shop (for first_n: of this product)
+
+
+def campaign_points(
+    session: Session,
+    *,
+    base_points: int,
+    sku: str,
+    product_kind: str,
+    package: str,
+    region_iso: str | None,
+    territory_id: int | None,
+    shop_id: int | None,
+    shop_kind: str | None,
+    person_id: int,
+    role: str,
+    at: datetime,
+    registration_id: int,
+    locale: str | None = None,
+) -> list[dict[str, Any]]:
+    """The campaigns' breakdown items for one registration, with their awards recorded."""
+    at = _aware(at)
+    rules = applicable(
+        running_rules(session),
+        sku=sku,
+        product_kind=product_kind,
+        package=package,
+        region_iso=region_iso,
+        territory_id=territory_id,
+        shop_id=shop_id,
+        shop_kind=shop_kind,
+        role=role,
+        at=at,
+    )
+    if not rules:
+        return []
+    usage = _lock_and_read(session, [r for r in rules if r.keeps_count], person_id, shop_id, sku, at)
+    candidates = []
+    for rule in rules:
+        state = usage.get(rule.id, _Usage())
+        if not state.running:
+            continue  # paused, stopped or out of budget since the cache was read
+        points = rule.points_for(base_points, state.counted)
+        points = min(points, _room(rule, state, has_shop=shop_id is not None))
+        candidates.append((rule, points))
+    chosen = {rule.id: points for rule, points in combine(candidates)}
+    awards = [
+        {"campaign_id": rule.id, "points": chosen.get(rule.id, 0)}
+        for rule, _points in candidates
+        if rule.id in chosen or rule.mechanic in COUNTING  # a package counts even without points
+    ]
+    if awards:
+        session.execute(
+            insert(CampaignAward.__table__),
+            [
+                dict(
+                    award,
+                    registration_id=registration_id,
+                    person_id=person_id,
+                    outlet_id=shop_id,
+                    sku=sku,
+                    created_at=at,
+                )
+                for award in awards
+            ],
+        )
+    by_id = {rule.id: rule for rule, _ in candidates}
+    budgeted = [(by_id[cid], p) for cid, p in chosen.items() if by_id[cid].budget is not None]
+    if budgeted:
+        _spend(session, budgeted, usage, at)
+    return [
+        {
+            "source": "campaign",
+            "campaign": rule.id,
+            "name": rule.name(locale),
+            "mechanic": rule.mechanic,
+            "value": rule.value,
+            "points": points,
+        }
+        for rule, points in combine(candidates)
+    ]
+
+
+def _room(rule: Rule, state: _Usage, *, has_shop: bool) -> int:
+    """Points the caps and the budget still allow."""
+    room = []
+    for index, cap in enumerate(rule.caps):
+        if cap is not None and (index < 3 or has_shop):
+            room.append(cap - state.used[index])
+    if rule.budget is not None:
+        room.append(rule.budget - state.spent)
+    return max(0, min(room)) if room else 1 << 62
+
+
+def _lock_and_read(
+    session: Session, rules: list[Rule], person_id: int, shop_id: int | None, sku: str, at: datetime
+) -> dict[int, _Usage]:
+    if not rules:
+        return {}
+    locked = session.execute(_LOCK, {"ids": [rule.id for rule in rules]}).all()
+    usage = {row.id: _Usage(spent=row.spent, running=row.status == Status.RUNNING.value) for row in locked}
+    by_window: dict[tuple[datetime, datetime], list[Rule]] = {}
+    for rule in rules:  # campaigns in one time zone share their day and week: one read for them all
+        by_window.setdefault(rule.windows(at), []).append(rule)
+    mechanic = {rule.id: rule.mechanic for rule in rules}
+    for (day, week), group in by_window.items():
+        rows = session.execute(
+            _usage_statement(),
+            {
+                "ids": [rule.id for rule in group],
+                "person": person_id,
+                "shop": shop_id if shop_id is not None else -1,
+                "sku": sku,
+                "day": day,
+                "week": week,
+            },
+        ).all()
+        for row in rows:
+            state = usage.setdefault(row[0], _Usage())
+            state.used = tuple(int(v) for v in row[1:7])
+            if shop_id is None:  # no shop: packages are counted per person
+                counted = row[9] if mechanic[row[0]] == Mechanic.FIRST_N.value else row[10]
+            else:
+                counted = row[7] if mechanic[row[0]] == Mechanic.FIRST_N.value else row[8]
+            state.counted = int(counted)
+    return usage
+
+
+_LOCK = (
+    select(Campaign.__table__.c.id, Campaign.__table__.c.spent, Campaign.__table__.c.status)
+    .where(Campaign.__table__.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Campaign.__table__.c.id)
+    .with_for_update()
+)
+
+
+@functools.cache
+def _usage_statement():
+    """Per campaign: the person's and the shop's points today, this week and in the period, and
+    the packages counted (the shop's or the person's, of this product or all). Built once."""
+    a = CampaignAward.__table__.c
+    mine = a.person_id == bindparam("person")
+    shop = a.outlet_id == bindparam("shop")
+    day = a.created_at >= bindparam("day", type_=UTCDateTime())
+    week = a.created_at >= bindparam("week", type_=UTCDateTime())
+    same_sku = a.sku == bindparam("sku")
+    return (
+        select(
+            a.campaign_id,
+            _sum(mine & day),
+            _sum(mine & week),
+            _sum(mine),
+            _sum(shop & day),
+            _sum(shop & week),
+            _sum(shop),
+            _count(shop & same_sku),
+            _count(shop),
+            _count(mine & same_sku),
+            _count(mine),
+        )
+        .where(a.campaign_id.in_(bindparam("ids", expanding=True)), or_(mine, shop))
+        .group_by(a.campaign_id)
+    )
+
+
+def _sum(condition):
+    return func.coalesce(func.sum(case((condition, CampaignAward.__table__.c.points), else_=0)), 0)
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+_SPEND = (
+    update(Campaign.__table__)
+    .where(
+        Campaign.__table__.c.id == bindparam("cid"),
+        Campaign.__table__.c.spent + bindparam("p") <= Campaign.__table__.c.budget,
+    )
+    .values(spent=Campaign.__table__.c.spent + bindparam("p"))
+)
+
+
+def _spend(session: Session, chosen: list[tuple[Rule, int]], usage: dict[int, _Usage], at: datetime) -> None:
+    """The budgets move in one executemany; the rows are locked, so what was read plus what is
+    given is what they hold now (and `_room` kept it within the budget)."""
+    table = Campaign.__table__
+    session.execute(_SPEND, [{"cid": rule.id, "p": points} for rule, points in chosen])
+    for rule, points in chosen:
+        if usage[rule.id].spent + points >= rule.budget:
+            session.execute(
+                update(table)
+                .where(table.c.id == rule.id, table.c.status == Status.RUNNING.value)
+                .values(status=Status.STOPPED.value, stop_reason="budget", stopped_at=at)
+            )
+            bump_version(session)
+
+
+def release_awards(session: Session, registration_id: int) -> int:
+    """A rejected registration gives back what its campaigns took from budgets and caps.
+    Answers the points released. A campaign that had stopped for its budget runs again."""
+    awards = CampaignAward.__table__
+    rows = session.execute(
+        select(awards.c.campaign_id, func.sum(awards.c.points))
+        .where(awards.c.registration_id == registration_id)
+        .group_by(awards.c.campaign_id)
+        .order_by(awards.c.campaign_id)
+    ).all()
+    if not rows:
+        return 0
+    table = Campaign.__table__
+    session.execute(
+        select(table.c.id).where(table.c.id.in_([r[0] for r in rows])).order_by(table.c.id).with_for_update()
+    ).all()
+    released = 0
+    revived = False
+    for campaign_id, points in rows:
+        points = int(points or 0)
+        released += points
+        if points:
+            session.execute(
+                update(table).where(table.c.id == campaign_id).values(spent=table.c.spent - points)
+            )
+            result = session.execute(
+                update(table)
+                .where(
+                    table.c.id == campaign_id,
+                    table.c.status == Status.STOPPED.value,
+                    table.c.stop_reason == "budget",
+                    table.c.spent < table.c.budget,
+                )
+                .values(status=Status.RUNNING.value, stop_reason=None, stopped_at=None)
+            )
+            revived = revived or result.rowcount > 0
+    session.execute(delete(awards).where(awards.c.registration_id == registration_id))
+    if revived:
+        bump_version(session)
+    return released

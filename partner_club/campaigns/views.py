@@ -1,0 +1,160 @@
+"""Campaign pages: staff list, create, edit, read and move campaigns; participants see theirs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from partner_club.accounts.access import PARTICIPANTS, roles_required
+from partner_club.accounts.models import Role
+from partner_club.campaigns import bonuses, services
+from partner_club.campaigns.forms import BonusRulesForm, CampaignForm
+from partner_club.campaigns.models import status_label
+from partner_club.campaigns.panels import render_panels
+from partner_club.database import utcnow
+from partner_club.errors import DomainError
+from partner_club.extensions import db
+from partner_club.nav import NavItem
+
+bp = Blueprint("campaigns", __name__)
+STAFF = (Role.ADMIN, Role.HEAD_OFFICE)
+bp.nav = [
+    NavItem("campaigns.index", _l("Campaigns"), frozenset(STAFF), order=45),
+    NavItem("campaigns.mine", _l("Campaigns"), frozenset(PARTICIPANTS), order=45),
+]
+MOVES = {
+    "launch": _l("Launched."),
+    "pause": _l("Paused."),
+    "resume": _l("Resumed."),
+    "stop": _l("Stopped."),
+}
+
+
+@bp.get("/campaigns")
+@roles_required(*PARTICIPANTS)
+def mine():
+    progress = services.campaigns_for(db.session, current_user, now=utcnow())
+    return render_template("campaigns/mine.html", progress=progress, locale=str(get_locale() or "ru"))
+
+
+@bp.get("/admin/campaigns")
+@roles_required(*STAFF)
+def index():
+    return render_template(
+        "campaigns/index.html",
+        campaigns=services.list_campaigns(db.session),
+        now=utcnow(),
+        status=services.effective_status,
+    )
+
+
+def _save(form: CampaignForm, campaign=None):
+    """Validates through the service; a refusal shows on its field and nothing is saved."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        data = form.to_data()
+        if campaign is None:
+            campaign = services.create_campaign(db.session, data, actor=current_user)
+        else:
+            services.update_campaign(db.session, campaign, data, actor=current_user, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        target = getattr(form, error.details.get("field", ""), None)
+        if target is None or error.details.get("field") == "audience":
+            target = form.regions
+        target.errors = [*target.errors, error.message]
+        return None
+    db.session.commit()
+    return campaign
+
+
+@bp.route("/admin/campaigns/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new():
+    form = CampaignForm()
+    campaign = _save(form) if request.method == "POST" else None
+    if campaign is not None:
+        flash(_("The campaign is saved as a draft: check its forecast, then launch it."), "success")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template(
+        "campaigns/form.html", form=form, campaign=None
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.route("/admin/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit(campaign_id: int):
+    campaign = services.get_campaign(db.session, campaign_id)
+    form = CampaignForm()
+    if request.method == "GET":
+        form.fill(campaign)
+    elif _save(form, campaign) is not None:
+        if campaign.changed_at:
+            flash(
+                _("Saved. The change applies to registrations from now on; earlier points stay."), "success"
+            )
+        else:
+            flash(_("Saved."), "success")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=campaign), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.get("/admin/campaigns/<int:campaign_id>")
+@roles_required(*STAFF)
+def show(campaign_id: int):
+    campaign = services.get_campaign(db.session, campaign_id)
+    now = utcnow()
+    weeks = max(1, min(request.args.get("weeks", 12, type=int) or 12, 104))
+    return render_template(
+        "campaigns/show.html",
+        campaign=campaign,
+        status=services.effective_status(campaign, now),
+        audience=services.audience_size(db.session, services.CampaignData.of(campaign)),
+        live=services.live_figures(db.session, campaign),
+        panels=render_panels(db.session, campaign, now=now, weeks=weeks),
+        weeks=weeks,
+        status_label=status_label,
+        locale=str(get_locale() or "ru"),
+    )
+
+
+@bp.post("/admin/campaigns/<int:campaign_id>/<any(launch, pause, resume, stop):action>")
+@roles_required(Role.ADMIN)
+def move(campaign_id: int, action: str):
+    campaign = services.get_campaign(db.session, campaign_id)
+    try:
+        services.move(db.session, campaign, action, actor=current_user, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(str(MOVES[action]), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+
+
+@bp.route("/admin/campaigns/bonuses", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def bonus_rules():
+    form = BonusRulesForm()
+    if request.method == "GET":
+        welcome, referral = bonuses.welcome_rule(db.session), bonuses.referral_rule(db.session)
+        form.welcome_points.data, form.referral_points.data = welcome.points, referral.points
+        form.referral_after.data = referral.after
+    elif form.validate_on_submit():
+        bonuses.store_rules(
+            db.session,
+            welcome=bonuses.validate_rule(form.welcome_points.data),
+            referral=bonuses.validate_rule(form.referral_points.data, form.referral_after.data),
+            actor_id=current_user.id,
+        )
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("campaigns.bonus_rules"))
+    return render_template("campaigns/bonuses.html", form=form)

@@ -1,0 +1,94 @@
+"""Staff services: bad input refused with a clear message and nothing saved; moves; bonuses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import func, select
+
+from partner_club.accounts.models import Role
+from partner_club.campaigns import bonuses, services
+from partner_club.campaigns.models import Campaign
+from partner_club.errors import Conflict, Invalid
+from tests.campaigns.helpers import T0, data, register, running
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (dict(ends_at=T0 - timedelta(days=2)), "ends_at", "end after it starts"),
+        (dict(value=0), "value", "above 0 and at most 10"),
+        (dict(value=10.5), "value", "above 0 and at most 10"),
+        (dict(budget=-1), "budget", "cannot be negative"),
+        (dict(regions=["RU-NOWHERE"]), "audience", "matches no shop"),
+        (dict(mechanic="every_nth", value=100, n=None), "n", "number of packages"),
+        (dict(time_zone="Mars/Olympus"), "time_zone", "Unknown time zone"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_saved(db, make, change, field, words):
+    make.outlet()
+    with force_locale("en"), pytest.raises(Invalid) as refused:
+        services.create_campaign(db.session, data(**change), actor=None)
+    assert refused.value.details["field"] == field
+    assert words in refused.value.message
+    assert db.session.scalar(select(func.count(Campaign.id))) == 0
+
+
+def test_two_exclusive_campaigns_with_one_priority_may_not_overlap(db, make):
+    make.outlet()
+    first = services.create_campaign(db.session, data(combine="exclusive", priority=3), actor=None)
+    with pytest.raises(Invalid) as refused:
+        services.create_campaign(
+            db.session, data(combine="exclusive", priority=3, name_en="Other"), actor=None
+        )
+    assert "Spring" in refused.value.message or "Весна" in refused.value.message
+    services.create_campaign(db.session, data(combine="exclusive", priority=4), actor=None)
+    later = data(
+        combine="exclusive", priority=3, starts_at=first.ends_at, ends_at=first.ends_at + timedelta(days=5)
+    )
+    services.create_campaign(db.session, later, actor=None)
+
+
+def test_moves_follow_the_states(db, make):
+    make.outlet()
+    campaign = running(db.session)
+    services.move(db.session, campaign, "pause", actor=None, now=T0)
+    with pytest.raises(Conflict):
+        services.move(db.session, campaign, "pause", actor=None, now=T0)
+    services.move(db.session, campaign, "resume", actor=None, now=T0)
+    services.move(db.session, campaign, "stop", actor=None, now=T0)
+    assert (campaign.status, campaign.stop_reason) == ("stopped", "staff")
+    with pytest.raises(Conflict):
+        services.update_campaign(db.session, campaign, data(), actor=None, now=T0)
+    assert services.effective_status(running(db.session), T0 + timedelta(days=31)) == "ended"
+
+
+def test_participant_sees_what_is_left(db, make):
+    shop = make.outlet()
+    seller = make.user(Role.SELLER, outlet=shop)
+    running(db.session, mechanic="every_nth", value=500, n=4, cap_person_period=1000)
+    register(db.session, seller)
+    (progress,) = services.campaigns_for(db.session, seller, now=T0)
+    assert (progress.days_left, progress.packages_to_bonus, progress.cap_left) == (30, 3, 1000)
+
+
+def test_welcome_and_referral_bonuses_are_paid_once(db, make):
+    owner, newcomer = make.user(Role.OWNER), make.user(Role.SELLER)
+    assert bonuses.welcome_points(db.session, person_id=newcomer.id) is None  # no rule yet
+    bonuses.store_rules(
+        db.session,
+        welcome=bonuses.validate_rule(100),
+        referral=bonuses.validate_rule(300, 3),
+        actor_id=None,
+    )
+    assert bonuses.welcome_points(db.session, person_id=newcomer.id) == {"source": "welcome", "points": 100}
+    assert bonuses.welcome_points(db.session, person_id=newcomer.id) is None
+    shop = newcomer.outlet_id
+    args = dict(outlet_id=shop, referrer_id=owner.id)
+    assert bonuses.referral_points(db.session, accepted_registrations=2, **args) is None
+    assert bonuses.referral_points(db.session, accepted_registrations=3, **args)["points"] == 300
+    assert bonuses.referral_points(db.session, accepted_registrations=4, **args) is None
+    with pytest.raises(Invalid):
+        bonuses.validate_rule(-5)
