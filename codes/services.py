@@ -26,7 +26,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import Insert, Integer, String, and_, bindparam, exists, select
+from sqlalchemy import Insert, Integer, String, and_, bindparam, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -44,12 +44,13 @@ from codes.normalize import CodeRejected, read
 from codes.scheme import CodeScheme, scheme_from_setting
 from partner_club import throttle
 from partner_club.accounts.models import User
+from partner_club.campaigns.evaluate import campaign_points, release_awards
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
 from partner_club.ledger import services as ledger
 from partner_club.ledger.credits import CreditKind, Source, credit
 from partner_club.outlets.models import Outlet
-from partner_club.regions.models import Territory
+from partner_club.regions.models import Region, Territory
 from partner_club.signals import (
     HOLD,
     REJECT,
@@ -140,6 +141,8 @@ class CodeProduct:
     name: str
     volume_m3: float | None
     points: int  # per package, by the product's rule
+    kind: str = ""  # what campaigns' product audiences match on
+    package: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +169,15 @@ class CodeBatch:
             batch.status,
             batch.is_canary,
             batch.region_id,
-            CodeProduct(product.id, product.sku, product.name, product.volume_m3, product.points),
+            CodeProduct(
+                product.id,
+                product.sku,
+                product.name,
+                product.volume_m3,
+                product.points,
+                product.kind,
+                product.package,
+            ),
         )
 
 
@@ -259,6 +270,15 @@ def _store(
     ).scalar()
     if registration_id is None:
         return None
+    campaign_items = _campaign_items(session, participant, found, attempt, registration_id)
+    if campaign_items:
+        breakdown.extend(campaign_items)  # type: ignore[arg-type] - campaign lines carry more keys
+        attempt.points += sum(item["points"] for item in campaign_items)
+        connection.execute(
+            update(Registration.__table__)
+            .where(Registration.__table__.c.id == registration_id)
+            .values(points=attempt.points)
+        )
     credited = []
     if attempt.points > 0:
         held = status == RegistrationStatus.PENDING_REVIEW.value
@@ -473,6 +493,8 @@ def find_code(
                 row.product_name,
                 row.volume_m3,
                 package_points(row.rule_kind, row.rule_value, row.volume_m3),
+                row.product_kind,
+                row.product_package,
             )
             batch = CodeBatch(
                 row.batch_id,
@@ -532,6 +554,8 @@ def _lookup_statement():
             Product.volume_m3,
             Product.rule_kind,
             Product.rule_value,
+            Product.kind.label("product_kind"),
+            Product.package.label("product_package"),
             Registration.id.label("earlier_id"),
             Outlet.id.label("shop_id"),
             Outlet.region_id.label("shop_region_id"),
@@ -654,6 +678,45 @@ def _place_of(session: Session, participant: User, shop: Shop | None = None) -> 
     return (row[0], row[1]) if row else (None, None)
 
 
+def _campaign_items(
+    session: Session, participant: User, found: Found, attempt: RegistrationAttempt, registration_id: int
+) -> list[dict[str, Any]]:
+    """The running campaigns' lines for this registration (their awards recorded); none, and no
+    query, while no campaign runs."""
+    product = found.batch.product
+    region_iso = _region_iso(session, attempt.region_id)
+    return campaign_points(
+        session,
+        base_points=product.points,
+        sku=product.sku,
+        product_kind=product.kind,
+        package=product.package,
+        region_iso=region_iso,
+        territory_id=attempt.territory_id,
+        shop_id=attempt.outlet_id,
+        shop_kind=attempt.shop.kind if attempt.shop else None,
+        person_id=participant.id,
+        role=participant.role.value if hasattr(participant.role, "value") else str(participant.role),
+        at=attempt.at,
+        registration_id=registration_id,
+        locale=getattr(participant, "locale", None),
+    )
+
+
+_REGION_ISO: dict[int, str] = {}  # region ids never change their ISO code
+
+
+def _region_iso(session: Session, region_id: int | None) -> str | None:
+    if region_id is None:
+        return None
+    if region_id not in _REGION_ISO:
+        iso = session.scalar(select(Region.iso_code).where(Region.id == region_id))
+        if iso is None:
+            return None
+        _REGION_ISO[region_id] = iso
+    return _REGION_ISO[region_id]
+
+
 def registration_breakdown(product: Product | CodeProduct, at: datetime) -> list[Source]:
     """Where one package's points come from: the product's base points now; campaigns add
     their lines here (`source: campaign`), welcome and referral points theirs."""
@@ -697,6 +760,8 @@ def review_registration(
             ledger.confirm(session, cause_type=CAUSE, cause_id=registration.id, actor=reviewer)
         else:
             ledger.reject(session, cause_type=CAUSE, cause_id=registration.id, actor=reviewer, reason=note)
+    if not accepted:
+        release_awards(session, registration.id)  # budgets and caps get back what it took
     session.flush()
     return registration
 

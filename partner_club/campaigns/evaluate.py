@@ -28,10 +28,9 @@ from sqlalchemy.orm import Session
 
 from partner_club.campaigns.models import CAP_FIELDS, Campaign, CampaignAward, Combine, Mechanic, Status
 from partner_club.database import UTCDateTime
-from partner_club.settings_store import get_setting, put_setting, read_together
+from partner_club.settings_store import get_setting, put_setting
 
-VERSION_KEY = "campaigns.version"
-read_together(VERSION_KEY)  # read with the registration's other settings: no query of its own
+VERSION_KEY = "campaigns.version"  # a setting: read from the per-process settings cache
 
 COUNTING = frozenset({Mechanic.EVERY_NTH.value, Mechanic.ONCE_AT_N.value, Mechanic.FIRST_N.value})
 
