@@ -11,7 +11,8 @@ from flask_babel import force_locale
 
 from codes.scheme import scheme_from_setting
 from fraud.replay import replay as replay_events
-from fraud.services import load_config
+from fraud.review import escalate_overdue
+from fraud.services import load_config, review_sla_hours
 from fraud.simulate import ensure_world, generate, shops_for
 from partner_club.extensions import db
 
@@ -82,3 +83,12 @@ def simulate(count: int, out, days: int, seed: int, fraud_share: float) -> None:
     counts = generate(world, scheme, out, events=count, days=days, seed=seed, fraud_share=fraud_share)
     total = sum(counts.values())
     click.echo(f"{total} events written: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+@fraud.command("escalate")
+def escalate() -> None:
+    """Escalate open review cases older than the club's review time (`fraud.review_sla_hours`)
+    to their region's regional manager. Run it every hour or so (cron)."""
+    cases = escalate_overdue(db.session)
+    db.session.commit()
+    click.echo(f"{len(cases)} cases escalated (older than {review_sla_hours(db.session):g} hours).")

@@ -46,10 +46,12 @@ from fraud.history import (
     THROTTLE_SCOPE,
     History,
     Observation,
+    busy_day,
     local_day,
     median_mad,
 )
 from fraud.models import FraudObservation
+from fraud.neighbours import neighbour_pairs
 from partner_club.database import ShortInteger, ShortUTCDateTime, UTCDateTime
 from partner_club.outlets.models import Outlet
 from partner_club.signals import ACCEPT, REJECT
@@ -431,6 +433,9 @@ class DbHistory(History):
         )
         return days
 
+    def neighbour_pairs(self):
+        return neighbour_pairs(self.session)
+
     def peer_baseline(self, group, day):
         key = (str(self.session.get_bind().url), group, day)
         stamped = _PEER_CACHE.get(key)
@@ -439,7 +444,7 @@ class DbHistory(History):
             outlet_ids = list(self.session.scalars(select(Outlet.id).where(Outlet.kind == group)))
             usuals = (
                 [
-                    median_mad(days)[0]
+                    busy_day(days)
                     for days in self._usuals(outlet_ids, day).values()
                     if len(days) >= MIN_BASELINE_DAYS
                 ]

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -139,6 +140,32 @@ def save_config(session: Session, raw: dict[str, Any], *, actor: User | None) ->
     put_setting(session, SETTING_KEY, config.as_json(), actor_id=actor.id if actor else None)
     record(session, actor, "fraud.settings", None, **config.as_json())
     return config
+
+
+REVIEW_SLA_KEY = "fraud.review_sla_hours"
+DEFAULT_REVIEW_SLA_HOURS = 48.0
+
+
+def review_sla_hours(session: Session) -> float:
+    """Hours within which a held registration is answered (the club's promise; escalated after)."""
+    try:
+        return max(1.0, float(get_setting(session, REVIEW_SLA_KEY, DEFAULT_REVIEW_SLA_HOURS)))
+    except (TypeError, ValueError):
+        return DEFAULT_REVIEW_SLA_HOURS
+
+
+def held_message(session: Session) -> str:
+    """What a participant whose registration is held reads, in their language."""
+    hours = int(review_sla_hours(session))
+    if hours % 24 == 0:
+        when = ngettext("%(num)d day", "%(num)d days", hours // 24)
+    else:
+        when = ngettext("%(num)d hour", "%(num)d hours", hours)
+    return _(
+        "The code is registered and your points are being checked. They become available once a "
+        "reviewer has looked at it; expect an answer within %(when)s.",
+        when=when,
+    )
 
 
 class Engine:
