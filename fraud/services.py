@@ -16,7 +16,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -156,15 +155,10 @@ def review_sla_hours(session: Session) -> float:
 
 def held_message(session: Session) -> str:
     """What a participant whose registration is held reads, in their language."""
-    hours = int(review_sla_hours(session))
-    if hours % 24 == 0:
-        when = ngettext("%(num)d day", "%(num)d days", hours // 24)
-    else:
-        when = ngettext("%(num)d hour", "%(num)d hours", hours)
     return _(
         "The code is registered and your points are being checked. They become available once a "
-        "reviewer has looked at it; expect an answer within %(when)s.",
-        when=when,
+        "reviewer has looked at it; expect an answer within %(hours)d hours.",
+        hours=int(review_sla_hours(session)),
     )
 
 
