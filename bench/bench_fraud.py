@@ -1,6 +1,6 @@
 """Fraud rules on several simulated worlds of honest trade and fraud, world by world.
 
-    .venv/bin/python bench/bench_fraud.py                  # six worlds of ~40,000 events, ~2 minutes
+    .venv/bin/python bench/bench_fraud.py                  # six worlds of ~25,000 events, ~3 minutes
     .venv/bin/python bench/bench_fraud.py --events 100000 --worlds base,cgnat
 
 Each world is its own throw-away SQLite database, seed and `TradeParams`
@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,23 +34,10 @@ from flask_babel import force_locale
 from codes.scheme import scheme_from_setting
 from fraud.replay import replay
 from fraud.services import FraudConfig
-from fraud.simulate import TradeParams, ensure_world, generate, shops_for
+from fraud.simulate import WORLDS, TradeParams, ensure_world, generate, shops_for
 from partner_club import create_app
 from partner_club.extensions import db
 
-BASE = TradeParams()
-WORLDS = {  # name: (seed, params, tuned on it)
-    "base": (11, BASE, True),
-    "cgnat": (12, replace(BASE, mobile_share=0.85, cgnat_pool=25, shared_phone_share=0.6), False),
-    "late": (13, replace(BASE, late_share=0.4), False),
-    "season": (14, replace(BASE, season=1.0, pallet_median=30, pallet_max=120), False),
-    "neighbours": (15, replace(BASE, neighbour_share=0.3), False),
-    "small": (
-        16,
-        replace(BASE, pallet_median=8, delivery_days=(1, 3), on_sale_share=0.6, unpack_seconds=(4, 10, 40)),
-        False,
-    ),
-}
 SHOPS_SCALE = 5000
 REVIEWERS = 5  # one reviewer per 1,000 shops
 
@@ -60,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, default=40000, help="about this many events per world")
+    parser.add_argument("--events", type=int, default=25000, help="about this many events per world")
     parser.add_argument("--days", type=int, default=35)
     parser.add_argument("--worlds", default=",".join(WORLDS), help="comma-separated: " + ", ".join(WORLDS))
     args = parser.parse_args()

@@ -8,6 +8,7 @@ reason in the current language, so a reviewer reads it in theirs.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from fraud.history import DAY, HOUR, History, Observation, local_day
+from fraud.history import DAY, HOUR, RECENT_RUNS, History, Observation, local_day
 from partner_club.signals import Reason
 
 
@@ -263,9 +264,9 @@ class SequenceDetector(Detector):
         "or registered faster than packages can be unpacked, is a roll of labels."
     )
     params = {
-        "run_min": Param(120, 3, 10000, _l("a run may always be this long")),
+        "run_min": Param(150, 3, 10000, _l("a run may always be this long")),
         "run_ratio": Param(
-            3, 1, 100, _l("times the biggest delivery day of the shop or similar shops"), integer=False
+            4, 1, 100, _l("times the biggest delivery day of the shop or similar shops"), integer=False
         ),
         "pace_run": Param(10, 3, 1000, _l("serials in a row to judge the pace by")),
         "unpack_seconds": Param(
@@ -310,6 +311,42 @@ class SequenceDetector(Detector):
                 allowed=e["allowed"],
             )
         return run + "."
+
+
+class ScatterDetector(Detector):
+    name = "scatter"
+    label = _l("Scattered serials")
+    help = _l(
+        "A shop's stock is a few runs of consecutive serials. One person's last codes of a batch "
+        "spread over many far-apart places of it were gathered elsewhere (bought, traded), not unpacked."
+    )
+    params = {
+        "places": Param(8, 2, RECENT_RUNS + 1, _l("far-apart places among one person's last nine codes")),
+        "gap": Param(1000, 1, 1e9, _l("serials between two places")),
+        "score": _score(50),
+    }
+
+    def check(self, obs, history, p):
+        if not obs.valid or obs.batch_id is None or obs.serial is None:
+            return None
+        serials = sorted(
+            {r[0] for r in history.recent_in_batch(obs.participant_id, obs.batch_id)} | {obs.serial}
+        )
+        if len(serials) < p["places"]:
+            return None
+        places = 1 + sum(1 for a, b in itertools.pairwise(serials) if b - a > p["gap"])
+        if places < p["places"]:
+            return None
+        return self.reason(p["score"], batch=obs.batch_number, codes=len(serials), places=places)
+
+    def describe(self, e):
+        return _(
+            "This person's last %(codes)d codes of batch %(batch)s lie in %(places)d far-apart places: "
+            "not the runs a delivery brings.",
+            codes=e["codes"],
+            batch=e["batch"],
+            places=e["places"],
+        )
 
 
 class GeographyDetector(Detector):
@@ -488,6 +525,7 @@ DETECTORS: dict[str, Detector] = {
         CanaryDetector(),
         VelocityDetector(),
         SequenceDetector(),
+        ScatterDetector(),
         GeographyDetector(),
         BatchStateDetector(),
         SharedIdentityDetector(),

@@ -34,7 +34,7 @@ import json
 import math
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -97,6 +97,21 @@ class TradeParams:
     typed_share: float = 0.15
     typo_rate: float = 0.02
     fraud_share: float = 0.06
+
+
+_BASE = TradeParams()
+WORLDS: dict[str, tuple[int, TradeParams, bool]] = {  # name: (seed, params, the rules were tuned on it)
+    "base": (11, _BASE, True),
+    "cgnat": (12, replace(_BASE, mobile_share=0.85, cgnat_pool=25, shared_phone_share=0.6), False),
+    "late": (13, replace(_BASE, late_share=0.4), False),
+    "season": (14, replace(_BASE, season=1.0, pallet_median=30, pallet_max=120), False),
+    "neighbours": (15, replace(_BASE, neighbour_share=0.3), False),
+    "small": (
+        16,
+        replace(_BASE, pallet_median=8, delivery_days=(1, 3), on_sale_share=0.6, unpack_seconds=(4, 10, 40)),
+        False,
+    ),
+}
 
 
 @dataclass
@@ -481,11 +496,12 @@ def generate(
 
 
 def shops_for(events: int, days: int = 35, params: TradeParams | None = None) -> int:
-    """How many shops give about `events` events over `days` (a shop registers ~4.4 codes a day)."""
+    """About how many shops give `events` events over `days` (measured: a shop registers about
+    1.1 of its median pallets every `delivery_days` mean interval)."""
     params = params or TradeParams()
-    per_day = (
-        params.pallet_median * 1.1 * (1 + params.season / 2) / sum(TradeParams().delivery_days) * 2 * 0.95
-    )
+    low, high = params.delivery_days
+    interval = (low + (low + high) / 2) / 2
+    per_day = 1.1 * params.pallet_median * (1 + params.season / 2) / interval
     return max(12, int(events * (1 - params.fraud_share) / days / per_day))
 
 

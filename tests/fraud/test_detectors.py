@@ -169,11 +169,11 @@ def test_a_roll_of_labels_at_machine_pace_is_held(engine):
 
 def test_a_roll_longer_than_any_delivery_is_held_even_at_a_human_pace(engine):
     run(engine, deliveries(10, 21, 40, first_serial=1000))
-    roll = [obs(T0 + i * 30, participant=100, serial=10211 + i) for i in range(130)]
+    roll = [obs(T0 + i * 30, participant=100, serial=10211 + i) for i in range(170)]
     answers = run(engine, roll)
-    assert not fired(answers[119], "sequence")  # a run may always be 120 long
-    assert "longer than any delivery this shop or similar shops get (up to 120)" in (
-        fired(answers[120], "sequence")[0].message
+    assert not fired(answers[159], "sequence")  # four times its biggest delivery day of 40
+    assert "longer than any delivery this shop or similar shops get (up to 160)" in (
+        fired(answers[160], "sequence")[0].message
     )
     shuffled = run(
         engine,
@@ -310,3 +310,17 @@ def test_disabled_detector_and_own_thresholds(app):
 
 def test_median_and_mad_ignore_one_wild_day():
     assert median_mad([3, 2, 4, 3, 90, 3, 2]) == (3.0, 1.0)
+
+
+def test_codes_scattered_over_a_batch_are_held_a_shops_few_pallets_are_not(engine):
+    pallets = [
+        obs(T0 + i * 900, participant=8, serial=s)
+        for i, s in enumerate([*range(100, 105), *range(7000, 7005), *range(50000, 50004)])
+    ]
+    assert not any(fired(a, "scatter") for a in run(engine, pallets))
+    bought = [obs(T0 + i * 30, participant=9, serial=1 + 7919 * i * i) for i in range(10)]
+    answers = run(engine, bought)
+    assert not fired(answers[6], "scatter") and answers[7].decision == "hold"
+    assert fired(answers[9], "scatter")[0].message == (
+        "This person's last 9 codes of batch 5 lie in 9 far-apart places: not the runs a delivery brings."
+    )

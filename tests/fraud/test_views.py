@@ -109,7 +109,7 @@ def test_settings_refuse_insane_thresholds_and_save_sane_ones(client, login, mak
     make.session.commit()
     login(admin)
     page = client.get("/fraud/settings").get_data(as_text=True)
-    assert "Серии номеров подряд" in page and 'name="sequence.run_min" value="120' in page
+    assert "Серии номеров подряд" in page and 'name="sequence.run_min" value="150' in page
     form = {
         "hold_score": "40",
         "reject_score": "90",
@@ -120,7 +120,9 @@ def test_settings_refuse_insane_thresholds_and_save_sane_ones(client, login, mak
     }
     refused = client.post("/fraud/settings", data=form)
     assert refused.status_code == 422
-    assert "серия такой длины допустима всегда: 1 вне разумных пределов 3–10000" in refused.get_data(as_text=True)
+    assert "серия такой длины допустима всегда: 1 вне разумных пределов 3–10000" in refused.get_data(
+        as_text=True
+    )
     assert get_setting(db.session, "fraud.config", None) is None
     form["sequence.run_min"] = "8"
     assert client.post("/fraud/settings", data=form).status_code == 302
