@@ -49,10 +49,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=25000, help="about this many events per world")
     parser.add_argument("--days", type=int, default=35)
     parser.add_argument("--worlds", default=",".join(WORLDS), help="comma-separated: " + ", ".join(WORLDS))
+    parser.add_argument("--seed-shift", type=int, default=0, help="add this to every world's seed")
     args = parser.parse_args()
     results = {}
     for name in args.worlds.split(","):
-        results[name] = run_world(name, *WORLDS[name][:2], events=args.events, days=args.days)
+        seed, params, _tuned = WORLDS[name]
+        results[name] = run_world(name, seed + args.seed_shift, params, events=args.events, days=args.days)
     print("\nsummary (simulated worlds; goals: fraud caught >= 90%, honest held < 1%, rejected < 0.1%)")
     print(
         f"{'world':<12}{'tuned':>6}{'fraud':>8}{'caught':>8}{'honest':>8}{'held':>8}{'rejected':>9}{'cases/rev/day':>14}"
@@ -60,7 +62,7 @@ def main() -> None:
     for name, r in results.items():
         print(
             f"{name:<12}{'yes' if WORLDS[name][2] else 'no':>6}{r['fraud']:>8}{r['caught']:>8.1%}{r['honest']:>8}"
-            f"{r['held']:>8.2%}{r['rejected']:>9.2%}{r['per_reviewer']:>14.1f}"
+            f"{r['held']:>8.2%}{r['rejected']:>9.2%}{r['per_reviewer']:>14.1f}{r['honest_per_reviewer']:>8.1f}"
             + ("" if r["ok"] else "  MISSED")
         )
 
@@ -148,6 +150,7 @@ def summarize(events_path: Path, decisions_path: Path, *, shops: int, days: int)
         "held": held,
         "rejected": rejected,
         "per_reviewer": per_day / REVIEWERS,
+        "honest_per_reviewer": honest_per_day / REVIEWERS,
         "ok": ok,
     }
 

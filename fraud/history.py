@@ -26,6 +26,7 @@ IDENTITY_WINDOW = 7 * DAY  # accounts behind one device or address: the last wee
 BASELINE_DAYS = 28  # a shop's usual: the median day of the last four weeks
 THROTTLE_SCOPE = "code"  # codes' attempt counters for typed codes
 MIN_BASELINE_DAYS = 7  # fewer days than this: compare with similar shops instead
+PEER_SPREAD = 2  # similar shops' busy day: their median plus this many (scaled) MADs
 RECENT_RUNS = 8  # a roll's run survives this many other codes in between
 
 
@@ -149,7 +150,9 @@ class History:
     def usual_day(self, outlet_id: int | None, group: Any, day: int) -> tuple[float, float, str]:
         """(the shop's busy day, similar shops' median busy day, basis): basis "own" once the shop
         has MIN_BASELINE_DAYS of history, "peers" while it is new, "none" when nobody has any."""
-        peers, _mad, shops = self.peer_baseline(group, day)
+        med, mad, shops = self.peer_baseline(group, day)
+        # Shops differ in size: a new shop may be one of the bigger ones among its peers.
+        peers = med + PEER_SPREAD * 1.4826 * mad
         if outlet_id is not None:
             own = self.outlet_days(outlet_id, day)
             if len(own) >= MIN_BASELINE_DAYS:

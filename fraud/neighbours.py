@@ -8,7 +8,6 @@ A short list of city and surrounding oblast pairs holds whatever the shapes say.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 
 import numpy as np
@@ -28,22 +27,23 @@ LISTED = (
     ("KZ-AST", "KZ-AKM"),
     ("KZ-SHY", "KZ-YUZ"),
 )
-CACHE_SECONDS = 600.0
-_CACHE: dict[str, tuple[float, int, frozenset[frozenset[int]]]] = {}
+_CACHE: dict[str, tuple[int, frozenset[frozenset[int]]]] = {}
 
 
 def neighbour_pairs(session: Session) -> frozenset[frozenset[int]]:
-    """Pairs of neighbouring region ids, cached per database for ten minutes."""
+    """Pairs of neighbouring region ids; recomputed when the regions' codes or boxes change."""
     key = str(session.get_bind().url)
-    count = session.scalar(select(Region.id).order_by(Region.id.desc()).limit(1)) or 0
+    fingerprint = hash(
+        tuple(session.execute(select(Region.id, Region.iso_code, Region.bbox).order_by(Region.id)))
+    )
     kept = _CACHE.get(key)
-    if kept is not None and kept[1] == count and time.monotonic() - kept[0] < CACHE_SECONDS:
-        return kept[2]
+    if kept is not None and kept[0] == fingerprint:
+        return kept[1]
     rows = session.execute(
         select(Region.id, Region.iso_code, Region.bbox, Region.geometry).order_by(Region.id)
     ).all()
     pairs = compute_pairs((i, iso, bbox, geometry) for i, iso, bbox, geometry in rows)
-    _CACHE[key] = (time.monotonic(), count, pairs)
+    _CACHE[key] = (fingerprint, pairs)
     return pairs
 
 

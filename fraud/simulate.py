@@ -66,16 +66,16 @@ MARKETS = (
     ("RU-NVS", 0.12),
     ("RU-KDA", 0.13),
 )
-PATTERNS = {  # pattern: (weight, smallest campaign, largest campaign)
-    "roll": (2, 200, 600),
-    "traded": (2, 20, 80),
-    "spike": (2, 150, 400),
-    "farm": (2, 40, 150),
-    "night_bot": (2, 40, 150),
-    "leak": (1, 20, 80),
-    "canary": (1, 5, 30),
-    "guessing": (1, 30, 150),
-    "duplicate": (1, 5, 20),
+PATTERNS = {  # pattern: (smallest campaign, largest campaign); campaigns deal from a shuffled deck
+    "roll": (200, 600),
+    "traded": (20, 80),
+    "spike": (150, 400),
+    "farm": (40, 150),
+    "night_bot": (40, 150),
+    "leak": (20, 80),
+    "canary": (5, 30),
+    "guessing": (30, 150),
+    "duplicate": (5, 20),
 }
 
 
@@ -249,6 +249,7 @@ class Generator:
         self.next_serial = [1] * len(world.batches)  # shipped pallets come off the line in order
         self.roll_serial = [BATCH_SIZE // 2] * len(world.batches)  # stolen rolls come from far away
         self.registered: list[str] = []
+        self.deck: list[str] = []
         self.counter = 0
         self.cgnat = [f"100.64.{i // 250}.{i % 250 + 1}" for i in range(self.p.cgnat_pool)]
 
@@ -448,12 +449,12 @@ class Generator:
         """The day's events and the fraud still due: a campaign runs to its end and is paid
         for by the following days."""
         events = list(self.honest_day(day))
-        names = list(PATTERNS)
-        weights = [PATTERNS[k][0] for k in names]
         while day >= 7 and fraud_due > 0:  # a clean first week gives the shops a history
-            pattern = self.rng.choices(names, weights)[0]
-            _weight, low, high = PATTERNS[pattern]
-            n = self.rng.randint(low, high)
+            if not self.deck:  # every pattern once before any twice: each world sees them all
+                self.deck = list(PATTERNS)
+                self.rng.shuffle(self.deck)
+            pattern = self.deck.pop()
+            n = self.rng.randint(*PATTERNS[pattern])
             events.extend(self.campaign(pattern, day, n))
             fraud_due -= n
         events.sort(key=lambda e: e["ts"])
