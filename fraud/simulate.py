@@ -249,6 +249,7 @@ class Generator:
         self.next_serial = [1] * len(world.batches)  # shipped pallets come off the line in order
         self.roll_serial = [BATCH_SIZE // 2] * len(world.batches)  # stolen rolls come from far away
         self.registered: list[str] = []
+        self.known: list[str] = []
         self.deck: list[str] = []
         self.counter = 0
         self.cgnat = [f"100.64.{i // 250}.{i % 250 + 1}" for i in range(self.p.cgnat_pool)]
@@ -354,8 +355,6 @@ class Generator:
             self.registered.append(code)
             gap = typical * rng.lognormvariate(0, 0.5) + (10 if typed else 0)
             t += min(slowest, max(fastest, gap))
-        if len(self.registered) > 50000:
-            del self.registered[:25000]
 
     # --- fraud campaigns ------------------------------------------------------
     def campaign(self, pattern: str, day: int, n: int) -> Iterator[dict]:
@@ -442,13 +441,17 @@ class Generator:
                 )
         elif pattern == "duplicate":
             for ts in paced(30, 300):
-                if self.registered:
-                    yield self.event(ts, f"{who}-D", shop, rng.choice(self.registered), pattern)
+                if self.known:
+                    yield self.event(ts, f"{who}-D", shop, rng.choice(self.known), pattern)
 
     def day(self, day: int, fraud_due: float) -> tuple[list[dict], float]:
         """The day's events and the fraud still due: a campaign runs to its end and is paid
         for by the following days."""
+        if len(self.registered) > 50000:
+            del self.registered[:25000]
+        known = len(self.registered)  # re-registered codes were registered before today
         events = list(self.honest_day(day))
+        self.known = self.registered[:known]
         while day >= 7 and fraud_due > 0:  # a clean first week gives the shops a history
             if not self.deck:  # every pattern once before any twice: each world sees them all
                 self.deck = list(PATTERNS)
