@@ -13,9 +13,10 @@ from flask_babel import force_locale
 from codes.scheme import scheme_from_setting
 from fraud.replay import replay as replay_events
 from fraud.review import escalate_overdue
-from fraud.services import load_config, review_sla_hours
+from fraud.services import REVIEW_SLA_KEY, load_config, review_sla_hours
 from fraud.simulate import WORLDS, ensure_world, generate, shops_for
 from partner_club.extensions import db
+from partner_club.settings_store import put_setting
 
 fraud = AppGroup("fraud", help="Fraud detection: replay and review.")
 
@@ -107,3 +108,14 @@ def escalate() -> None:
     cases = escalate_overdue(db.session)
     db.session.commit()
     click.echo(f"{len(cases)} cases escalated (older than {review_sla_hours(db.session):g} hours).")
+
+
+@fraud.command("review-time")
+@click.argument("hours", type=click.IntRange(1, 24 * 30), required=False)
+def review_time(hours: int | None) -> None:
+    """Show or set the hours within which held registrations are answered (`fraud.review_sla_hours`):
+    participants are told to expect an answer within them; `fraud escalate` acts after them."""
+    if hours is not None:
+        put_setting(db.session, REVIEW_SLA_KEY, hours)
+        db.session.commit()
+    click.echo(f"Held registrations are answered within {review_sla_hours(db.session):g} hours.")

@@ -64,3 +64,12 @@ def test_the_escalate_command(app, db, make):
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["fraud", "escalate"])
     assert result.exit_code == 0 and result.output.startswith("1 cases escalated (older than 48 hours)")
+
+
+def test_the_review_time_command_sets_the_clubs_promise(app, db):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["fraud", "review-time"]).output.strip().endswith("within 48 hours.")
+    assert runner.invoke(args=["fraud", "review-time", "24"]).exit_code == 0
+    db.session.expire_all()
+    with force_locale("en"):
+        assert held_message(db.session).endswith("within 24 hours.")
