@@ -249,7 +249,7 @@ def allowed_day(
     A shop may always register `ratio` times the busier of its own busy day and its peers': a
     small shop may get a delivery its peers get; a new shop is judged by its peers alone."""
     day = local_day(obs.ts, history.utc_offset_hours)
-    usual, peers, basis = history.usual_day(obs.outlet_id, obs.outlet_kind, day)
+    usual, peers, basis = history.usual_day(obs.outlet_id, (obs.outlet_kind, obs.region_id), day)
     if basis == "none":
         return unknown, usual, peers, basis
     return max(floor, ratio * max(usual, peers)), usual, peers, basis

@@ -27,6 +27,7 @@ BASELINE_DAYS = 28  # a shop's usual: the median day of the last four weeks
 THROTTLE_SCOPE = "code"  # codes' attempt counters for typed codes
 MIN_BASELINE_DAYS = 7  # fewer days than this: compare with similar shops instead
 PEER_SPREAD = 2  # similar shops' busy day: their median plus this many (scaled) MADs
+MIN_PEERS = 5  # similar shops of a kind in one region before the region's alone are compared
 RECENT_RUNS = 8  # a roll's run survives this many other codes in between
 
 
@@ -148,9 +149,15 @@ class History:
         """The detectors are about to ask about `obs`: a history may read ahead (DbHistory does)."""
 
     def usual_day(self, outlet_id: int | None, group: Any, day: int) -> tuple[float, float, str]:
-        """(the shop's busy day, similar shops' median busy day, basis): basis "own" once the shop
-        has MIN_BASELINE_DAYS of history, "peers" while it is new, "none" when nobody has any."""
-        med, mad, shops = self.peer_baseline(group, day)
+        """(the shop's busy day, similar shops' busy day, basis): basis "own" once the shop has
+        MIN_BASELINE_DAYS of history, "peers" while it is new, "none" when nobody has any.
+
+        `group` is the shop's (kind, region): similar shops are those of its kind in its region,
+        or of its kind anywhere while the region has fewer than MIN_PEERS with a history."""
+        kind, region = group if isinstance(group, tuple) else (group, None)
+        med, mad, shops = self.peer_baseline((kind, region), day) if region is not None else (0.0, 0.0, 0)
+        if shops < MIN_PEERS:  # too few of this kind in the region: the kind across regions
+            med, mad, shops = self.peer_baseline(kind, day)
         # Shops differ in size: a new shop may be one of the bigger ones among its peers.
         peers = med + PEER_SPREAD * 1.4826 * mad
         if outlet_id is not None:
@@ -318,6 +325,7 @@ class MemoryHistory(History):
             if obs.outlet_id not in self.first_day:
                 self.first_day[obs.outlet_id] = day
                 self.groups.setdefault(obs.outlet_kind, set()).add(obs.outlet_id)
+                self.groups.setdefault((obs.outlet_kind, obs.region_id), set()).add(obs.outlet_id)
         if obs.batch_id is not None and obs.serial is not None:
             if obs.decision != REJECT:
                 self.registered.add((obs.batch_id, obs.serial))

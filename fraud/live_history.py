@@ -441,7 +441,9 @@ class DbHistory(History):
         stamped = _PEER_CACHE.get(key)
         cached = stamped[1] if stamped and time.monotonic() - stamped[0] < PEER_CACHE_SECONDS else None
         if cached is None:
-            outlet_ids = list(self.session.scalars(select(Outlet.id).where(Outlet.kind == group)))
+            kind, region = group if isinstance(group, tuple) else (group, None)
+            similar = [Outlet.kind == kind] + ([Outlet.region_id == region] if region is not None else [])
+            outlet_ids = list(self.session.scalars(select(Outlet.id).where(*similar)))
             usuals = (
                 [
                     busy_day(days)
