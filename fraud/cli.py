@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import click
 from flask import current_app
@@ -11,9 +12,11 @@ from flask_babel import force_locale
 
 from codes.scheme import scheme_from_setting
 from fraud.replay import replay as replay_events
-from fraud.services import load_config
-from fraud.simulate import ensure_world, generate, shops_for
+from fraud.review import escalate_overdue
+from fraud.services import REVIEW_SLA_KEY, load_config, review_sla_hours
+from fraud.simulate import WORLDS, ensure_world, generate, shops_for
 from partner_club.extensions import db
+from partner_club.settings_store import put_setting
 
 fraud = AppGroup("fraud", help="Fraud detection: replay and review.")
 
@@ -68,17 +71,51 @@ def replay(events, out, record: bool, lang: str) -> None:
 @click.option("--events", "count", type=int, default=100000, show_default=True, help="About how many events.")
 @click.option("--out", "out", required=True, type=click.File("w", encoding="utf-8"))
 @click.option("--days", type=int, default=35, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--fraud-share", type=float, default=0.08, show_default=True)
-def simulate(count: int, out, days: int, seed: int, fraud_share: float) -> None:
+@click.option("--seed", "seed", type=int, default=None, help="Default: the world's own seed.")
+@click.option("--fraud-share", type=float, default=0.06, show_default=True)
+@click.option(
+    "--world",
+    type=click.Choice(list(WORLDS)),
+    default="base",
+    show_default=True,
+    help="Honest trade's parameters (fraud/simulate.py WORLDS): pallets, carrier NAT, late joiners...",
+)
+def simulate(count: int, out, days: int, seed: int | None, fraud_share: float, world: str) -> None:
     """Write a labelled event stream (shops SIM-..., batches added to the database if missing)."""
     if count < 100 or days < 8 or not 0 <= fraud_share < 0.5:
         raise click.BadParameter("use at least 100 events, 8 days and a fraud share below 0.5")
     scheme = scheme_from_setting(current_app.config["CODE_KEYS"])
-    world = ensure_world(
-        db.session, shops=shops_for(count, days), seed=seed, key_version=scheme.current_version
+    own_seed, params = WORLDS[world][:2]
+    seed = own_seed if seed is None else seed
+    params = replace(params, fraud_share=fraud_share)
+    sim = ensure_world(
+        db.session,
+        shops=shops_for(count, days, params),
+        seed=seed,
+        key_version=scheme.current_version,
+        params=params,
     )
     db.session.commit()
-    counts = generate(world, scheme, out, events=count, days=days, seed=seed, fraud_share=fraud_share)
+    counts = generate(sim, scheme, out, events=count, days=days, seed=seed)
     total = sum(counts.values())
     click.echo(f"{total} events written: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+@fraud.command("escalate")
+def escalate() -> None:
+    """Escalate open review cases older than the club's review time (`fraud.review_sla_hours`)
+    to their region's regional manager. Run it every hour or so (cron)."""
+    cases = escalate_overdue(db.session)
+    db.session.commit()
+    click.echo(f"{len(cases)} cases escalated (older than {review_sla_hours(db.session):g} hours).")
+
+
+@fraud.command("review-time")
+@click.argument("hours", type=click.IntRange(1, 24 * 30), required=False)
+def review_time(hours: int | None) -> None:
+    """Show or set the hours within which held registrations are answered (`fraud.review_sla_hours`):
+    participants are told to expect an answer within them; `fraud escalate` acts after them."""
+    if hours is not None:
+        put_setting(db.session, REVIEW_SLA_KEY, hours)
+        db.session.commit()
+    click.echo(f"Held registrations are answered within {review_sla_hours(db.session):g} hours.")

@@ -8,6 +8,7 @@ reason in the current language, so a reviewer reads it in theirs.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from fraud.history import DAY, HOUR, History, Observation, local_day
+from fraud.history import DAY, HOUR, RECENT_RUNS, History, Observation, local_day
 from partner_club.signals import Reason
 
 
@@ -86,7 +87,7 @@ class GuessingDetector(Detector):
             ("ip", "ip", obs.ip, "ip_max"),
         )
         for who, kind, key, limit in checks:
-            if key is None:
+            if key is None or (kind == "ip" and not own):  # strangers share a carrier's address
                 continue
             n = history.failed(kind, key, obs.ts) + own
             if n > p[limit]:
@@ -142,64 +143,60 @@ class VelocityDetector(Detector):
     name = "velocity"
     label = _l("Velocity")
     help = _l(
-        "Registrations per shop and per person per hour and per day, against the shop's usual day "
-        "(median and MAD of the last four weeks) or similar shops' when the shop is new."
+        "Registrations of a shop in a day against its busiest day of the last four weeks and similar "
+        "shops' (a delivery is registered at once); a new shop is compared with similar shops."
     )
     params = {
-        "shop_day_min": Param(25, 3, 10000, _l("a shop may always register this many a day")),
-        "shop_hour_min": Param(12, 2, 10000, _l("a shop may always register this many an hour")),
-        "ratio": Param(4, 1.5, 100, _l("times the shop's usual day"), integer=False),
-        "mad_k": Param(6, 2, 50, _l("MADs above the usual day"), integer=False),
-        "person_hour_max": Param(30, 3, 10000, _l("registrations per person an hour")),
-        "person_day_max": Param(80, 5, 10000, _l("registrations per person a day")),
-        "unknown_day": Param(60, 3, 10000, _l("a day's limit while no shop has any history")),
+        "shop_day_min": Param(30, 3, 10000, _l("a shop may always register this many a day")),
+        "ratio": Param(
+            2.5, 1.5, 100, _l("times the busier of its own and similar shops' busy day"), integer=False
+        ),
+        "person_hour_max": Param(60, 3, 10000, _l("registrations per person an hour")),
+        "person_day_max": Param(120, 5, 10000, _l("registrations per person a day")),
+        "unknown_day": Param(150, 3, 10000, _l("a day's limit while no shop has any history")),
         "score": _score(50),
     }
 
     def check(self, obs, history, p):
         if not obs.valid:
             return None
-        return self._shop(obs, history, p) or self._person(obs, history, p)
+        allowed, usual, peers, basis = allowed_day(
+            obs, history, p["ratio"], p["shop_day_min"], p["unknown_day"]
+        )
+        return self._shop(obs, history, p, allowed, usual, peers, basis) or self._person(
+            obs, history, p, allowed
+        )
 
-    def _shop(self, obs, history, p):
-        if obs.outlet_id is None:
-            return None
-        day = local_day(obs.ts, history.utc_offset_hours)
-        usual, mad, basis = history.usual_day(obs.outlet_id, obs.outlet_kind, day)
-        if basis == "none":  # a club without history yet: only the generous limit applies
-            allowed_day = p["unknown_day"]
-        else:
-            allowed_day = max(p["shop_day_min"], usual * p["ratio"], usual + p["mad_k"] * 1.4826 * mad)
-        allowed_hour = max(p["shop_hour_min"], allowed_day / 4)
-        s_hour = history.count("outlet", obs.outlet_id, obs.ts, HOUR) + 1
-        s_day = history.count("outlet", obs.outlet_id, obs.ts, DAY) + 1
-        if s_hour <= allowed_hour and s_day <= allowed_day:
+    def _shop(self, obs, history, p, allowed, usual, peers, basis):
+        if obs.outlet_id is None or history.count("outlet", obs.outlet_id, obs.ts, DAY) + 1 <= allowed:
             return None
         # Accepted registrations decide; the reviewer sees every one, held ones included.
-        window = HOUR if s_hour > allowed_hour else DAY
-        first = history.first_ts("outlet_all", obs.outlet_id, obs.ts, window) or obs.ts
+        first = history.first_ts("outlet_all", obs.outlet_id, obs.ts, DAY) or obs.ts
         return self.reason(
             p["score"],
             who="shop",
-            n=history.count("outlet_all", obs.outlet_id, obs.ts, window) + 1,
+            n=history.count("outlet_all", obs.outlet_id, obs.ts, DAY) + 1,
             minutes=_minutes(obs.ts - first),
             usual=round(usual, 1),
-            mad=round(mad, 1),
+            peers=round(peers, 1),
+            allowed=int(allowed),
             basis=basis,
         )
 
-    def _person(self, obs, history, p):
+    def _person(self, obs, history, p, allowed):
+        # One person may register a whole delivery: the shop's allowance is the person's too.
+        hour_max, day_max = max(p["person_hour_max"], allowed), max(p["person_day_max"], allowed)
         n_hour = history.count("participant", obs.participant_id, obs.ts, HOUR) + 1
         n_day = history.count("participant", obs.participant_id, obs.ts, DAY) + 1
-        if n_hour > p["person_hour_max"] or n_day > p["person_day_max"]:
-            window = HOUR if n_hour > p["person_hour_max"] else DAY
+        if n_hour > hour_max or n_day > day_max:
+            window = HOUR if n_hour > hour_max else DAY
             first = history.first_ts("participant_all", obs.participant_id, obs.ts, window) or obs.ts
             return self.reason(
                 p["score"],
                 who="person",
                 n=history.count("participant_all", obs.participant_id, obs.ts, window) + 1,
                 minutes=_minutes(obs.ts - first),
-                limit=int(p["person_hour_max"] if window == HOUR else p["person_day_max"]),
+                limit=int(hour_max if window == HOUR else day_max),
                 per="hour" if window == HOUR else "day",
             )
         return None
@@ -217,45 +214,151 @@ class VelocityDetector(Detector):
                 "%(n)d codes in a day by one person (limit %(limit)d a day).", n=e["n"], limit=e["limit"]
             )
         usual = _format_number(e["usual"])
+        if "allowed" not in e:  # a reason stored before busy days were compared
+            return _(
+                "%(n)d codes in %(minutes)d minutes; this shop's usual is %(usual)s a day.",
+                n=e["n"],
+                minutes=e["minutes"],
+                usual=usual,
+            )
         if e["basis"] == "own":
-            tail = _("this shop's usual is %(usual)s a day", usual=usual)
+            tail = _(
+                "this shop's busiest day of the last four weeks was %(usual)s, similar shops' %(peers)s",
+                usual=usual,
+                peers=_format_number(e["peers"]),
+            )
         elif e["basis"] == "peers":
-            tail = _("similar shops' usual is %(usual)s a day", usual=usual)
+            tail = _("the shop is new; similar shops' busiest day is %(usual)s", usual=usual)
         else:
-            tail = _("the shop has no history yet")
-        return _("%(n)d codes in %(minutes)d minutes; %(tail)s.", n=e["n"], minutes=e["minutes"], tail=tail)
+            tail = _("no shop has a history yet")
+        return _(
+            "%(n)d codes in %(minutes)d minutes, more than this shop may register in a day (%(allowed)d): "
+            "%(tail)s.",
+            n=e["n"],
+            minutes=e["minutes"],
+            allowed=e["allowed"],
+            tail=tail,
+        )
+
+
+def allowed_day(
+    obs: Observation, history: History, ratio: float, floor: float, unknown: float
+) -> tuple[float, float, float, str]:
+    """(registrations the shop may make in a day, its busy day, similar shops' busy day, basis).
+
+    A shop may always register `ratio` times the busier of its own busy day and its peers': a
+    small shop may get a delivery its peers get; a new shop is judged by its peers alone."""
+    day = local_day(obs.ts, history.utc_offset_hours)
+    usual, peers, basis = history.usual_day(obs.outlet_id, (obs.outlet_kind, obs.region_id), day)
+    if basis == "none":
+        return unknown, usual, peers, basis
+    return max(floor, ratio * max(usual, peers)), usual, peers, basis
 
 
 class SequenceDetector(Detector):
     name = "sequence"
     label = _l("Serial sequences")
     help = _l(
-        "Long runs of neighbouring serials of one batch by one person: labels from a roll, not sold goods."
+        "Runs of neighbouring serials of one batch by one person. A delivery is often one run, "
+        "registered at unpacking pace: a run longer than any delivery this shop or similar shops get, "
+        "or registered faster than packages can be unpacked, is a roll of labels."
     )
-    params = {"run_min": Param(6, 3, 1000, _l("serials in a row")), "score": _score(50)}
+    params = {
+        "run_min": Param(150, 3, 10000, _l("a run may always be this long")),
+        "run_ratio": Param(
+            4, 1, 100, _l("times the biggest delivery day of the shop or similar shops"), integer=False
+        ),
+        "pace_run": Param(10, 3, 1000, _l("serials in a row to judge the pace by")),
+        "unpack_seconds": Param(
+            3, 0, 600, _l("seconds a person needs at least to unpack and register a package"), integer=False
+        ),
+        "score": _score(50),
+    }
 
     def check(self, obs, history, p):
-        if obs.valid and obs.run_length >= p["run_min"]:
-            low, high = sorted((obs.run_start if obs.run_start is not None else obs.serial, obs.serial))
-            return self.reason(p["score"], batch=obs.batch_number, first=low, last=high, run=obs.run_length)
+        if not obs.valid or obs.run_length < min(p["pace_run"], p["run_min"]):
+            return None
+        low, high = sorted((obs.run_start if obs.run_start is not None else obs.serial, obs.serial))
+        found = dict(batch=obs.batch_number, first=low, last=high, run=obs.run_length)
+        if obs.channel != "photo" and obs.run_length >= p["pace_run"]:
+            window = p["pace_run"] * p["unpack_seconds"]
+            n = history.count("participant_all", obs.participant_id, obs.ts, window) + 1
+            if n >= p["pace_run"]:
+                first = history.first_ts("participant_all", obs.participant_id, obs.ts, window) or obs.ts
+                return self.reason(p["score"], kind="pace", n=n, seconds=int(obs.ts - first), **found)
+        allowed, *_rest = allowed_day(obs, history, p["run_ratio"], p["run_min"], p["run_min"])
+        if obs.run_length > allowed:
+            return self.reason(p["score"], kind="long", allowed=int(allowed), **found)
         return None
 
     def describe(self, e):
-        return _(
-            "Serials %(first)s-%(last)s of batch %(batch)s in a row (%(run)d codes).",
+        run = _(
+            "Serials %(first)s-%(last)s of batch %(batch)s in a row (%(run)d codes)",
             first=e["first"],
             last=e["last"],
             batch=e["batch"],
             run=e["run"],
+        )
+        if e.get("kind") == "pace":
+            return run + _(
+                ", %(n)d of them within %(seconds)d seconds: faster than packages can be unpacked.",
+                n=e["n"],
+                seconds=e["seconds"],
+            )
+        if e.get("kind") == "long":
+            return run + _(
+                ": longer than any delivery this shop or similar shops get (up to %(allowed)d).",
+                allowed=e["allowed"],
+            )
+        return run + "."
+
+
+class ScatterDetector(Detector):
+    name = "scatter"
+    label = _l("Scattered serials")
+    help = _l(
+        "A shop's stock is a few runs of consecutive serials. One person's last codes of a batch "
+        "spread over many far-apart places of it were gathered elsewhere (bought, traded), not unpacked."
+    )
+    params = {
+        "places": Param(8, 2, RECENT_RUNS + 1, _l("far-apart places among one person's last nine codes")),
+        "gap": Param(1000, 1, 1e9, _l("serials between two places")),
+        "score": _score(50),
+    }
+
+    def check(self, obs, history, p):
+        if not obs.valid or obs.batch_id is None or obs.serial is None:
+            return None
+        serials = sorted(
+            {r[0] for r in history.recent_in_batch(obs.participant_id, obs.batch_id)} | {obs.serial}
+        )
+        if len(serials) < p["places"]:
+            return None
+        places = 1 + sum(1 for a, b in itertools.pairwise(serials) if b - a > p["gap"])
+        if places < p["places"]:
+            return None
+        return self.reason(p["score"], batch=obs.batch_number, codes=len(serials), places=places)
+
+    def describe(self, e):
+        return _(
+            "This person's last %(codes)d codes of batch %(batch)s lie in %(places)d far-apart places: "
+            "not the runs a delivery brings.",
+            codes=e["codes"],
+            batch=e["batch"],
+            places=e["places"],
         )
 
 
 class GeographyDetector(Detector):
     name = "geography"
     label = _l("Geography")
-    help = _l("A batch shipped to one region registered by a shop in another; a device far from the shop.")
+    help = _l(
+        "A batch shipped to one region registered by a shop in a region that is not its neighbour "
+        "(distributors serve across a border, a city its oblast above all); a device far from the shop."
+    )
     params = {
-        "region_score": Param(50, 0, 200, _l("score when the regions differ")),
+        "region_score": Param(50, 0, 200, _l("score when the regions differ and are not neighbours")),
+        "neighbour_score": Param(5, 0, 200, _l("score when the regions are neighbours")),
         "distance_km": Param(100, 1, 20000, _l("kilometres from the shop")),
         "distance_score": Param(25, 0, 200, _l("score when the device is far")),
     }
@@ -269,10 +372,12 @@ class GeographyDetector(Detector):
             and obs.region_id is not None
             and obs.batch_region_id != obs.region_id
         ):
-            score += p["region_score"]
+            neighbour = history.are_neighbours(obs.batch_region_id, obs.region_id)
+            score += p["neighbour_score"] if neighbour else p["region_score"]
             evidence.update(
                 shipped_to=list(obs.batch_region_name or (str(obs.batch_region_id),) * 2),
                 registered_in=list(obs.region_name or (str(obs.region_id),) * 2),
+                neighbour=neighbour,
             )
         if None not in (obs.lat, obs.lon, obs.outlet_lat, obs.outlet_lon):
             km = _km(obs.lat, obs.lon, obs.outlet_lat, obs.outlet_lon)
@@ -284,13 +389,12 @@ class GeographyDetector(Detector):
     def describe(self, e):
         parts = []
         if "shipped_to" in e:
-            parts.append(
-                _(
-                    "batch shipped to %(shipped)s, registered in %(registered)s",
-                    shipped=_localized(e["shipped_to"]),
-                    registered=_localized(e["registered_in"]),
-                )
+            text = _(
+                "batch shipped to %(shipped)s, registered in %(registered)s",
+                shipped=_localized(e["shipped_to"]),
+                registered=_localized(e["registered_in"]),
             )
+            parts.append(text + (_(" (a neighbouring region)") if e.get("neighbour") else ""))
         if "km" in e:
             parts.append(_("the device was %(km)d km from the shop", km=e["km"]))
         text = "; ".join(parts)
@@ -315,9 +419,12 @@ class BatchStateDetector(Detector):
 class SharedIdentityDetector(Detector):
     name = "shared_identity"
     label = _l("Shared devices and addresses")
-    help = _l("One device or network address behind many accounts or shops over the last week.")
+    help = _l(
+        "One device behind accounts of several shops, or behind more accounts than a shop's staff, "
+        "over the last week; a shared network address adds to a shared device only."
+    )
     params = {
-        "device_accounts": Param(4, 2, 1000, _l("accounts per device")),
+        "device_accounts": Param(8, 2, 1000, _l("accounts per device (staff may share a shop's phone)")),
         "device_shops": Param(2, 2, 1000, _l("shops per device")),
         "device_score": Param(45, 0, 200, _l("score for a shared device")),
         "ip_accounts": Param(25, 2, 10000, _l("accounts per address")),
@@ -328,17 +435,20 @@ class SharedIdentityDetector(Detector):
     }
 
     def check(self, obs, history, p):
-        if not obs.valid:
+        if not obs.valid or obs.device is None:
             return None
-        score, evidence = 0.0, {}
-        for kind, key in (("device", obs.device), ("ip", obs.ip)):
-            if key is None:
-                continue
-            accounts, shops = history.accounts(kind, key, obs.ts, obs.participant_id, obs.outlet_id)
-            if accounts >= p[f"{kind}_accounts"] or shops >= p[f"{kind}_shops"]:
-                score += p[f"{kind}_score"]
-                evidence[kind] = {"accounts": accounts, "shops": shops}
-        return self.reason(score, **evidence) if evidence else None
+        # Carriers put thousands of phones behind one address: an address is evidence only
+        # when the device is shared too (staff share a shop's phone, so accounts of one shop may).
+        accounts, shops = history.accounts("device", obs.device, obs.ts, obs.participant_id, obs.outlet_id)
+        if accounts < p["device_accounts"] and shops < p["device_shops"]:
+            return None
+        score, evidence = p["device_score"], {"device": {"accounts": accounts, "shops": shops}}
+        if obs.ip is not None:
+            accounts, shops = history.accounts("ip", obs.ip, obs.ts, obs.participant_id, obs.outlet_id)
+            if accounts >= p["ip_accounts"] or shops >= p["ip_shops"]:
+                score += p["ip_score"]
+                evidence["ip"] = {"accounts": accounts, "shops": shops}
+        return self.reason(score, **evidence)
 
     def describe(self, e):
         parts = []
@@ -415,6 +525,7 @@ DETECTORS: dict[str, Detector] = {
         CanaryDetector(),
         VelocityDetector(),
         SequenceDetector(),
+        ScatterDetector(),
         GeographyDetector(),
         BatchStateDetector(),
         SharedIdentityDetector(),

@@ -26,6 +26,8 @@ IDENTITY_WINDOW = 7 * DAY  # accounts behind one device or address: the last wee
 BASELINE_DAYS = 28  # a shop's usual: the median day of the last four weeks
 THROTTLE_SCOPE = "code"  # codes' attempt counters for typed codes
 MIN_BASELINE_DAYS = 7  # fewer days than this: compare with similar shops instead
+PEER_SPREAD = 2  # similar shops' busy day: their median plus this many (scaled) MADs
+MIN_PEERS = 5  # similar shops of a kind in one region before the region's alone are compared
 RECENT_RUNS = 8  # a roll's run survives this many other codes in between
 
 
@@ -72,6 +74,12 @@ def local_day(ts: float, utc_offset_hours: float = 3.0) -> int:
     return int((ts + utc_offset_hours * HOUR) // DAY)
 
 
+def busy_day(days: list[int]) -> float:
+    """A shop's busy day: its biggest of the period. Deliveries come every few days and are
+    registered at unpacking, so the median day is often zero while the busy day is a pallet."""
+    return float(max(days)) if days else 0.0
+
+
 def median_mad(values: list[int] | list[float]) -> tuple[float, float]:
     """Median and median absolute deviation: one wild day does not move them."""
     if not values:
@@ -113,8 +121,15 @@ class History:
         raise NotImplementedError
 
     def peer_baseline(self, group: Any, day: int) -> tuple[float, float, int]:
-        """(median, MAD, number of shops) of the usual day of shops in `group`."""
+        """(median, MAD, number of shops) of the busy day (`busy_day`) of shops in `group`."""
         raise NotImplementedError
+
+    def neighbour_pairs(self) -> frozenset[frozenset[int]]:
+        """Pairs of neighbouring region ids (fraud.neighbours)."""
+        return frozenset()
+
+    def are_neighbours(self, region_a: int, region_b: int) -> bool:
+        return frozenset((region_a, region_b)) in self.neighbour_pairs()
 
     def is_registered(self, batch_id: int, serial: int) -> bool:
         raise NotImplementedError
@@ -134,14 +149,22 @@ class History:
         """The detectors are about to ask about `obs`: a history may read ahead (DbHistory does)."""
 
     def usual_day(self, outlet_id: int | None, group: Any, day: int) -> tuple[float, float, str]:
-        """The shop's usual registrations a day: its own median, or similar shops' when new."""
+        """(the shop's busy day, similar shops' busy day, basis): basis "own" once the shop has
+        MIN_BASELINE_DAYS of history, "peers" while it is new, "none" when nobody has any.
+
+        `group` is the shop's (kind, region): similar shops are those of its kind in its region,
+        or of its kind anywhere while the region has fewer than MIN_PEERS with a history."""
+        kind, region = group if isinstance(group, tuple) else (group, None)
+        med, mad, shops = self.peer_baseline((kind, region), day) if region is not None else (0.0, 0.0, 0)
+        if shops < MIN_PEERS:  # too few of this kind in the region: the kind across regions
+            med, mad, shops = self.peer_baseline(kind, day)
+        # Shops differ in size: a new shop may be one of the bigger ones among its peers.
+        peers = med + PEER_SPREAD * 1.4826 * mad
         if outlet_id is not None:
             own = self.outlet_days(outlet_id, day)
             if len(own) >= MIN_BASELINE_DAYS:
-                med, mad = median_mad(own)
-                return med, mad, "own"
-        med, mad, shops = self.peer_baseline(group, day)
-        return med, mad, "peers" if shops else "none"
+                return busy_day(own), peers, "own"
+        return peers, peers, "peers" if shops else "none"
 
 
 class _Window:
@@ -202,6 +225,10 @@ class MemoryHistory(History):
         self._usual_cache: dict[tuple[int, int], list[int]] = {}
         self._peer_cache: dict[tuple[Any, int], tuple[float, float, int]] = {}
         self._day_cache: dict[tuple[Any, Any, int], tuple[float, float, str]] = {}
+        self.neighbours: frozenset[frozenset[int]] = frozenset()
+
+    def neighbour_pairs(self):
+        return self.neighbours
 
     def _window(self, table: dict, key: Any, now: float, keep: float) -> _Window | None:
         window = table.get(key)
@@ -258,7 +285,7 @@ class MemoryHistory(History):
         cached = self._peer_cache.get((group, day))
         if cached is None:
             usuals = [
-                median_mad(days)[0]
+                busy_day(days)
                 for outlet in self.groups.get(group, ())
                 if len(days := self.outlet_days(outlet, day)) >= MIN_BASELINE_DAYS
             ]
@@ -298,6 +325,7 @@ class MemoryHistory(History):
             if obs.outlet_id not in self.first_day:
                 self.first_day[obs.outlet_id] = day
                 self.groups.setdefault(obs.outlet_kind, set()).add(obs.outlet_id)
+                self.groups.setdefault((obs.outlet_kind, obs.region_id), set()).add(obs.outlet_id)
         if obs.batch_id is not None and obs.serial is not None:
             if obs.decision != REJECT:
                 self.registered.add((obs.batch_id, obs.serial))

@@ -47,10 +47,12 @@ from fraud.history import (
     THROTTLE_SCOPE,
     History,
     Observation,
+    busy_day,
     local_day,
     median_mad,
 )
 from fraud.models import FraudObservation
+from fraud.neighbours import neighbour_pairs
 from partner_club.database import UTCDateTime
 from partner_club.outlets.models import Outlet
 from partner_club.signals import ACCEPT, REJECT
@@ -398,15 +400,20 @@ class DbHistory(History):
         )
         return days
 
+    def neighbour_pairs(self):
+        return neighbour_pairs(self.session)
+
     def peer_baseline(self, group, day):
         key = (str(self.session.get_bind().url), group, day)
         stamped = _PEER_CACHE.get(key)
         cached = stamped[1] if stamped and time.monotonic() - stamped[0] < PEER_CACHE_SECONDS else None
         if cached is None:
-            outlet_ids = list(self.session.scalars(select(Outlet.id).where(Outlet.kind == group)))
+            kind, region = group if isinstance(group, tuple) else (group, None)
+            similar = [Outlet.kind == kind] + ([Outlet.region_id == region] if region is not None else [])
+            outlet_ids = list(self.session.scalars(select(Outlet.id).where(*similar)))
             usuals = (
                 [
-                    median_mad(days)[0]
+                    busy_day(days)
                     for days in self._usuals(outlet_ids, day).values()
                     if len(days) >= MIN_BASELINE_DAYS
                 ]

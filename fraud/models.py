@@ -107,6 +107,8 @@ class ReviewCase(db.Model):
     action: Mapped[str] = mapped_column(String(8), default=CaseAction.NONE.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Unanswered longer than `fraud.review_sla_hours`: the region's manager was told.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
 

@@ -33,6 +33,7 @@ from codes.normalize import CodeRejected, read
 from codes.scheme import ALPHABET, CODE_LENGTH, DATA_SYMBOLS, VALUE, CodeScheme, is_well_formed, unpack
 from fraud.history import MemoryHistory, Observation
 from fraud.models import CaseStatus, Decision, FraudObservation, ReviewCase
+from fraud.neighbours import neighbour_pairs
 from fraud.services import Engine, FraudConfig, reasons_json
 from partner_club.accounts.models import Role, User, UserStatus
 from partner_club.database import utcnow
@@ -276,6 +277,7 @@ def replay(
     report = ReplayReport()
     catalogue = Catalogue(session, scheme, public_url)
     history = MemoryHistory()
+    history.neighbours = neighbour_pairs(session)
     engine = Engine(config, history)
     loaded_batches: set[int] = set()
     pending_rows: list[dict[str, Any]] = []

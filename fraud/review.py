@@ -9,6 +9,7 @@ is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, String, false, func, or_, select, true
@@ -16,6 +17,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from fraud.models import CaseAction, CaseStatus, FraudObservation, ReviewCase
+from fraud.services import review_sla_hours
 from partner_club.accounts.access import can_see_user, rep_territory_ids, user_filter
 from partner_club.accounts.models import Role, User
 from partner_club.accounts.services import block_user
@@ -51,7 +53,8 @@ def cases_query(viewer: User, *, status: str = CaseStatus.OPEN.value) -> Select:
     query = select(ReviewCase).where(case_filter(viewer))
     if status != "all":
         query = query.where(ReviewCase.status == status)
-    return query.order_by(ReviewCase.score.desc(), ReviewCase.created_at)
+    # Escalated cases first: they waited longer than the club promised the participant.
+    return query.order_by(ReviewCase.escalated_at.is_(None), ReviewCase.score.desc(), ReviewCase.created_at)
 
 
 def can_review(session: Session, viewer: User, case: ReviewCase) -> bool:
@@ -270,3 +273,46 @@ def decide_bulk(
     for case in session.scalars(bulk_cases_query(reviewer, scope)).all():
         decide_case(session, case, reviewer=reviewer, decision=decision, note=note, action=action)
     return summary
+def escalate_overdue(session: Session, *, now: datetime | None = None) -> list[ReviewCase]:
+    """Marks open cases older than the club's review time escalated and tells each case's
+    regional manager (by e-mail, after commit); returns the newly escalated cases."""
+    now = now or utcnow()
+    limit = now - timedelta(hours=review_sla_hours(session))
+    overdue = session.scalars(
+        select(ReviewCase).where(
+            ReviewCase.status == CaseStatus.OPEN.value,
+            ReviewCase.escalated_at.is_(None),
+            ReviewCase.created_at < limit,
+        )
+    ).all()
+    by_manager: dict[int, tuple[User, list[ReviewCase]]] = {}
+    for case in overdue:
+        case.escalated_at = now
+        region_id = case.outlet.region_id if case.outlet else case.participant.region_id
+        managers = session.scalars(
+            select(User).where(User.role == Role.REGIONAL_MANAGER.value, User.region_id == region_id)
+        ).all()
+        for manager in managers:
+            by_manager.setdefault(manager.id, (manager, []))[1].append(case)
+    for manager, cases in by_manager.values():
+        record(session, None, "fraud.case.escalate", manager, cases=[c.id for c in cases])
+        if manager.email:
+            send_after_commit(session, _escalation_message(manager, cases, review_sla_hours(session)))
+    session.flush()
+    return list(overdue)
+
+
+def _escalation_message(manager: User, cases: list[ReviewCase], hours: float) -> Message:
+    lines = [
+        _(
+            "%(n)d held registrations in your region have waited longer than %(hours)d hours for a review:",
+            n=len(cases),
+            hours=int(hours),
+        )
+    ]
+    lines += [
+        f"#{c.id}: {c.participant.full_name or c.participant.login}, "
+        f"{c.outlet.name if c.outlet else '-'}, {c.created_at:%Y-%m-%d %H:%M} UTC"
+        for c in cases
+    ]
+    return Message(manager.email, _("Fraud review cases waiting too long"), "\n".join(lines))

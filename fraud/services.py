@@ -137,6 +137,27 @@ def save_config(session: Session, raw: dict[str, Any], *, actor: User | None) ->
     return config
 
 
+REVIEW_SLA_KEY = "fraud.review_sla_hours"
+DEFAULT_REVIEW_SLA_HOURS = 48.0
+
+
+def review_sla_hours(session: Session) -> float:
+    """Hours within which a held registration is answered (the club's promise; escalated after)."""
+    try:
+        return max(1.0, float(get_setting(session, REVIEW_SLA_KEY, DEFAULT_REVIEW_SLA_HOURS)))
+    except (TypeError, ValueError):
+        return DEFAULT_REVIEW_SLA_HOURS
+
+
+def held_message(session: Session) -> str:
+    """What a participant whose registration is held reads, in their language."""
+    return _(
+        "The code is registered and your points are being checked. They become available once a "
+        "reviewer has looked at it; expect an answer within %(hours)d hours.",
+        hours=int(review_sla_hours(session)),
+    )
+
+
 class Engine:
     """Runs the enabled detectors over one observation at a time."""
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from codes.models import Batch, BatchStatus, Product
 from codes.services import RegistrationContext, batch_code, register_code
 from fraud import review
+from fraud import services as fraud_services
 from fraud.models import ReviewCase
 from partner_club.errors import Conflict
 from partner_club.ledger.services import balance_of
@@ -36,6 +37,10 @@ def _held_world(make):
     )
     make.session.add(batch)
     make.session.flush()
+    # A batch registered far from where it shipped scores at least 5 (a neighbour) under any
+    # calibration; a hold score of 1 holds every such registration and rejects none.
+    config = fraud_services.load_config(make.session).as_json()
+    fraud_services.save_config(make.session, {**config, "hold_score": 1, "reject_score": 1000}, actor=None)
     for person, serial in ((first, 7), (first, 8), (first, 9), (second, 50)):
         result = register_code(
             make.session,

@@ -89,50 +89,165 @@ def test_canary_and_unshipped_batch_are_rejected(engine):
     assert leak.decision == "reject" and leak.reasons[0].message.startswith("Batch 77 was not shipped")
 
 
-def test_velocity_against_the_shops_own_median(engine):
-    history = []
-    for day in range(20):  # three registrations a day, by different sellers, hours apart
-        for k in range(3):
+def deliveries(outlet: int, days: int, size: int, *, first_serial: int, every: int = 3, kind: str = "shop"):
+    """A shop's past deliveries: every few days a run of `size` consecutive serials, registered
+    by one seller at unpacking pace (20 s a package)."""
+    serial, history = first_serial, []
+    for day in range(0, days, every):
+        start = T0 - (days - day) * DAY
+        for i in range(size):
             history.append(
-                obs(T0 - (20 - day) * DAY + k * 3 * HOUR, participant=k + 1, serial=1000 + day * 100 + k * 7)
+                obs(
+                    start + i * 20,
+                    participant=outlet * 10,
+                    outlet=outlet,
+                    outlet_kind=kind,
+                    serial=serial + i,
+                )
             )
-    run(engine, history)
-    burst = [
-        obs(T0 + i * 8, participant=50, device="d50", serial=5000 + 7 * i, channel="typed") for i in range(47)
-    ]
+        serial += size + 500
+    return history
+
+
+def test_velocity_against_the_shops_busy_day(engine):
+    run(engine, deliveries(10, 21, 20, first_serial=1000))
+    burst = [obs(T0 + i * 20, participant=50, device="d50", serial=500000 + 977 * i) for i in range(60)]
     answers = run(engine, burst)
     flagged = [i for i, a in enumerate(answers) if fired(a, "velocity")]
-    assert flagged and flagged[0] == 12  # 13 in an hour is over max(12, 3 * 4 / 4)
-    assert fired(answers[46], "velocity")[0].message == "47 codes in 7 minutes; this shop's usual is 3 a day."
+    assert flagged and flagged[0] == 50  # 2.5 times its busy day of 20
+    assert fired(answers[59], "velocity")[0].message == (
+        "60 codes in 20 minutes, more than this shop may register in a day (50): this shop's busiest day "
+        "of the last four weeks was 20, similar shops' 20."
+    )
 
 
 def test_velocity_of_a_new_shop_uses_similar_shops(engine):
-    history = [
-        obs(T0 - (10 - d) * DAY + k * HOUR, participant=200 + o, outlet=o, serial=d * 100 + k * 7 + o * 1000)
-        for o in range(20, 25)
-        for d in range(10)
-        for k in range(2)
-    ]
-    history.sort(key=lambda o: o.ts)
+    history = sorted(
+        (o for shop in range(20, 25) for o in deliveries(shop, 12, 12, first_serial=shop * 100000)),
+        key=lambda o: o.ts,
+    )
     run(engine, history)
     med, _mad, shops = engine.history.peer_baseline("shop", int((T0 + 3 * HOUR) // DAY))
-    assert (med, shops) == (2.0, 5)
+    assert (med, shops) == (12.0, 5)
     answers = run(
-        engine, [obs(T0 + i * 100, participant=300, outlet=99, serial=90000 + 9 * i) for i in range(30)]
+        engine, [obs(T0 + i * 30, participant=300, outlet=99, serial=9000000 + 977 * i) for i in range(31)]
     )
-    message = fired(answers[-1], "velocity")[0].message
-    assert "similar shops' usual is 2 a day" in message
+    assert not fired(answers[29], "velocity")  # the floor: 30 a day
+    assert "the shop is new; similar shops' busiest day is 12" in fired(answers[30], "velocity")[0].message
 
 
-def test_sequence_of_a_label_roll(engine):
-    answers = run(engine, [obs(T0 + i * 120, serial=10211 + i) for i in range(8)])
-    assert not fired(answers[4], "sequence")
-    assert fired(answers[5], "sequence")[0].message == "Serials 10211-10216 of batch 5 in a row (6 codes)."
+def test_a_new_shops_first_delivery_is_accepted(engine):
+    run(
+        engine,
+        sorted(
+            (o for s in range(20, 25) for o in deliveries(s, 14, 40, first_serial=s * 100000)),
+            key=lambda o: o.ts,
+        ),
+    )
+    first = [obs(T0 + i * 15, participant=77, outlet=77, serial=3000000 + i) for i in range(45)]
+    assert all(a.decision == "accept" for a in run(engine, first))
+
+
+def test_a_delivery_run_at_unpacking_pace_is_accepted(engine):
+    run(engine, deliveries(10, 21, 40, first_serial=1000))
+    pallet = [obs(T0 + i * 12, participant=100, serial=900000 + i) for i in range(40)]
+    answers = run(engine, pallet)
+    assert all(a.decision == "accept" for a in answers), [a.reasons for a in answers if a.reasons][:1]
+
+
+def test_a_roll_of_labels_at_machine_pace_is_held(engine):
+    run(engine, deliveries(10, 21, 40, first_serial=1000))
+    roll = [obs(T0 + i * 2, participant=100, serial=10211 + i) for i in range(400)]
+    answers = run(engine, roll)
+    held = [i for i, a in enumerate(answers) if a.decision != "accept"]
+    assert held[0] == 9 and len(held) == 391
+    assert fired(answers[9], "sequence")[0].message == (
+        "Serials 10211-10220 of batch 5 in a row (10 codes), 10 of them within 18 seconds: "
+        "faster than packages can be unpacked."
+    )
+
+
+def test_a_roll_longer_than_any_delivery_is_held_even_at_a_human_pace(engine):
+    run(engine, deliveries(10, 21, 40, first_serial=1000))
+    roll = [obs(T0 + i * 30, participant=100, serial=10211 + i) for i in range(170)]
+    answers = run(engine, roll)
+    assert not fired(answers[159], "sequence")  # four times its biggest delivery day of 40
+    assert "longer than any delivery this shop or similar shops get (up to 160)" in (
+        fired(answers[160], "sequence")[0].message
+    )
     shuffled = run(
         engine,
         [obs(T0 + i * 120, participant=9, serial=s) for i, s in enumerate((20, 45, 31, 22, 40, 26, 35, 29))],
     )
     assert not any(fired(a, "sequence") for a in shuffled)
+
+
+def test_neighbouring_region_is_accepted_a_far_one_held(engine):
+    engine.history.neighbours = frozenset({frozenset((1, 2))})
+    spb = ("Saint Petersburg", "Санкт-Петербург")
+    batch = [
+        obs(
+            T0 + i * 20,
+            serial=500 + i,
+            region_id=1,
+            region_name=("Leningrad", "Ленинградская область"),
+            batch_region_id=2,
+            batch_region_name=spb,
+        )
+        for i in range(30)
+    ]
+    answers = run(engine, batch)
+    assert all(a.decision == "accept" for a in answers)
+    assert fired(answers[0], "geography")[0].message == (
+        "Batch shipped to Saint Petersburg, registered in Leningrad (a neighbouring region)."
+    )
+    far = [
+        obs(T0 + HOUR + i * 60, participant=3, serial=s, batch_region_id=7)
+        for i, s in enumerate((91234, 5512, 770001))
+    ]
+    assert all(a.decision == "hold" and fired(a, "geography") for a in run(engine, far))
+
+
+def test_carrier_nat_address_shared_by_strangers_is_accepted(engine):
+    strangers = [
+        obs(
+            T0 + i * 300,
+            participant=500 + i,
+            outlet=50 + i,
+            device=f"phone-{i}",
+            ip="100.64.0.1",
+            serial=7000 + 1000 * i,
+        )
+        for i in range(10)
+    ]
+    answers = run(engine, strangers)
+    assert all(a.decision == "accept" and not a.reasons for a in answers)
+
+
+def test_one_device_behind_accounts_of_many_shops_is_held(engine):
+    farm = [
+        obs(
+            T0 + i * 300,
+            participant=500 + i,
+            outlet=50 + i,
+            device="farm",
+            ip="100.64.0.1",
+            serial=7000 + 1000 * i,
+        )
+        for i in range(10)
+    ]
+    answers = run(engine, farm)
+    assert answers[0].decision == "accept"
+    assert all(a.decision == "hold" for a in answers[1:])
+    assert "one device used by 10 accounts of 10 shops this week" in answers[9].reasons[0].message.lower()
+
+
+def test_staff_sharing_the_shops_phone_is_accepted(engine):
+    staff = [
+        obs(T0 + i * 600, participant=400 + i % 5, outlet=40, device="shop-phone", serial=700 + 13 * i)
+        for i in range(20)
+    ]
+    assert all(a.decision == "accept" for a in run(engine, staff))
 
 
 def test_geography(engine):
@@ -158,18 +273,18 @@ def test_geography(engine):
 
 
 def test_shared_device_across_accounts_and_shops(engine):
-    farm = [
-        obs(T0 + i * 600, participant=400 + i, outlet=40, device="farm", ip=f"ip{i}", serial=700 + 13 * i)
-        for i in range(5)
+    tablet = [
+        obs(T0 + i * 600, participant=400 + i, outlet=40, device="tablet", ip=f"ip{i}", serial=700 + 13 * i)
+        for i in range(9)
     ]
-    answers = run(engine, farm)
-    assert not fired(answers[2], "shared_identity")  # a shop's shared tablet: three sellers are fine
+    answers = run(engine, tablet)
+    assert not fired(answers[6], "shared_identity")  # a shop's shared tablet: seven sellers are fine
     assert (
-        "one device used by 4 accounts of 1 shop this week"
-        in fired(answers[3], "shared_identity")[0].message.lower()
+        "one device used by 8 accounts of 1 shop this week"
+        in fired(answers[7], "shared_identity")[0].message.lower()
     )
-    other_shop = engine.assess(obs(T0 + HOUR, participant=401, outlet=41, device="farm", serial=900))
-    assert fired(other_shop, "shared_identity")[0].evidence == {"device": {"accounts": 5, "shops": 2}}
+    other_shop = engine.assess(obs(T0 + HOUR, participant=401, outlet=41, device="tablet", serial=900))
+    assert fired(other_shop, "shared_identity")[0].evidence == {"device": {"accounts": 9, "shops": 2}}
 
 
 def test_night_burst_and_inhuman_speed(engine):
@@ -195,3 +310,17 @@ def test_disabled_detector_and_own_thresholds(app):
 
 def test_median_and_mad_ignore_one_wild_day():
     assert median_mad([3, 2, 4, 3, 90, 3, 2]) == (3.0, 1.0)
+
+
+def test_codes_scattered_over_a_batch_are_held_a_shops_few_pallets_are_not(engine):
+    pallets = [
+        obs(T0 + i * 900, participant=8, serial=s)
+        for i, s in enumerate([*range(100, 105), *range(7000, 7005), *range(50000, 50004)])
+    ]
+    assert not any(fired(a, "scatter") for a in run(engine, pallets))
+    bought = [obs(T0 + i * 30, participant=9, serial=1 + 7919 * i * i) for i in range(10)]
+    answers = run(engine, bought)
+    assert not fired(answers[6], "scatter") and answers[7].decision == "hold"
+    assert fired(answers[9], "scatter")[0].message == (
+        "This person's last 9 codes of batch 5 lie in 9 far-apart places: not the runs a delivery brings."
+    )

@@ -108,7 +108,8 @@ def test_an_accepted_attempt_is_stored_once_its_registration_is(db, make):
 
 
 def test_a_held_registration_opens_its_case_with_the_registration(db, make):
-    shipped_to = make.region(name_en="Tatarstan", name_ru="Татарстан")
+    # Far from the seller's region (the factory's regions all share one square: neighbours).
+    shipped_to = make.region(name_en="Tatarstan", name_ru="Татарстан", geometry=None, bbox="20,54,22,55.5")
     seller = make.user("seller")
     held = attempt(db.session, seller, 7, T0, batch_region_id=shipped_to.id)
     answer = assess_registration(held)

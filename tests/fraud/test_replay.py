@@ -13,7 +13,14 @@ from partner_club.accounts.models import User
 
 
 def world(make, app):
-    region, other = make.region(name_en="Tatarstan"), make.region(name_en="Kaliningrad")
+    region, other = (
+        make.region(name_en="Tatarstan"),
+        make.region(
+            name_en="Kaliningrad",
+            geometry=None,
+            bbox="19.6,54.3,22.9,55.3",  # far: not a neighbour
+        ),
+    )
     shop = make.outlet(region=region, external_id="SHOP-1")
     make.outlet(region=other, external_id="SHOP-2", lat=54.7, lon=20.5)
     product = Product(sku="BAG", name="Bag", rule_value=10)

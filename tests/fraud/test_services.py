@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from fraud.history import MemoryHistory, Observation
 from fraud.live_history import DbHistory
 from fraud.models import FraudObservation, ReviewCase
+from fraud.neighbours import neighbour_pairs
 from fraud.services import Engine, FraudConfig, load_config, save_config, store_observation, validate_config
 from partner_club.errors import Invalid
 from partner_club.signals import assess_registration
@@ -35,8 +36,8 @@ def test_thresholds_outside_sane_ranges_are_refused_with_every_problem_named(db)
         )
     text = refused.value.message
     assert "The reject score must be higher than the hold score." in text
-    assert "Serial sequences: serials in a row: 1 is outside the sane range 3-1000." in text
-    assert "Velocity: times the shop's usual day: enter a number." in text
+    assert "Serial sequences: a run may always be this long: 1 is outside the sane range 3-10000." in text
+    assert "Velocity: times the busier of its own and similar shops' busy day: enter a number." in text
 
 
 def test_settings_are_stored_and_read_back(db, make):
@@ -53,22 +54,22 @@ def test_settings_are_stored_and_read_back(db, make):
     config = load_config(db.session)
     assert (config.hold_score, config.reject_score) == (35, 80)
     assert config.enabled["canary"] is False and config.params["sequence"]["run_min"] == 9
-    assert config.params["velocity"]["ratio"] == 4  # untouched defaults stay
+    assert config.params["velocity"]["ratio"] == 2.5  # untouched defaults stay
 
 
 def test_live_decisions_are_stored_with_score_and_reasons_and_holds_open_cases(db, make):
     seller = make.user("seller")
     answers = []
-    for i in range(6):  # six labels of a roll, two minutes apart
-        a = attempt(db.session, seller, 500 + i, T0 + timedelta(minutes=2 * i))
+    for i in range(10):  # ten labels of a roll, faster than packages can be unpacked
+        a = attempt(db.session, seller, 500 + i, T0 + timedelta(seconds=2 * i))
         answers.append(assess_registration(a))
         store(a, 1000 + i, answers[-1])
-    assert [x.decision for x in answers] == ["accept"] * 5 + ["hold"]
+    assert [x.decision for x in answers] == ["accept"] * 9 + ["hold"]
     rows = db.session.query(FraudObservation).order_by(FraudObservation.id).all()
-    assert [r.decision for r in rows] == ["accept"] * 5 + ["hold"]
+    assert [r.decision for r in rows] == ["accept"] * 9 + ["hold"]
     assert rows[-1].reasons[0]["detector"] == "sequence" and rows[-1].score == 50
     case = db.session.query(ReviewCase).one()
-    assert (case.registration_id, case.participant_id, case.status) == (1005, seller.id, "open")
+    assert (case.registration_id, case.participant_id, case.status) == (1009, seller.id, "open")
 
     canary = assess_registration(attempt(db.session, seller, 9, T0 + timedelta(hours=3), is_canary=True))
     assert canary.decision == "reject" and canary.score == 100
@@ -108,6 +109,7 @@ def test_database_history_answers_like_memory_history(db, make):
             )
         )
     memory = Engine(FraudConfig(), MemoryHistory())
+    memory.history.neighbours = neighbour_pairs(db.session)  # as replay does
     live = Engine(FraudConfig(), DbHistory(db.session))
     for event in stream:
         a, b = Observation(**event), Observation(**event)
