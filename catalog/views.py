@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from catalog import admin_views, services
+from catalog import home as catalog_home
 from catalog.forms import CheckoutForm, TaxProfileForm
 from catalog.jobs import schedule_submission
 from catalog.models import CATEGORY_KIND_LABELS, CategoryKind, Prize, PrizePicture
@@ -31,6 +32,7 @@ bp.nav = [
     NavItem("catalog.admin_orders", _l("Prize orders"), frozenset({Role.ADMIN}), 61),
     NavItem("catalog.tax_register", _l("Prize tax register"), frozenset({Role.ADMIN, Role.HEAD_OFFICE}), 62),
 ]
+bp.home_cards = catalog_home.CARDS
 admin_views.register(bp)
 
 CART = "catalog.cart"

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from codes import home as codes_home
 from codes import issuing, jobs, printing, queries, services
 from codes.forms import (
     BatchForm,
@@ -32,6 +33,7 @@ from codes.forms import (
     ProductForm,
     VoidRangeForm,
 )
+from codes.labels import channel_label
 from codes.models import Batch, BatchStatus, Product
 from codes.scheme import CSV_HEADER, csv_chunks
 from codes.web import commit_refusal
@@ -52,6 +54,7 @@ bp.nav = [
     NavItem("codes.products", _l("Products"), ADMIN, 55),
     NavItem("codes.batches", _l("Batches of codes"), ADMIN, 56),
 ]
+bp.home_cards = codes_home.CARDS
 
 
 def _ctx() -> services.RegistrationContext:
@@ -67,19 +70,24 @@ def _ctx() -> services.RegistrationContext:
 @roles_required(*PARTICIPANTS)
 def register():
     form = CodeForm()
-    result = None
+    answer = None
     if form.validate_on_submit():
         try:
             result = services.register_code(
                 db.session, current_user, form.code.data, channel="typed", ctx=_ctx()
             )
+        except services.AlreadyRegistered as error:
+            # Not a typo: the code is known, and nothing was added. Said as an answer, not an error.
+            db.session.rollback()
+            return render_template("codes/register.html", form=CodeForm(formdata=None), repeat=error.message)
         except DomainError as error:
             commit_refusal(db.session, error)
             form.code.errors.append(error.message)
-            return render_template("codes/register.html", form=form, result=None), 422
+            return render_template("codes/register.html", form=form, answer=None), 422
         db.session.commit()
+        answer = queries.registration_answer(db.session, current_user, result)
         form = CodeForm(formdata=None)
-    return render_template("codes/register.html", form=form, result=result)
+    return render_template("codes/register.html", form=form, answer=answer)
 
 
 @bp.get("/c/<path:code>")
@@ -113,7 +121,8 @@ def confirm_link(code: str):
             "codes/link.html", code=code, preview=None, refusal=error.message
         ), error.status
     db.session.commit()
-    return render_template("codes/link.html", code=code, preview=None, refusal=None, result=result)
+    answer = queries.registration_answer(db.session, current_user, result)
+    return render_template("codes/link.html", code=code, preview=None, refusal=None, answer=answer)
 
 
 @bp.get("/codes/registrations")
@@ -126,6 +135,8 @@ def registrations():
     return render_template(
         "codes/registrations.html",
         rows=rows,
+        printed=queries.printed_codes(db.session, rows),
+        channel_label=channel_label,
         total=total,
         page=page,
         per_page=50,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 import fraud.hooks  # noqa: F401 - connects fraud to the registration signals
 from codes.scan_services import review_photos_of
+from fraud import home as fraud_home
 from fraud import review
 from fraud.backtest import backtest
 from fraud.detectors import DETECTORS
@@ -30,6 +31,7 @@ bp.nav = [
     NavItem("fraud.queue", _l("Fraud review"), frozenset({Role.ADMIN, Role.REP}), 60),
     NavItem("fraud.settings", _l("Fraud rules"), frozenset({Role.ADMIN}), 61),
 ]
+bp.home_cards = fraud_home.CARDS
 STATUSES = {"open": _l("open"), "approved": _l("approved"), "rejected": _l("rejected"), "all": _l("all")}
 PAGE = 50
 
