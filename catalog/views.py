@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from catalog import admin_views, services
+from catalog import admin_views, labels, services
 from catalog import home as catalog_home
 from catalog.forms import CheckoutForm, TaxProfileForm
 from catalog.jobs import schedule_submission
@@ -34,6 +34,8 @@ bp.nav = [
 ]
 bp.home_cards = catalog_home.CARDS
 admin_views.register(bp)
+bp.add_app_template_filter(labels.provider_label, "provider_label")
+bp.add_app_template_filter(labels.provider_status_label, "provider_status_label")
 
 CART = "catalog.cart"
 CHECKOUT = "catalog.checkout"

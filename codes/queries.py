@@ -81,6 +81,18 @@ def registered_count(session: Session, batch: Batch) -> int:
     )
 
 
+def registered_between(session: Session, batch: Batch, first: int, last: int) -> int:
+    """Codes of `batch` with serials first..last that someone has registered already."""
+    return int(
+        session.scalar(
+            select(func.count(Registration.id)).where(
+                Registration.batch_id == batch.id, Registration.serial.between(first, last)
+            )
+        )
+        or 0
+    )
+
+
 def describe_registrations(session: Session, cause_ids: list[str]) -> dict[str, str]:
     """The product behind each registration, for the points history (the ledger asks)."""
     ids = [int(i) for i in cause_ids if i.isdigit()]

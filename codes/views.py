@@ -17,7 +17,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -39,6 +39,7 @@ from codes.scheme import CSV_HEADER, csv_chunks
 from codes.web import commit_refusal
 from partner_club.accounts.access import ALL_ROLES, PARTICIPANTS, STAFF, roles_required
 from partner_club.accounts.models import Role
+from partner_club.confirm import confirmation
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.jobs.models import Job
@@ -55,6 +56,7 @@ bp.nav = [
     NavItem("codes.batches", _l("Batches of codes"), ADMIN, 56),
 ]
 bp.home_cards = codes_home.CARDS
+bp.add_app_template_filter(channel_label, "channel_label")
 
 
 def _ctx() -> services.RegistrationContext:
@@ -321,6 +323,52 @@ def batch(batch_id: int):
         labels_form=LabelsForm(formdata=None),
         registered=queries.registered_count(db.session, item),
         next_statuses=[s for s in BatchStatus if item.can_move_to(s)],
+    )
+
+
+@bp.post("/codes/batches/<int:batch_id>/confirm-void")
+@roles_required(*ADMIN)
+def confirm_void(batch_id: int):
+    """What voiding the whole batch, or a range of it, does; nothing changes here."""
+    item = _batch(batch_id)
+    back = url_for("codes.batch", batch_id=batch_id)
+    if request.form.get("status") == BatchStatus.VOIDED.value:
+        first, last, action = 1, item.count, url_for("codes.batch_status", batch_id=batch_id)
+        title = _("Void batch %(number)s?", number=item.number)
+    else:
+        form = VoidRangeForm()
+        if not form.validate_on_submit() or form.from_serial.data > form.to_serial.data:
+            flash(_("Give the first and last serial and a reason."), "error")
+            return redirect(back)
+        first, last = form.from_serial.data, min(form.to_serial.data, item.count)
+        action = url_for("codes.void_range", batch_id=batch_id)
+        title = _(
+            "Void serials %(first)s to %(last)s of batch %(number)s?",
+            first=first,
+            last=last,
+            number=item.number,
+        )
+    codes = max(0, last - first + 1)
+    registered = queries.registered_between(db.session, item, first, last)
+    return confirmation(
+        title=title,
+        consequences=[
+            ngettext(
+                "%(num)s code will stop earning points.",
+                "%(num)s codes will stop earning points.",
+                codes,
+                num=format_decimal(codes),
+            ),
+            ngettext(
+                "%(num)s of them is registered already: its points stay.",
+                "%(num)s of them are registered already: their points stay.",
+                registered,
+                num=format_decimal(registered),
+            ),
+        ],
+        action=action,
+        button=_("Void"),
+        back=back,
     )
 
 

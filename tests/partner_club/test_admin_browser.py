@@ -27,6 +27,10 @@ def test_admin_blocks_a_person_who_then_sees_why(phone, make, db, screenshot):
     page.fill("[name=reason]", "Коды с чужого склада")
     screenshot(page, "2-person")
     page.click("button.danger")
+    # A second step says what blocking does before anything changes.
+    assert "Пётр Сидоров" in page.locator(".confirm h1").inner_text()
+    screenshot(page, "2b-confirm")
+    page.click("[data-confirm]")
     assert "Коды с чужого склада" in page.locator("section .flash-error").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
