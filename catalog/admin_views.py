@@ -210,10 +210,10 @@ def admin_order_cancel_confirm(order_id: int):
         title=_("Cancel order %(id)d?", id=order.id),
         consequences=[
             ngettext(
-                "%(num)s point returns to %(name)s's balance.",
-                "%(num)s points return to %(name)s's balance.",
+                "%(count)s point returns to %(name)s's balance.",
+                "%(count)s points return to %(name)s's balance.",
                 order.points,
-                num=format_decimal(order.points),
+                count=format_decimal(order.points),
                 name=order.user.display_name,
             ),
             _("The prizes go back to stock, and %(name)s is told why.", name=order.user.display_name),

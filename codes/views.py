@@ -34,7 +34,7 @@ from codes.forms import (
     VoidRangeForm,
 )
 from codes.labels import channel_label
-from codes.models import Batch, BatchStatus, Product
+from codes.models import BATCH_STATUS_LABELS, Batch, BatchStatus, Product
 from codes.scheme import CSV_HEADER, csv_chunks
 from codes.web import commit_refusal
 from partner_club.accounts.access import ALL_ROLES, PARTICIPANTS, STAFF, roles_required
@@ -257,6 +257,7 @@ def batches():
         batches=queries.batches(db.session, status),
         status=status,
         statuses=list(BatchStatus),
+        status_labels=BATCH_STATUS_LABELS,
     )
 
 
@@ -354,16 +355,16 @@ def confirm_void(batch_id: int):
         title=title,
         consequences=[
             ngettext(
-                "%(num)s code will stop earning points.",
-                "%(num)s codes will stop earning points.",
+                "%(count)s code will stop earning points.",
+                "%(count)s codes will stop earning points.",
                 codes,
-                num=format_decimal(codes),
+                count=format_decimal(codes),
             ),
             ngettext(
-                "%(num)s of them is registered already: its points stay.",
-                "%(num)s of them are registered already: their points stay.",
+                "%(count)s of them is registered already: its points stay.",
+                "%(count)s of them are registered already: their points stay.",
                 registered,
-                num=format_decimal(registered),
+                count=format_decimal(registered),
             ),
         ],
         action=action,

@@ -19,8 +19,22 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1" / "axe.min.
 
 # Latin words that belong on a Russian page: names, units, formats.
 ALLOWED = {
-    "Partner", "Club", "Telegram", "WhatsApp", "Android", "iPhone", "Excel", "Leaflet",
-    "OpenStreetMap", "English", "demo", "example", "club", "http", "https", "www",
+    "Partner",
+    "Club",
+    "Telegram",
+    "WhatsApp",
+    "Android",
+    "iPhone",
+    "Excel",
+    "Leaflet",
+    "OpenStreetMap",
+    "English",
+    "demo",
+    "example",
+    "club",
+    "http",
+    "https",
+    "www",
 }
 
 _SCROLL = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -32,7 +46,7 @@ _TARGETS = """() => {
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden' || style.display === 'none') continue;
     const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) continue;
+    if (r.width === 0 || r.height === 0 || r.right <= 0 || r.bottom <= 0) continue;  // hidden or off-screen (skip link)
     if (el.closest('.leaflet-container, .report-map')) continue;  // the map's own controls are checked with the map
     if (el.tagName === 'A' && style.display === 'inline') {
       const parent = el.parentElement;

@@ -131,7 +131,15 @@ def main() -> int:
                     login, password = logins[role]
                     sign_in(page, base, login, password)
                     page.goto(f"{base}/lang/{language}")
-                    shoot(page, base, f"{role}-{language}-{width}", pages_of(page, base), findings, args, language)
+                    shoot(
+                        page,
+                        base,
+                        f"{role}-{language}-{width}",
+                        pages_of(page, base),
+                        findings,
+                        args,
+                        language,
+                    )
                 context.close()
         browser.close()
     (OUT / "findings.txt").write_text("\n".join(findings) + "\n")

@@ -261,10 +261,10 @@ def confirm_block(user_id: int):
                 name=user.display_name,
             ),
             ngettext(
-                "Their %(num)s point stays on the account.",
-                "Their %(num)s points stay on the account.",
+                "Their %(count)s point stays on the account.",
+                "Their %(count)s points stay on the account.",
                 balance.active + balance.pending,
-                num=format_decimal(balance.active + balance.pending),
+                count=format_decimal(balance.active + balance.pending),
             ),
             _("Reason they will see: %(reason)s", reason=form.reason.data),
         ],

@@ -77,7 +77,7 @@ def who(entry: AuditEntry) -> str:
 def _codes(count: Any) -> str:
     if not isinstance(count, int):
         return ""
-    return ngettext("%(num)s code", "%(num)s codes", count, num=format_decimal(count))
+    return ngettext("%(count)s code", "%(count)s codes", count, count=format_decimal(count))
 
 
 def sentence(entry: AuditEntry, object_name: str | None = None) -> str:
