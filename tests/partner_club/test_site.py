@@ -1,4 +1,8 @@
+from datetime import UTC, datetime
+
 from partner_club.accounts.models import Role
+from partner_club.settings_store import Setting
+from partner_club.site import date_filter, datetime_filter
 
 
 def test_login_page_has_fields_and_csrf_token_field(client):
@@ -44,8 +48,6 @@ def test_openapi_lists_core_paths(client, db):
 
 
 def test_brand_comes_from_settings_and_unsafe_values_fall_back(client, make, login, db):
-    from partner_club.settings_store import Setting
-
     user = make.user(Role.SELLER)
     db.session.add(
         Setting(
@@ -85,13 +87,9 @@ def test_staff_get_a_grouped_side_menu_and_no_bottom_bar(client, make, login):
 
 
 def test_dates_lose_the_year_word(app):
-    from datetime import datetime
-
-    from partner_club.site import date_filter, datetime_filter
-
     with app.test_request_context(headers={"Accept-Language": "ru"}):
-        assert date_filter(datetime(2026, 12, 5), "long") == "5 декабря 2026"
-        assert "г." not in datetime_filter(datetime(2026, 12, 5, 14, 3), "medium")
+        assert date_filter(datetime(2026, 12, 5, 9, tzinfo=UTC), "long") == "5 декабря 2026"
+        assert "г." not in datetime_filter(datetime(2026, 12, 5, 14, 3, tzinfo=UTC), "medium")
 
 
 def test_blocking_asks_first_then_blocks_and_can_be_undone(client, make, login):
