@@ -8,7 +8,7 @@ FLASK   = $(BIN)/flask --app partner_club
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-k ledger"
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev system-packages demo serve test test-sqlite i18n bench clean
+.PHONY: install install-dev system-packages demo serve test test-sqlite i18n bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ serve:
 # against PostgreSQL and Redis; without them it runs on SQLite.
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every page of every demo role at 360 px and 1280 px, Russian and English, into
+# build/screenshots/gallery/, each checked (scroll, tap targets, English words, axe-core).
+screenshots: install-dev
+	$(BIN)/python tools/screenshots.py
 
 i18n:
 	$(FLASK) i18n update

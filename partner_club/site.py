@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from partner_club.accounts.models import role_label
 from partner_club.api.base import API_PREFIX, problem
 from partner_club.brand import Brand, brand_for
 from partner_club.extensions import db
@@ -48,6 +49,11 @@ YEAR_WORD = re.compile(r"[\s\u00a0\u202f]г\.")
 # dates without it, in every template that uses these filters.
 def _without_year_word(text: str) -> str:
     return YEAR_WORD.sub("", text)
+
+
+@bp.app_template_filter("role_label")
+def role_label_filter(role: str) -> str:
+    return role_label(role)
 
 
 @bp.app_template_filter("number")
