@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -70,6 +71,25 @@ def date_filter(value, format: str = "medium") -> str:
 @bp.app_template_filter("datetimeformat")
 def datetime_filter(value, format: str = "medium") -> str:
     return _without_year_word(format_datetime(value, format))
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The installable app's description, in the brand's name and colours."""
+    club = brand()
+    body = {
+        "name": club.name,
+        "short_name": club.name,
+        "description": club.rules,
+        "start_url": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": club.primary,
+        "icons": [{"src": club.logo, "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return current_app.response_class(
+        json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json"
+    )
 
 
 @bp.get("/lang/<code>")

@@ -124,3 +124,8 @@ def test_owner_is_asked_before_removing_a_seller(client, make, login):
     assert "Убрать Мария Продавцова из магазина?" in text and "код магазина" in text
     make.session.refresh(seller)
     assert seller.outlet_id == outlet.id
+
+
+def test_manifest_carries_the_brand(client, db):
+    body = client.get("/manifest.webmanifest", headers={"Accept-Language": "ru"}).get_json(force=True)
+    assert body["name"] == "Клуб партнёров" and body["theme_color"].startswith("#")
