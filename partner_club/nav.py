@@ -54,7 +54,7 @@ GROUPS = {
 # endpoint -> (icon, group, short label): the look of entries that do not carry their own.
 LOOKS: dict[str, tuple[str, str, Any]] = {
     "site.home": ("house", "start", _l("Home")),
-    "codes.register": ("plus", "codes", _l("Register")),
+    "codes.register": ("plus", "codes", _l("Enter a code")),
     "scanner.scanner": ("scan-line", "codes", _l("Scan")),
     "codes.registrations": ("list", "codes", _l("Codes")),
     "codes.products": ("package", "codes", None),
