@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: install install-dev system-packages demo serve test test-sqlite lint i18n bench clean
+.PHONY: install install-dev system-packages demo serve test test-sqlite lint i18n bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Every page of every demo role at 360 px and 1280 px, Russian and English, into
+# build/screenshots/gallery/, each checked (scroll, tap targets, English words, axe-core).
+screenshots: install-dev
+	$(BIN)/python tools/screenshots.py
 
 i18n:
 	$(FLASK) i18n update

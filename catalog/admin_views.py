@@ -7,7 +7,7 @@ package keeps one blueprint while each file stays short.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from catalog import bulk_orders, fulfilment, services, tax
 from catalog.forms import CancelForm, ImportForm, PrizeForm, ShipForm, StockForm, TaxSettingsForm
 from catalog.jobs import retry_waiting_orders
+from catalog.labels import provider_label
 from catalog.models import ORDER_STATUS_LABELS, Order, OrderStatus, Prize
 from catalog.prizes import (
     CSV_COLUMNS,
@@ -30,6 +31,7 @@ from catalog.providers import PROVIDERS
 from partner_club import spreadsheets
 from partner_club.accounts.access import roles_required
 from partner_club.accounts.models import Role
+from partner_club.confirm import confirmation
 from partner_club.database import utcnow
 from partner_club.errors import DomainError
 from partner_club.extensions import db
@@ -61,7 +63,7 @@ def admin_prizes():
 def _prize_form(prize: Prize | None) -> PrizeForm:
     form = PrizeForm(obj=None)
     form.category.choices = [(c.id, c.name(_locale())) for c in categories(db.session)]
-    form.provider.choices = [(name, name) for name in PROVIDERS]
+    form.provider.choices = [(name, provider_label(name)) for name in PROVIDERS]
     form.regions.choices = [
         (r.id, f"{r.iso_code} {r.name(_locale())}")
         for r in db.session.scalars(select(Region).order_by(Region.iso_code))
@@ -191,6 +193,32 @@ def admin_order(order_id: int):
         staff=True,
         ship_form=ShipForm(),
         cancel_form=CancelForm(),
+    )
+
+
+@roles_required(ADMIN)
+def admin_order_cancel_confirm(order_id: int):
+    """What cancelling the order does; nothing changes until the next step."""
+    order = db.session.get(Order, order_id) or abort(404)
+    back = url_for("catalog.admin_order", order_id=order_id)
+    if not CancelForm().validate_on_submit():
+        flash(_("Give the reason for cancelling: the person will see it."), "error")
+        return redirect(back)
+    return confirmation(
+        title=_("Cancel order %(id)d?", id=order.id),
+        consequences=[
+            ngettext(
+                "%(count)s point returns to %(name)s's balance.",
+                "%(count)s points return to %(name)s's balance.",
+                order.points,
+                count=format_decimal(order.points),
+                name=order.user.display_name,
+            ),
+            _("The prizes go back to stock, and %(name)s is told why.", name=order.user.display_name),
+        ],
+        action=url_for("catalog.admin_order_action", order_id=order.id, action="cancel"),
+        button=_("Cancel the order"),
+        back=back,
     )
 
 
@@ -428,6 +456,7 @@ def register(bp: Blueprint) -> None:
     add("/admin/prizes/<int:prize_id>/delete", view_func=admin_prize_delete, methods=["POST"])
     add("/admin/orders/<int:order_id>", view_func=admin_order)
     add("/admin/orders/<int:order_id>/<action>", view_func=admin_order_action, methods=["POST"])
+    add("/admin/orders/<int:order_id>/cancel/confirm", view_func=admin_order_cancel_confirm, methods=["POST"])
     add("/admin/tax", view_func=tax_register)
     add("/admin/tax.<fmt>", view_func=tax_register_export)
     add("/admin/tax/settings", view_func=tax_settings_save, methods=["POST"])

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from catalog import admin_views, services
+from catalog import admin_views, labels, services
+from catalog import home as catalog_home
 from catalog.forms import CheckoutForm, TaxProfileForm
 from catalog.jobs import schedule_submission
 from catalog.models import CATEGORY_KIND_LABELS, CategoryKind, Prize, PrizePicture
@@ -31,7 +32,10 @@ bp.nav = [
     NavItem("catalog.admin_orders", _l("Prize orders"), frozenset({Role.ADMIN}), 61),
     NavItem("catalog.tax_register", _l("Prize tax register"), frozenset({Role.ADMIN, Role.HEAD_OFFICE}), 62),
 ]
+bp.home_cards = catalog_home.CARDS
 admin_views.register(bp)
+bp.add_app_template_filter(labels.provider_label, "provider_label")
+bp.add_app_template_filter(labels.provider_status_label, "provider_status_label")
 
 CART = "catalog.cart"
 CHECKOUT = "catalog.checkout"

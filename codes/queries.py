@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from codes.models import Batch, Product, Registration
+from codes.scheme import display
+from codes.services import RegistrationResult, batch_code
 from partner_club.accounts.access import outlet_filter, user_filter
 from partner_club.accounts.models import Role, User
 from partner_club.ledger.queries import CAUSE_DETAILS
+from partner_club.ledger.services import balance_of
 from partner_club.outlets.models import Outlet
 
 
@@ -75,6 +81,18 @@ def registered_count(session: Session, batch: Batch) -> int:
     )
 
 
+def registered_between(session: Session, batch: Batch, first: int, last: int) -> int:
+    """Codes of `batch` with serials first..last that someone has registered already."""
+    return int(
+        session.scalar(
+            select(func.count(Registration.id)).where(
+                Registration.batch_id == batch.id, Registration.serial.between(first, last)
+            )
+        )
+        or 0
+    )
+
+
 def describe_registrations(session: Session, cause_ids: list[str]) -> dict[str, str]:
     """The product behind each registration, for the points history (the ledger asks)."""
     ids = [int(i) for i in cause_ids if i.isdigit()]
@@ -84,6 +102,42 @@ def describe_registrations(session: Session, cause_ids: list[str]) -> dict[str, 
         .where(Registration.id.in_(ids))
     ).all()
     return {str(registration_id): name for registration_id, name in rows}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a person is told after registering: which code, what it earned, the balance now."""
+
+    code: str  # as printed: XXXX-XXXX-XXXXX
+    product: str
+    points: int
+    status: str
+    created: bool  # False: the same person had registered this code already
+    registered_at: datetime
+    active: int
+    pending: int
+
+
+def registration_answer(session: Session, participant: User, result: RegistrationResult) -> Answer:
+    registration = session.get(Registration, result.registration_id)
+    balance = balance_of(session, participant)
+    return Answer(
+        code=display(batch_code(registration.batch, registration.serial)),
+        product=result.product["name"],
+        points=result.points,
+        status=result.status,
+        created=result.created,
+        registered_at=registration.created_at,
+        active=balance.active,
+        pending=balance.pending,
+    )
+
+
+def printed_codes(session: Session, rows: list[Registration]) -> dict[int, str]:
+    """Each registration's code as printed (computed from batch and serial; batches read once)."""
+    ids = {r.batch_id for r in rows}
+    found = {b.id: b for b in session.scalars(select(Batch).where(Batch.id.in_(ids)))} if ids else {}
+    return {r.id: display(batch_code(found[r.batch_id], r.serial)) for r in rows}
 
 
 CAUSE_DETAILS["registration"] = describe_registrations

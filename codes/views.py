@@ -18,12 +18,13 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from codes import home as codes_home
 from codes import issuing, jobs, printing, queries, services
 from codes.forms import (
     BatchForm,
@@ -33,11 +34,13 @@ from codes.forms import (
     ProductForm,
     VoidRangeForm,
 )
-from codes.models import Batch, BatchStatus, Product
+from codes.labels import channel_label
+from codes.models import BATCH_STATUS_LABELS, Batch, BatchStatus, Product
 from codes.scheme import CSV_HEADER, csv_chunks
 from codes.web import commit_refusal
 from partner_club.accounts.access import ALL_ROLES, PARTICIPANTS, STAFF, roles_required
 from partner_club.accounts.models import Role
+from partner_club.confirm import confirmation
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.jobs.models import Job
@@ -55,6 +58,8 @@ bp.nav = [
     NavItem("codes.products", _l("Products"), ADMIN, 55),
     NavItem("codes.batches", _l("Batches of codes"), ADMIN, 56),
 ]
+bp.home_cards = codes_home.CARDS
+bp.add_app_template_filter(channel_label, "channel_label")
 
 
 def _ctx() -> services.RegistrationContext:
@@ -70,19 +75,24 @@ def _ctx() -> services.RegistrationContext:
 @roles_required(*PARTICIPANTS)
 def register():
     form = CodeForm()
-    result = None
+    answer = None
     if form.validate_on_submit():
         try:
             result = services.register_code(
                 db.session, current_user, form.code.data, channel="typed", ctx=_ctx()
             )
+        except services.AlreadyRegistered as error:
+            # Not a typo: the code is known, and nothing was added. Said as an answer, not an error.
+            db.session.rollback()
+            return render_template("codes/register.html", form=CodeForm(formdata=None), repeat=error.message)
         except DomainError as error:
             commit_refusal(db.session, error)
             form.code.errors.append(error.message)
-            return render_template("codes/register.html", form=form, result=None), 422
+            return render_template("codes/register.html", form=form, answer=None), 422
         db.session.commit()
+        answer = queries.registration_answer(db.session, current_user, result)
         form = CodeForm(formdata=None)
-    return render_template("codes/register.html", form=form, result=result)
+    return render_template("codes/register.html", form=form, answer=answer)
 
 
 @bp.get("/c/<path:code>")
@@ -117,7 +127,8 @@ def confirm_link(code: str):
             "codes/link.html", code=code, preview=None, refusal=error.message
         ), error.status
     db.session.commit()
-    return render_template("codes/link.html", code=code, preview=None, refusal=None, result=result)
+    answer = queries.registration_answer(db.session, current_user, result)
+    return render_template("codes/link.html", code=code, preview=None, refusal=None, answer=answer)
 
 
 @bp.get("/codes/registrations")
@@ -130,6 +141,8 @@ def registrations():
     return render_template(
         "codes/registrations.html",
         rows=rows,
+        printed=queries.printed_codes(db.session, rows),
+        channel_label=channel_label,
         total=total,
         page=page,
         per_page=50,
@@ -250,6 +263,7 @@ def batches():
         batches=queries.batches(db.session, status),
         status=status,
         statuses=list(BatchStatus),
+        status_labels=BATCH_STATUS_LABELS,
     )
 
 
@@ -316,6 +330,52 @@ def batch(batch_id: int):
         labels_form=LabelsForm(formdata=None),
         registered=queries.registered_count(db.session, item),
         next_statuses=[s for s in BatchStatus if item.can_move_to(s)],
+    )
+
+
+@bp.post("/codes/batches/<int:batch_id>/confirm-void")
+@roles_required(*ADMIN)
+def confirm_void(batch_id: int):
+    """What voiding the whole batch, or a range of it, does; nothing changes here."""
+    item = _batch(batch_id)
+    back = url_for("codes.batch", batch_id=batch_id)
+    if request.form.get("status") == BatchStatus.VOIDED.value:
+        first, last, action = 1, item.count, url_for("codes.batch_status", batch_id=batch_id)
+        title = _("Void batch %(number)s?", number=item.number)
+    else:
+        form = VoidRangeForm()
+        if not form.validate_on_submit() or form.from_serial.data > form.to_serial.data:
+            flash(_("Give the first and last serial and a reason."), "error")
+            return redirect(back)
+        first, last = form.from_serial.data, min(form.to_serial.data, item.count)
+        action = url_for("codes.void_range", batch_id=batch_id)
+        title = _(
+            "Void serials %(first)s to %(last)s of batch %(number)s?",
+            first=first,
+            last=last,
+            number=item.number,
+        )
+    codes = max(0, last - first + 1)
+    registered = queries.registered_between(db.session, item, first, last)
+    return confirmation(
+        title=title,
+        consequences=[
+            ngettext(
+                "%(count)s code will stop earning points.",
+                "%(count)s codes will stop earning points.",
+                codes,
+                count=format_decimal(codes),
+            ),
+            ngettext(
+                "%(count)s of them is registered already: its points stay.",
+                "%(count)s of them are registered already: their points stay.",
+                registered,
+                count=format_decimal(registered),
+            ),
+        ],
+        action=action,
+        button=_("Void"),
+        back=back,
     )
 
 

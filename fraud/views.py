@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 import fraud.hooks  # noqa: F401 - connects fraud to the registration signals
 from codes.scan_services import review_photos_of
+from fraud import home as fraud_home
 from fraud import review
 from fraud.addresses import other_accounts_on_address
 from fraud.backtest import backtest
@@ -31,6 +32,7 @@ bp.nav = [
     NavItem("fraud.queue", _l("Fraud review"), frozenset({Role.ADMIN, Role.REP}), 60),
     NavItem("fraud.settings", _l("Fraud rules"), frozenset({Role.ADMIN}), 61),
 ]
+bp.home_cards = fraud_home.CARDS
 STATUSES = {"open": _l("open"), "approved": _l("approved"), "rejected": _l("rejected"), "all": _l("all")}
 PAGE = 50
 

@@ -84,6 +84,19 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         # version signs new batches; old ones keep decoding their batches.
         "CODE_KEYS": env.get("CODE_KEYS") or None,
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
+        # The organizer's brand (partner_club.brand); the admin's `brand` setting overrides it.
+        "BRAND_NAME_RU": env.get("BRAND_NAME_RU", "Клуб партнёров"),
+        "BRAND_NAME_EN": env.get("BRAND_NAME_EN", "Partner Club"),
+        "BRAND_LOGO": env.get("BRAND_LOGO", "/static/brand/logo.svg"),
+        "BRAND_PRIMARY": env.get("BRAND_PRIMARY", "#0b5cab"),
+        "BRAND_ACCENT": env.get("BRAND_ACCENT", "#b35c00"),
+        "BRAND_RULES_RU": env.get(
+            "BRAND_RULES_RU",
+            "Регистрируйте коды с упаковок — получайте баллы — обменивайте их на призы.",
+        ),
+        "BRAND_RULES_EN": env.get(
+            "BRAND_RULES_EN", "Register the codes on the packages, earn points, trade them for prizes."
+        ),
         # The external gift-card showcase (catalog.providers.GiftCardHttpProvider).
         "GIFTCARD_URL": env.get("GIFTCARD_URL") or None,
         "GIFTCARD_TOKEN": env.get("GIFTCARD_TOKEN") or None,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -15,10 +18,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from partner_club.accounts.models import role_label
 from partner_club.api.base import API_PREFIX, problem
+from partner_club.brand import Brand, brand_for
 from partner_club.extensions import db
+from partner_club.home import CORE_CARDS, cards_for, registered_cards
 from partner_club.jobs.services import queue
-from partner_club.nav import nav_for
+from partner_club.nav import bottom_bar, nav_for, nav_groups
 
 bp = Blueprint("site", __name__)
 
@@ -27,7 +33,69 @@ bp = Blueprint("site", __name__)
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    return render_template("partner_club/home.html", items=nav_for(current_user))
+    cards = cards_for(db.session, current_user, [*CORE_CARDS, *registered_cards()])
+    return render_template("partner_club/home.html", items=nav_for(current_user), cards=cards)
+
+
+def brand() -> Brand:
+    if "brand" not in g:
+        g.brand = brand_for(db.session, current_app.config, str(get_locale()))
+    return g.brand
+
+
+@bp.app_context_processor
+def frame() -> dict:
+    """What the base template needs on every page: the brand and the person's menus."""
+    return {"brand": brand, "nav_groups": nav_groups, "bottom_bar": bottom_bar}
+
+
+YEAR_WORD = re.compile(r"[\s\u00a0\u202f]г\.")
+
+
+# Russian CLDR patterns end long dates with " г." ("5 декабря 2026 г."): the club writes
+# dates without it, in every template that uses these filters.
+def _without_year_word(text: str) -> str:
+    return YEAR_WORD.sub("", text)
+
+
+@bp.app_template_filter("role_label")
+def role_label_filter(role: str) -> str:
+    return role_label(role)
+
+
+@bp.app_template_filter("number")
+def number_filter(value) -> str:
+    """A count as people read it: "12 000" in Russian, "12,000" in English."""
+    return format_decimal(value or 0)
+
+
+@bp.app_template_filter("dateformat")
+def date_filter(value, format: str = "medium") -> str:
+    return _without_year_word(format_date(value, format))
+
+
+@bp.app_template_filter("datetimeformat")
+def datetime_filter(value, format: str = "medium") -> str:
+    return _without_year_word(format_datetime(value, format))
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The installable app's description, in the brand's name and colours."""
+    club = brand()
+    body = {
+        "name": club.name,
+        "short_name": club.name,
+        "description": club.rules,
+        "start_url": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": club.primary,
+        "icons": [{"src": club.logo, "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return current_app.response_class(
+        json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json"
+    )
 
 
 @bp.get("/lang/<code>")

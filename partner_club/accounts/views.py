@@ -29,6 +29,7 @@ from partner_club.accounts.forms import (
 from partner_club.accounts.models import Invitation, InvitationKind, Role, User
 from partner_club.accounts.signin_limits import sign_in
 from partner_club.accounts.web_sessions import close_browser_session, open_browser_session, signin_store
+from partner_club.confirm import confirmation
 from partner_club.errors import DomainError
 from partner_club.extensions import db, limiter
 from partner_club.nav import NavItem
@@ -338,6 +339,27 @@ def seller_code():
     db.session.commit()
     flash(_("A new join code is ready. The old one no longer works."), "success")
     return redirect(url_for("accounts.sellers"))
+
+
+@bp.post("/shop/sellers/<int:user_id>/remove/confirm")
+@roles_required(Role.OWNER)
+def confirm_remove_seller(user_id: int):
+    seller = db.session.scalar(
+        select(User).where(User.id == user_id, User.outlet_id == current_user.outlet_id)
+    )
+    if seller is None:
+        abort(404)
+    return confirmation(
+        title=_("Remove %(name)s from the shop?", name=seller.display_name),
+        consequences=[
+            _("%(name)s will no longer register codes for your shop.", name=seller.display_name),
+            _("The points they earned stay theirs."),
+        ],
+        action=url_for("accounts.seller_action", user_id=seller.id, action="remove"),
+        button=_("Remove from the shop"),
+        back=url_for("accounts.sellers"),
+        undo=_("To take them back, give them the shop's join code again."),
+    )
 
 
 @bp.post("/shop/sellers/<int:user_id>/<any(approve, remove):action>")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,8 +26,11 @@ from partner_club.admin.forms import (
     TerritoryForm,
     UnblockForm,
 )
+from partner_club.audit.sentences import sentences_for
+from partner_club.confirm import confirmation
 from partner_club.errors import DomainError
 from partner_club.extensions import db
+from partner_club.ledger.services import balance_of
 from partner_club.nav import NavItem
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region, Territory
@@ -229,13 +232,46 @@ def person(user_id: int):
     if not can_see_user(current_user, user):
         abort(403)
     history = services.audit_entries(db.session, object_type="User", object_id=str(user.id)).items
+    sentences = sentences_for(db.session, history)
     return render_template(
         "admin/person.html",
         person=user,
         history=history,
+        sentences=sentences,
         block_form=BlockForm(),
         unblock_form=UnblockForm(),
         can_write=_can_write(),
+    )
+
+
+@bp.post("/people/<int:user_id>/block/confirm")
+@roles_required(Role.ADMIN)
+def confirm_block(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = BlockForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason: the person will see it when signing in."), "error")
+        return redirect(url_for("admin.person", user_id=user.id))
+    balance = balance_of(db.session, user)
+    return confirmation(
+        title=_("Block %(name)s?", name=user.display_name),
+        consequences=[
+            _(
+                "%(name)s will not be able to sign in, register codes or order prizes.",
+                name=user.display_name,
+            ),
+            ngettext(
+                "Their %(count)s point stays on the account.",
+                "Their %(count)s points stay on the account.",
+                balance.active + balance.pending,
+                count=format_decimal(balance.active + balance.pending),
+            ),
+            _("Reason they will see: %(reason)s", reason=form.reason.data),
+        ],
+        action=url_for("admin.block", user_id=user.id, action="block"),
+        button=_("Block"),
+        back=url_for("admin.person", user_id=user.id),
+        undo=_("You can unblock them later on this person's page."),
     )
 
 
@@ -257,7 +293,9 @@ def block(user_id: int, action: str):
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash(_("Blocked.") if action == "block" else _("Unblocked."), "success")
+        flash(
+            _("Blocked. To undo, press Unblock below.") if action == "block" else _("Unblocked."), "success"
+        )
     return redirect(url_for("admin.person", user_id=user.id))
 
 
@@ -344,6 +382,7 @@ def audit():
     return render_template(
         "admin/audit.html",
         page=page,
+        sentences=sentences_for(db.session, page.items),
         args=args,
         actions=services.audit_actions(db.session),
         can_write=_can_write(),

@@ -98,6 +98,22 @@ def summary(session: Session, account: Account | None, now: datetime) -> Summary
     return Summary(account.active, account.pending, int(next_points), first, int(soon))
 
 
+def expiring(
+    session: Session, account: Account | None, now: datetime, limit: int = 3
+) -> list[tuple[datetime, int]]:
+    """The next expiry dates of the account's points and how many points each takes."""
+    if account is None:
+        return []
+    rows = session.execute(
+        select(PointLot.expires_at, func.sum(PointLot.remaining))
+        .where(PointLot.account_id == account.id, PointLot.remaining > 0, PointLot.expires_at > now)
+        .group_by(PointLot.expires_at)
+        .order_by(PointLot.expires_at)
+        .limit(limit)
+    ).all()
+    return [(at, int(points)) for at, points in rows]
+
+
 def history(session: Session, account: Account | None, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """An account's entries, newest first, each with a title and its cause in words."""
     if account is None:

@@ -67,7 +67,10 @@ def balance():
     account = _own_account()
     recent = queries.history(db.session, account, 1, per_page=5)
     return render_template(
-        "ledger/balance.html", summary=queries.summary(db.session, account, utcnow()), recent=recent
+        "ledger/balance.html",
+        summary=queries.summary(db.session, account, utcnow()),
+        recent=recent,
+        expiring=queries.expiring(db.session, account, utcnow()),
     )
 
 

@@ -295,3 +295,27 @@ def test_a_prize_beyond_the_balance_cannot_reach_the_cart(client, make, cat, log
     client.post(f"/prizes/cart/add/{pen.id}")
     client.post(f"/prizes/cart/add/{pen.id}")
     assert 'value="1"' in client.get("/prizes/cart").get_data(as_text=True)
+
+
+def test_cancelling_an_order_says_how_many_points_return_before_it_does(client, make, cat, login):
+    admin = make.user(Role.ADMIN)
+    person = cat.participant(1000)
+    mug = cat.prize(points=1500 - 1000 + 100)
+    make.session.commit()
+    login(person)
+    client.post(f"/prizes/cart/add/{mug.id}")
+    order_id = int(
+        client.post(
+            "/prizes/checkout", data={"address": ADDRESS, "phone": PHONE, "idempotency_key": "c2"}
+        ).location.rsplit("/", 1)[1]
+    )
+    client.post("/logout")
+    login(admin)
+    ask = client.post(
+        f"/prizes/admin/orders/{order_id}/cancel/confirm",
+        data={"reason": "Нет кружек"},
+        headers={"Accept-Language": "ru"},
+    ).get_data(as_text=True)
+    assert "Отменить заказ" in ask and "вернутся на баланс" in ask and 'value="Нет кружек"' in ask
+    make.session.expire_all()
+    assert make.session.get(Order, order_id).status == "placed"

@@ -27,11 +27,18 @@ def test_admin_blocks_a_person_who_then_sees_why(phone, make, db, screenshot):
     page.fill("[name=reason]", "Коды с чужого склада")
     screenshot(page, "2-person")
     page.click("button.danger")
+    # A second step says what blocking does before anything changes.
+    assert "Пётр Сидоров" in page.locator(".confirm h1").inner_text()
+    screenshot(page, "2b-confirm")
+    page.click("[data-confirm]")
     assert "Коды с чужого склада" in page.locator("section .flash-error").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
     page.goto("/admin/audit")
-    assert "user.block" in page.locator("table.audit").inner_text()
+    # The audit log reads as a sentence, not as the action's code.
+    assert (
+        "заблокировал: Пётр Сидоров. Причина: Коды с чужого склада" in page.locator("ol.audit").inner_text()
+    )
     screenshot(page, "3-audit")
 
     sign_in(page, seller.login, expect_in=False)

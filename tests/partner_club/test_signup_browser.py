@@ -64,7 +64,7 @@ def test_rep_card_to_new_shop_owner_on_a_phone(phone, live_server, make, db, scr
     page.fill("[name=password_again]", "секрет-пароль-1")
     screenshot(page, "4-form")
     page.click("#join-form button[type=submit]")
-    page.wait_for_selector(".tiles")
+    page.wait_for_selector(".home-cards")
     assert "Анна Петрова" in page.locator("h1").inner_text()
     assert "Добро пожаловать" in page.content()
     screenshot(page, "5-signed-in")
