@@ -273,6 +273,8 @@ def decide_bulk(
     for case in session.scalars(bulk_cases_query(reviewer, scope)).all():
         decide_case(session, case, reviewer=reviewer, decision=decision, note=note, action=action)
     return summary
+
+
 def escalate_overdue(session: Session, *, now: datetime | None = None) -> list[ReviewCase]:
     """Marks open cases older than the club's review time escalated and tells each case's
     regional manager (by e-mail, after commit); returns the newly escalated cases."""

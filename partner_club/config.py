@@ -38,9 +38,7 @@ def _database_url(raw: str | None, instance_path: str) -> str:
 SESSION_DAYS = 30
 
 # Keys printed in this project's source at one time or another: never good outside tests.
-DEVELOPMENT_SECRET_KEYS = frozenset(
-    {"dev-only-secret-change-me", "change-me", "changeme", "secret"}
-)
+DEVELOPMENT_SECRET_KEYS = frozenset({"dev-only-secret-change-me", "change-me", "changeme", "secret"})
 # The defaults earlier versions shipped with (the test suite's own keys run its worker processes).
 DEVELOPMENT_CODE_KEYS = frozenset({"5f" * 32})
 
