@@ -58,7 +58,10 @@ def create_registration():
         commit_refusal(db.session, error)
         raise
     db.session.commit()
-    return jsonify(result.as_json()), 201 if result.created else 200
+    answer = result.as_json()
+    if result.status == "pending_review":
+        answer["message"] = services.held_message(db.session)
+    return jsonify(answer), 201 if result.created else 200
 
 
 _PROBLEM = {

@@ -51,6 +51,7 @@ from partner_club.ledger import services as ledger
 from partner_club.ledger.credits import CreditKind, Source, credit
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region, Territory
+from partner_club.settings_store import get_setting
 from partner_club.signals import (
     HOLD,
     REJECT,
@@ -101,6 +102,26 @@ def batch_code(batch: Batch, serial: int) -> str:
 
 
 # --- registration -------------------------------------------------------------
+
+REVIEW_SLA_KEY = "fraud.review_sla_hours"  # fraud escalates what waits longer
+DEFAULT_REVIEW_SLA_HOURS = 48.0
+
+
+def review_sla_hours(session: Session) -> float:
+    """Hours within which a held registration is answered (the club's promise; escalated after)."""
+    try:
+        return max(1.0, float(get_setting(session, REVIEW_SLA_KEY, DEFAULT_REVIEW_SLA_HOURS)))
+    except (TypeError, ValueError):
+        return DEFAULT_REVIEW_SLA_HOURS
+
+
+def held_message(session: Session) -> str:
+    """What a participant whose registration is held reads, in their language."""
+    return _(
+        "The code is registered and your points are being checked. They become available once a "
+        "reviewer has looked at it; expect an answer within %(hours)d hours.",
+        hours=int(review_sla_hours(session)),
+    )
 
 
 @dataclass(frozen=True)

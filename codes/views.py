@@ -59,6 +59,14 @@ bp.nav = [
     NavItem("codes.batches", _l("Batches of codes"), ADMIN, 56),
 ]
 bp.home_cards = codes_home.CARDS
+
+
+@bp.app_context_processor
+def _held_message() -> dict:
+    """The answer to a held registration promises the club's review time."""
+    return {"held_message": lambda: services.held_message(db.session)}
+
+
 bp.add_app_template_filter(channel_label, "channel_label")
 
 

@@ -20,6 +20,13 @@ from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+# The club's review time lives with the registration's answer (codes), which promises it.
+from codes.services import (  # noqa: F401 - fraud's review time, read here by the queue and CLI
+    DEFAULT_REVIEW_SLA_HOURS,
+    REVIEW_SLA_KEY,
+    held_message,
+    review_sla_hours,
+)
 from fraud.detectors import DETECTORS, Detector
 from fraud.history import History, Observation
 from fraud.live_history import DbHistory, accepted_stored
@@ -135,27 +142,6 @@ def save_config(session: Session, raw: dict[str, Any], *, actor: User | None) ->
     put_setting(session, SETTING_KEY, config.as_json(), actor_id=actor.id if actor else None)
     record(session, actor, "fraud.settings", None, **config.as_json())
     return config
-
-
-REVIEW_SLA_KEY = "fraud.review_sla_hours"
-DEFAULT_REVIEW_SLA_HOURS = 48.0
-
-
-def review_sla_hours(session: Session) -> float:
-    """Hours within which a held registration is answered (the club's promise; escalated after)."""
-    try:
-        return max(1.0, float(get_setting(session, REVIEW_SLA_KEY, DEFAULT_REVIEW_SLA_HOURS)))
-    except (TypeError, ValueError):
-        return DEFAULT_REVIEW_SLA_HOURS
-
-
-def held_message(session: Session) -> str:
-    """What a participant whose registration is held reads, in their language."""
-    return _(
-        "The code is registered and your points are being checked. They become available once a "
-        "reviewer has looked at it; expect an answer within %(hours)d hours.",
-        hours=int(review_sla_hours(session)),
-    )
 
 
 class Engine:

@@ -17,9 +17,20 @@ from partner_club.campaigns.panels import render_panels
 from partner_club.database import utcnow
 from partner_club.errors import DomainError
 from partner_club.extensions import db
+from partner_club.home import PARTICIPANTS as HOME_PARTICIPANTS
+from partner_club.home import HomeCard
 from partner_club.nav import NavItem
 
 bp = Blueprint("campaigns", __name__)
+
+
+def _home_campaigns(session, user) -> dict | None:
+    """The participant's home page lists the campaigns that concern them, with what is left."""
+    progress = services.campaigns_for(session, user, now=utcnow())
+    return {"progress": progress, "locale": str(get_locale() or "ru")} if progress else None
+
+
+bp.home_cards = [HomeCard("campaigns", HOME_PARTICIPANTS, _home_campaigns, "campaigns/home_card.html", 15)]
 STAFF = (Role.ADMIN, Role.HEAD_OFFICE)
 bp.nav = [
     NavItem("campaigns.index", _l("Campaigns"), frozenset(STAFF), order=45),

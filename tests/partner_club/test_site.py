@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
 from partner_club.accounts.models import Role
-from partner_club.settings_store import Setting
+from partner_club.settings_store import put_setting
 from partner_club.site import date_filter, datetime_filter
 
 
@@ -49,16 +49,10 @@ def test_openapi_lists_core_paths(client, db):
 
 def test_brand_comes_from_settings_and_unsafe_values_fall_back(client, make, login, db):
     user = make.user(Role.SELLER)
-    db.session.add(
-        Setting(
-            key="brand",
-            value={
-                "name_ru": "Клуб мастеров",
-                "primary": "#123456",
-                "accent": "red;}",
-                "logo": "//evil/x.svg",
-            },
-        )
+    put_setting(  # through the store, so every process's settings cache sees the change
+        db.session,
+        "brand",
+        {"name_ru": "Клуб мастеров", "primary": "#123456", "accent": "red;}", "logo": "//evil/x.svg"},
     )
     make.session.commit()
     login(user)
