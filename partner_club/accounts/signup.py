@@ -17,7 +17,9 @@ from partner_club.accounts.invitations import claim, find_invitation
 from partner_club.accounts.models import Invitation, InvitationKind, Role, User, UserStatus
 from partner_club.accounts.services import create_user
 from partner_club.audit.services import record
+from partner_club.campaigns.bonuses import welcome_points
 from partner_club.errors import Conflict, Forbidden, Invalid
+from partner_club.ledger.credits import CreditKind, credit
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
 
@@ -169,6 +171,7 @@ def sign_up_shop(session: Session, code: str, shop: ShopDetails, person: PersonD
     session.flush()
     owner = _create_person(session, person, role=Role.OWNER, outlet=outlet)
     claim(session, invitation, owner)
+    welcome(session, owner)
     record(session, owner, "outlet.sign_up", outlet, invitation_id=invitation.id, tax_number=inn)
     return owner
 
@@ -178,6 +181,7 @@ def sign_up_individual(session: Session, code: str, person: PersonDetails) -> Us
     invitation = _outlet_invitation(session, code)
     user = _create_person(session, person, role=Role.SELLER, territory_id=invitation.territory_id)
     claim(session, invitation, user)
+    welcome(session, user)
     record(session, user, "user.sign_up", user, invitation_id=invitation.id, individual=True)
     return user
 
@@ -213,6 +217,21 @@ def move_to_shop(session: Session, seller: User, code: str) -> User:
     return seller
 
 
+def welcome(session: Session, person: User) -> None:
+    """The admin's welcome points, once per person, when their account becomes active."""
+    item = welcome_points(session, person_id=person.id)
+    if item:
+        credit(
+            session,
+            person,
+            item["points"],
+            cause_type="welcome",
+            cause_id=person.id,
+            kind=CreditKind.ACTION,
+            breakdown=[item],
+        )
+
+
 def _own_seller(owner: User, seller: User) -> None:
     if (
         owner.role_enum is not Role.OWNER
@@ -230,6 +249,7 @@ def approve_seller(session: Session, owner: User, seller: User) -> User:
     seller.status = UserStatus.ACTIVE.value
     session.flush()
     record(session, owner, "seller.approve", seller, outlet_id=owner.outlet_id)
+    welcome(session, seller)
     return seller
 
 
