@@ -183,4 +183,5 @@ def test_a_signed_in_request_reads_person_and_session_in_one_query(app, client, 
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     sign_in = [s for s in statements if "user_sessions" in s]
-    assert len(sign_in) == 1 and "JOIN user_sessions" in sign_in[0] and "FROM users" in sign_in[0]
+    assert len(sign_in) == 1, sign_in
+    assert "JOIN user_sessions" in sign_in[0] and "FROM users" in sign_in[0]
