@@ -122,6 +122,7 @@ def main() -> int:
                     is_mobile=width < 400,
                     has_touch=width < 400,
                     locale=f"{language}-{language.upper()}",
+                    bypass_csp=True,  # axe-core goes in as an inline script
                 )
                 page = context.new_page()
                 page.set_default_timeout(20000)

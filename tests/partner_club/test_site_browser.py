@@ -83,7 +83,11 @@ def test_every_role_has_a_home_that_passes_the_page_checks(
     browser, live_server, shop_world, width, screenshot
 ):
     context = browser.new_context(
-        viewport={"width": width, "height": 800}, locale="ru-RU", base_url=live_server, is_mobile=width < 400
+        viewport={"width": width, "height": 800},
+        locale="ru-RU",
+        base_url=live_server,
+        is_mobile=width < 400,
+        bypass_csp=True,  # axe-core is injected inline; test_csp_browser.py checks the policy itself
     )
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -108,7 +112,7 @@ def test_every_role_has_a_home_that_passes_the_page_checks(
 
 def test_admin_pages_in_english_and_russian_pass_the_checks(browser, live_server, shop_world):
     context = browser.new_context(
-        viewport={"width": 360, "height": 780}, base_url=live_server, is_mobile=True
+        viewport={"width": 360, "height": 780}, base_url=live_server, is_mobile=True, bypass_csp=True
     )
     page = context.new_page()
     page.set_default_timeout(15000)
