@@ -224,34 +224,40 @@ class _People:
 
     def resolve(self, events: list[Event]) -> int:
         wanted = {e.participant: self.outlets[e.outlet] for e in events if e.participant not in self.ids}
-        logins = list(wanted)
-        for start in range(0, len(logins), 500):
-            part = logins[start : start + 500]
-            self.ids.update(
-                self.session.execute(select(User.login, User.id).where(User.login.in_(part))).all()
-            )
-        missing = [login for login in logins if login not in self.ids]
-        if not missing:
-            return 0
-        now = utcnow()
-        rows = [
-            {
-                "login": login[:200],
-                "password_hash": self._password,
-                "role": Role.SELLER.value,
-                "status": UserStatus.ACTIVE.value,
-                "full_name": login[:200],
-                "outlet_id": wanted[login],
-                "token_version": 1,
-                "created_at": now,
-            }
-            for login in missing
-        ]
-        created = self.session.execute(
-            insert(User).returning(User.login, User.id, sort_by_parameter_order=True), rows
-        ).all()
-        self.ids.update(dict(created))
-        return len(created)
+        return sellers_by_login(self.session, wanted, self.ids, self._password)
+
+
+def sellers_by_login(
+    session: Session, wanted: dict[str, int], ids: dict[str, int], password_hash: str
+) -> int:
+    """Fills `ids` with the user id of each wanted login; a login the club does not know becomes
+    an active seller of the shop `wanted` names (in bulk). Answers how many were created."""
+    logins = list(wanted)
+    for start in range(0, len(logins), 500):
+        part = logins[start : start + 500]
+        ids.update(session.execute(select(User.login, User.id).where(User.login.in_(part))).all())
+    missing = [login for login in logins if login not in ids]
+    if not missing:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "login": login[:200],
+            "password_hash": password_hash,
+            "role": Role.SELLER.value,
+            "status": UserStatus.ACTIVE.value,
+            "full_name": login[:200],
+            "outlet_id": wanted[login],
+            "token_version": 1,
+            "created_at": now,
+        }
+        for login in missing
+    ]
+    created = session.execute(
+        insert(User).returning(User.login, User.id, sort_by_parameter_order=True), rows
+    ).all()
+    ids.update(dict(created))
+    return len(created)
 
 
 def import_history(

@@ -28,6 +28,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from codes.history_import import sellers_by_login
 from codes.models import Batch, BatchStatus, Registration, VoidedRange
 from codes.normalize import CodeRejected, read
 from codes.scheme import ALPHABET, CODE_LENGTH, DATA_SYMBOLS, VALUE, CodeScheme, is_well_formed, unpack
@@ -35,8 +36,6 @@ from fraud.history import MemoryHistory, Observation
 from fraud.models import CaseStatus, Decision, FraudObservation, ReviewCase
 from fraud.neighbours import neighbour_pairs
 from fraud.services import Engine, FraudConfig, reasons_json
-from partner_club.accounts.models import Role, User, UserStatus
-from partner_club.database import utcnow
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
 
@@ -230,34 +229,7 @@ class Catalogue:
         for event in events:
             if event.participant not in self.people and event.participant not in wanted:
                 wanted[event.participant] = self.outlets[event.outlet][0]
-        logins = list(wanted)
-        for start in range(0, len(logins), 500):
-            part = logins[start : start + 500]
-            self.people.update(
-                self.session.execute(select(User.login, User.id).where(User.login.in_(part))).all()
-            )
-        missing = [p for p in logins if p not in self.people]
-        if not missing:
-            return 0
-        now = utcnow()
-        rows = [
-            {
-                "login": p,
-                "password_hash": self._password,
-                "role": Role.SELLER.value,
-                "status": UserStatus.ACTIVE.value,
-                "full_name": p,
-                "outlet_id": wanted[p],
-                "token_version": 1,
-                "created_at": now,
-            }
-            for p in missing
-        ]
-        created = self.session.execute(
-            insert(User).returning(User.login, User.id, sort_by_parameter_order=True), rows
-        ).all()
-        self.people.update(dict(created))
-        return len(created)
+        return sellers_by_login(self.session, wanted, self.people, self._password)
 
 
 def replay(
