@@ -20,10 +20,10 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import CursorResult, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from partner_club.campaigns.models import CAP_FIELDS, Campaign, CampaignAward, Combine, Mechanic, Status
@@ -180,7 +180,7 @@ def running_rules(session: Session) -> tuple[Rule, ...]:
     version = get_setting(session, VERSION_KEY, None)
     if version is None:
         return ()  # no campaign was ever written through the services: none runs, no query
-    key = (str(session.get_bind().url), version)
+    key = (str(session.get_bind().engine.url), version)
     if _cache["key"] == key:
         return _cache["rules"]
     rows = session.execute(
@@ -421,7 +421,7 @@ def _spend(session: Session, chosen: list[tuple[Rule, int]], usage: dict[int, _U
     table = Campaign.__table__
     session.execute(_SPEND, [{"cid": rule.id, "p": points} for rule, points in chosen])
     for rule, points in chosen:
-        if usage[rule.id].spent + points >= rule.budget:
+        if rule.budget is not None and usage[rule.id].spent + points >= rule.budget:
             session.execute(
                 update(table)
                 .where(table.c.id == rule.id, table.c.status == Status.RUNNING.value)
@@ -465,7 +465,8 @@ def release_awards(session: Session, registration_id: int) -> int:
                 )
                 .values(status=Status.RUNNING.value, stop_reason=None, stopped_at=None)
             )
-            revived = revived or result.rowcount > 0
+            # An UPDATE's result is a CursorResult (it has the rowcount); Session.execute is typed Result.
+            revived = revived or cast(CursorResult[Any], result).rowcount > 0
     session.execute(delete(awards).where(awards.c.registration_id == registration_id))
     if revived:
         bump_version(session)

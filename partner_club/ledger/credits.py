@@ -146,9 +146,9 @@ def _shares(
     for line in lines:
         person_points, shop_points = rule.shares(line["points"])
         if person_points:
-            person.append(Source(line, points=person_points))  # type: ignore[typeddict-item]
+            person.append({**line, "points": person_points})
         if shop_points:
-            shop.append(Source(line, points=shop_points))  # type: ignore[typeddict-item]
+            shop.append({**line, "points": shop_points})
     if person:
         yield Holder(AccountKind.PERSON, owner.id), person
     if shop:
