@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from partner_club.campaigns.models import CAP_FIELDS, Campaign, CampaignAward, Combine, Mechanic, Status
 from partner_club.database import UTCDateTime
+from partner_club.ledger.credits import Source
 from partner_club.settings_store import get_setting, put_setting
 
 VERSION_KEY = "campaigns.version"  # a setting: read from the per-process settings cache
@@ -251,7 +252,7 @@ def campaign_points(
     at: datetime,
     registration_id: int,
     locale: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Source]:
     """The campaigns' breakdown items for one registration, with their awards recorded."""
     at = _aware(at)
     rules = applicable(

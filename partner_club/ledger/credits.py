@@ -59,6 +59,10 @@ class Source(TypedDict, total=False):
     source: str
     points: int
     campaign: int
+    # A campaign's line also names it and its mechanic, for the participant's history.
+    name: str
+    mechanic: str
+    value: float
 
 
 @dataclass(frozen=True, slots=True)
