@@ -53,10 +53,12 @@ serve:
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The quality gate CI runs before the suite: lint rules and formatting.
+# The quality gate CI runs before the suite: lint rules, formatting and types
+# (mypy on every package's services and models, files listed in pyproject.toml).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Every page of every demo role at 360 px and 1280 px, Russian and English, into
 # build/screenshots/gallery/, each checked (scroll, tap targets, English words, axe-core).

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 import partner_club.models  # noqa: F401 - the core mappers our relationships name
 from partner_club.accounts.models import User
 from partner_club.database import UTCDateTime, enum_check, utcnow
-from partner_club.extensions import db
+from partner_club.extensions import Model
 from partner_club.regions.models import Region
 
 
@@ -33,7 +33,7 @@ CATEGORY_KIND_LABELS = {
 }
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "prize_categories"
     __table_args__ = (enum_check("kind", CategoryKind),)
 
@@ -48,7 +48,7 @@ class Category(db.Model):
         return self.name_ru if str(locale or "ru").startswith("ru") else self.name_en
 
 
-class PrizePicture(db.Model):
+class PrizePicture(Model):
     """A re-encoded picture kept in the database, so every app server can serve it."""
 
     __tablename__ = "prize_pictures"
@@ -66,7 +66,7 @@ class PrizePicture(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Prize(db.Model):
+class Prize(Model):
     __tablename__ = "prizes"
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_not_negative"),
@@ -127,7 +127,7 @@ def _fold_search_text(_mapper, _connection, prize: Prize) -> None:
     prize.search_text = " ".join(part or "" for part in parts).casefold()
 
 
-class PrizeRegion(db.Model):
+class PrizeRegion(Model):
     """A prize limited to some regions; a prize with no rows is seen everywhere."""
 
     __tablename__ = "prize_regions"
@@ -138,7 +138,7 @@ class PrizeRegion(db.Model):
     region: Mapped[Region] = relationship()
 
 
-class PrizeRole(db.Model):
+class PrizeRole(Model):
     """A prize limited to some roles (owner, seller); no rows: every participant."""
 
     __tablename__ = "prize_roles"
@@ -165,7 +165,7 @@ ORDER_STATUS_LABELS = {
 }
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "prize_orders"
     __table_args__ = (
         enum_check("status", OrderStatus),
@@ -219,7 +219,7 @@ class ProviderStatus(str, enum.Enum):
     FAILED = "failed"  # refused or gave up: the order was cancelled and refunded
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     __tablename__ = "prize_order_lines"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
@@ -256,7 +256,7 @@ class OrderLine(db.Model):
         return f"pc-line-{self.id}"
 
 
-class GiftCardDelivery(db.Model):
+class GiftCardDelivery(Model):
     __tablename__ = "gift_card_deliveries"
     __table_args__ = (CheckConstraint("code IS NOT NULL OR link IS NOT NULL", name="code_or_link"),)
 
@@ -269,7 +269,7 @@ class GiftCardDelivery(db.Model):
     line: Mapped[OrderLine] = relationship(back_populates="gift_cards")
 
 
-class DeliveryAddress(db.Model):
+class DeliveryAddress(Model):
     """The last address and phone a person ordered with: offered next time."""
 
     __tablename__ = "delivery_addresses"
@@ -281,7 +281,7 @@ class DeliveryAddress(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class TaxProfile(db.Model):
+class TaxProfile(Model):
     """A participant's taxpayer number and the consent to act as their tax agent, given once."""
 
     __tablename__ = "prize_tax_profiles"

@@ -14,12 +14,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, or_, select, update
+from sqlalchemy import CursorResult, Select, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -313,11 +313,15 @@ def _lock_prizes(session: Session, prize_ids: list[int]) -> dict[int, Prize]:
 
 
 def _take_stock(session: Session, prize: Prize, quantity: int) -> None:
-    result = session.execute(
-        update(Prize)
-        .where(Prize.id == prize.id, Prize.stock >= quantity)
-        .values(stock=Prize.stock - quantity)
-        .execution_options(synchronize_session=False)
+    # An UPDATE's result is a CursorResult (it has the rowcount); Session.execute is typed Result.
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Prize)
+            .where(Prize.id == prize.id, Prize.stock >= quantity)
+            .values(stock=Prize.stock - quantity)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         available = session.scalar(select(Prize.stock).where(Prize.id == prize.id)) or 0

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 import partner_club.models  # noqa: F401 - the core mappers our relationships name
 from partner_club.accounts.models import User
 from partner_club.database import UTCDateTime, enum_check, utcnow
-from partner_club.extensions import db
+from partner_club.extensions import Model
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region
 
@@ -38,7 +38,7 @@ class RuleKind(str, enum.Enum):
     PER_M3 = "per_m3"  # points per cubic metre times the package volume
 
 
-class Product(db.Model):
+class Product(Model):
     __tablename__ = "products"
     __table_args__ = (
         enum_check("rule_kind", RuleKind, name="products_rule_kind_valid"),
@@ -84,7 +84,7 @@ def format_rule(kind: str, value: float) -> str:
     return f"{number}/m3" if kind == RuleKind.PER_M3.value else number
 
 
-class ProductRuleChange(db.Model):
+class ProductRuleChange(Model):
     """History of a product's points rule: one row per change, newest wins."""
 
     __tablename__ = "product_rule_changes"
@@ -129,7 +129,7 @@ BATCH_TRANSITIONS = {
 }
 
 
-class Batch(db.Model):
+class Batch(Model):
     """Serials 1..count of a batch number, under one key version."""
 
     __tablename__ = "batches"
@@ -170,7 +170,7 @@ class Batch(db.Model):
         return status in BATCH_TRANSITIONS[BatchStatus(self.status)]
 
 
-class VoidedRange(db.Model):
+class VoidedRange(Model):
     """A serial range voided on its own (a damaged roll of labels)."""
 
     __tablename__ = "voided_ranges"
@@ -205,7 +205,7 @@ REGISTRATION_STATUS_LABELS = {
 CHANNELS = ("typed", "qr", "link", "scan", "photo", "api")
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("batch_id", "serial", name="registrations_one_per_code"),

@@ -14,7 +14,7 @@ from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partner_club.database import UTCDateTime, utcnow
-from partner_club.extensions import db
+from partner_club.extensions import Model, db
 
 scan_photo_registrations = Table(
     "scan_photo_registrations",
@@ -30,7 +30,7 @@ scan_photo_registrations = Table(
 )
 
 
-class ScanPhoto(db.Model):
+class ScanPhoto(Model):
     """A photo kept as evidence because a registration from it was held for review."""
 
     __tablename__ = "scan_photos"
@@ -42,7 +42,7 @@ class ScanPhoto(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class BulkScanImage(db.Model):
+class BulkScanImage(Model):
     """One picture of a bulk upload, kept only until its decoding job has read it."""
 
     __tablename__ = "bulk_scan_images"

@@ -177,7 +177,11 @@ def register_payloads(
         outcome.registration_id = result.registration_id
         outcome.repeat = not result.created
         outcome.message = _accepted_message(result.status, result.points, result.product)
-    held = [o.registration_id for o in outcomes if o.result == "pending_review" and not o.repeat]
+    held = [
+        o.registration_id
+        for o in outcomes
+        if o.result == "pending_review" and not o.repeat and o.registration_id is not None
+    ]
     if photo is not None and held:
         keep_review_photo(session, participant, photo, held)
     return outcomes

@@ -224,7 +224,7 @@ def register_code(
     at = ctx.at or utcnow()
     found = _locate(session, participant, raw, channel=channel, ctx=ctx, at=at)
     if found.earlier_id is not None:
-        return _answer_again(session.get(Registration, found.earlier_id), participant, at)
+        return _answer_again(session.get_one(Registration, found.earlier_id), participant, at)
 
     attempt = _attempt(session, participant, found, channel, ctx, at)
     assessment = _assess(attempt, found)
@@ -293,7 +293,7 @@ def _store(
         return None
     campaign_items = _campaign_items(session, participant, found, attempt, registration_id)
     if campaign_items:
-        breakdown.extend(campaign_items)  # type: ignore[arg-type] - campaign lines carry more keys
+        breakdown.extend(campaign_items)
         attempt.points += sum(item["points"] for item in campaign_items)
         connection.execute(
             update(Registration.__table__)
@@ -342,7 +342,7 @@ def store_registration(
     )
     if registration_id is None:
         raise AlreadyRegistered(_("This code is already registered."))
-    return session.get(Registration, registration_id)
+    return session.get_one(Registration, registration_id)
 
 
 def _locate(
@@ -425,7 +425,7 @@ def preview_code(
         session, participant, raw, channel="link", ctx=RegistrationContext(ip=ip, device=device), at=at
     )
     if found.earlier_id is not None:
-        earlier = session.get(Registration, found.earlier_id)
+        earlier = session.get_one(Registration, found.earlier_id)
         if earlier.participant_id != participant.id:
             raise AlreadyRegistered(_("This code is already registered by another participant."))
         raise AlreadyRegistered(
@@ -619,12 +619,13 @@ def _check_batch(found: Found) -> None:
         )
 
 
-def _registration_of(session: Session, found: Found) -> Registration | None:
-    return session.scalar(
+def _registration_of(session: Session, found: Found) -> Registration:
+    """The registration a parallel request stored first (its conflict proves it exists)."""
+    return session.scalars(
         select(Registration).where(
             Registration.batch_id == found.batch.id, Registration.serial == found.serial
         )
-    )
+    ).one()
 
 
 def _answer_again(earlier: Registration, participant: User, at: datetime) -> RegistrationResult:
@@ -701,7 +702,7 @@ def _place_of(session: Session, participant: User, shop: Shop | None = None) -> 
 
 def _campaign_items(
     session: Session, participant: User, found: Found, attempt: RegistrationAttempt, registration_id: int
-) -> list[dict[str, Any]]:
+) -> list[Source]:
     """The running campaigns' lines for this registration (their awards recorded); none, and no
     query, while no campaign runs."""
     product = found.batch.product

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 import partner_club.models  # noqa: F401 - the core mappers our relationships name
 from partner_club.accounts.models import User
 from partner_club.database import UTCDateTime, enum_check, utcnow
-from partner_club.extensions import db
+from partner_club.extensions import Model
 from partner_club.outlets.models import Outlet
 
 
@@ -39,7 +39,7 @@ class CaseAction(str, enum.Enum):
     BLOCK = "block"
 
 
-class FraudObservation(db.Model):
+class FraudObservation(Model):
     __tablename__ = "fraud_observations"
     __table_args__ = (
         enum_check("decision", Decision),
@@ -87,7 +87,7 @@ class FraudObservation(db.Model):
         return self.failure is None
 
 
-class ReviewCase(db.Model):
+class ReviewCase(Model):
     """A held registration waiting for a person's decision."""
 
     __tablename__ = "fraud_cases"

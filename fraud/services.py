@@ -99,7 +99,8 @@ def _plain(value: float) -> str:
 
 def validate_config(raw: dict[str, Any]) -> FraudConfig:
     """A complete config from a partial one, or `Invalid` listing every problem."""
-    config, problems = FraudConfig(), []
+    config = FraudConfig()
+    problems: list[str] = []
     hold = _number(raw.get("hold_score", DEFAULT_HOLD), _("Hold score"), 1, 1000, False, problems)
     reject = _number(raw.get("reject_score", DEFAULT_REJECT), _("Reject score"), 1, 1000, False, problems)
     offset = _number(
@@ -123,6 +124,8 @@ def validate_config(raw: dict[str, Any]) -> FraudConfig:
                 config.params[name][key] = number
     if problems:
         raise Invalid(" ".join(problems), code="fraud_settings_invalid", problems=problems)
+    if hold is None or reject is None or offset is None:
+        raise AssertionError("_number answers None only with a problem listed")
     config.hold_score, config.reject_score, config.utc_offset_hours = hold, reject, offset
     return config
 
@@ -301,7 +304,7 @@ def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> 
         batch_shipped=shipped,
         is_canary=attempt.is_canary,
     )
-    if None not in (obs.region_id, obs.batch_region_id) and obs.region_id != obs.batch_region_id:
+    if obs.region_id is not None and obs.batch_region_id is not None and obs.region_id != obs.batch_region_id:
         # Only the geography rule names regions, and only when they differ: a held attempt, mostly.
         names = {
             i: (en, ru)
@@ -402,7 +405,7 @@ def _keep_refusals(session: Session) -> None:
     if not rows:
         return
     try:
-        with session.get_bind().begin() as connection:
+        with session.get_bind().engine.begin() as connection:
             connection.execute(_INSERT_OBSERVATION, rows)
     except SQLAlchemyError:
         log.exception("fraud: %d refused attempts could not be kept", len(rows))

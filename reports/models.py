@@ -17,12 +17,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 import partner_club.models  # noqa: F401 - the core mappers our relationships name
 from partner_club.accounts.models import User
 from partner_club.database import UTCDateTime, enum_check, utcnow
-from partner_club.extensions import db
+from partner_club.extensions import Model
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region, Territory
 
 
-class DailyProductRollup(db.Model):
+class DailyProductRollup(Model):
     """Registrations of one product at one shop on one (UTC) day."""
 
     __tablename__ = "report_daily"
@@ -44,7 +44,7 @@ class DailyProductRollup(db.Model):
     points: Mapped[int] = mapped_column(default=0)
 
 
-class MonthlyOutletRollup(db.Model):
+class MonthlyOutletRollup(Model):
     """Registrations of one shop in one calendar month: what the map reads.
 
     Its size is shops x months whatever the number of registrations, which is
@@ -65,7 +65,7 @@ class MonthlyOutletRollup(db.Model):
     points: Mapped[int] = mapped_column(default=0)
 
 
-class OutletActivity(db.Model):
+class OutletActivity(Model):
     """A shop's first and last day with a registration."""
 
     __tablename__ = "report_outlet_activity"
@@ -81,7 +81,7 @@ class ScopeKind(str, enum.Enum):
     OUTLET = "outlet"
 
 
-class Target(db.Model):
+class Target(Model):
     """A goal for one metric, one region/territory/shop and one period key."""
 
     __tablename__ = "report_targets"
@@ -148,7 +148,7 @@ class Frequency(str, enum.Enum):
     MONTHLY = "monthly"
 
 
-class Subscription(db.Model):
+class Subscription(Model):
     """A person's standing order for the report of their own scope."""
 
     __tablename__ = "report_subscriptions"

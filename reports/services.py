@@ -237,7 +237,8 @@ def targets_for(
     for scope_id, metric, value in session.execute(
         select(column, Target.metric, Target.value).where(Target.period == period.key, column.in_(ids))
     ):
-        found[scope_id][metric] = value
+        if scope_id is not None:  # always true (IN never matches NULL); narrows the nullable column
+            found[scope_id][metric] = value
     return found
 
 
@@ -270,7 +271,7 @@ def country_report(
     if not regions and Role(user.role) not in EVERYTHING:
         raise Forbidden(_("You have no region or territory to report on yet."))
     shops = outlet_rows(session, user, period)
-    by_region: dict[int, list[Row]] = defaultdict(list)
+    by_region: dict[int | None, list[Row]] = defaultdict(list)  # shop rows always name a region
     for shop in shops:
         by_region[shop.region_id].append(shop)
     rows = [

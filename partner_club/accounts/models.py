@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from partner_club.database import UTCDateTime, enum_check, utcnow
-from partner_club.extensions import db
+from partner_club.extensions import Model
 
 if TYPE_CHECKING:
     from partner_club.outlets.models import Outlet
@@ -53,7 +53,7 @@ class UserStatus(str, enum.Enum):
     BLOCKED = "blocked"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         enum_check("role", Role),
@@ -135,7 +135,7 @@ class InvitationKind(str, enum.Enum):
     SELLER = "seller"  # an owner invites sellers to the shop
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     __tablename__ = "invitations"
     __table_args__ = (
         enum_check("kind", InvitationKind),
@@ -164,7 +164,7 @@ class Invitation(db.Model):
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
 
 
-class InvitationUse(db.Model):
+class InvitationUse(Model):
     """Who joined through an invitation: the rep's 'who joined' list."""
 
     __tablename__ = "invitation_uses"
@@ -183,7 +183,7 @@ class SessionKind(str, enum.Enum):
     API = "api"  # a bearer token from POST /api/v1/auth/token
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser or API token: ending it (sign-out, a block, a new password, the
     person's own revoke) makes its cookie or token worthless at once."""
 
@@ -204,7 +204,7 @@ class UserSession(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A one-time link to set a new password; only the token's SHA-256 is stored."""
 
     __tablename__ = "password_resets"

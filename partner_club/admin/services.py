@@ -99,7 +99,7 @@ def save_territory(
             _("This region already has a territory with this name."), code="territory_exists", field="name"
         )
     creating = territory is None
-    if creating:
+    if territory is None:
         territory = Territory(region_id=region.id, name=name)
         session.add(territory)
     before = (

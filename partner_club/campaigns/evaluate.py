@@ -20,14 +20,15 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import CursorResult, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from partner_club.campaigns.models import CAP_FIELDS, Campaign, CampaignAward, Combine, Mechanic, Status
 from partner_club.database import UTCDateTime
+from partner_club.ledger.credits import Source
 from partner_club.settings_store import get_setting, put_setting
 
 VERSION_KEY = "campaigns.version"  # a setting: read from the per-process settings cache
@@ -180,7 +181,7 @@ def running_rules(session: Session) -> tuple[Rule, ...]:
     version = get_setting(session, VERSION_KEY, None)
     if version is None:
         return ()  # no campaign was ever written through the services: none runs, no query
-    key = (str(session.get_bind().url), version)
+    key = (str(session.get_bind().engine.url), version)
     if _cache["key"] == key:
         return _cache["rules"]
     rows = session.execute(
@@ -251,7 +252,7 @@ def campaign_points(
     at: datetime,
     registration_id: int,
     locale: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Source]:
     """The campaigns' breakdown items for one registration, with their awards recorded."""
     at = _aware(at)
     rules = applicable(
@@ -421,7 +422,7 @@ def _spend(session: Session, chosen: list[tuple[Rule, int]], usage: dict[int, _U
     table = Campaign.__table__
     session.execute(_SPEND, [{"cid": rule.id, "p": points} for rule, points in chosen])
     for rule, points in chosen:
-        if usage[rule.id].spent + points >= rule.budget:
+        if rule.budget is not None and usage[rule.id].spent + points >= rule.budget:
             session.execute(
                 update(table)
                 .where(table.c.id == rule.id, table.c.status == Status.RUNNING.value)
@@ -465,7 +466,8 @@ def release_awards(session: Session, registration_id: int) -> int:
                 )
                 .values(status=Status.RUNNING.value, stop_reason=None, stopped_at=None)
             )
-            revived = revived or result.rowcount > 0
+            # An UPDATE's result is a CursorResult (it has the rowcount); Session.execute is typed Result.
+            revived = revived or cast(CursorResult[Any], result).rowcount > 0
     session.execute(delete(awards).where(awards.c.registration_id == registration_id))
     if revived:
         bump_version(session)

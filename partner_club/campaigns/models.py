@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partner_club.accounts.models import User
 from partner_club.database import UTCDateTime, enum_check, utcnow
-from partner_club.extensions import db
+from partner_club.extensions import Model
 
 
 class Mechanic(str, enum.Enum):
@@ -76,7 +76,7 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS[Status(status)])
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     __tablename__ = "campaigns"
     __table_args__ = (
         enum_check("mechanic", Mechanic, name="campaigns_mechanic_valid"),
@@ -166,7 +166,7 @@ class Campaign(db.Model):
         return str(COMBINE_LABELS[Combine(self.combine)])
 
 
-class CampaignAward(db.Model):
+class CampaignAward(Model):
     """Points a campaign gave one registration (0 for a package that only counts towards an N-th)."""
 
     __tablename__ = "campaign_awards"
@@ -191,7 +191,7 @@ class BonusKind(str, enum.Enum):
     REFERRAL = "referral"  # an owner brought a shop that made its first N accepted registrations
 
 
-class BonusGrant(db.Model):
+class BonusGrant(Model):
     """A one-off bonus, given at most once per subject (a person, or a shop brought in)."""
 
     __tablename__ = "bonus_grants"

@@ -128,7 +128,7 @@ def validate(session: Session, data: CampaignData, *, campaign_id: int | None = 
             .limit(1)
         )
         if clash is not None:
-            other = session.get(Campaign, clash)
+            other = session.get_one(Campaign, clash)
             raise _bad(
                 _(
                     "Another exclusive campaign with priority %(priority)s overlaps this period: "

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partner_club.database import UTCDateTime, enum_check, utcnow
-from partner_club.extensions import db
+from partner_club.extensions import Model
 
 
 class JobStatus(str, enum.Enum):
@@ -20,7 +20,7 @@ class JobStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class Job(db.Model):
+class Job(Model):
     __tablename__ = "jobs"
     __table_args__ = (enum_check("status", JobStatus),)
 

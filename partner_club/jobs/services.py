@@ -15,13 +15,13 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry, get_current_job
-from sqlalchemy import event, select, update
+from sqlalchemy import CursorResult, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -180,10 +180,16 @@ def run_job(job_id: int) -> None:
 def _claim(job_id: int) -> bool:
     """Marks a queued job running; False if another worker (or an earlier try) has it."""
     now = utcnow()
-    claimed = db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.QUEUED.value)
-        .values(status=JobStatus.RUNNING.value, started_at=now, heartbeat_at=now, attempts=Job.attempts + 1)
+    # An UPDATE's result is a CursorResult (it has the rowcount); Session.execute is typed Result.
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.QUEUED.value)
+            .values(
+                status=JobStatus.RUNNING.value, started_at=now, heartbeat_at=now, attempts=Job.attempts + 1
+            ),
+        ),
     ).rowcount
     db.session.commit()
     return claimed == 1
@@ -192,7 +198,7 @@ def _claim(job_id: int) -> bool:
 def _run_job(job_id: int) -> None:
     if not _claim(job_id):
         return
-    job = db.session.get(Job, job_id)
+    job = db.session.get_one(Job, job_id)
     module_name, _, attr = job.func.partition(":")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with _Heartbeat(app, job_id):
@@ -207,7 +213,7 @@ def _run_job(job_id: int) -> None:
             if raise_for_retry:
                 raise  # rq's Retry runs it again after its back-off
             return
-    job = db.session.get(Job, job_id)
+    job = db.session.get_one(Job, job_id)
     db.session.refresh(job)
     job.status = JobStatus.FINISHED.value
     job.result = result if isinstance(result, dict) else {"value": result}
@@ -225,7 +231,7 @@ def _rq_retries_left() -> int:
 
 def _record_failure(job_id: int, error: str) -> None:
     """Failed for good, or back to queued when rq will try again."""
-    job = db.session.get(Job, job_id)
+    job = db.session.get_one(Job, job_id)
     job.error = error
     if _rq_retries_left() > 0:
         job.status = JobStatus.QUEUED.value

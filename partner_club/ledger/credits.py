@@ -59,6 +59,10 @@ class Source(TypedDict, total=False):
     source: str
     points: int
     campaign: int
+    # A campaign's line also names it and its mechanic, for the participant's history.
+    name: str
+    mechanic: str
+    value: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +150,9 @@ def _shares(
     for line in lines:
         person_points, shop_points = rule.shares(line["points"])
         if person_points:
-            person.append(Source(line, points=person_points))  # type: ignore[typeddict-item]
+            person.append({**line, "points": person_points})
         if shop_points:
-            shop.append(Source(line, points=shop_points))  # type: ignore[typeddict-item]
+            shop.append({**line, "points": shop_points})
     if person:
         yield Holder(AccountKind.PERSON, owner.id), person
     if shop:

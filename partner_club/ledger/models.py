@@ -16,7 +16,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partner_club.database import UTCDateTime, enum_check, utcnow
-from partner_club.extensions import db
+from partner_club.extensions import Model
 
 if TYPE_CHECKING:
     from partner_club.accounts.models import User
@@ -45,7 +45,7 @@ class Bucket(str, enum.Enum):
     PENDING = "pending"  # held for review
 
 
-class Account(db.Model):
+class Account(Model):
     __tablename__ = "point_accounts"
     __table_args__ = (
         enum_check("kind", AccountKind),
@@ -73,7 +73,7 @@ class Account(db.Model):
         return f"<Account {self.id} {self.kind} active={self.active} pending={self.pending}>"
 
 
-class LedgerEntry(db.Model):
+class LedgerEntry(Model):
     """One change of one bucket of one account. Never updated, never deleted."""
 
     __tablename__ = "ledger_entries"
@@ -110,7 +110,7 @@ class LedgerEntry(db.Model):
         return f"<LedgerEntry {self.id} {self.kind} {self.bucket} {self.amount:+d}>"
 
 
-class PointLot(db.Model):
+class PointLot(Model):
     """Active points earned together: spent oldest first, expiring together.
 
     `remaining` shrinks as points are spent or expire; the sum of `remaining`

@@ -132,7 +132,7 @@ def accrue(
         at=at,
         reason=reason,
     )
-    return session.get(LedgerEntry, written[0].entry_id)
+    return session.get_one(LedgerEntry, written[0].entry_id)
 
 
 def hold(
@@ -156,7 +156,7 @@ def hold(
         actor=actor,
         at=at,
     )
-    return session.get(LedgerEntry, written[0].entry_id)
+    return session.get_one(LedgerEntry, written[0].entry_id)
 
 
 def refund(
@@ -216,7 +216,7 @@ def confirm(
             actor=actor,
             at=at,
         )
-        entries.append(session.get(LedgerEntry, made_active[0].entry_id))
+        entries.append(session.get_one(LedgerEntry, made_active[0].entry_id))
     session.flush()
     return entries
 
@@ -390,7 +390,7 @@ def reverse(session: Session, entry: LedgerEntry, *, actor: User, reason: str) -
             reason=reason,
             reverses_id=entry.id,
         )
-        reversal = session.get(LedgerEntry, given_back[0].entry_id)
+        reversal = session.get_one(LedgerEntry, given_back[0].entry_id)
     else:
         reversal = _write(
             session,
@@ -537,7 +537,7 @@ def _consume(session: Session, account: Account, amount: int, *, first_entry_id:
         .execution_options(populate_existing=True)
     ).all()
     if first_entry_id is not None:
-        lots.sort(key=lambda lot: lot.entry_id != first_entry_id)
+        lots = sorted(lots, key=lambda lot: lot.entry_id != first_entry_id)
     left = amount
     for lot in lots:
         if left == 0:

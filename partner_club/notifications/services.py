@@ -61,7 +61,7 @@ class EmailChannel(Channel):
         mail.set_content(message.text)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
-            html_part = mail.get_payload()[-1]
+            html_part = list(mail.iter_parts())[-1]
             for cid, png in message.inline_images.items():
                 html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>")
         for item in message.attachments:

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partner_club.database import UTCDateTime, utcnow
-from partner_club.extensions import db
+from partner_club.extensions import Model
 
 if TYPE_CHECKING:
     from partner_club.regions.models import Region, Territory
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 OUTLET_KINDS = ("shop", "market", "builders_yard", "chain", "online")
 
 
-class Outlet(db.Model):
+class Outlet(Model):
     __tablename__ = "outlets"
     __table_args__ = (
         CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat_range"),

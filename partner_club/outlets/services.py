@@ -237,6 +237,8 @@ def _check_row(
             rep = None
     if problems:
         return None, problems
+    if region is None or lat is None or lon is None or rep is None:
+        raise AssertionError("REQUIRED columns: a row without problems has its region, point and rep")
     return _Row(line, external_id, name, region, lat, lon, kind, rep), []
 
 
@@ -272,7 +274,8 @@ def validate_outlets_csv(
     if not rows:
         raise OutletImportError([RowProblem(1, _("the file has a header but no rows."))])
     ctx = _Context(regions=region_lookup(session), kinds=outlet_kinds(session), add_kinds=add_new_kinds)
-    good, problems = [], []
+    good: list[_Row] = []
+    problems: list[RowProblem] = []
     for number, (line, row) in enumerate(rows, start=1):
         if progress and number % PROGRESS_EVERY == 0:
             progress(number, len(rows))  # checking (regions' shapes) is most of the work
@@ -312,7 +315,7 @@ def import_outlets(
     result = OutletImportResult(warnings=checked.warnings)
     result.kinds_added = add_kinds(session, checked.new_kinds, actor=actor) if checked.new_kinds else []
     ids = [r.external_id for r in rows]
-    existing = {}
+    existing: dict[str | None, Outlet] = {}
     for start in range(0, len(ids), 5000):  # stay under the databases' bound-parameter limits
         existing.update(
             (o.external_id, o)

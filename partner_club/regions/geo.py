@@ -58,7 +58,7 @@ def _ring(raw: Any) -> np.ndarray:
     return ring
 
 
-def parse_shape(geometry: str | dict[str, Any]) -> Shape:
+def parse_shape(geometry: str | dict[str, Any] | None) -> Shape:
     """A Shape from a GeoJSON Polygon/MultiPolygon (dict or JSON text); GeometryError if unusable."""
     if isinstance(geometry, str):
         try:

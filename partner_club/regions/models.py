@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partner_club.extensions import db
+from partner_club.extensions import Model
 
 if TYPE_CHECKING:
     from partner_club.accounts.models import User
 
 
-class Region(db.Model):
+class Region(Model):
     __tablename__ = "regions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,7 +32,7 @@ class Region(db.Model):
         return self.name_ru if (locale or "ru").startswith("ru") else self.name_en
 
 
-class Territory(db.Model):
+class Territory(Model):
     """A rep's patch of a region: the shops the rep looks after."""
 
     __tablename__ = "territories"

@@ -99,7 +99,7 @@ def _parse_feature(
         shape = geo.parse_shape(feature.get("geometry"))
     except geo.GeometryError as error:
         problems.append(f"{where}: " + _("bad geometry: %(error)s", error=str(error)))
-        shape = None
+        return None, problems
     if problems:
         return None, problems
     return {
@@ -117,7 +117,9 @@ def import_regions(
     session: Session, collection: dict[str, Any], *, names: PropertyNames = PropertyNames()
 ) -> RegionImportResult:
     """Upserts one region per feature, matched by ISO code; all or nothing."""
-    values, problems, seen = [], [], {}
+    values: list[dict[str, Any]] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
     for index, feature in enumerate(collection.get("features") or []):
         parsed, found = _parse_feature(index, feature, names, seen)
         problems.extend(found)
