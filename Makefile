@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: install install-dev system-packages demo serve test test-sqlite lint i18n bench clean screenshots
+.PHONY: install install-dev system-packages demo serve test test-sqlite lint i18n bench clean screenshots wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,8 +69,13 @@ i18n:
 	$(FLASK) i18n update
 	$(FLASK) i18n compile
 
+# dist/partner_club-*.whl with templates, static files, migrations and compiled catalogs
+# inside (setup.py's build step compiles the .po files; tests/test_wheel.py serves from one).
+wheel: install-dev
+	$(BIN)/python -m build --no-isolation
+
 bench: install-dev
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) build instance *.egg-info
+	rm -rf $(VENV) build dist instance *.egg-info

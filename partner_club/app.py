@@ -42,7 +42,7 @@ from partner_club.api.base import bearer_token, user_from_token
 from partner_club.campaigns import api as campaigns_api
 from partner_club.campaigns import demo as campaigns_demo
 from partner_club.campaigns import views as campaigns_views
-from partner_club.config import ROOT, development_key_problem, from_environment, instance_keys
+from partner_club.config import PACKAGE_DIR, development_key_problem, from_environment, instance_keys
 from partner_club.demo import cli as demo_cli
 from partner_club.extensions import babel, csrf, db, limiter, login_manager, migrate
 from partner_club.i18n import i18n
@@ -104,8 +104,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(Path(__file__).parent / "static"),
+        template_folder=str(PACKAGE_DIR / "templates"),
+        static_folder=str(PACKAGE_DIR / "static"),
     )
     app.config.update(from_environment(app.instance_path))
     # The embedded default keeps its SQLite file there (as in Flask's tutorial).
@@ -130,7 +130,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)

@@ -15,7 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+# The core package: its templates, static files and migrations ship inside it (package data).
+PACKAGE_DIR = Path(__file__).resolve().parent
+ROOT = PACKAGE_DIR.parent
 PACKAGES = ("partner_club", "codes", "fraud", "catalog", "reports")
 
 

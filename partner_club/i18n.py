@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask.cli import AppGroup
 
-from partner_club.config import PACKAGES, ROOT
+from partner_club.config import PACKAGE_DIR, PACKAGES, ROOT
 
 DOMAIN_PACKAGES = ("codes", "fraud", "catalog", "reports")
 KEYWORDS = {
@@ -33,15 +33,22 @@ KEYWORDS = {
 }
 METHODS = [("**.py", "python"), ("**.html", "jinja2.ext:babel_extract")]
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.do,jinja2.ext.loopcontrols"}}
+TEMPLATES = PACKAGE_DIR / "templates"
+
+
+def _walk_into(directory: str) -> bool:
+    """Babel's default (no dot or underscore folders), and not into the core's templates
+    (each template folder belongs to its package) or its migrations (no texts there)."""
+    path = Path(directory)
+    return not path.name.startswith((".", "_")) and path not in (TEMPLATES, PACKAGE_DIR / "migrations")
 
 
 def source_dirs(package: str) -> list[Path]:
     """The package's code and the template folders it owns."""
-    templates = ROOT / "templates"
     if package in DOMAIN_PACKAGES:
-        return [ROOT / package, templates / package]
-    owned = [p for p in templates.iterdir() if p.is_dir() and p.name not in DOMAIN_PACKAGES]
-    return [ROOT / package, *owned, *list(templates.glob("*.html"))]
+        return [ROOT / package, TEMPLATES / package]
+    owned = [p for p in TEMPLATES.iterdir() if p.is_dir() and p.name not in DOMAIN_PACKAGES]
+    return [ROOT / package, *owned, *list(TEMPLATES.glob("*.html"))]
 
 
 def po_path(package: str) -> Path:
@@ -52,10 +59,19 @@ def extract(package: str) -> Catalog:
     template = Catalog(project="partner-club", charset="utf-8")
     for source in source_dirs(package):
         if source.is_file():
-            found = extract_from_dir(str(source.parent), METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True)
+            found = extract_from_dir(
+                str(source.parent),
+                METHODS,
+                OPTIONS,
+                KEYWORDS,
+                strip_comment_tags=True,
+                directory_filter=_walk_into,
+            )
             found = (m for m in found if m[0] == source.name)
         elif source.is_dir():
-            found = extract_from_dir(str(source), METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True)
+            found = extract_from_dir(
+                str(source), METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True, directory_filter=_walk_into
+            )
         else:
             continue
         for filename, lineno, message, comments, context in found:

@@ -60,7 +60,7 @@ def serve(shops: int) -> tuple[str, dict[str, tuple[str, str]]]:
         }
     )
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "partner_club" / "migrations"))
         world = seed_demo(db.session, app.extensions["partner_club.demo_seeders"], shops=shops)
         db.session.commit()
         logins = dict(world.logins)
