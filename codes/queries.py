@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -116,6 +117,7 @@ class Answer:
     registered_at: datetime
     active: int
     pending: int
+    breakdown: list[dict[str, Any]]  # where the points came from, for a new registration
 
 
 def registration_answer(session: Session, participant: User, result: RegistrationResult) -> Answer:
@@ -130,6 +132,7 @@ def registration_answer(session: Session, participant: User, result: Registratio
         registered_at=registration.created_at,
         active=balance.active,
         pending=balance.pending,
+        breakdown=[dict(line) for line in result.breakdown or []],
     )
 
 

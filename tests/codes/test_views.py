@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 from flask import current_app, g
 from sqlalchemy import func, select
@@ -11,6 +12,8 @@ from sqlalchemy import func, select
 from codes import services
 from codes.models import Batch, Product, Registration
 from partner_club.accounts.models import Role
+from partner_club.campaigns import services as campaign_services
+from partner_club.database import utcnow
 from partner_club.jobs.models import Job
 from partner_club.settings_store import put_setting
 from tests.codes.helpers import batch, code, product
@@ -192,3 +195,27 @@ def test_participants_cannot_open_admin_pages(client, login, make, db):
     client = _as(login, seller)
     assert client.get("/codes/batches").status_code == 403
     assert client.get("/codes/products/new").status_code == 403
+
+
+def test_the_answer_says_where_the_points_came_from(client, login, make, db):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+    spring = campaign_services.create_campaign(
+        db.session,
+        campaign_services.CampaignData(
+            name_ru="Весна",
+            name_en="Spring",
+            starts_at=utcnow() - timedelta(days=1),
+            ends_at=utcnow() + timedelta(days=30),
+            mechanic="multiplier",
+            value=2.0,
+        ),
+        actor=None,
+    )
+    campaign_services.move(db.session, spring, "launch", actor=None, now=utcnow())
+    make.session.commit()
+    client = _as(login, seller)
+    page = client.post("/codes/register", data={"code": code(issued, 4)}, headers={"Accept-Language": "en"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "+50" in text
+    assert "25 base + 25 «Весна» (×2) = 50" in text  # the campaign in the person's language
