@@ -3,7 +3,7 @@
 Every entry point (the typed form, the deep link `/c/<code>`, the API, the
 scanner) calls `register_code` with the channel the endpoint stands for. In
 the caller's transaction it runs a few plain statements, the same on every
-database (docs/architecture.md, "A registration"):
+database (docs/architecture.md, "The flow of a registration"):
 
 1. the lookup: one SELECT brings the batch, product, earlier registration,
    shop and throttle counters of the code;
