@@ -79,7 +79,7 @@ class RegistrationAttempt:
     outlet_id: int | None
     region_id: int | None  # the shop's region (or the participant's territory's)
     territory_id: int | None
-    channel: str  # typed | link | scan | photo | api
+    channel: str  # typed | qr | link | scan | photo | api
     ip: str | None = None
     device: str | None = None
     lat: float | None = None  # position the device reported, if any
