@@ -11,6 +11,8 @@ PYTEST_ARGS ?=
 # Where demo and serve listen, e.g. make demo PORT=8080
 PORT ?= 5000
 HOST ?= 127.0.0.1
+# The address printed in QR codes and links; follows HOST and PORT unless set.
+PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install install-dev system-packages demo serve test test-sqlite lint i18n bench clean screenshots wheel
 
@@ -42,11 +44,11 @@ system-packages:
 
 demo: install
 	$(FLASK) db upgrade
-	$(FLASK) demo seed --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	PUBLIC_URL=$(PUBLIC_URL) $(FLASK) demo seed --if-empty
+	PUBLIC_URL=$(PUBLIC_URL) $(FLASK) run --host $(HOST) --port $(PORT)
 
 serve:
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	PUBLIC_URL=$(PUBLIC_URL) $(FLASK) run --host $(HOST) --port $(PORT)
 
 # The whole suite. CI sets TEST_DATABASE_URL and TEST_REDIS_URL to run it
 # against PostgreSQL and Redis; without them it runs on SQLite.
