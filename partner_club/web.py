@@ -8,7 +8,8 @@ the blueprint answers `application/problem+json`; on a page it is flashed
 and the person is sent to `back` (an endpoint, or a function of the view's
 arguments giving a URL). A view that shows the refusal itself (a form error
 on a re-rendered page) calls `refuse(error)`, which rolls back, keeps the
-decorator from committing, and gives the message to show.
+decorator from committing, and gives the message to show; `discard()` does
+the same for a refusal that is not an exception (an import with bad lines).
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ from partner_club.extensions import db
 Back = str | Callable[..., str] | None
 
 
-def refuse(error: DomainError) -> str:
-    """Rolls the request's work back and returns the error's message for the page."""
+def discard() -> None:
+    """Rolls the request's work back; `@commits` then commits nothing."""
     db.session.rollback()
     g.refused = True
+
+
+def refuse(error: DomainError) -> str:
+    """Rolls the request's work back and returns the error's message for the page."""
+    discard()
     return error.message
 
 
