@@ -37,6 +37,7 @@ from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.jobs.services import enqueue
 from partner_club.regions.models import Region
+from partner_club.web import commits, discard, refuse
 
 ADMIN = Role.ADMIN
 
@@ -82,6 +83,7 @@ def _prize_form(prize: Prize | None) -> PrizeForm:
 
 
 @roles_required(ADMIN)
+@commits
 def admin_prize_edit(prize_id: int | None = None):
     prize = None if prize_id is None else (db.session.get(Prize, prize_id) or abort(404))
     form = _prize_form(prize)
@@ -107,22 +109,20 @@ def admin_prize_edit(prize_id: int | None = None):
                 db.session, data, actor=current_user, prize=prize, picture=upload.read() if upload else None
             )
         except DomainError as error:
-            db.session.rollback()
-            (form.picture.errors if error.code == "bad_picture" else form.form_errors).append(error.message)
+            (form.picture.errors if error.code == "bad_picture" else form.form_errors).append(refuse(error))
         else:
-            db.session.commit()
             flash(_("Prize “%(name)s” saved.", name=saved.name(_locale())), "success")
             return redirect(url_for("catalog.admin_prizes"))
     return render_template("catalog/admin/prize_form.html", form=form, prize=prize)
 
 
 @roles_required(ADMIN)
+@commits
 def admin_prize_stock(prize_id: int):
     prize = db.session.get(Prize, prize_id) or abort(404)
     form = StockForm()
     if form.validate_on_submit():
         set_stock(db.session, prize, form.stock.data, actor=current_user)
-        db.session.commit()
         flash(_("Stock of “%(name)s”: %(count)d.", name=prize.name(_locale()), count=prize.stock), "success")
     else:
         flash(_("The stock must be a whole number, zero or more."), "error")
@@ -130,6 +130,7 @@ def admin_prize_stock(prize_id: int):
 
 
 @roles_required(ADMIN)
+@commits
 def admin_import():
     form = ImportForm()
     result = None
@@ -145,14 +146,12 @@ def admin_import():
                 raise DomainError(_("The CSV must be saved as UTF-8."), code="bad_csv") from None
             result = import_prizes(db.session, text, pictures, actor=current_user)
         except DomainError as error:
-            db.session.rollback()
-            form.csv_file.errors.append(error.message)
+            form.csv_file.errors.append(refuse(error))
         else:
             if result.errors:
-                db.session.rollback()
+                discard()
                 flash(_("Nothing was imported: correct the lines below and upload again."), "error")
             else:
-                db.session.commit()
                 flash(
                     _(
                         "Imported: %(created)d new, %(updated)d updated.",
@@ -223,6 +222,7 @@ def admin_order_cancel_confirm(order_id: int):
 
 
 @roles_required(ADMIN)
+@commits
 def admin_order_action(order_id: int, action: str):
     try:
         if action == "confirm":
@@ -245,10 +245,8 @@ def admin_order_action(order_id: int, action: str):
         else:
             abort(404)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        flash(refuse(error), "error")
     else:
-        db.session.commit()
         flash(_("Order %(id)d: done.", id=order_id), "success")
     return redirect(url_for("catalog.admin_order", order_id=order_id))
 
@@ -258,6 +256,7 @@ def _chosen_ids() -> list[int]:
 
 
 @roles_required(ADMIN)
+@commits
 def admin_orders_bulk():
     """Several orders moved at once: GET shows what will happen, POST does it."""
     action = request.values.get("action", "")
@@ -273,10 +272,8 @@ def admin_orders_bulk():
                 reason=request.form.get("reason", ""),
             )
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            flash(refuse(error), "error")
         else:
-            db.session.commit()
             flash(BULK_DONE[moved.action](moved.orders, moved.points), "success")
             return redirect(url_for("catalog.admin_orders"))
     try:
@@ -303,6 +300,7 @@ BULK_DONE = {
 
 
 @roles_required(ADMIN)
+@commits
 def admin_retry_providers():
     job = enqueue(
         db.session,
@@ -310,20 +308,18 @@ def admin_retry_providers():
         title=_("Ask the gift-card providers again"),
         created_by_id=current_user.id,
     )
-    db.session.commit()
     return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @roles_required(ADMIN)
+@commits
 def admin_prize_delete(prize_id: int):
     prize = db.session.get(Prize, prize_id) or abort(404)
     try:
         delete_prize(db.session, prize, actor=current_user)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        flash(refuse(error), "error")
         return redirect(url_for("catalog.admin_prize_edit", prize_id=prize_id))
-    db.session.commit()
     flash(_("Prize deleted."), "success")
     return redirect(url_for("catalog.admin_prizes"))
 
@@ -421,6 +417,7 @@ def tax_register_export(fmt: str):
 
 
 @roles_required(ADMIN)
+@commits
 def tax_settings_save():
     form = TaxSettingsForm()
     if form.validate_on_submit():
@@ -432,10 +429,8 @@ def tax_settings_save():
                 actor=current_user,
             )
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            flash(refuse(error), "error")
         else:
-            db.session.commit()
             flash(_("Tax settings saved."), "success")
     else:
         flash(_("Enter the allowance in whole roubles and the rate in percent."), "error")

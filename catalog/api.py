@@ -19,6 +19,7 @@ from partner_club.errors import Invalid
 from partner_club.extensions import csrf, db
 from partner_club.input_guard import ID_SCHEMA, id_in_range
 from partner_club.ledger.services import balance_of
+from partner_club.web import commits
 
 bp = ApiBlueprint("catalog_api", __name__)
 csrf.exempt(bp)
@@ -83,6 +84,7 @@ def catalog():
 
 @bp.post("/orders")
 @api_login_required(*PARTICIPANTS)
+@commits
 def place_order():
     data = json_body()
     for item in data.get("items") if isinstance(data.get("items"), list) else ():
@@ -111,7 +113,6 @@ def place_order():
     except services.AlreadyPlaced:  # the same key, sent twice at the same moment
         db.session.rollback()
         placed = services.Placed(services.find_by_key(db.session, current_user, key), True)
-    db.session.commit()
     order = placed.order
     response = jsonify(
         {
@@ -142,13 +143,13 @@ def list_orders():
 
 @bp.put("/tax-profile")
 @api_login_required(*PARTICIPANTS)
+@commits
 def put_tax_profile():
     """INN and consent, asked once before the first order above the year's tax-free allowance."""
     data = json_body()
     profile = save_tax_profile(
         db.session, current_user, str(data.get("inn") or ""), consent=data.get("consent") is True
     )
-    db.session.commit()
     return jsonify({"inn": profile.inn, "consent_at": profile.consent_at.isoformat()})
 
 

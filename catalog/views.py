@@ -23,6 +23,7 @@ from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.ledger.services import balance_of
 from partner_club.nav import NavItem
+from partner_club.web import commits, refuse
 
 bp = Blueprint("catalog", __name__, url_prefix="/prizes")
 bp.nav = [
@@ -160,6 +161,7 @@ def cart():
 
 @bp.route("/checkout", methods=["GET", "POST"])
 @roles_required(*PARTICIPANTS)
+@commits
 def checkout():
     lines = _cart_lines()
     if not lines:
@@ -190,21 +192,16 @@ def checkout():
             placed = services.Placed(
                 services.find_by_key(db.session, current_user, form.idempotency_key.data), True
             )
-            db.session.commit()
         except services.TaxProfileRequired as error:
-            db.session.rollback()
             session[CHECKOUT] = {"address": form.address.data, "phone": form.phone.data}
-            flash(error.message, "info")
+            flash(refuse(error), "info")
             return redirect(url_for("catalog.tax_profile"))
         except DomainError as error:
-            db.session.rollback()
             placed = None
             field = error.details.get("field")
             (getattr(form, field).errors if field in ("address", "phone") else form.form_errors).append(
-                error.message
+                refuse(error)
             )
-        else:
-            db.session.commit()
         if placed is not None:
             session.pop(CART, None)
             session.pop(CHECKOUT, None)
@@ -226,16 +223,15 @@ def checkout():
 
 @bp.route("/tax-profile", methods=["GET", "POST"])
 @roles_required(*PARTICIPANTS)
+@commits
 def tax_profile():
     form = TaxProfileForm()
     if form.validate_on_submit():
         try:
             save_tax_profile(db.session, current_user, form.inn.data, consent=form.consent.data)
         except DomainError as error:
-            db.session.rollback()
-            (form.inn if error.code == "bad_inn" else form.consent).errors.append(error.message)
+            (form.inn if error.code == "bad_inn" else form.consent).errors.append(refuse(error))
         else:
-            db.session.commit()
             flash(_("Thank you: your INN and consent are saved."), "success")
             return redirect(url_for("catalog.checkout"))
     return render_template("catalog/tax_profile.html", form=form)

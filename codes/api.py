@@ -13,6 +13,7 @@ from partner_club.accounts.access import PARTICIPANTS
 from partner_club.api.base import ApiBlueprint, api_login_required, json_body
 from partner_club.errors import DomainError, Invalid
 from partner_club.extensions import csrf, db
+from partner_club.web import commits
 
 bp = ApiBlueprint("codes_api", __name__)
 MAX_RAW_CODE = 300  # a club link with the code; anything longer is not a code
@@ -38,6 +39,7 @@ def _coordinate(value, limit: float):
 
 @bp.post("/registrations")
 @api_login_required(*PARTICIPANTS)
+@commits
 def create_registration():
     body = json_body()
     raw = body.get("code")
@@ -57,7 +59,6 @@ def create_registration():
     except DomainError as error:
         commit_refusal(db.session, error)
         raise
-    db.session.commit()
     answer = result.as_json()
     if result.status == "pending_review":
         answer["message"] = services.held_message(db.session)

@@ -16,6 +16,7 @@ from codes.services import RegistrationContext
 from codes.uploads import MAX_IMAGE_BYTES, ImageRejected
 from partner_club.api.base import ApiBlueprint, api_login_required, problem
 from partner_club.extensions import csrf, db, limiter
+from partner_club.web import commits
 
 bp = ApiBlueprint("scans_api", __name__)
 csrf.exempt(bp)
@@ -69,6 +70,7 @@ def registration_context() -> RegistrationContext:
 @bp.post("/scans")
 @limiter.limit(scan_rate_limit, key_func=rate_key)
 @api_login_required()
+@commits
 def scan():
     register = request.form.get("register", "").lower() in ("1", "true", "yes", "on")
     upload = request.files.get("image")
@@ -86,7 +88,6 @@ def scan():
         outcomes = register_payloads(
             db.session, current_user, payloads, public_url=public_url, ctx=registration_context(), photo=photo
         )
-        db.session.commit()
     else:
         outcomes = classify(payloads, public_url)
     body: dict[str, Any] = {

@@ -24,6 +24,7 @@ from partner_club.extensions import db, limiter
 from partner_club.jobs.models import Job
 from partner_club.jobs.services import enqueue
 from partner_club.nav import NavItem
+from partner_club.web import commits
 
 bp = Blueprint("scanner", __name__, url_prefix="/scan")
 
@@ -46,6 +47,7 @@ def scanner():
 @bp.post("/photo")
 @limiter.limit(scan_rate_limit, key_func=rate_key)
 @roles_required(*PARTICIPANTS)
+@commits
 def photo():
     """The scanner's photo form without JavaScript: register every code in the photo."""
     upload = request.files.get("image")
@@ -68,7 +70,6 @@ def photo():
         ctx=registration_context(),
         photo=data,
     )
-    db.session.commit()
     return render_template("codes/scan.html", outcomes=outcomes, problem=None)
 
 
@@ -82,6 +83,7 @@ def too_large(_error):
 
 @bp.route("/bulk", methods=["GET", "POST"])
 @roles_required(*BULK_ROLES)
+@commits
 def bulk():
     """Many photos from a shop visit, decoded by a background job."""
     if request.method == "GET":
@@ -106,7 +108,6 @@ def bulk():
         image_ids=image_ids,
         public_url=current_app.config["PUBLIC_URL"],
     )
-    db.session.commit()
     return redirect(url_for("scanner.bulk_result", job_id=job.id))
 
 

@@ -49,6 +49,7 @@ from partner_club.nav import NavItem
 from partner_club.regions.models import Region
 from partner_club.settings_store import get_setting
 from partner_club.spreadsheets import csv_problems
+from partner_club.web import commits, discard, refuse
 
 bp = Blueprint("codes", __name__, url_prefix="")
 ADMIN = frozenset({Role.ADMIN})
@@ -81,6 +82,7 @@ def _ctx() -> services.RegistrationContext:
 
 @bp.route("/codes/register", methods=["GET", "POST"])
 @roles_required(*PARTICIPANTS)
+@commits
 def register():
     form = CodeForm()
     answer = None
@@ -91,13 +93,12 @@ def register():
             )
         except services.AlreadyRegistered as error:
             # Not a typo: the code is known, and nothing was added. Said as an answer, not an error.
-            db.session.rollback()
+            discard()
             return render_template("codes/register.html", form=CodeForm(formdata=None), repeat=error.message)
         except DomainError as error:
             commit_refusal(db.session, error)
             form.code.errors.append(error.message)
             return render_template("codes/register.html", form=form, answer=None), 422
-        db.session.commit()
         answer = queries.registration_answer(db.session, current_user, result)
         form = CodeForm(formdata=None)
     return render_template("codes/register.html", form=form, answer=answer)
@@ -126,6 +127,7 @@ def deep_link(code: str):
 
 @bp.post("/c/<path:code>")
 @roles_required(*PARTICIPANTS)
+@commits
 def confirm_link(code: str):
     try:
         result = services.register_code(db.session, current_user, code, channel="link", ctx=_ctx())
@@ -134,7 +136,6 @@ def confirm_link(code: str):
         return render_template(
             "codes/link.html", code=code, preview=None, refusal=error.message
         ), error.status
-    db.session.commit()
     answer = queries.registration_answer(db.session, current_user, result)
     return render_template("codes/link.html", code=code, preview=None, refusal=None, answer=answer)
 
@@ -172,6 +173,7 @@ def products():
 @bp.route("/codes/products/new", methods=["GET", "POST"])
 @bp.route("/codes/products/<int:product_id>", methods=["GET", "POST"])
 @roles_required(*ADMIN)
+@commits
 def product(product_id: int | None = None):
     item = db.session.get(Product, product_id) if product_id else None
     if product_id and item is None:
@@ -202,13 +204,12 @@ def product(product_id: int | None = None):
                 product=item,
             )
         except DomainError as error:
-            db.session.rollback()
+            discard()
             field = {"bad_points": form.points, "bad_volume": form.volume_m3, "bad_name": form.name}.get(
                 error.code, form.sku
             )
             field.errors.append(error.message)
         else:
-            db.session.commit()
             flash(_("Product %(sku)s saved.", sku=saved.sku), "success")
             return redirect(url_for("codes.product", product_id=saved.id))
     return render_template("codes/product.html", form=form, product=item)
@@ -216,6 +217,7 @@ def product(product_id: int | None = None):
 
 @bp.post("/codes/products/import")
 @roles_required(*ADMIN)
+@commits
 def import_products():
     form = ImportForm()
     upload = request.files.get("file")
@@ -231,14 +233,13 @@ def import_products():
     if not report.errors:
         report = issuing.import_products(db.session, text, actor=current_user)
     if report.errors:
-        db.session.rollback()
+        discard()
         return render_template(
             "codes/products.html",
             products=queries.products(db.session),
             form=form,
             import_errors=report.errors,
         ), 422
-    db.session.commit()
     flash(
         _(
             "%(created)s products created, %(updated)s updated.",
@@ -277,6 +278,7 @@ def batches():
 
 @bp.route("/codes/batches/new", methods=["GET", "POST"])
 @roles_required(*ADMIN)
+@commits
 def new_batch():
     form = BatchForm()
     form.product_id.choices = [
@@ -301,8 +303,7 @@ def new_batch():
                 actor=current_user,
             )
         except DomainError as error:
-            db.session.rollback()
-            form.count.errors.append(error.message)
+            form.count.errors.append(refuse(error))
         else:
             enqueue(
                 db.session,
@@ -311,7 +312,6 @@ def new_batch():
                 created_by_id=current_user.id,
                 batch_id=batch.id,
             )
-            db.session.commit()
             return redirect(url_for("codes.batch", batch_id=batch.id))
     return render_template("codes/batch_new.html", form=form)
 
@@ -389,6 +389,7 @@ def confirm_void(batch_id: int):
 
 @bp.post("/codes/batches/<int:batch_id>/status")
 @roles_required(*ADMIN)
+@commits
 def batch_status(batch_id: int):
     item = _batch(batch_id)
     try:
@@ -396,10 +397,9 @@ def batch_status(batch_id: int):
             db.session, item, BatchStatus(request.form.get("status", "")), actor=current_user
         )
     except (DomainError, ValueError) as error:
-        db.session.rollback()
+        discard()
         flash(getattr(error, "message", _("Unknown status.")), "error")
     else:
-        db.session.commit()
         flash(
             _("Batch %(number)s is now %(status)s.", number=item.number, status=item.status_label), "success"
         )
@@ -408,6 +408,7 @@ def batch_status(batch_id: int):
 
 @bp.post("/codes/batches/<int:batch_id>/void-range")
 @roles_required(*ADMIN)
+@commits
 def void_range(batch_id: int):
     item = _batch(batch_id)
     form = VoidRangeForm()
@@ -422,10 +423,8 @@ def void_range(batch_id: int):
                 actor=current_user,
             )
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            flash(refuse(error), "error")
         else:
-            db.session.commit()
             flash(
                 _(
                     "Serials %(first)s to %(last)s are void.",
@@ -441,6 +440,7 @@ def void_range(batch_id: int):
 
 @bp.post("/codes/batches/<int:batch_id>/print-file")
 @roles_required(*ADMIN)
+@commits
 def make_print_file(batch_id: int):
     item = _batch(batch_id)
     enqueue(
@@ -450,7 +450,6 @@ def make_print_file(batch_id: int):
         created_by_id=current_user.id,
         batch_id=item.id,
     )
-    db.session.commit()
     return redirect(url_for("codes.batch", batch_id=batch_id))
 
 

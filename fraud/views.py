@@ -26,6 +26,7 @@ from partner_club.database import utcnow
 from partner_club.errors import DomainError
 from partner_club.extensions import db
 from partner_club.nav import NavItem
+from partner_club.web import commits, refuse
 
 bp = Blueprint("fraud", __name__, url_prefix="/fraud")
 bp.nav = [
@@ -71,6 +72,7 @@ def queue():
 
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN, Role.REP)
+@commits
 def person(user_id: int):
     found = db.session.get(User, user_id)
     if found is None or not can_see_user(current_user, found) or not found.is_participant:
@@ -82,10 +84,8 @@ def person(user_id: int):
                 db.session, found, reviewer=current_user, note=request.form.get("note", "")
             )
         except DomainError as refusal:
-            db.session.rollback()
-            error = refusal.message
+            error = refuse(refusal)
         else:
-            db.session.commit()
             flash(_("%(name)s is blocked.", name=found.display_name), "success")
             return redirect(url_for("fraud.person", user_id=found.id))
     history = review.participant_history(db.session, found.id, limit=100)
@@ -125,6 +125,7 @@ def _case_page(found: ReviewCase, error: str | None):
 
 @bp.post("/cases/<int:case_id>")
 @roles_required(Role.ADMIN, Role.REP)
+@commits
 def decide(case_id: int):
     found = _case_or_404(case_id)
     try:
@@ -137,9 +138,7 @@ def decide(case_id: int):
             action=request.form.get("action", "none"),
         )
     except DomainError as error:
-        db.session.rollback()
-        return _case_page(_case_or_404(case_id), error.message), 422
-    db.session.commit()
+        return _case_page(_case_or_404(case_id), refuse(error)), 422
     flash(
         _("Approved: the points are active.")
         if found.status == CaseStatus.APPROVED.value
@@ -171,6 +170,7 @@ def bulk(case_id: int, kind: str):
 
 @bp.post("/cases/<int:case_id>/bulk/<kind>")
 @roles_required(Role.ADMIN, Role.REP)
+@commits
 def bulk_decide(case_id: int, kind: str):
     found, scope = _bulk_scope(case_id, kind)
     decision = request.form.get("decision", "")
@@ -185,12 +185,9 @@ def bulk_decide(case_id: int, kind: str):
             action=request.form.get("action", "none"),
         )
     except DomainError as error:
-        db.session.rollback()
+        message = refuse(error)
         summary = review.bulk_summary(db.session, current_user, scope)
-        return render_template(
-            "fraud/bulk.html", case=found, kind=kind, summary=summary, error=error.message
-        ), 422
-    db.session.commit()
+        return render_template("fraud/bulk.html", case=found, kind=kind, summary=summary, error=message), 422
     if decision == "accept":
         message = _(
             "Approved %(cases)d cases: %(points)d points are active.", cases=done.cases, points=done.points
@@ -216,6 +213,7 @@ def _form_config(form) -> dict[str, Any]:
 
 @bp.route("/settings", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@commits
 def settings():
     config, values, problems, result = load_config(db.session), None, [], None
     if request.method == "POST":
@@ -233,12 +231,10 @@ def settings():
                 )
             else:
                 config = save_config(db.session, values, actor=current_user)
-                db.session.commit()
                 flash(_("Fraud rules saved."), "success")
                 return redirect(url_for("fraud.settings"))
         except DomainError as error:
-            db.session.rollback()
-            problems = error.details.get("problems") or [error.message]
+            problems = error.details.get("problems") or [refuse(error)]
     shown = values or config.as_json()
     return render_template(
         "fraud/settings.html", detectors=DETECTORS, values=shown, problems=problems, result=result

@@ -18,6 +18,7 @@ from partner_club.database import utcnow
 from partner_club.errors import DomainError, Forbidden, NotFound
 from partner_club.extensions import db
 from partner_club.nav import NavItem
+from partner_club.web import commits, discard, refuse
 from reports import analytics, exports, maps, services, subscriptions, targets
 from reports.kpi import METRICS, STATUS_COLOURS, STATUS_LABELS
 from reports.models import Frequency, Target
@@ -253,6 +254,7 @@ def shop_export(outlet_id: int, fmt: str):
 
 @bp.route("/targets", methods=["GET", "POST"])
 @roles_required(*EVERYTHING)
+@commits
 def targets_page():
     errors: list[tuple[int, str]] = []
     if request.method == "POST" and current_user.role != Role.ADMIN.value:
@@ -264,10 +266,9 @@ def targets_page():
                 result = targets.import_targets(db.session, upload.read(), actor=current_user)
                 errors = result.errors
                 if errors:
-                    db.session.rollback()
+                    discard()
                     flash(_("Nothing was loaded: fix the lines below and load the file again."), "error")
                 else:
-                    db.session.commit()
                     flash(_("%(count)s targets loaded.", count=result.saved), "success")
                     return redirect(url_for(".targets_page"))
             else:
@@ -283,12 +284,10 @@ def targets_page():
                     value=targets.parse_value(request.form.get("value", "")),
                     actor=current_user,
                 )
-                db.session.commit()
                 flash(_("Target saved."), "success")
                 return redirect(url_for(".targets_page", period=request.form.get("period", "")))
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            flash(refuse(error), "error")
     period, problem = _period()
     rows = db.session.scalars(
         select(Target)
@@ -302,14 +301,13 @@ def targets_page():
 
 @bp.post("/targets/<int:target_id>/delete")
 @roles_required(Role.ADMIN)
+@commits
 def delete_target(target_id: int):
     try:
         targets.delete_target(db.session, target_id, actor=current_user)
-        db.session.commit()
         flash(_("Target deleted."), "success")
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        flash(refuse(error), "error")
     return redirect(url_for(".targets_page", period=request.form.get("period", "")))
 
 
@@ -330,6 +328,7 @@ def analytics_page():
 
 @bp.route("/subscriptions", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@commits
 def subscriptions_page():
     if request.method == "POST":
         try:
@@ -341,10 +340,8 @@ def subscriptions_page():
                     db.session, current_user, request.form.get("frequency", ""), now=utcnow()
                 )
                 flash(_("Subscribed. The first report comes with the next mailing."), "success")
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            flash(refuse(error), "error")
         return redirect(url_for(".subscriptions_page"))
     mine = subscriptions.of_user(db.session, current_user)
     return render_template("reports/subscriptions.html", mine=mine, frequencies=list(Frequency))

@@ -20,6 +20,7 @@ from partner_club.errors import DomainError
 from partner_club.extensions import db, limiter
 from partner_club.jobs.services import enqueue
 from partner_club.nav import NavItem
+from partner_club.web import commits, discard, refuse
 
 bp = Blueprint("accounts_security", __name__)
 bp.nav = [NavItem("accounts_security.security", _l("Security"), frozenset(Role), 90)]
@@ -31,6 +32,7 @@ def _reset_limit() -> str:
 
 @bp.route("/account/security", methods=["GET", "POST"])
 @login_required
+@commits
 def security():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -43,11 +45,10 @@ def security():
                 keep_session=current_session_id(),
             )
         except DomainError as error:
-            db.session.rollback()
+            discard()
             field = getattr(form, error.details.get("field") or "password")
             field.errors = [*list(field.errors), error.message]
         else:
-            db.session.commit()
             flash(
                 _("Your password is changed. Other devices and API tokens signed out: %(n)d.", n=ended),
                 "success",
@@ -64,12 +65,12 @@ def security():
 
 @bp.post("/account/sessions/<session_id>/end")
 @login_required
+@commits
 def end_session(session_id: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     if not sessions.end_session(db.session, current_user, session_id):
         abort(404)
-    db.session.commit()
     flash(_("That device or token is signed out."), "success")
     if session_id == current_session_id():
         return redirect(url_for("accounts.login"))
@@ -78,24 +79,24 @@ def end_session(session_id: str):
 
 @bp.post("/account/sessions/end-others")
 @login_required
+@commits
 def end_other_sessions():
     if not ActionForm().validate_on_submit():
         abort(400)
     ended = sessions.end_sessions(db.session, current_user, keep=current_session_id())
-    db.session.commit()
     flash(_("Other devices and API tokens signed out: %(n)d.", n=ended), "success")
     return redirect(url_for("accounts_security.security"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_reset_limit, methods=["POST"])
+@commits
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         reset = passwords.request_reset(db.session, form.login.data)
         if reset is not None:
             enqueue(db.session, jobs.send_password_reset, title="password reset e-mail", reset_id=reset.id)
-        db.session.commit()
         # The same answer whether the login exists or not.
         return render_template("accounts/password_forgot.html", form=form, sent=True)
     return render_template("accounts/password_forgot.html", form=form, sent=False)
@@ -103,6 +104,7 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_reset_limit, methods=["POST"])
+@commits
 def reset_password(token: str):
     if passwords.valid_reset(db.session, token) is None:
         return render_template("accounts/password_reset.html", form=None), 404
@@ -111,10 +113,8 @@ def reset_password(token: str):
         try:
             passwords.reset_password(db.session, token, form.password.data)
         except DomainError as error:
-            db.session.rollback()
-            form.password.errors = [*list(form.password.errors), error.message]
+            form.password.errors = [*list(form.password.errors), refuse(error)]
         else:
-            db.session.commit()
             flash(_("Your new password is set. Sign in with it."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/password_reset.html", form=form)

@@ -34,6 +34,7 @@ from partner_club.errors import DomainError
 from partner_club.extensions import db, limiter
 from partner_club.nav import NavItem
 from partner_club.regions.models import Territory
+from partner_club.web import commits, discard
 
 bp = Blueprint("accounts", __name__)
 bp.nav = [
@@ -60,6 +61,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@commits
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -73,9 +75,11 @@ def login():
             )
         except DomainError as error:
             if error.code == "bad_credentials":
-                db.session.commit()  # the failure's count, and nothing else
+                # Deliberate: a refused sign-in keeps its failure count (the throttle's memory); the
+                # service wrote nothing else. `@commits` then finds nothing more to commit.
+                db.session.commit()
             else:
-                db.session.rollback()
+                discard()
             if error.code == "blocked":
                 refusal = error  # shown above the form: why, and whom to contact
             else:
@@ -83,16 +87,15 @@ def login():
                 status = error.status if error.code == "too_many_attempts" else 200
         else:
             open_browser_session(user)
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form, refusal=refusal), status
 
 
 @bp.post("/logout")
 @login_required
+@commits
 def logout():
     close_browser_session(current_user)
-    db.session.commit()
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -110,6 +113,7 @@ def _territory_choices() -> list[tuple[int, str]]:
 
 @bp.route("/invitations", methods=["GET", "POST"])
 @roles_required(Role.REP, Role.REGIONAL_MANAGER, Role.ADMIN, Role.HEAD_OFFICE)
+@commits
 def invitations():
     form = IssueCardsForm()
     form.territory_id.choices = _territory_choices()
@@ -130,10 +134,9 @@ def invitations():
                 label=form.label.data or "",
             )
         except DomainError as error:
-            db.session.rollback()
+            discard()
             _form_error(form, error, "count")
         else:
-            db.session.commit()
             return redirect(url_for("accounts.invitation_cards", batch=cards[0].batch))
     rows = inv.invitations_for(db.session, current_user)
     return render_template(
@@ -160,6 +163,7 @@ def invitation_cards(batch: str):
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
 @roles_required(Role.REP, Role.REGIONAL_MANAGER, Role.ADMIN, Role.OWNER)
+@commits
 def revoke_invitation(invitation_id: int):
     invitation = db.get_or_404(Invitation, invitation_id)
     if not ActionForm().validate_on_submit():
@@ -167,9 +171,8 @@ def revoke_invitation(invitation_id: int):
     try:
         inv.revoke_invitation(db.session, invitation, actor=current_user)
     except DomainError as error:
-        db.session.rollback()
+        discard()
         abort(error.status)
-    db.session.commit()
     flash(_("The invitation is cancelled."), "success")
     if invitation.kind == InvitationKind.SELLER.value:
         return redirect(url_for("accounts.sellers"))
@@ -202,6 +205,7 @@ def join():
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
 @limiter.limit(_join_limit)
+@commits
 def join_with_code(code: str):
     try:
         invitation = inv.find_invitation(db.session, code)
@@ -229,7 +233,6 @@ def _person(form: PersonForm) -> signup.PersonDetails:
 def _welcome(user: User, message: str):
     user.locale = str(get_locale())
     open_browser_session(user)
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("site.home"))
 
@@ -262,10 +265,10 @@ def _join_with_card(invitation: Invitation):
                 user = signup.sign_up_individual(db.session, invitation.code, person)
             db.session.flush()
         except DomainError as error:
-            db.session.rollback()
+            discard()
             _form_error(form, error, "login")
         except IntegrityError:  # the same login signed up a moment ago, in another request
-            db.session.rollback()
+            discard()
             form.login.errors = [*list(form.login.errors), _("This login is already taken. Sign in instead.")]
         else:
             return _welcome(user, _("Welcome to the club!"))
@@ -288,11 +291,11 @@ def _join_as_seller(invitation: Invitation):
                 user = signup.sign_up_seller(db.session, invitation.code, _person(form))
             db.session.flush()
         except IntegrityError:  # the same login signed up a moment ago, in another request
-            db.session.rollback()
+            discard()
             flash(_("This login is already taken. Sign in instead."), "error")
             return redirect(url_for("accounts.login"))
         except DomainError as error:
-            db.session.rollback()
+            discard()
             if move:
                 flash(error.message, "error")
                 return redirect(url_for("site.home"))
@@ -330,13 +333,13 @@ def sellers():
 
 @bp.post("/shop/sellers/code")
 @roles_required(Role.OWNER)
+@commits
 def seller_code():
     form = SellerCodeForm()
     if not form.validate_on_submit():
         flash(_("An invitation is valid for 1 to 365 days."), "error")
         return redirect(url_for("accounts.sellers"))
     inv.issue_seller_invitation(db.session, current_user, valid_days=form.valid_days.data)
-    db.session.commit()
     flash(_("A new join code is ready. The old one no longer works."), "success")
     return redirect(url_for("accounts.sellers"))
 
@@ -364,6 +367,7 @@ def confirm_remove_seller(user_id: int):
 
 @bp.post("/shop/sellers/<int:user_id>/<any(approve, remove):action>")
 @roles_required(Role.OWNER)
+@commits
 def seller_action(user_id: int, action: str):
     seller = db.session.scalar(select(User).where(User.id == user_id))
     if seller is None or not ActionForm().validate_on_submit():
@@ -376,11 +380,10 @@ def seller_action(user_id: int, action: str):
             signup.remove_seller(db.session, current_user, seller)
             message = _("%(name)s is no longer in your shop.", name=seller.display_name)
     except DomainError as error:
-        db.session.rollback()
+        discard()
         if error.status == 403:
             abort(403)
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(message, "success")
     return redirect(url_for("accounts.sellers"))

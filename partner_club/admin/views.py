@@ -34,6 +34,7 @@ from partner_club.ledger.services import balance_of
 from partner_club.nav import NavItem
 from partner_club.outlets.models import Outlet
 from partner_club.regions.models import Region, Territory
+from partner_club.web import commits, refuse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -72,7 +73,7 @@ def _page() -> int:
 
 def _form_error(form, error: DomainError, fallback: str) -> None:
     field = getattr(form, error.details.get("field") or fallback, None) or getattr(form, fallback)
-    field.errors = [*list(field.errors), error.message]
+    field.errors = [*list(field.errors), refuse(error)]
 
 
 def _regions() -> list[Region]:
@@ -114,11 +115,11 @@ def territories():
 
 @bp.post("/settings/invitation-days")
 @roles_required(Role.ADMIN)
+@commits
 def invitation_days():
     form = InvitationDaysForm()
     if form.validate_on_submit():
         services.set_invitation_valid_days(db.session, form.valid_days.data, actor=current_user)
-        db.session.commit()
         flash(_("Saved: new invitations are valid for %(n)d days.", n=form.valid_days.data), "success")
     else:
         flash(_("An invitation is valid for 1 to 365 days."), "error")
@@ -135,6 +136,7 @@ def _territory_choices(form: TerritoryForm) -> None:
 @bp.post("/territories")
 @bp.post("/territories/<int:territory_id>")
 @roles_required(Role.ADMIN)
+@commits(back="admin.territories")
 def save_territory(territory_id: int | None = None):
     territory = db.get_or_404(Territory, territory_id) if territory_id else None
     form = TerritoryForm()
@@ -142,16 +144,10 @@ def save_territory(territory_id: int | None = None):
     if form.validate_on_submit():
         region = db.session.get(Region, form.region_id.data)
         rep = db.session.get(User, form.rep_id.data) if form.rep_id.data else None
-        try:
-            services.save_territory(
-                db.session, territory, region=region, name=form.name.data, rep=rep, actor=current_user
-            )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Territory saved."), "success")
+        services.save_territory(
+            db.session, territory, region=region, name=form.name.data, rep=rep, actor=current_user
+        )
+        flash(_("Territory saved."), "success")
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
     return redirect(url_for("admin.territories"))
@@ -159,20 +155,15 @@ def save_territory(territory_id: int | None = None):
 
 @bp.post("/regions/<int:region_id>")
 @roles_required(Role.ADMIN)
+@commits(back="admin.territories")
 def rename_region(region_id: int):
     region = db.get_or_404(Region, region_id)
     form = RegionForm()
     if form.validate_on_submit():
-        try:
-            services.rename_region(
-                db.session, region, name_en=form.name_en.data, name_ru=form.name_ru.data, actor=current_user
-            )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Region renamed."), "success")
+        services.rename_region(
+            db.session, region, name_en=form.name_en.data, name_ru=form.name_ru.data, actor=current_user
+        )
+        flash(_("Region renamed."), "success")
     else:
         flash(_("Give the region's name in both languages."), "error")
     return redirect(url_for("admin.territories"))
@@ -200,6 +191,7 @@ def people():
 
 @bp.route("/people/new", methods=["GET", "POST"])
 @roles_required(*READERS)
+@commits
 def new_person():
     form = StaffForm()
     form.region_id.choices = _region_choices(blank=_("— none —"))
@@ -216,10 +208,8 @@ def new_person():
                 actor=current_user,
             )
         except DomainError as error:
-            db.session.rollback()
             _form_error(form, error, "login")
         else:
-            db.session.commit()
             flash(_("Account created: %(login)s", login=user.login), "success")
             return redirect(url_for("admin.person", user_id=user.id))
     return render_template("admin/person_new.html", form=form, can_write=_can_write())
@@ -277,6 +267,7 @@ def confirm_block(user_id: int):
 
 @bp.post("/people/<int:user_id>/<any(block, unblock):action>")
 @roles_required(Role.ADMIN)
+@commits
 def block(user_id: int, action: str):
     user = db.get_or_404(User, user_id)
     form = BlockForm() if action == "block" else UnblockForm()
@@ -289,10 +280,8 @@ def block(user_id: int, action: str):
         else:
             unblock_user(db.session, user, actor=current_user)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        flash(refuse(error), "error")
     else:
-        db.session.commit()
         flash(
             _("Blocked. To undo, press Unblock below.") if action == "block" else _("Unblocked."), "success"
         )
@@ -312,6 +301,7 @@ def shops():
 
 @bp.route("/shops/<int:outlet_id>", methods=["GET", "POST"])
 @roles_required(*LIST_READERS)
+@commits
 def shop(outlet_id: int):
     outlet = db.get_or_404(Outlet, outlet_id)
     if not can_see_outlet(current_user, outlet):
@@ -341,10 +331,8 @@ def shop(outlet_id: int):
         try:
             services.update_outlet(db.session, outlet, changes, actor=current_user)
         except DomainError as error:
-            db.session.rollback()
             _form_error(form, error, "name")
         else:
-            db.session.commit()
             flash(_("Shop saved."), "success")
             return redirect(url_for("admin.shop", outlet_id=outlet.id))
     people = db.session.scalars(select(User).where(User.outlet_id == outlet.id).order_by(User.role)).all()

@@ -13,6 +13,7 @@ from partner_club.accounts.web_sessions import signin_store
 from partner_club.api.base import ApiBlueprint, api_login_required, issue_token, json_body
 from partner_club.extensions import csrf, db, limiter
 from partner_club.ledger.services import balance_of
+from partner_club.web import commits
 
 bp = ApiBlueprint("api", __name__)
 csrf.exempt(bp)
@@ -20,16 +21,16 @@ csrf.exempt(bp)
 
 @bp.post("/auth/token")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@commits
 def token():
     data = json_body()
     login, password = str(data.get("login", "")), str(data.get("password", ""))
     try:
         user = sign_in(db.session, signin_store(), login, password, ip=request.remote_addr)
     except BadCredentials:
-        db.session.commit()  # the failure's count
+        db.session.commit()  # deliberate: the failure's count stays although the request is refused
         raise
     token = issue_token(user, user_agent=request.user_agent.string)
-    db.session.commit()  # the session, last_login_at
     return jsonify({"token": token})
 
 

@@ -22,6 +22,7 @@ from partner_club.campaigns.models import CAP_FIELDS
 from partner_club.database import utcnow
 from partner_club.errors import Invalid
 from partner_club.extensions import csrf, db
+from partner_club.web import commits
 
 bp = ApiBlueprint("campaigns_api", __name__)
 csrf.exempt(bp)
@@ -46,18 +47,18 @@ def mine():
 
 @bp.post("/admin/campaigns")
 @api_login_required(Role.ADMIN)
+@commits
 def create():
     campaign = services.create_campaign(db.session, campaign_from_json(json_body()), actor=current_user)
-    db.session.commit()
     return jsonify({"id": campaign.id}), 201
 
 
 @bp.post("/admin/campaigns/<int:campaign_id>/<any(launch, pause, resume, stop):action>")
 @api_login_required(Role.ADMIN)
+@commits
 def move(campaign_id: int, action: str):
     campaign = services.get_campaign(db.session, campaign_id)
     services.move(db.session, campaign, action, actor=current_user, now=utcnow())
-    db.session.commit()
     return jsonify({"id": campaign.id, "status": campaign.status})
 
 

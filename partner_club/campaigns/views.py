@@ -20,6 +20,7 @@ from partner_club.extensions import db
 from partner_club.home import PARTICIPANTS as HOME_PARTICIPANTS
 from partner_club.home import HomeCard
 from partner_club.nav import NavItem
+from partner_club.web import commits, refuse
 
 bp = Blueprint("campaigns", __name__)
 
@@ -73,18 +74,17 @@ def _save(form: CampaignForm, campaign=None):
         else:
             services.update_campaign(db.session, campaign, data, actor=current_user, now=utcnow())
     except DomainError as error:
-        db.session.rollback()
         target = getattr(form, error.details.get("field", ""), None)
         if target is None or error.details.get("field") == "audience":
             target = form.regions
-        target.errors = [*target.errors, error.message]
+        target.errors = [*target.errors, refuse(error)]
         return None
-    db.session.commit()
     return campaign
 
 
 @bp.route("/admin/campaigns/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@commits
 def new():
     form = CampaignForm()
     campaign = _save(form) if request.method == "POST" else None
@@ -98,6 +98,7 @@ def new():
 
 @bp.route("/admin/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@commits
 def edit(campaign_id: int):
     campaign = services.get_campaign(db.session, campaign_id)
     form = CampaignForm()
@@ -137,21 +138,21 @@ def show(campaign_id: int):
 
 @bp.post("/admin/campaigns/<int:campaign_id>/<any(launch, pause, resume, stop):action>")
 @roles_required(Role.ADMIN)
+@commits
 def move(campaign_id: int, action: str):
     campaign = services.get_campaign(db.session, campaign_id)
     try:
         services.move(db.session, campaign, action, actor=current_user, now=utcnow())
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        flash(refuse(error), "error")
     else:
-        db.session.commit()
         flash(str(MOVES[action]), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
 
 @bp.route("/admin/campaigns/bonuses", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@commits
 def bonus_rules():
     form = BonusRulesForm()
     if request.method == "GET":
@@ -165,7 +166,6 @@ def bonus_rules():
             referral=bonuses.validate_rule(form.referral_points.data, form.referral_after.data),
             actor_id=current_user.id,
         )
-        db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("campaigns.bonus_rules"))
     return render_template("campaigns/bonuses.html", form=form)

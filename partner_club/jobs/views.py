@@ -10,6 +10,7 @@ from partner_club.accounts.models import Role
 from partner_club.extensions import db
 from partner_club.jobs.models import Job
 from partner_club.jobs.services import retry
+from partner_club.web import commits
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 bp.nav = []
@@ -32,6 +33,7 @@ def show(job_id: int):
 
 @bp.post("/<int:job_id>/retry")
 @login_required
+@commits
 def retry_failed(job_id: int):
     job = _visible_job(job_id)
     if current_user.role == Role.HEAD_OFFICE.value:
@@ -39,7 +41,6 @@ def retry_failed(job_id: int):
     if job.status != "failed":
         abort(409)
     retry(db.session, job)
-    db.session.commit()
     flash(_("The job will run again."), "info")
     return redirect(url_for("jobs.show", job_id=job.id))
 

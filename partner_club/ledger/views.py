@@ -35,6 +35,7 @@ from partner_club.ledger.policy import (
 )
 from partner_club.nav import NavItem
 from partner_club.outlets.models import Outlet
+from partner_club.web import commits, refuse
 
 bp = Blueprint("ledger", __name__, url_prefix="/points")
 bp.nav = [
@@ -109,6 +110,7 @@ def _shop_page(outlet: Outlet, account: Account | None, form: RegistrationRuleFo
 
 @bp.post("/shop/rule")
 @roles_required(Role.OWNER)
+@commits
 def shop_rule():
     outlet = current_user.outlet
     form = RegistrationRuleForm()
@@ -117,10 +119,8 @@ def shop_rule():
             rule = validate_registration_rule(form.mode.data, form.person_percent.data)
             ledger.set_registration_rule(db.session, rule, outlet=outlet, actor=current_user)
         except DomainError as error:
-            db.session.rollback()
-            form.person_percent.errors = [error.message]
+            form.person_percent.errors = [refuse(error)]
         else:
-            db.session.commit()
             flash(_("Saved: new registrations follow this rule."), "success")
             return redirect(url_for("ledger.shop"))
     account = db.session.scalar(select(Account).where(Account.outlet_id == outlet.id))
@@ -180,6 +180,7 @@ def _settings_page(expiry_form=None, value_form=None, rule_form=None, status: in
 
 @bp.post("/admin/settings/expiry")
 @roles_required(*ADMIN)
+@commits
 def settings_expiry():
     form = ExpiryPolicyForm()
     if form.validate_on_submit():
@@ -188,10 +189,8 @@ def settings_expiry():
                 db.session, validate_expiry_policy(form.mode.data, form.months.data), actor=current_user
             )
         except DomainError as error:
-            db.session.rollback()
-            form.months.errors = [error.message]
+            form.months.errors = [refuse(error)]
         else:
-            db.session.commit()
             flash(
                 ngettext(
                     "Expiry policy saved; %(num)d batch of points was re-dated.",
@@ -206,6 +205,7 @@ def settings_expiry():
 
 @bp.post("/admin/settings/point-value")
 @roles_required(*ADMIN)
+@commits
 def settings_point_value():
     form = PointValueForm()
     if form.validate_on_submit():
@@ -214,10 +214,8 @@ def settings_point_value():
                 db.session, validate_point_value(form.amount.data, form.currency.data), actor=current_user
             )
         except DomainError as error:
-            db.session.rollback()
-            form.amount.errors = [error.message]
+            form.amount.errors = [refuse(error)]
         else:
-            db.session.commit()
             flash(_("The value of a point is saved."), "success")
             return redirect(url_for("ledger.settings"))
     return _settings_page(value_form=form, status=422)
@@ -225,6 +223,7 @@ def settings_point_value():
 
 @bp.post("/admin/settings/rule")
 @roles_required(*ADMIN)
+@commits
 def settings_rule():
     form = RegistrationRuleForm()
     if form.validate_on_submit():
@@ -232,10 +231,8 @@ def settings_rule():
             rule = validate_registration_rule(form.mode.data, form.person_percent.data)
             ledger.set_registration_rule(db.session, rule, outlet=None, actor=current_user)
         except DomainError as error:
-            db.session.rollback()
-            form.person_percent.errors = [error.message]
+            form.person_percent.errors = [refuse(error)]
         else:
-            db.session.commit()
             flash(_("The default rule is saved. Shops whose owner chose a rule keep theirs."), "success")
             return redirect(url_for("ledger.settings"))
     return _settings_page(rule_form=form, status=422)
@@ -303,6 +300,7 @@ def _account_page(kind: str, holder_id: int, form: AdjustForm, status: int = 200
 
 @bp.post("/admin/<any(person, shop):kind>/<int:holder_id>/adjust")
 @roles_required(*ADMIN)
+@commits
 def adjust(kind: str, holder_id: int):
     form = AdjustForm()
     if form.validate_on_submit():
@@ -315,10 +313,8 @@ def adjust(kind: str, holder_id: int):
             )
             ledger.adjust(db.session, target, form.amount.data, actor=current_user, reason=form.reason.data)
         except DomainError as error:
-            db.session.rollback()
-            form.amount.errors = [error.message]
+            form.amount.errors = [refuse(error)]
         else:
-            db.session.commit()
             flash(_("Adjustment saved."), "success")
             return redirect(url_for("ledger.account", kind=kind, holder_id=holder_id))
     return _account_page(kind, holder_id, form, 422)
@@ -326,6 +322,7 @@ def adjust(kind: str, holder_id: int):
 
 @bp.post("/admin/entries/<int:entry_id>/reverse")
 @roles_required(*ADMIN)
+@commits
 def reverse(entry_id: int):
     entry = db.session.get(LedgerEntry, entry_id) or abort(404)
     acc = entry.account
@@ -337,9 +334,7 @@ def reverse(entry_id: int):
         try:
             ledger.reverse(db.session, entry, actor=current_user, reason=form.reason.data)
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            flash(refuse(error), "error")
         else:
-            db.session.commit()
             flash(_("The entry is reversed."), "success")
     return redirect(url_for("ledger.account", kind=kind, holder_id=holder_id))

@@ -13,6 +13,7 @@ from partner_club.errors import DomainError, Invalid
 from partner_club.extensions import db
 from partner_club.nav import NavItem
 from partner_club.outlets import kinds
+from partner_club.web import commits, refuse
 
 bp = Blueprint("outlet_kinds", __name__, url_prefix="/admin/shop-kinds")
 bp.nav = [NavItem("outlet_kinds.index", _l("Kinds of shop"), frozenset((Role.ADMIN, Role.HEAD_OFFICE)), 75)]
@@ -30,6 +31,7 @@ def index():
 
 @bp.post("/")
 @roles_required(Role.ADMIN)
+@commits
 def save():
     key = request.form.get("key", "")
     try:
@@ -44,9 +46,7 @@ def save():
         elif not kinds.add_kinds(db.session, [request.form.get("name", "")], actor=current_user):
             raise Invalid(_("This kind is on the list already."), code="kind_exists")
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        flash(refuse(error), "error")
     else:
-        db.session.commit()
         flash(_("Saved."), "success")
     return redirect(url_for("outlet_kinds.index"))
