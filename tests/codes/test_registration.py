@@ -170,9 +170,9 @@ def test_second_registration_names_nobody(db, make):
     with pytest.raises(AlreadyRegistered) as error:
         register_code(db.session, second, the_code, channel="typed", ctx=CTX)
     assert error.value.status == 409
-    assert (
-        "другой участник" in error.value.message
-    )  # "another participant", in the default Russian and first.login not in error.value.message
+    # "another participant", in the default Russian; the first person's login is never told
+    assert "другой участник" in error.value.message
+    assert first.login not in error.value.message and first.full_name not in error.value.message
     assert _count(db.session) == 1
 
 
