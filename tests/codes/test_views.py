@@ -219,3 +219,5 @@ def test_the_answer_says_where_the_points_came_from(client, login, make, db):
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "+50" in text
     assert "25 base + 25 «Весна» (×2) = 50" in text  # the campaign in the person's language
+    history = client.get("/points/history", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "25 base + 25 «Весна» (×2) = 50" in history  # the ledger entry keeps the breakdown
