@@ -7,6 +7,14 @@ from typing import Any
 from tests.factories import PASSWORD
 
 
+def forget_person(page: Any) -> None:
+    """Nobody is signed in on this browser any more. The page's last responses are awaited
+    first: each answer, a stylesheet's too, renews the session cookie, and one that lands
+    after the cookies are cleared would sign the person back in."""
+    page.wait_for_load_state("networkidle")
+    page.context.clear_cookies()
+
+
 def sign_in(
     page: Any, login: str, password: str = PASSWORD, *, open_form: bool = True, expect_in: bool = True
 ) -> None:
@@ -17,7 +25,7 @@ def sign_in(
     leave the form (a refusal is what the test wants to see).
     """
     if open_form:
-        page.context.clear_cookies()
+        forget_person(page)
         page.goto("/login")
     page.fill("[name=login]", login)
     page.fill("[name=password]", password)

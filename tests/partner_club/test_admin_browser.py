@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from partner_club.accounts.models import Role
-from tests.browser import sign_in
+from tests.browser import forget_person, sign_in
 
 
 def test_admin_blocks_a_person_who_then_sees_why(phone, make, db, screenshot):
@@ -57,7 +57,7 @@ def test_owner_approves_a_seller_on_a_phone(phone, make, db, screenshot):
     page.click("form[action$=\"/shop/sellers/code\"] button")
     link = page.locator(".seller-link a").inner_text()
 
-    page.context.clear_cookies()
+    forget_person(page)
     page.goto(link)
     page.fill("[name=full_name]", "Мария Продавцова")
     page.fill("[name=login]", "maria@example.com")

@@ -9,7 +9,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from partner_club.accounts.models import User
-from tests.browser import sign_in
+from tests.browser import forget_person, sign_in
 
 
 def test_rep_card_to_new_shop_owner_on_a_phone(phone, live_server, make, db, screenshot):
@@ -36,7 +36,7 @@ def test_rep_card_to_new_shop_owner_on_a_phone(phone, live_server, make, db, scr
     assert payloads == [f"{live_server}/join/{code.replace('-', '')}"]
 
     # Someone else, on the same phone, types the code by hand, in lower case.
-    page.context.clear_cookies()
+    forget_person(page)
     page.goto("/join")
     page.fill("[name=code]", code.lower())
     page.click("button[type=submit]")
