@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -146,6 +147,10 @@ class Campaign(Model):
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_by: Mapped[User | None] = relationship()
+
+    def local(self, moment: datetime) -> datetime:
+        """A moment on the campaign's own clock (its period was entered in that time zone)."""
+        return moment.astimezone(ZoneInfo(self.time_zone))
 
     def name(self, locale: Any = None) -> str:
         return self.name_en if str(locale or "ru").startswith("en") else self.name_ru
