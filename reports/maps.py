@@ -237,6 +237,7 @@ def region_page(
     url_for_territory: Callable[[Row], str],
     url_for_outlet: Callable[[Row], str],
     labels: dict[str, str],
+    shapes_url: str,
     tile_url: str | None,
     locale: str,
 ) -> dict[str, Any]:
@@ -260,6 +261,7 @@ def region_page(
     corners.extend(bounds_of((row.lon, row.lat) for row in located) or [])
     return {
         "level": "region",
+        "shapes": shapes_url,
         "outline": outline,
         "territories": territories,
         "shops": shops,

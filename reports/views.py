@@ -82,6 +82,10 @@ def _report_globals() -> dict[str, Any]:
     return {"status_labels": {status: str(label) for status, label in STATUS_LABELS.items()}}
 
 
+def _shapes_pattern() -> str:
+    return url_for(".map_shapes", level=0).replace("/0.json", "/{level}.json")
+
+
 @bp.get("/map")
 @roles_required(*STAFF)
 def map_country():
@@ -95,7 +99,7 @@ def map_country():
         report,
         labels=_labels(),
         url_for_region=lambda r: url_for(".map_region", iso=r.code, period=period.key),
-        shapes_url=url_for(".map_shapes", level=0).replace("/0.json", "/{level}.json"),
+        shapes_url=_shapes_pattern(),
         region_shapes_url=url_for(".map_region_shape", level=0, iso="XX").replace(
             "/0/XX.json", "/{level}/{iso}.json"
         ),
@@ -163,6 +167,7 @@ def map_region(iso: str):
             url_for(".map_region", iso=report.region.iso_code, period=period.key, territory=r.id) + "#shops"
         ),
         url_for_outlet=_url_pattern(".shop", "outlet_id", period=period.key),
+        shapes_url=_shapes_pattern(),
         locale=_locale(),
     )
     shops = [s for s in report.outlets if territory_id is None or s.territory_id == territory_id]
