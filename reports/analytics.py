@@ -171,7 +171,16 @@ def programme_summary(session: Session, *, now: datetime, months: int = 12) -> S
 
 
 def rfm_segments(session: Session, *, as_of: date) -> dict[str, int]:
-    """Shop counts per segment, judged from monthly rollups up to the month `as_of`.
+    """Shop counts per segment, judged from monthly rollups up to the month `as_of`."""
+    by_outlet = rfm_by_outlet(session, as_of=as_of)
+    counts: Counter[str] = Counter(by_outlet.values())
+    shops = session.scalar(select(func.count()).select_from(Outlet).where(Outlet.active)) or 0
+    counts["never"] = max(0, shops - len(by_outlet))
+    return {key: counts.get(key, 0) for key in SEGMENTS}
+
+
+def rfm_by_outlet(session: Session, *, as_of: date) -> dict[int, str]:
+    """The segment of every shop active at least once up to the month `as_of` ("never": the rest).
 
     Recency: months since the last active month; frequency: active months of
     the last twelve; volume splits the frequent shops into champions and loyal.
@@ -186,11 +195,10 @@ def rfm_segments(session: Session, *, as_of: date) -> dict[str, int]:
     ):
         month = _as_date(month)
         history[outlet_id].append((as_of_index - (month.year * 12 + month.month - 1), float(volume or 0)))
-    counts: Counter[str] = Counter()
-    shops = session.scalar(select(func.count()).select_from(Outlet).where(Outlet.active)) or 0
     volumes = sorted(sum(v for age, v in rows if age < 12) for rows in history.values())
     top_volume = volumes[len(volumes) * 2 // 3] if volumes else 0.0
-    for rows in history.values():
+    segments: dict[int, str] = {}
+    for outlet_id, rows in history.items():
         recency = min(age for age, _v in rows)
         frequency = sum(1 for age, _v in rows if age < 12)
         first = max(age for age, _v in rows)
@@ -207,9 +215,8 @@ def rfm_segments(session: Session, *, as_of: date) -> dict[str, int]:
             segment = "loyal"
         else:
             segment = "occasional"
-        counts[segment] += 1
-    counts["never"] = max(0, shops - len(history))
-    return {key: counts.get(key, 0) for key in SEGMENTS}
+        segments[int(outlet_id)] = segment
+    return segments
 
 
 # --- inline SVG charts ------------------------------------------------------------

@@ -49,12 +49,12 @@ def fold_command() -> None:
 @reports.command("send")
 @click.option("--due", "only_due", is_flag=True, required=True, help="Send the reports that are due now.")
 def send_command(only_due: bool) -> None:
-    """Send the scheduled report e-mails that are due (run it from cron)."""
+    """Send the scheduled report e-mails that are due (it also runs hourly by itself)."""
     result = run_due(db.session, now=utcnow(), config=current_app.config)
-    click.echo(
-        f"sent {len(result.sent)}, skipped {len(result.skipped)} (no e-mail), failed {len(result.failed)}"
-    )
-    for label in result.failed:
-        click.echo(f"  failed: {label}", err=True)
+    click.echo(f"sent {len(result.sent)}, skipped {len(result.skipped)}, failed {len(result.failed)}")
+    for subscription_id, why in result.skipped.items():
+        click.echo(f"  skipped: subscription {subscription_id}: {why}")
+    for subscription_id in result.failed:
+        click.echo(f"  failed: subscription {subscription_id}", err=True)
     if result.failed:
         raise SystemExit(1)

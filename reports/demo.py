@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from partner_club.demo.world import DemoWorld
 from partner_club.outlets.models import Outlet
-from reports.models import MonthlyOutletRollup, ScopeKind, Subscription
+from reports.models import Frequency, MonthlyOutletRollup, ReportSpan, ScopeKind
 from reports.periods import current_month
 from reports.rollups import rebuild, registration_daily_counts
-from reports.subscriptions import next_due
+from reports.subscriptions import CLUB_ZONE, Schedule, schedule_report
 from reports.targets import set_target
 
 SPREAD = (0.6, 0.9, 1.1, 1.6)  # target / last month's figure: met ... far behind
@@ -76,16 +76,24 @@ def seed(session: Session, world: DemoWorld) -> None:
             value=max(1, round(last_month.get(outlet.id, 1) * rng.choice(SPREAD))),
             actor=world.admin,
         )
-    for rep in world.reps[:3]:
-        session.add(
-            Subscription(user_id=rep.id, frequency="weekly", next_due_at=next_due("weekly", world.now))
-        )
-    session.flush()
+    _subscriptions(session, world)
     world.notes.append(
         f"Reports: rollups rebuilt from {report.registrations} registrations "
         f"({'matched' if report.matched else 'fixed'}); targets for {month.key} in {regions} regions, "
         f"{len(world.territories)} territories and some shops. Map: /reports/map"
     )
+
+
+def _subscriptions(session: Session, world: DemoWorld) -> None:
+    """Regional managers choose the KPI report for their first reps: weekly, and one monthly."""
+    manager_of = {manager.region_id: manager for manager in world.managers}
+    region_of = {territory.rep_id: territory.region_id for territory in world.territories}
+    weekly = Schedule(Frequency.WEEKLY.value, weekday=0, time_zone=CLUB_ZONE)
+    monthly = Schedule(Frequency.MONTHLY.value, time_zone=CLUB_ZONE, span=ReportSpan.PREVIOUS_MONTH.value)
+    for n, rep in enumerate(world.reps[:3]):
+        manager = manager_of[region_of[rep.id]]
+        for schedule in (weekly, monthly) if n == 0 else (weekly,):
+            schedule_report(session, manager, rep, schedule, now=world.now)
 
 
 def _last_month_by_outlet(session: Session, month_start) -> dict[int, int]:

@@ -13,7 +13,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from codes.models import Product, Registration, RegistrationStatus
-from partner_club.signals import RegistrationAttempt, registration_recorded, registration_reviewed
+from partner_club.signals import (
+    RegistrationAttempt,
+    registration_recorded,
+    registration_reviewed,
+    registrations_imported,
+)
 from reports.jobs import schedule_fold
 from reports.rollups import is_folded, uncount_registration
 
@@ -24,6 +29,11 @@ _FOLD_DUE = "reports.fold_due"
 def fold_after_commit(attempt: RegistrationAttempt, **_kwargs: Any) -> None:
     """The registration is folded into the rollups by a job once its transaction commits."""
     attempt.session.info[_FOLD_DUE] = True
+
+
+@registrations_imported.connect
+def fold_imported_after_commit(session: Session, **_kwargs: Any) -> None:
+    session.info[_FOLD_DUE] = True
 
 
 @event.listens_for(Session, "after_commit")

@@ -13,7 +13,7 @@ one by hand.
 `run_due` is what `flask reports send --due` and the job both run: each due
 subscription is sent and committed on its own, so one failure (a mail
 server hiccup) leaves the others sent and that one due again next run.
-Scheduling is a cron line (see docs/reports.md), with or without Redis.
+Both run periodically without cron: see `partner_club/jobs/schedule.py`.
 """
 
 from __future__ import annotations
@@ -107,25 +107,30 @@ def _fold(session: Session) -> int:
 
 @dataclass
 class SendResult:
-    sent: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
+    """Subscription ids, by what became of them (ids, not logins: a login is a phone or e-mail)."""
+
+    sent: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)  # id -> why
+    failed: list[int] = field(default_factory=list)
 
 
 def run_due(session: Session, *, now: datetime, config: Mapping[str, Any]) -> SendResult:
     result = SendResult()
     for subscription_id in [s.id for s in due(session, now)]:
-        subscription = session.get(Subscription, subscription_id)
-        label = f"{subscription.user.login} ({subscription.frequency})"
+        subscription = session.get_one(Subscription, subscription_id)
         try:
-            delivered = deliver(session, subscription, now=now, config=config)
-        except (OSError, smtplib.SMTPException):
+            skipped = deliver(session, subscription, now=now, config=config)
+        except (OSError, smtplib.SMTPException) as error:
             session.rollback()
-            log.exception("report mail of subscription %s failed", subscription_id)
-            result.failed.append(label)
+            # The type only: a refusal's text (and so a traceback) carries the address.
+            log.warning("report mail of subscription %s failed: %s", subscription_id, type(error).__name__)
+            result.failed.append(subscription_id)
             continue
         session.commit()
-        (result.sent if delivered else result.skipped).append(label)
+        if skipped is None:
+            result.sent.append(subscription_id)
+        else:
+            result.skipped[subscription_id] = skipped
     return result
 
 
@@ -138,3 +143,8 @@ def send_due_reports(ctx: JobContext) -> dict[str, Any]:
         f"sent {len(result.sent)}, failed {len(result.failed)}",
     )
     return {"sent": len(result.sent), "failed": len(result.failed), "skipped": len(result.skipped)}
+
+
+def fold_registrations(ctx: JobContext) -> dict[str, Any]:
+    """The periodic fold: whatever the debounced folds left (e.g. Redis was down)."""
+    return {"folded": _fold(db.session)}

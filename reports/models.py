@@ -144,24 +144,51 @@ class Target(Model):
 
 
 class Frequency(str, enum.Enum):
+    DAILY = "daily"
     WEEKLY = "weekly"
     MONTHLY = "monthly"
 
 
+class ReportSpan(str, enum.Enum):
+    """The stretch of time a report e-mail covers, counted from the day it is sent."""
+
+    MONTH_TO_DATE = "month_to_date"
+    PREVIOUS_MONTH = "previous_month"
+    QUARTER_TO_DATE = "quarter_to_date"
+    PREVIOUS_QUARTER = "previous_quarter"
+    YEAR_TO_DATE = "year_to_date"
+
+
 class Subscription(Model):
-    """A person's standing order for the report of their own scope."""
+    """A standing order for the report of the recipient's own scope.
+
+    Set by the recipient, or for them by head office or their regional manager
+    (`created_by`). Sent at `hour` o'clock in `time_zone`: every day, on `weekday`
+    (0 = Monday) or on the 1st of the month; `span` is the time the report covers.
+    """
 
     __tablename__ = "report_subscriptions"
     __table_args__ = (
         enum_check("frequency", Frequency, name="frequency_valid"),
+        enum_check("span", ReportSpan, name="span_valid"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_valid"),
+        CheckConstraint("hour BETWEEN 0 AND 23", name="hour_valid"),
         UniqueConstraint("user_id", "frequency", name="uq_report_subscriptions_user_frequency"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     frequency: Mapped[str] = mapped_column(String(16))
+    weekday: Mapped[int] = mapped_column(default=0, server_default="0")
+    hour: Mapped[int] = mapped_column(default=6, server_default="6")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    span: Mapped[str] = mapped_column(
+        String(20), default=ReportSpan.MONTH_TO_DATE.value, server_default=ReportSpan.MONTH_TO_DATE.value
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

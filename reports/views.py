@@ -19,7 +19,7 @@ from partner_club.errors import DomainError, Forbidden, NotFound
 from partner_club.extensions import db
 from partner_club.nav import NavItem
 from partner_club.web import commits, discard, refuse
-from reports import analytics, exports, maps, services, subscriptions, targets
+from reports import analytics, exports, mailing, maps, services, subscriptions, targets
 from reports.kpi import METRICS, STATUS_COLOURS, STATUS_LABELS
 from reports.models import Frequency, Target
 from reports.periods import Period, current_month, parse_period
@@ -348,5 +348,116 @@ def subscriptions_page():
         except DomainError as error:
             flash(refuse(error), "error")
         return redirect(url_for(".subscriptions_page"))
-    mine = subscriptions.of_user(db.session, current_user)
-    return render_template("reports/subscriptions.html", mine=mine, frequencies=list(Frequency))
+    chooser = subscriptions.may_choose_recipients(current_user)
+    return render_template(
+        "reports/subscriptions.html",
+        mine=subscriptions.of_user(db.session, current_user),
+        frequencies=[f for f in Frequency if f is not Frequency.DAILY],
+        chooser=chooser,
+        people=subscriptions.recipients(db.session, current_user) if chooser else [],
+        managed=subscriptions.managed(db.session, current_user) if chooser else [],
+        form=request.args,
+        confirmed=lambda person: subscriptions.confirmed_address(person) is not None,
+        **_schedule_choices(),
+    )
+
+
+def _schedule_choices() -> dict[str, Any]:
+    return {
+        "frequency_labels": subscriptions.FREQUENCY_LABELS,
+        "span_labels": subscriptions.SPAN_LABELS,
+        "zones": subscriptions.ZONES,
+        "club_zone": subscriptions.CLUB_ZONE,
+        "weekdays": [
+            _("Monday"),
+            _("Tuesday"),
+            _("Wednesday"),
+            _("Thursday"),
+            _("Friday"),
+            _("Saturday"),
+            _("Sunday"),
+        ],
+    }
+
+
+def _chosen(values) -> tuple[Any, subscriptions.Schedule]:
+    """The recipient (in the person's scope, or NotFound) and the schedule a form names."""
+    person = subscriptions.recipient(db.session, current_user, values.get("recipient", type=int))
+    schedule = subscriptions.parse_schedule(
+        values.get("frequency", ""),
+        weekday=values.get("weekday", "0"),
+        hour=values.get("hour", str(subscriptions.SEND_HOUR)),
+        time_zone=values.get("time_zone", ""),
+        span=values.get("span", ""),
+    )
+    return person, schedule
+
+
+@bp.post("/subscriptions/schedule")
+@roles_required(*subscriptions.CHOOSERS)
+@commits(back=".subscriptions_page")
+def schedule_report():
+    person, schedule = _chosen(request.form)
+    subscriptions.schedule_report(db.session, current_user, person, schedule, now=utcnow())
+    flash(_("Saved: %(name)s will receive the report.", name=person.display_name), "success")
+    return redirect(url_for(".subscriptions_page"))
+
+
+@bp.post("/subscriptions/<int:subscription_id>/cancel")
+@roles_required(*subscriptions.CHOOSERS)
+@commits(back=".subscriptions_page")
+def cancel_report(subscription_id: int):
+    subscriptions.cancel(db.session, current_user, subscription_id)
+    flash(_("The report e-mail is cancelled."), "success")
+    return redirect(url_for(".subscriptions_page"))
+
+
+def _preview_message():
+    try:
+        person, schedule = _chosen(request.args)
+        address = subscriptions.mail_address(person) or ""
+        message = mailing.build_message(
+            db.session,
+            person,
+            schedule.frequency,
+            now=utcnow(),
+            to=address,
+            span=schedule.span,
+            zone=schedule.time_zone,
+        )
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        return None, None, error.message
+    return person, message, None
+
+
+@bp.get("/subscriptions/preview")
+@roles_required(*STAFF)
+def preview_report():
+    """The e-mail as the recipient would get it now, in the recipient's language."""
+    person, message, error = _preview_message()
+    return render_template(
+        "reports/subscription_preview.html",
+        person=person,
+        message=message,
+        error=error,
+        query=request.query_string.decode(),
+        **_schedule_choices(),
+    )
+
+
+@bp.get("/subscriptions/preview.html")
+@roles_required(*STAFF)
+def preview_report_html():
+    """The HTML part alone, for the preview's frame: no script may run in it."""
+    _person, message, error = _preview_message()
+    if message is None:
+        abort(422, error)
+    response = Response(mailing.preview_html(message), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; "
+        "frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response

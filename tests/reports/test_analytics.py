@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from codes.models import BatchStatus
 from partner_club.accounts.models import Role
+from partner_club.database import utcnow
 from partner_club.ledger import services as ledger
 from reports.analytics import programme_summary, rfm_segments
 from reports.models import Subscription
@@ -74,6 +75,22 @@ def test_subscribing_from_the_page(client, db, make, login):
     assert db.session.scalar(select(Subscription.frequency)) == "weekly"
     client.post("/reports/subscriptions", data={"frequency": "weekly", "action": "cancel"})
     assert db.session.scalar(select(Subscription.frequency)) is None
+
+
+def test_the_page_says_when_reports_wait_for_a_confirmed_e_mail(client, db, make, login):
+    region = make.region()
+    manager = make.user(Role.REGIONAL_MANAGER, email="boss@example.com", locale="en", region_id=region.id)
+    rep = make.user(Role.REP, email="rep@example.com")
+    make.territory(region, rep=rep)
+    make.session.commit()
+    login(manager)
+    page = client.get("/reports/subscriptions", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Reports go only to an e-mail address you confirmed." in page
+    assert "e-mail not confirmed" in page
+    manager.email_confirmed_at = rep.email_confirmed_at = utcnow()
+    make.session.commit()
+    page = client.get("/reports/subscriptions", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Reports go only to" not in page and "e-mail not confirmed" not in page
 
 
 def test_shop_card_shows_chart_and_orders(client, db, make, login):

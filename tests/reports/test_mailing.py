@@ -1,12 +1,9 @@
 """Report e-mails through a real local SMTP server (aiosmtpd)."""
 
-import email
-import email.policy
 import io
+import logging
 import socket
 
-import pytest
-from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
@@ -14,33 +11,15 @@ from sqlalchemy import select
 from partner_club.accounts.models import Role
 from partner_club.jobs.models import Job
 from partner_club.jobs.services import enqueue
+from partner_club.notifications.services import set_channels
 from reports.jobs import run_due, send_due_reports
 from reports.models import Subscription, Target
 from reports.subscriptions import next_due, subscribe
+from tests.notifications.servers import start_smtp
 from tests.reports.helpers import land, utc
 
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port}
-    finally:
-        controller.stop()
+# Reports go only to an e-mail address the person confirmed with its code.
+CONFIRMED = {"email": "boss@example.com", "email_confirmed_at": utc(2020, 1, 1)}
 
 
 def test_due_dates():
@@ -52,14 +31,14 @@ def test_due_dates():
 
 def test_send_command_mails_what_is_due(app, db, make, smtp):
     inbox, mail_config = smtp
-    head = make.user(Role.HEAD_OFFICE, login="boss@example.com")
+    head = make.user(Role.HEAD_OFFICE, **CONFIRMED, login="boss@example.com")
     make.outlet()
     db.session.add(Subscription(user_id=head.id, frequency="weekly", next_due_at=utc(2020, 1, 6, 6)))
     nobody = make.user(Role.REP, login="no-mail", email=None)
     db.session.add(Subscription(user_id=nobody.id, frequency="weekly", next_due_at=utc(2020, 1, 6, 6)))
     db.session.add(
         Subscription(
-            user_id=make.user(Role.REP, email="later@example.com").id,
+            user_id=make.user(Role.REP, email="later@example.com", email_confirmed_at=utc(2020, 1, 1)).id,
             frequency="monthly",
             next_due_at=utc(2999, 1, 1),
         )
@@ -79,7 +58,7 @@ def test_send_command_mails_what_is_due(app, db, make, smtp):
 def test_run_due_sends_csv_xlsx_and_map_picture(app, db, make, smtp):
     inbox, mail_config = smtp
     region = make.region("RU-TA")
-    rep = make.user(Role.REP, email="rep@example.com", locale="en")
+    rep = make.user(Role.REP, email="rep@example.com", email_confirmed_at=utc(2026, 1, 1), locale="en")
     territory = make.territory(region, rep=rep, name="Kazan North")
     shop = make.outlet(region=region, territory=territory, name="Paint House")
     foreign = make.outlet(region=region, name="Someone else's shop")
@@ -91,13 +70,14 @@ def test_run_due_sends_csv_xlsx_and_map_picture(app, db, make, smtp):
         )
     )
     subscribe(db.session, rep, "monthly", now=utc(2026, 2, 20))
-    later = make.user(Role.HEAD_OFFICE, login="boss@example.com")
+    later = make.user(Role.HEAD_OFFICE, **CONFIRMED, login="boss@example.com")
     subscribe(db.session, later, "monthly", now=utc(2026, 3, 2))  # due only on April 1st
     db.session.commit()
     config = dict(app.config, **mail_config)
 
     result = run_due(db.session, now=utc(2026, 3, 1, 7), config=config)
-    assert result.sent == [f"{rep.login} (monthly)"] and result.failed == []
+    subscription = db.session.scalar(select(Subscription).where(Subscription.user_id == rep.id))
+    assert result.sent == [subscription.id] and result.failed == []
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
     assert message["To"] == "rep@example.com"
@@ -115,14 +95,14 @@ def test_run_due_sends_csv_xlsx_and_map_picture(app, db, make, smtp):
     red = (0xD9, 0x30, 0x25)  # the territory is behind (4 of 10): red somewhere on the picture
     assert red in {colour for _count, colour in picture.convert("RGB").getcolors(100000)}
 
-    subscription = db.session.scalar(select(Subscription).where(Subscription.user_id == rep.id))
+    db.session.refresh(subscription)
     assert subscription.next_due_at == utc(2026, 4, 1, 6)
     assert run_due(db.session, now=utc(2026, 3, 1, 8), config=config).sent == []  # not twice
     assert len(inbox.messages) == 1
 
 
 def test_a_dead_mail_server_leaves_the_report_due(app, db, make):
-    rep = make.user(Role.REP, email="rep@example.com")
+    rep = make.user(Role.REP, email="rep@example.com", email_confirmed_at=utc(2026, 1, 1))
     make.territory(make.region(), rep=rep)
     subscribe(db.session, rep, "weekly", now=utc(2026, 3, 1))
     db.session.commit()
@@ -138,7 +118,7 @@ def test_a_dead_mail_server_leaves_the_report_due(app, db, make):
 
 def test_the_send_job_runs_through_the_job_queue(app, db, make, smtp, work_jobs):
     inbox, mail_config = smtp
-    head = make.user(Role.HEAD_OFFICE, login="boss@example.com")
+    head = make.user(Role.HEAD_OFFICE, **CONFIRMED, login="boss@example.com")
     db.session.add(Subscription(user_id=head.id, frequency="monthly", next_due_at=utc(2020, 1, 1, 6)))
     db.session.commit()
     app.config.update(mail_config)
@@ -153,3 +133,58 @@ def test_the_send_job_runs_through_the_job_queue(app, db, make, smtp, work_jobs)
     assert finished.status == "finished", finished.error
     assert finished.result == {"sent": 1, "failed": 0, "skipped": 0}
     assert [m["To"] for m in inbox.messages] == ["boss@example.com"]
+
+
+def test_a_refused_report_address_is_named_by_subscription_id_not_by_address(app, db, make, caplog):
+    inbox, controller = start_smtp()
+    inbox.refused.add("boss@example.com")
+    head = make.user(Role.HEAD_OFFICE, **CONFIRMED, login="boss@example.com")
+    subscription = Subscription(user_id=head.id, frequency="weekly", next_due_at=utc(2020, 1, 6, 6))
+    db.session.add(subscription)
+    db.session.commit()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            result = app.test_cli_runner().invoke(args=["reports", "send", "--due"])
+    finally:
+        app.config.update({"MAIL_SERVER": None, "MAIL_PORT": 25})
+        controller.stop()
+    assert result.exit_code == 1
+    assert f"failed: subscription {subscription.id}" in result.output
+    assert "boss@example.com" not in result.output
+    logged = _club_log(caplog)
+    assert "SMTPRecipientsRefused" in logged and "boss@example.com" not in logged
+
+
+def test_reports_go_only_to_a_confirmed_address_of_someone_who_wants_them(app, db, make, smtp):
+    inbox, mail_config = smtp
+    make.outlet()
+    wants = make.user(Role.HEAD_OFFICE, **CONFIRMED)
+    switched_off = make.user(Role.HEAD_OFFICE, email="off@example.com", email_confirmed_at=utc(2020, 1, 1))
+    set_channels(db.session, switched_off.id, "reports", ["push"])  # "Report e-mails": no e-mail
+    unconfirmed = make.user(Role.HEAD_OFFICE, email="typo@example.com")
+    login_only = make.user(Role.HEAD_OFFICE, login="unproven@example.com", email=None)
+    ids = {}
+    for person in (wants, switched_off, unconfirmed, login_only):
+        subscription = Subscription(user_id=person.id, frequency="weekly", next_due_at=utc(2020, 1, 6, 6))
+        db.session.add(subscription)
+        db.session.flush()
+        ids[person.id] = subscription.id
+    db.session.commit()
+    result = run_due(db.session, now=utc(2026, 3, 2, 7), config=dict(app.config, **mail_config))
+    assert result.sent == [ids[wants.id]] and result.failed == []
+    assert result.skipped == {
+        ids[switched_off.id]: "report e-mails switched off in the person's choices",
+        ids[unconfirmed.id]: "no confirmed e-mail address",
+        ids[login_only.id]: "no confirmed e-mail address",
+    }
+    assert [m["To"] for m in inbox.messages] == ["boss@example.com"]
+    # Skipped ones move on to their next slot, like a report with nothing to say.
+    assert all(s.next_due_at > utc(2026, 3, 2, 7) for s in db.session.scalars(select(Subscription)))
+
+
+def _club_log(caplog) -> str:
+    """What the club's own code logged, tracebacks included (the stand-in mail server logs the
+    addresses it is given: that is the outside world, not us)."""
+    ours = [r for r in caplog.records if r.name.split(".")[0] in ("partner_club", "reports")]
+    return "\n".join(caplog.handler.format(record) for record in ours)

@@ -1,0 +1,1 @@
+"""Mailings to segments of people, and call lists."""

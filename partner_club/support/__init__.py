@@ -1,0 +1,1 @@
+"""The support desk: questions and feedback from any page, answered by staff in a queue."""
