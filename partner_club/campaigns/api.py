@@ -6,6 +6,7 @@ it lives in reports/campaign_api.py.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from flask_login import current_user
 from partner_club.accounts.access import PARTICIPANTS
 from partner_club.accounts.models import Role
 from partner_club.api.base import ApiBlueprint, api_login_required, json_body
-from partner_club.campaigns import services
+from partner_club.campaigns import kinds, services
 from partner_club.campaigns.models import CAP_FIELDS
 from partner_club.database import utcnow
 from partner_club.errors import Invalid
@@ -34,7 +35,7 @@ def mine():
     locale = str(get_locale() or "ru")
     answer = []
     for progress in services.campaigns_for(db.session, current_user, now=utcnow()):
-        item = services.as_json(progress.campaign, locale)
+        item = services.as_participant_json(progress.campaign, locale)
         item["progress"] = {
             "days_left": progress.days_left,
             "cap_left": progress.cap_left,
@@ -59,6 +60,8 @@ def create():
 def move(campaign_id: int, action: str):
     campaign = services.get_campaign(db.session, campaign_id)
     services.move(db.session, campaign, action, actor=current_user, now=utcnow())
+    if action == "launch":
+        kinds.announce_launch(db.session, campaign)
     return jsonify({"id": campaign.id, "status": campaign.status})
 
 
@@ -83,9 +86,26 @@ def _when(body: dict[str, Any], name: str) -> datetime:
 def _whole(value: Any, name: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value != int(value)
+    ):
         raise Invalid(_("%(field)s must be a whole number.", field=name), code=f"bad_{name}", field=name)
     return int(value)
+
+
+def _share(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise Invalid(
+            _("control_share must be a number from 0 to 0.5."),
+            code="bad_control_share",
+            field="control_share",
+        )
+    return float(value)
 
 
 def _list(value: Any, name: str) -> list:
@@ -130,7 +150,7 @@ def campaign_from_json(body: dict[str, Any]) -> services.CampaignData:
         budget=_whole(body.get("budget"), "budget"),
         combine=str(body.get("combine") or "adds"),
         priority=_whole(body.get("priority"), "priority") or 0,
-        control_share=float(body.get("control_share") or 0),
+        control_share=_share(body.get("control_share")),
         **caps,
     )
 
@@ -183,7 +203,9 @@ bp.document(
             "summary": "Running campaigns that concern the signed-in participant, with what is left",
             "responses": {
                 "200": {
-                    "description": "`campaigns`: id, name, period, mechanic and `progress` "
+                    "description": "`campaigns`: id, name, description, period, time zone, mechanic "
+                    "and `progress` (no audience, budget or control group: those are staff's)"
+                    "; `progress`: "
                     "(days_left, cap_left, packages_to_bonus, bonus_packages_left)",
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 }

@@ -125,9 +125,14 @@ class Rule:
     def in_control(self, shop_id: int | None) -> bool:
         return in_control_group(self.control_seed, self.control_share, shop_id)
 
-    def points_for(self, base_points: int, counted_before: int) -> int:
+    def points_for(self, base_points: int, counted_before: int, paid_before: int = 0) -> int:
         """The campaign's points for one package, before caps and budget: `counted_before` is
-        how many packages of the shop (of this product, for first_n) it counted earlier."""
+        how many packages of the shop (of this product, for first_n) it counted earlier, and
+        `paid_before` how many of them earned points.
+
+        The bonuses at N packages follow the packages that stand, not positions: a rejected
+        registration gives its count back, and a bonus already paid is not paid again when the
+        count reaches N a second time."""
         kind = self.mechanic
         if kind == Mechanic.MULTIPLIER.value:
             return max(0, round(base_points * (self.value - 1)))
@@ -136,9 +141,9 @@ class Rule:
         position = counted_before + 1
         n = self.n or 1
         if kind == Mechanic.EVERY_NTH.value:
-            return round(self.value) if position % n == 0 else 0
+            return round(self.value) if position // n > paid_before else 0
         if kind == Mechanic.ONCE_AT_N.value:
-            return round(self.value) if position == n else 0
+            return round(self.value) if position >= n and not paid_before else 0
         return round(self.value) if position <= n else 0  # first_n
 
     def windows(self, at: datetime) -> tuple[datetime, datetime]:
@@ -234,6 +239,7 @@ class _Usage:
     running: bool = True
     used: tuple[int, ...] = (0, 0, 0, 0, 0, 0)  # points in the order of CAP_FIELDS
     counted: int = 0  # packages counted for the shop (for first_n: of this product)
+    paid: int = 0  # of those, the packages that earned points
 
 
 def campaign_points(
@@ -275,7 +281,7 @@ def campaign_points(
         state = usage.get(rule.id, _Usage())
         if not state.running:
             continue  # paused, stopped or out of budget since the cache was read
-        points = rule.points_for(base_points, state.counted)
+        points = rule.points_for(base_points, state.counted, state.paid)
         points = min(points, _room(rule, state, has_shop=shop_id is not None))
         candidates.append((rule, points))
     chosen = {rule.id: points for rule, points in combine(candidates)}
@@ -355,9 +361,11 @@ def _lock_and_read(
             state.used = tuple(int(v) for v in row[1:7])
             if shop_id is None:  # no shop: packages are counted per person
                 counted = row[9] if mechanic[row[0]] == Mechanic.FIRST_N.value else row[10]
+                paid = row[12]
             else:
                 counted = row[7] if mechanic[row[0]] == Mechanic.FIRST_N.value else row[8]
-            state.counted = int(counted)
+                paid = row[11]
+            state.counted, state.paid = int(counted), int(paid)
     return usage
 
 
@@ -379,6 +387,7 @@ def _usage_statement():
     day = a.created_at >= bindparam("day", type_=UTCDateTime())
     week = a.created_at >= bindparam("week", type_=UTCDateTime())
     same_sku = a.sku == bindparam("sku")
+    paid = a.points > 0
     return (
         select(
             a.campaign_id,
@@ -392,6 +401,8 @@ def _usage_statement():
             _count(shop),
             _count(mine & same_sku),
             _count(mine),
+            _count(shop & paid),
+            _count(mine & paid),
         )
         .where(a.campaign_id.in_(bindparam("ids", expanding=True)), or_(mine, shop))
         .group_by(a.campaign_id)
@@ -453,8 +464,10 @@ def release_awards(session: Session, registration_id: int) -> int:
         points = int(points or 0)
         released += points
         if points:
-            session.execute(
-                update(table).where(table.c.id == campaign_id).values(spent=table.c.spent - points)
+            session.execute(  # only a budget keeps a `spent` (the others' stays 0)
+                update(table)
+                .where(table.c.id == campaign_id, table.c.budget.is_not(None))
+                .values(spent=table.c.spent - points)
             )
             result = session.execute(
                 update(table)

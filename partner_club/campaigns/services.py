@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -27,6 +27,11 @@ from partner_club.regions.models import Region
 
 DEFAULT_ZONE = "Europe/Moscow"
 LIVE = (Status.DRAFT.value, Status.RUNNING.value, Status.PAUSED.value)
+# Bounds that keep every sum of points well inside a 64-bit column: far above any real
+# promotion, they only stop a slip of the keyboard (or a hostile request) from breaking it.
+MAX_BONUS = 1_000_000  # points a bonus gives for one package
+MAX_N = 1_000_000  # packages
+MAX_POINTS = 1_000_000_000  # a budget or a cap
 
 
 @dataclass
@@ -92,19 +97,35 @@ def validate(session: Session, data: CampaignData, *, campaign_id: int | None = 
         raise _bad(_("The campaign must end after it starts."), "ends_at")
     if data.mechanic not in {m.value for m in Mechanic}:
         raise _bad(_("Choose how the campaign gives points."), "mechanic")
-    if data.mechanic == Mechanic.MULTIPLIER.value and not (0 < data.value <= 10):
+    if data.mechanic == Mechanic.MULTIPLIER.value and not (0 < data.value <= 10):  # NaN fails too
         raise _bad(_("A multiplier must be above 0 and at most 10."), "value")
-    if data.mechanic != Mechanic.MULTIPLIER.value and data.value <= 0:
-        raise _bad(_("The bonus must be a positive number of points."), "value")
+    if data.mechanic != Mechanic.MULTIPLIER.value and not (0 < data.value <= MAX_BONUS):
+        raise _bad(
+            _(
+                "The bonus must be a positive number of points, at most %(max)s.",
+                max=format_decimal(MAX_BONUS),
+            ),
+            "value",
+        )
     if data.mechanic in (Mechanic.EVERY_NTH.value, Mechanic.ONCE_AT_N.value, Mechanic.FIRST_N.value) and (
-        not data.n or data.n < 1
+        not data.n or not (1 <= data.n <= MAX_N)
     ):
         raise _bad(_("Give N, the number of packages, as a whole number from 1."), "n")
     if data.budget is not None and data.budget < 0:
         raise _bad(_("The budget cannot be negative."), "budget")
+    if data.budget is not None and not (1 <= data.budget <= MAX_POINTS):
+        raise _bad(
+            _(
+                "A budget is from 1 to %(max)s points; leave it empty for no budget.",
+                max=format_decimal(MAX_POINTS),
+            ),
+            "budget",
+        )
     for name in CAP_FIELDS:
         if getattr(data, name) is not None and getattr(data, name) < 0:
             raise _bad(_("A cap cannot be negative."), name)
+        if getattr(data, name) is not None and getattr(data, name) > MAX_POINTS:
+            raise _bad(_("A cap is at most %(max)s points.", max=format_decimal(MAX_POINTS)), name)
     if data.combine not in {c.value for c in Combine}:
         raise _bad(_("Choose how the campaign combines with others."), "combine")
     if not (0 <= data.control_share <= 0.5):
@@ -112,6 +133,17 @@ def validate(session: Session, data: CampaignData, *, campaign_id: int | None = 
     unknown_roles = set(data.roles) - {Role.OWNER.value, Role.SELLER.value}
     if unknown_roles:
         raise _bad(_("Campaigns are for shop owners and sellers only."), "roles")
+    if campaign_id is not None and data.budget is not None:
+        spent = session.scalar(select(Campaign.spent).where(Campaign.id == campaign_id)) or 0
+        if data.budget < spent:
+            raise _bad(
+                ngettext(
+                    "The campaign has already spent %(num)d point: the budget cannot be less.",
+                    "The campaign has already spent %(num)d points: the budget cannot be less.",
+                    spent,
+                ),
+                "budget",
+            )
     if audience_size(session, data)["shops"] == 0:
         raise _bad(_("The audience matches no shop: widen the regions, kinds or shops."), "audience")
     if data.combine == Combine.EXCLUSIVE.value:
@@ -120,7 +152,11 @@ def validate(session: Session, data: CampaignData, *, campaign_id: int | None = 
             .where(
                 Campaign.combine == Combine.EXCLUSIVE.value,
                 Campaign.priority == data.priority,
-                Campaign.status.in_(LIVE),
+                # One stopped for its budget runs again when a rejection gives points back.
+                or_(
+                    Campaign.status.in_(LIVE),
+                    (Campaign.status == Status.STOPPED.value) & (Campaign.stop_reason == "budget"),
+                ),
                 Campaign.starts_at < data.ends_at,
                 Campaign.ends_at > data.starts_at,
                 Campaign.id != (campaign_id or 0),
@@ -189,7 +225,7 @@ def update_campaign(
 ) -> Campaign:
     """A draft changes freely; a running or paused one keeps its earlier awards and the
     change applies from `now` (kept in `changed_at` for the page to say)."""
-    if campaign.status not in LIVE:
+    if effective_status(campaign, now) not in LIVE:  # over reads as ended before end-due runs
         raise Conflict(_("A stopped or ended campaign cannot be changed."), code="campaign_closed")
     validate(session, data, campaign_id=campaign.id)
     _apply(campaign, data)
@@ -226,6 +262,11 @@ def move(session: Session, campaign: Campaign, action: str, *, actor: User | Non
         )
     if action == "launch":
         validate(session, CampaignData.of(campaign), campaign_id=campaign.id)
+        if _aware(campaign.ends_at) <= now:
+            raise Conflict(
+                _("The campaign's period is over: give it a new end before launching it."),
+                code="campaign_period_over",
+            )
         campaign.launched_at = now
     if action == "stop":
         campaign.stopped_at, campaign.stop_reason = now, "staff"
@@ -234,6 +275,26 @@ def move(session: Session, campaign: Campaign, action: str, *, actor: User | Non
     record(session, actor, f"campaign.{action}", campaign)
     bump_version(session)
     return campaign
+
+
+def end_due_campaigns(session: Session, now: datetime) -> list[int]:
+    """Running and paused campaigns whose period is over become `ended` (a periodic job calls
+    this; `flask campaigns end-due` too). Answers the ids ended; idempotent."""
+    due = list(
+        session.scalars(
+            select(Campaign)
+            .where(Campaign.status.in_((Status.RUNNING.value, Status.PAUSED.value)), Campaign.ends_at <= now)
+            .order_by(Campaign.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for campaign in due:
+        campaign.status = Status.ENDED.value
+        record(session, None, "campaign.end", campaign, ended_at=now.isoformat())
+    if due:
+        session.flush()
+        bump_version(session)
+    return [campaign.id for campaign in due]
 
 
 def effective_status(campaign: Campaign, now: datetime) -> str:
@@ -313,26 +374,29 @@ def _progress(
 ) -> Progress:
     a = CampaignAward
     subject = a.outlet_id == outlet.id if outlet else a.person_id == person.id
-    mine, counted = session.execute(
+    mine, counted, paid = session.execute(
         select(
             func.coalesce(func.sum(a.points).filter(a.person_id == person.id), 0),
             func.count(a.id).filter(subject),
+            func.count(a.id).filter(subject, a.points > 0),
         ).where(a.campaign_id == campaign.id, or_(a.person_id == person.id, subject))
     ).one()
     days_left = max(0, (_aware(campaign.ends_at) - now + timedelta(seconds=86399)) // timedelta(days=1))
     cap_left = None if campaign.cap_person_period is None else max(0, campaign.cap_person_period - int(mine))
     to_bonus = first_left = None
     n = campaign.n or 1
-    if campaign.mechanic == Mechanic.EVERY_NTH.value:
-        to_bonus = n - (counted % n)
-    elif campaign.mechanic == Mechanic.ONCE_AT_N.value and counted < n:
-        to_bonus = n - counted
+    if campaign.mechanic == Mechanic.EVERY_NTH.value:  # the next bonus comes at n x (bonuses paid + 1)
+        to_bonus = max(1, n * (int(paid) + 1) - counted)
+    elif campaign.mechanic == Mechanic.ONCE_AT_N.value and not paid:
+        to_bonus = max(1, n - counted)
     elif campaign.mechanic == Mechanic.FIRST_N.value:
         first_left = n  # per product: the card says "the first N packages of each product"
     return Progress(campaign, int(days_left), cap_left, to_bonus, first_left)
 
 
-def as_json(campaign: Campaign, locale: str | None = None) -> dict[str, Any]:
+def as_participant_json(campaign: Campaign, locale: str | None = None) -> dict[str, Any]:
+    """What a participant may know of a campaign: its audience, budget and control group
+    are the organizer's business."""
     return {
         "id": campaign.id,
         "name": campaign.name(locale),
@@ -340,8 +404,14 @@ def as_json(campaign: Campaign, locale: str | None = None) -> dict[str, Any]:
         "starts_at": _aware(campaign.starts_at).isoformat(),
         "ends_at": _aware(campaign.ends_at).isoformat(),
         "time_zone": campaign.time_zone,
-        "status": campaign.status,
         "mechanic": {"kind": campaign.mechanic, "value": campaign.value, "n": campaign.n},
+    }
+
+
+def as_json(campaign: Campaign, locale: str | None = None) -> dict[str, Any]:
+    """The whole campaign, for staff."""
+    return as_participant_json(campaign, locale) | {
+        "status": campaign.status,
         "audience": {
             "regions": campaign.regions,
             "territories": campaign.territory_ids,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import click
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from partner_club.accounts import invitations as inv
 from partner_club.accounts.access import PARTICIPANTS, roles_required
+from partner_club.accounts.forms import SellerCodeForm
 from partner_club.accounts.models import Role
-from partner_club.campaigns import bonuses, services
+from partner_club.campaigns import bonuses, kinds, referrals, services
 from partner_club.campaigns.forms import BonusRulesForm, CampaignForm
 from partner_club.campaigns.models import status_label
 from partner_club.campaigns.panels import render_panels
@@ -31,7 +34,16 @@ def _home_campaigns(session, user) -> dict | None:
     return {"progress": progress, "locale": str(get_locale() or "ru")} if progress else None
 
 
-bp.home_cards = [HomeCard("campaigns", HOME_PARTICIPANTS, _home_campaigns, "campaigns/home_card.html", 15)]
+def _home_referral(session, user) -> dict | None:
+    """An owner's home page offers the referral link while the admin's rule pays a bonus."""
+    rule = bonuses.referral_rule(session)
+    return {"rule": rule} if rule.enabled and user.outlet_id else None
+
+
+bp.home_cards = [
+    HomeCard("campaigns", HOME_PARTICIPANTS, _home_campaigns, "campaigns/home_card.html", 15),
+    HomeCard("referral", frozenset({Role.OWNER}), _home_referral, "campaigns/referral_card.html", 16),
+]
 STAFF = (Role.ADMIN, Role.HEAD_OFFICE)
 bp.nav = [
     NavItem("campaigns.index", _l("Campaigns"), frozenset(STAFF), order=45),
@@ -50,6 +62,39 @@ MOVES = {
 def mine():
     progress = services.campaigns_for(db.session, current_user, now=utcnow())
     return render_template("campaigns/mine.html", progress=progress, locale=str(get_locale() or "ru"))
+
+
+@bp.get("/shop/referral")
+@roles_required(Role.OWNER)
+def referral():
+    invitation = inv.active_referral_invitation(db.session, current_user)
+    link = qr = None
+    if invitation is not None:
+        link = f"{current_app.config['PUBLIC_URL']}/join/{invitation.code}"
+        qr = inv.qr_svg(link)
+    return render_template(
+        "campaigns/referral.html",
+        invitation=invitation,
+        link=link,
+        qr=qr,
+        rule=bonuses.referral_rule(db.session),
+        brought=referrals.shops_brought(db.session, current_user),
+        form=SellerCodeForm(valid_days=inv.default_valid_days(db.session)),
+        format_code=inv.format_code,
+    )
+
+
+@bp.post("/shop/referral")
+@roles_required(Role.OWNER)
+@commits
+def referral_code():
+    form = SellerCodeForm()
+    if not form.validate_on_submit():
+        flash(_("An invitation is valid for 1 to 365 days."), "error")
+    else:
+        inv.issue_referral_invitation(db.session, current_user, valid_days=form.valid_days.data)
+        flash(_("A new referral link is ready. The old one no longer works."), "success")
+    return redirect(url_for("campaigns.referral"))
 
 
 @bp.get("/admin/campaigns")
@@ -143,6 +188,8 @@ def move(campaign_id: int, action: str):
     campaign = services.get_campaign(db.session, campaign_id)
     try:
         services.move(db.session, campaign, action, actor=current_user, now=utcnow())
+        if action == "launch":
+            kinds.announce_launch(db.session, campaign)
     except DomainError as error:
         flash(refuse(error), "error")
     else:
@@ -169,3 +216,11 @@ def bonus_rules():
         flash(_("Saved."), "success")
         return redirect(url_for("campaigns.bonus_rules"))
     return render_template("campaigns/bonuses.html", form=form)
+
+
+@bp.cli.command("end-due")
+def end_due() -> None:
+    """Campaigns whose period is over become `ended` (run it every few minutes)."""
+    ended = services.end_due_campaigns(db.session, utcnow())
+    db.session.commit()
+    click.echo(f"{len(ended)} campaign(s) ended" + (f": {', '.join(map(str, ended))}" if ended else ""))

@@ -49,6 +49,8 @@ def test_staff_create_launch_forecast_and_participant_sees_progress(client, make
     ).get_json()
     (item,) = mine["campaigns"]
     assert item["progress"]["packages_to_bonus"] == 2 and item["progress"]["cap_left"] == 2000
+    # The organizer's own figures stay with staff.
+    assert not {"audience", "budget", "spent", "control_share", "priority"} & set(item)
     assert client.post(f"/api/v1/admin/campaigns/{campaign_id}/stop", headers=staff).status_code == 200
     assert client.post(f"/api/v1/admin/campaigns/{campaign_id}/launch", headers=staff).status_code == 409
     spec = client.get("/api/v1/openapi.json").get_json()
@@ -61,13 +63,18 @@ def test_bad_campaigns_are_refused_with_the_reason(client, make, api_token, db):
     db.session.commit()
     staff = {"Authorization": f"Bearer {api_token(admin)}"}
     now = utcnow()
-    cases = {
-        "bad_ends_at": _body(ends_at=(now - timedelta(days=3)).isoformat()),
-        "bad_value": _body(mechanic={"kind": "multiplier", "value": 0}),
-        "bad_budget": _body(budget=-5),
-        "bad_audience": _body(audience={"regions": ["RU-XX"]}),
-    }
-    for reason, body in cases.items():
+    cases = [
+        ("bad_ends_at", _body(ends_at=(now - timedelta(days=3)).isoformat())),
+        ("bad_value", _body(mechanic={"kind": "multiplier", "value": 0})),
+        ("bad_value", _body(mechanic={"kind": "bonus", "value": float("nan")})),
+        ("bad_value", _body(mechanic={"kind": "bonus", "value": 1e20})),
+        ("bad_n", _body(mechanic={"kind": "every_nth", "value": 5, "n": float("inf")})),
+        ("bad_budget", _body(budget=-5)),
+        ("bad_control_share", _body(control_share="abc")),
+        ("bad_control_share", _body(control_share=[1])),
+        ("bad_audience", _body(audience={"regions": ["RU-XX"]})),
+    ]
+    for reason, body in cases:
         answer = client.post("/api/v1/admin/campaigns", json=body, headers=staff)
         assert (answer.status_code, answer.get_json()["reason"]) == (422, reason)
     naive = client.post("/api/v1/admin/campaigns", json=_body(starts_at="2026-03-01T00:00:00"), headers=staff)

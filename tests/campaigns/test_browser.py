@@ -53,3 +53,64 @@ def test_staff_create_forecast_and_launch_a_campaign_on_a_phone(phone, make, db,
     expect(card).to_contain_text("ещё 3 упаковки до бонуса")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "4-seller")
+
+
+def test_a_seller_sees_the_campaign_registers_a_code_and_reads_the_breakdown(phone, make, db, screenshot):
+    from datetime import timedelta
+
+    from partner_club.database import utcnow
+    from tests.campaigns.helpers import running
+    from tests.codes.helpers import batch, code, product
+
+    seller = make.user(Role.SELLER, outlet=make.outlet(), full_name="Сергей Продавцов")
+    issued = batch(db.session, product(db.session, name="Краска фасадная 10 л", points="40"))
+    now = utcnow()
+    running(db.session, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=20), now=now)
+    db.session.commit()
+    page = phone
+    sign_in(page, seller.login)
+    page.goto("/")
+    card = page.locator(".home-campaigns")
+    expect(card).to_contain_text("Весна")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "1-home")
+    page.goto("/codes/register")
+    page.fill("[data-code-input]", code(issued, 7))
+    page.click("button[type=submit]")
+    breakdown = page.locator(".codes-result [data-breakdown]")
+    expect(breakdown).to_contain_text("«Весна» (×2) = 80")
+    expect(page.locator(".codes-result .big")).to_contain_text("+80")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "2-breakdown")
+    from tests.pagecheck import check_page
+
+    assert not check_page(page, russian=True)
+    page.goto("/points/history")
+    expect(page.locator("[data-breakdown]").first).to_contain_text("«Весна» (×2) = 80")
+
+
+def test_an_owner_gets_a_referral_link_on_a_phone(phone, make, db, screenshot):
+    from partner_club.campaigns.bonuses import BonusRule, store_rules
+
+    owner = make.user(Role.OWNER, full_name="Ольга Хозяйкина")
+    store_rules(db.session, welcome=BonusRule(), referral=BonusRule(points=1000, after=5), actor_id=None)
+    db.session.commit()
+    page = phone
+    sign_in(page, owner.login)
+    page.goto("/")
+    expect(page.locator(".home-referral")).to_contain_text("1 000")
+    page.click(".home-referral a")
+    page.click("button:has-text('Новая ссылка-приглашение')")
+    expect(page.locator(".flash")).to_contain_text("Новая ссылка-приглашение готова")
+    assert page.locator(".invite-qr svg").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "referral")
+    from tests.pagecheck import check_page
+
+    findings = check_page(page, russian=True)
+    assert not findings, findings
+    link = page.locator("#referral-link").inner_text()
+    page.goto(
+        link.split("bench.test", 1)[-1] if "://" not in link else "/join/" + link.rsplit("/join/", 1)[1]
+    )
+    expect(page.locator(".flash")).to_contain_text("Это ваша собственная ссылка-приглашение")

@@ -55,3 +55,44 @@ def test_parallel_registrations_spend_exactly_the_budget(app, postgres, make, ca
     paid = postgres.session.scalar(select(func.count()).where(CampaignAward.points > 0))
     assert paid == 10
     assert postgres.session.get(Campaign, campaign.id).spent == (budget if not cap else 100)
+
+
+@pytest.mark.parametrize("after", [1, 5])
+def test_parallel_accepted_registrations_pay_the_referral_bonus_once(app, postgres, make, after):
+    from codes.services import RegistrationContext, store_registration
+    from partner_club.campaigns.bonuses import BonusRule, store_rules
+    from partner_club.ledger.models import LedgerEntry
+    from partner_club.ledger.services import balance_of
+    from tests.codes.helpers import batch
+
+    store_rules(
+        postgres.session, welcome=BonusRule(), referral=BonusRule(points=700, after=after), actor_id=None
+    )
+    referrer = make.user(Role.OWNER)
+    shop = make.outlet(referred_by_id=referrer.id)
+    count = 20
+    ids = [make.user(Role.SELLER, outlet=shop).id for _ in range(count)]
+    batch_id = batch(postgres.session, count=count).id
+    postgres.session.commit()
+    start = threading.Barrier(count, timeout=60)
+    engine = create_engine(postgres.engine.url, pool_size=count + 2)
+
+    def one(n: int) -> None:
+        from codes.models import Batch
+        from partner_club.accounts.models import User
+
+        with app.app_context(), Session(engine) as session:
+            person, issued = session.get(User, ids[n]), session.get(Batch, batch_id)
+            start.wait()
+            store_registration(
+                session, person, issued, n + 1, channel="typed", ctx=RegistrationContext(ip="10.0.0.9")
+            )
+            session.commit()
+
+    with ThreadPoolExecutor(count) as pool:
+        list(pool.map(one, range(count)))
+    engine.dispose()
+    postgres.session.expire_all()
+    entries = postgres.session.scalars(select(LedgerEntry).where(LedgerEntry.cause_type == "referral")).all()
+    assert [(e.amount, e.breakdown) for e in entries] == [(700, [{"source": "referral", "points": 700}])]
+    assert balance_of(postgres.session, referrer).active == 700

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from partner_club.accounts.models import Role
@@ -140,3 +141,35 @@ def _draft():
         mechanic="bonus",
         value=5,
     )
+
+
+def test_rejecting_a_registration_of_a_campaign_without_a_budget(db, make):
+    seller = make.user(Role.SELLER)
+    campaign = running(db.session, mechanic="multiplier", value=2.0)
+    assert total(register(db.session, seller, registration_id=1)) == 10
+    assert release_awards(db.session, 1) == 10
+    db.session.flush()
+    db.session.refresh(campaign)
+    assert (campaign.spent, campaign.status) == (0, Status.RUNNING.value)
+
+
+@pytest.mark.parametrize(
+    ("mechanic", "rejected", "expected"),
+    [
+        # 3 packages pay at the 3rd; the 1st is rejected: 2 stand, the bonus is not paid again.
+        ("once_at_n", 1, [0, 0, 0, 0]),
+        # The paid one is rejected: the next package that brings the count to 3 pays.
+        ("once_at_n", 3, [500, 0, 0, 0]),
+        # Every 3rd: after the rejection the second bonus comes with the 6th standing package.
+        ("every_nth", 1, [0, 0, 0, 500]),
+        ("every_nth", 3, [500, 0, 0, 500]),
+    ],
+)
+def test_a_rejection_gives_back_the_count_but_never_pays_a_bonus_twice(
+    db, make, mechanic, rejected, expected
+):
+    seller = make.user(Role.SELLER)
+    running(db.session, mechanic=mechanic, value=500, n=3)
+    assert [total(register(db.session, seller, registration_id=n)) for n in (1, 2, 3)] == [0, 0, 500]
+    release_awards(db.session, rejected)
+    assert [total(register(db.session, seller, registration_id=n)) for n in (4, 5, 6, 7)] == expected

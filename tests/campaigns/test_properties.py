@@ -26,7 +26,7 @@ campaign_spec = st.fixed_dictionaries(
         "n": st.integers(1, 4),
         "combine": st.sampled_from(["adds", "best", "exclusive"]),
         "priority": st.integers(0, 3),
-        "budget": st.none() | st.integers(0, 120),
+        "budget": st.none() | st.integers(1, 120),
         "cap_person_day": caps,
         "cap_shop_period": caps,
         "time_zone": st.sampled_from(ZONES),

@@ -25,6 +25,12 @@ from tests.campaigns.helpers import T0, data, register, running
         (dict(regions=["RU-NOWHERE"]), "audience", "matches no shop"),
         (dict(mechanic="every_nth", value=100, n=None), "n", "number of packages"),
         (dict(time_zone="Mars/Olympus"), "time_zone", "Unknown time zone"),
+        (dict(mechanic="bonus", value=float("inf")), "value", "at most 1,000,000"),
+        (dict(mechanic="bonus", value=float("nan")), "value", "positive number of points"),
+        (dict(value=float("nan")), "value", "above 0 and at most 10"),
+        (dict(mechanic="every_nth", value=100, n=10**9), "n", "number of packages"),
+        (dict(budget=0), "budget", "from 1 to"),
+        (dict(cap_shop_day=10**12), "cap_shop_day", "at most"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_saved(db, make, change, field, words):
@@ -51,6 +57,36 @@ def test_two_exclusive_campaigns_with_one_priority_may_not_overlap(db, make):
     services.create_campaign(db.session, later, actor=None)
 
 
+def test_an_exclusive_campaign_stopped_by_its_budget_still_holds_its_priority(db, make):
+    make.outlet()
+    first = running(db.session, combine="exclusive", priority=3, budget=10)
+    first.status, first.stop_reason = "stopped", "budget"  # a rejection could make it run again
+    with pytest.raises(Invalid) as refused:
+        services.create_campaign(db.session, data(combine="exclusive", priority=3), actor=None)
+    assert refused.value.details["field"] == "priority"
+    first.stop_reason = "staff"  # stopped by staff it stays stopped: the priority is free
+    services.create_campaign(db.session, data(combine="exclusive", priority=3), actor=None)
+
+
+def test_a_running_campaigns_budget_cannot_drop_below_what_it_spent(db, make):
+    make.outlet()
+    campaign = running(db.session, budget=100)
+    campaign.spent = 60
+    with force_locale("en"), pytest.raises(Invalid) as refused:
+        services.update_campaign(db.session, campaign, data(budget=50), actor=None, now=T0)
+    assert "already spent 60 points" in refused.value.message
+    services.update_campaign(db.session, campaign, data(budget=60), actor=None, now=T0)
+    assert campaign.budget == 60
+
+
+def test_a_campaign_whose_period_is_over_is_not_launched(db, make):
+    make.outlet()
+    campaign = services.create_campaign(db.session, data(), actor=None)
+    with force_locale("en"), pytest.raises(Conflict) as refused:
+        services.move(db.session, campaign, "launch", actor=None, now=campaign.ends_at + timedelta(hours=1))
+    assert "period is over" in refused.value.message and campaign.status == "draft"
+
+
 def test_moves_follow_the_states(db, make):
     make.outlet()
     campaign = running(db.session)
@@ -63,6 +99,9 @@ def test_moves_follow_the_states(db, make):
     with pytest.raises(Conflict):
         services.update_campaign(db.session, campaign, data(), actor=None, now=T0)
     assert services.effective_status(running(db.session), T0 + timedelta(days=31)) == "ended"
+    over = running(db.session, name_en="Over")
+    with pytest.raises(Conflict):  # its period is over, though end-due has not run yet
+        services.update_campaign(db.session, over, data(), actor=None, now=T0 + timedelta(days=31))
 
 
 def test_participant_sees_what_is_left(db, make):
