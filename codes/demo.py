@@ -19,15 +19,15 @@ from codes.models import BatchStatus
 from partner_club.demo.world import DemoWorld
 
 PRODUCTS = [
-    # sku, name, kind, package, volume_m3, points
-    ("PAINT-FAC-10", "Краска фасадная 10 л", "paint", "bucket", 0.010, "40"),
-    ("PAINT-INT-3", "Краска интерьерная 3 л", "paint", "can", 0.003, "12"),
-    ("PRIMER-5", "Грунтовка 5 л", "primer", "can", 0.005, "15"),
-    ("PLASTER-25", "Штукатурка гипсовая 25 кг", "plaster", "bag", 0.020, "1000/m3"),
-    ("BOARD-OSB-9", "Плита OSB 9 мм", "board", "sheet", 0.0268, "900/m3"),
-    ("BEAM-150", "Брус 150x150x6000", "timber", "piece", 0.135, "300/m3"),
-    ("GLUE-TILE-25", "Клей плиточный 25 кг", "glue", "bag", 0.018, "20"),
-    ("SEALANT-300", "Герметик 300 мл", "sealant", "tube", 0.0003, "3"),
+    # sku, name, kind, package, volume_m3, points: the brand's own data, in its language
+    ("PAINT-FAC-10", "Краска фасадная 10 л", "краска", "ведро", 0.010, "40"),
+    ("PAINT-INT-3", "Краска интерьерная 3 л", "краска", "банка", 0.003, "12"),
+    ("PRIMER-5", "Грунтовка 5 л", "грунтовка", "канистра", 0.005, "15"),
+    ("PLASTER-25", "Штукатурка гипсовая 25 кг", "штукатурка", "мешок", 0.020, "1000/m3"),
+    ("BOARD-OSB-9", "Плита OSB 9 мм", "плиты", "лист", 0.0268, "900/m3"),
+    ("BEAM-150", "Брус 150x150x6000", "пиломатериалы", "штука", 0.135, "300/m3"),
+    ("GLUE-TILE-25", "Клей плиточный 25 кг", "клей", "мешок", 0.018, "20"),
+    ("SEALANT-300", "Герметик 300 мл", "герметик", "туба", 0.0003, "3"),
 ]
 BATCH_SIZE = 20_000
 DAYS = 180

@@ -4,10 +4,10 @@
 `flask registrations import EVENTS.jsonl [--fraud]` loads past registrations
 in the fraud replay's event format (one JSON object a line: id, ts,
 participant, outlet, code, channel, and optionally ip, device, lat, lon),
-each with its own time. A registration goes through the same public paths as
-a live one (`store_registration`, or `register_code` with `--fraud`), so the
-points land in the ledger and `registration_recorded`'s receivers write the
-rollups. People are created on first sight as sellers of the event's shop,
+each with its own time. With `--fraud` each line goes through `register_code`
+like a live one; without, a chunk is stored in bulk (`history_bulk`), unless a
+running campaign's period meets it: then line by line through
+`store_registration`, where campaigns add their points. People are created on first sight as sellers of the event's shop,
 in bulk per chunk, as the replay does.
 
 Bad lines are never skipped silently: each is named with its line number and
@@ -34,7 +34,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from codes import issuing, services
+from codes import history_bulk, issuing, services
 from codes.models import Batch, BatchStatus
 from codes.normalize import CodeRejected
 from partner_club.accounts.models import Role, User, UserStatus
@@ -221,6 +221,7 @@ class _People:
         )
         self.ids: dict[str, int] = {}
         self._password = generate_password_hash(secrets.token_urlsafe(24))
+        self.catalogue: history_bulk.Catalogue | None = None  # the batches, read once, in bulk
 
     def resolve(self, events: list[Event]) -> int:
         wanted = {e.participant: self.outlets[e.outlet] for e in events if e.participant not in self.ids}
@@ -312,6 +313,13 @@ def _import_chunk(
 ) -> None:
     events.sort(key=lambda e: e.at)  # each registration sees the history before it
     report.people_created += people.resolve(events)
+    if not with_fraud and not history_bulk.campaigns_touch(session, events):
+        if people.catalogue is None:
+            people.catalogue = history_bulk.Catalogue(session)
+        history_bulk.store_chunk(
+            session, events, lambda event: people.ids[event.participant], people.catalogue, report
+        )
+        return
     for event in events:
         participant = session.get(User, people.ids[event.participant])
         ctx = services.RegistrationContext(

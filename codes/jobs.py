@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import glob
 import os
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import delete
 
 from codes import issuing, services
-from codes.models import Batch
+from codes.models import Batch, RegistrationRequest
 from codes.scheme import write_csv
+from partner_club.database import utcnow
 from partner_club.extensions import db
 from partner_club.jobs.services import JobContext
 
@@ -51,3 +54,14 @@ def generate_print_file(ctx: JobContext, batch_id: int) -> dict[str, Any]:
         raise
     os.replace(partial, path)  # the file appears whole or not at all
     return {"batch": batch.number, "count": batch.count, "file": os.path.basename(path)}
+
+
+REQUESTS_KEPT = timedelta(days=30)  # well past the 7 days a queued code may wait on a phone
+
+
+def prune_registration_requests(ctx: JobContext) -> dict[str, Any]:
+    """Forgets the first answers to client ids older than a month: a phone's outbox has long
+    sent or dropped them (a code scanned over seven days ago is refused anyway)."""
+    table = RegistrationRequest.__table__
+    result = db.session.execute(delete(table).where(table.c.created_at < utcnow() - REQUESTS_KEPT))
+    return {"forgotten": result.rowcount}

@@ -251,3 +251,27 @@ class Registration(Model):
     @property
     def status_label(self) -> str:
         return str(REGISTRATION_STATUS_LABELS[RegistrationStatus(self.status)])
+
+
+class RegistrationRequest(Model):
+    """A registration request named by the client (`client_id`, e.g. a UUID from the phone's
+    outbox) and the first answer given to it: a resend of the same id gets that answer back,
+    so retries are safe whatever the browser or the network does.
+
+    The row is inserted first in the registering transaction and holds the answer when it
+    commits; a parallel request with the same id waits on the unique constraint and then
+    reads the stored answer.
+    """
+
+    __tablename__ = "registration_requests"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "client_id", name="registration_requests_one_per_client_id"),
+        CheckConstraint("status BETWEEN 100 AND 599", name="status_http"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]  # the HTTP status of the first answer
+    body: Mapped[str] = mapped_column(Text)  # the first answer's JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

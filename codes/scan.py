@@ -1,20 +1,24 @@
 """QR decoding of photos: every payload in a picture, in reading order.
 
-zxing-cpp reads the most photos by far, so it goes first; pyzbar and OpenCV
-only get the pictures it could not read. Each decoder is wrapped so that its
-crash (OpenCV's binding raises UnicodeDecodeError on some payloads) counts
-as "nothing found" rather than a failed request.
+zxing-cpp reads the most photos by far, so it goes first (and tries each
+picture inverted too, for light-on-dark labels); the slower tries (CLAHE
+for poor light, pyzbar, OpenCV, an adaptive threshold, a label unrolled
+from a cylinder) only get the pictures it could not read, or a pallet's
+face of small codes where one may be missing. Each decoder is wrapped so
+that its crash (OpenCV's binding raises UnicodeDecodeError on some
+payloads) counts as "nothing found" rather than a failed request.
 
 Speed comes from never decoding more pixels than needed: a JPEG is decoded
 straight into a reduced grayscale draft (the DCT scales by 1/2, 1/4, 1/8 for
-free), so a 12-megapixel phone photo costs a 3-megapixel decode. Only when
-that finds nothing do we look at the full resolution (small codes far away)
-and at an upscaled copy (small, dense codes in a small picture).
+free), so a 12-megapixel phone photo costs a 1- to 3-megapixel decode. Only
+when that finds nothing do we look at the full resolution (small codes far
+away) and at an upscaled copy (small, dense codes in a small picture).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -60,7 +64,7 @@ def read_zxing(gray: np.ndarray, *, downscale: bool = True) -> list[Found]:
         text_mode=zxingcpp.TextMode.Plain,
         try_rotate=True,
         try_downscale=downscale,
-        try_invert=False,
+        try_invert=True,  # light-on-dark labels; only retried where nothing was found
     )
     found = []
     for result in results:
@@ -199,14 +203,104 @@ def find_codes(data: bytes, *, quick: bool = False) -> list[Found]:
         upscaled = cv2.resize(tried[-1][0], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
         _merge(found, safely(read_zxing, upscaled), 2 * last_scale)
         tried.append((upscaled, 2 * last_scale))
-    # The fallbacks are slow on big pictures: pyzbar gets the first two
-    # passes, OpenCV (the slowest, and the weakest) only the first.
-    for decoder, passes in ((read_pyzbar, tried[:2]), (read_opencv, tried[:1])):
-        for gray, scale in passes:
-            if found:
-                break
-            _merge(found, safely(decoder, gray), scale)
+    # Every try after this point runs only while nothing is found, or while
+    # several small symbols are (a pallet's face: a neighbour may be missing).
+    for step in _fallbacks(tried):
+        if _enough(list(found.values()), tried[0][1]):
+            break
+        decoder, gray, scale = step()
+        _merge(found, safely(decoder, gray), scale)
     return _in_reading_order(list(found.values()))
+
+
+def _enough(found: list[Found], first_scale: float) -> bool:
+    """One symbol, or several that are big in the first pass: nothing more to look for."""
+    if not found:
+        return False
+    return len(found) == 1 or min(f.size for f in found) * first_scale >= SMALL_SYMBOL
+
+
+def _fallbacks(tried: list[tuple[np.ndarray, float]]):
+    """The slower tries, cheapest and likeliest first, each made only when reached.
+
+    Poor light and glare: zxing-cpp on a locally equalised copy (CLAHE) of the
+    first two passes. Then pyzbar (a different binariser: it reads blur and
+    creased film that zxing-cpp misses) on the first two passes, OpenCV (the
+    slowest and weakest) on the first, pyzbar on the equalised copies,
+    zxing-cpp on a softened copy (creases and blur), an adaptive threshold
+    for uneven light that defeats every decoder's own binariser, the label
+    unrolled from a can or a roll (read_uncurved), and last OpenCV on an
+    equalised copy (glare on creased film).
+    """
+    first, second = tried[0], tried[min(1, len(tried) - 1)]
+    distinct = [first] if second is first else [first, second]
+    for gray, scale in distinct:
+        yield lambda gray=gray, scale=scale: (read_zxing, _equalised(gray), scale)
+    for gray, scale in distinct:
+        yield lambda gray=gray, scale=scale: (read_pyzbar, gray, scale)
+    yield lambda: (read_opencv, first[0], first[1])
+    for gray, scale in distinct:
+        yield lambda gray=gray, scale=scale: (read_pyzbar, _equalised(gray), scale)
+    # Creased film and blur together: softening the detailed pass evens out the modules.
+    last = distinct[-1]
+    yield lambda: (read_zxing, cv2.GaussianBlur(last[0], (0, 0), 1.0), last[1])
+    for gray, scale in distinct:
+        yield lambda gray=gray, scale=scale: (_read_zxing_as_is, _thresholded(gray), scale)
+    yield lambda: (read_uncurved, first[0], first[1])
+    # The costliest, for glare on creased film: OpenCV on the detailed equalised pass.
+    yield lambda: (read_opencv, _equalised(last[0]), last[1])
+
+
+# Half-angles (degrees) of a code wrapped round a cylinder, tried in turn.
+WRAP_ANGLES = (40, 50, 60)
+
+
+def read_uncurved(gray: np.ndarray) -> list[Found]:
+    """A code on a label wrapped round a can or a roll, flattened again.
+
+    Round a cylinder the modules near the code's sides are squeezed (the
+    camera sees x = R sin(s/R) of the arc length s), which no decoder's
+    grid model allows for. OpenCV finds the finder patterns even then; the
+    region between them is resampled evenly along the arc for a few wrap
+    angles, each read by zxing-cpp and pyzbar.
+    """
+    ok, points = cv2.QRCodeDetector().detect(gray)
+    if not ok or points is None:
+        return []
+    quad = points.reshape(4, 2)
+    left, right = float(quad[:, 0].min()), float(quad[:, 0].max())
+    top, bottom = float(quad[:, 1].min()), float(quad[:, 1].max())
+    half, centre = (right - left) / 2, (right + left) / 2
+    if half < 10:
+        return []
+    margin = 0.15 * (bottom - top)
+    rows = np.arange(max(0, int(top - margin)), min(gray.shape[0], int(bottom + margin)), dtype=np.float32)
+    for degrees in WRAP_ANGLES:
+        angle = math.radians(degrees)
+        radius = half / math.sin(angle)
+        arc = radius * min(angle * 1.15, math.pi / 2)  # the code and a quiet zone
+        s = np.linspace(-arc, arc, max(2, int(2 * arc)), dtype=np.float32)
+        columns = (centre + radius * np.sin(s / radius)).astype(np.float32)
+        map_x = np.repeat(columns[None, :], len(rows), axis=0)
+        map_y = np.repeat(rows[:, None], len(columns), axis=1)
+        flat = cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        texts = {f.text for f in safely(read_zxing, flat) or safely(read_pyzbar, flat)}
+        if texts:
+            size = max(right - left, bottom - top)
+            middle = (top + bottom) / 2
+            return [Found(text, centre, middle, size) for text in sorted(texts)]
+    return []
+
+
+def _equalised(gray: np.ndarray) -> np.ndarray:
+    clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+    return clahe.apply(gray)
+
+
+def _thresholded(gray: np.ndarray) -> np.ndarray:
+    # A window of about a module's neighbourhood at the sizes codes appear in a pass.
+    block = max(15, (max(gray.shape) // 60) | 1)
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 5)
 
 
 def _merge(found: dict[str, Found], hits: list[Found], scale: float) -> None:

@@ -14,6 +14,7 @@ from codes.scan import decode_image
 from codes.scan_services import MAX_CODES_PER_PICTURE, classify, register_payloads
 from codes.services import RegistrationContext
 from codes.uploads import MAX_IMAGE_BYTES, ImageRejected
+from codes.web import CLIENT_ID, claim_request, remember_answer
 from partner_club.api.base import ApiBlueprint, api_login_required, problem
 from partner_club.extensions import csrf, db, limiter
 from partner_club.web import commits
@@ -79,6 +80,17 @@ def scan():
         return problem(400, _("Attach a photo of the code (field \"image\")."), reason="no_image")
     if register and not current_user.is_participant:
         return problem(403, _("Only shop owners and sellers register codes."), reason="forbidden")
+    client_id = request.form.get("client_id") or None
+    if client_id is not None and not (register and CLIENT_ID.fullmatch(client_id)):
+        return problem(
+            422,
+            _("client_id is 8 to 64 letters, digits, dashes or underscores (a UUID fits)."),
+            reason="bad_client_id",
+        )
+    # A queued photo sent again (its answer was lost) gets the first answer back.
+    claim = claim_request(db.session, current_user.id, client_id) if client_id else None
+    if isinstance(claim, tuple):
+        return jsonify(claim[1]), claim[0]
     photo = read_upload(upload, upload_limit()) if upload is not None else None
     # A live camera frame (frame=1) gets the fast pass only: the next frame is the retry.
     quick = request.form.get("frame") == "1" and not register
@@ -100,6 +112,8 @@ def scan():
     }
     if not payloads:
         body["message"] = _("No code found. Come closer, add light and hold the phone still.")
+    if isinstance(claim, int):
+        remember_answer(db.session, claim, 200, body)
     return jsonify(body)
 
 
@@ -191,6 +205,12 @@ bp.document(
                                 },
                                 "lat": {"type": "number"},
                                 "lon": {"type": "number"},
+                                "client_id": {
+                                    "type": "string",
+                                    "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                                    "description": "With register=1: an id the client makes for this photo (a "
+                                    "UUID); a resend with the same id gets the first answer",
+                                },
                             },
                         }
                     }

@@ -26,7 +26,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import Insert, Integer, String, and_, bindparam, exists, select, update
+from sqlalchemy import Insert, Integer, String, and_, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,6 +45,7 @@ from codes.scheme import CodeScheme, scheme_from_setting
 from partner_club import throttle
 from partner_club.accounts.models import User
 from partner_club.campaigns.evaluate import campaign_points, release_awards
+from partner_club.campaigns.referrals import pay_referral
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
 from partner_club.ledger import services as ledger
@@ -131,6 +132,7 @@ class RegistrationContext:
     lat: float | None = None
     lon: float | None = None
     at: datetime | None = None
+    scanned_at: datetime | None = None  # when the phone read the code, if it says (fraud reads it)
 
 
 @dataclass(frozen=True)
@@ -314,6 +316,8 @@ def _store(
             by_shop_rule=True,
             at=attempt.at,
         )
+    if status == RegistrationStatus.ACCEPTED.value:
+        _referral(session, participant.outlet_id)
     registration_recorded.send(
         attempt, registration_id=registration_id, assessment=assessment, credits=credited
     )
@@ -395,6 +399,7 @@ def _tell_fraud_of_refusal(
             lat=ctx.lat,
             lon=ctx.lon,
             failure=failure,
+            scanned_at=ctx.scanned_at,
         )
     )
 
@@ -682,6 +687,7 @@ def _attempt(
         volume_m3=product.volume_m3,
         points=sum(line["points"] for line in registration_breakdown(product, at)),
         shop=shop,
+        scanned_at=ctx.scanned_at,
     )
 
 
@@ -785,7 +791,17 @@ def review_registration(
     if not accepted:
         release_awards(session, registration.id)  # budgets and caps get back what it took
     session.flush()
+    if accepted:
+        _referral(session, registration.outlet_id)
     return registration
+
+
+def _referral(session: Session, outlet_id: int | None) -> None:
+    """The referral bonus of the owner who brought the shop in, at its N-th accepted registration."""
+    accepted = select(func.count()).where(
+        Registration.outlet_id == outlet_id, Registration.status == RegistrationStatus.ACCEPTED.value
+    )
+    pay_referral(session, outlet_id, lambda: session.scalar(accepted) or 0)
 
 
 def _on_reviewed(

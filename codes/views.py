@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+import codes.kinds  # noqa: F401 - connects the points notices to registration_recorded
 from codes import home as codes_home
 from codes import issuing, jobs, printing, queries, services
 from codes.forms import (

@@ -1,14 +1,17 @@
-"""Renders the club's own labels and "photographs" them the way phones do.
+"""Prints the club's own labels and "photographs" them the way phones do.
 
     .venv/bin/python tools/make_scan_testset.py [--out build/scanset] [--per-condition 10] [--seed 7]
 
-Each label carries the QR link PUBLIC_URL/c/<code> and the code in letters,
-like the printed packages. Each picture is one condition a seller meets:
-a skewed angle, a shaky hand, a shop lamp's glare, a dim warehouse, a
-curved can, a shelf of several packages, a code far away in a 12-megapixel
-frame, a heavily compressed JPEG, a phone held sideways (pixels rotated and
-an EXIF orientation tag saying so), a reduced live-camera frame. Everything
-follows one seed, so the same command always writes the same files.
+Each label is the one the club prints (codes.printing.label_png): the QR link
+PUBLIC_URL/c/<code> of a real code of the scheme (under a seeded key), the
+code in letters, the instruction and the brand. Each picture is one condition
+a seller meets: a skewed angle, a shaky hand or a missed focus, a shop lamp's
+glare, a dim warehouse, a label round a can or a roll, wrinkled glossy film,
+light-on-dark printing, a code turned any way, a shelf or a pallet's face of
+several labels, a code far away in a 12-megapixel frame, a heavily
+compressed JPEG, a phone held sideways (pixels rotated and an EXIF
+orientation tag saying so), a reduced live-camera frame. Everything follows
+one seed, so the same command always writes the same files.
 `labels.json` lists the payloads each picture holds, in reading order.
 """
 
@@ -24,74 +27,36 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import segno
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-try:  # the codes package's scheme, when it is there, makes the check symbol real
-    from codes.scheme import ALPHABET, check_symbol, display
-except ImportError:  # pragma: no cover - only before the scheme landed
-    ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-    def check_symbol(data: str) -> str:
-        return ALPHABET[sum((i + 1) * ALPHABET.index(c) for i, c in enumerate(data)) % 32]
-
-    def display(code: str) -> str:
-        return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
-
+from codes.printing import LabelText, label_png  # noqa: E402
+from codes.scheme import MAX_BATCH, MAX_SERIAL, CodeScheme  # noqa: E402
 
 PHONE = (4000, 3000)  # a 12-megapixel photo
-FONT_PATHS = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+LABEL_TEXT = LabelText(
+    brand="Partner Club", instruction="Scan with the phone's camera or type the code at club.example.ru"
 )
-PRODUCTS = ("Brick adhesive 25 kg", "Tile grout 5 kg", "Primer 10 l", "Plaster 30 kg", "Sealant 0.3 l")
 
 
 def make_code(rng: np.random.Generator) -> str:
-    data = "".join(ALPHABET[i] for i in rng.integers(0, 32, size=12))
-    return data + check_symbol(data)
-
-
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    for path in FONT_PATHS:
-        if Path(path).exists():
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size=size)
+    """A real club code: the scheme's encryption of a batch and serial, under a seeded key."""
+    scheme = CodeScheme({1: bytes(int(v) for v in rng.integers(0, 256, size=16))})
+    return scheme.encode(int(rng.integers(1, MAX_BATCH)), int(rng.integers(1, MAX_SERIAL)))
 
 
 def render_label(payload: str, code: str, rng: np.random.Generator, width: int = 600) -> np.ndarray:
-    """A printed package label (RGB): product name, QR code, the code in letters."""
-    qr = segno.make(payload, error="m", boost_error=False)
-    quiet = 4
-    modules = qr.symbol_size(scale=1, border=quiet)[0]
-    scale = max(1, int(width * 0.8) // modules)
-    buf = io.BytesIO()
-    qr.save(buf, kind="png", scale=scale, border=quiet)
-    qr_img = Image.open(buf).convert("RGB")
-    height = qr_img.height + int(width * 0.38)
-    paper = tuple(int(v) for v in rng.integers(225, 256, size=3))
-    label = Image.new("RGB", (width, height), paper)
-    draw = ImageDraw.Draw(label)
-    draw.text(
-        (width // 2, int(width * 0.05)),
-        PRODUCTS[int(rng.integers(len(PRODUCTS)))],
-        fill=(30, 30, 30),
-        font=_font(int(width * 0.06)),
-        anchor="mt",
-    )
-    top = int(width * 0.14)
-    label.paste(qr_img, ((width - qr_img.width) // 2, top))
-    draw.text(
-        (width // 2, top + qr_img.height + int(width * 0.04)),
-        display(code),
-        fill=(10, 10, 10),
-        font=_font(int(width * 0.075)),
-        anchor="mt",
-    )
-    return np.asarray(label)
+    """The club's printed label (codes.printing.label_png) on slightly tinted paper, as RGB.
+
+    `width` is only a hint kept for callers: the label is printed at its own size.
+    """
+    printed = Image.open(io.BytesIO(label_png(code, payload, LABEL_TEXT))).convert("L")
+    ink = np.asarray(printed, dtype=np.float32)[..., None] / 255.0
+    paper = rng.integers(225, 256, size=3).astype(np.float32)
+    dark = rng.integers(0, 35, size=3).astype(np.float32)
+    return (dark + (paper - dark) * ink).astype(np.uint8)
 
 
 # --- the scene ------------------------------------------------------------
@@ -179,6 +144,40 @@ def cylinder(label: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(wrapped * shade, 0, 255).astype(np.uint8)
 
 
+def wrinkled_film(label: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The label under creased, glossy shrink film: the print shifts along the folds and the
+    film throws narrow highlights where a fold faces the lamp."""
+    h, w = label.shape[:2]
+    module = 10.0  # codes.printing prints 10 pixels a module
+    # A height field of a few folds across the label, mostly running one way (film is stretched).
+    folds = int(rng.integers(3, 8))
+    coarse = rng.normal(0, 1, size=(max(2, folds // 2), folds)).astype(np.float32)
+    if rng.random() < 0.5:
+        coarse = coarse.T.copy()
+    height = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    height = cv2.GaussianBlur(height, (0, 0), w / 40)
+    height /= max(float(np.abs(height).max()), 1e-6)
+    gy, gx = np.gradient(height)
+    slope = max(float(np.abs(np.stack([gx, gy])).max()), 1e-9)
+    # Where the film bends, the print under it appears shifted by up to ~0.6 of a module.
+    amplitude = float(rng.uniform(0.25, 0.6)) * module
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    map_x = xx + (gx / slope * amplitude).astype(np.float32)
+    map_y = yy + (gy / slope * amplitude).astype(np.float32)
+    shifted = cv2.remap(label, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Specular highlight: Blinn-Phong on the folds' normals, lamp somewhere above.
+    light = np.array([rng.uniform(-0.6, 0.6), rng.uniform(-0.6, 0.6), 1.0])
+    light /= np.linalg.norm(light)
+    bend = float(rng.uniform(6, 14))
+    nx, ny, nz = -gx / slope, -gy / slope, np.full_like(gx, 1.0 / bend * 10)
+    norm = np.sqrt(nx**2 + ny**2 + nz**2)
+    half = (light + np.array([0, 0, 1.0])) / np.linalg.norm(light + np.array([0, 0, 1.0]))
+    cos = np.clip((nx * half[0] + ny * half[1] + nz * half[2]) / norm, 0, 1)
+    shine = (cos ** float(rng.uniform(40, 120)) * float(rng.uniform(120, 230)))[..., None]
+    sheen = float(rng.uniform(5, 25))  # the film's overall haze
+    return np.clip(shifted * (1 - sheen / 255) + sheen + shine, 0, 255).astype(np.uint8)
+
+
 # --- the camera -----------------------------------------------------------
 
 
@@ -264,12 +263,18 @@ class Shot:
         tilt: float = 0.0,
         angle: float = 0.0,
         curved: bool = False,
+        wrinkled: bool = False,
+        inverted: bool = False,
         row: int = 0,
     ) -> tuple[float, float, float]:
         code = make_code(self.rng)
         payload = f"{self.public_url}/c/{code}"
         w, h = self.size
         art = render_label(payload, code, self.rng, width=int(self.rng.integers(500, 700)))
+        if inverted:  # light-on-dark printing: pale ink on a dark label
+            art = (255 - art).astype(np.uint8)
+        if wrinkled:
+            art = wrinkled_film(art, self.rng)
         if curved:
             art = cylinder(art, self.rng)
         width = width_frac * w
@@ -301,13 +306,18 @@ def c_perspective(s: Shot) -> None:
     s.camera()
 
 
-def c_blur(s: Shot) -> None:
+def c_blur_motion(s: Shot) -> None:
+    """A shaky hand: the label smeared along one direction."""
     s.label(width_frac=s.rng.uniform(0.22, 0.35), angle=s.rng.uniform(-10, 10))
     scale = s.size[0] / 4000
-    if s.rng.random() < 0.5:
-        s.scene = gaussian_blur(s.scene, s.rng.uniform(3.0, 9.0) * scale)
-    else:
-        s.scene = motion_blur(s.scene, max(3, int(s.rng.uniform(12, 40) * scale)), s.rng.uniform(0, 180))
+    s.scene = motion_blur(s.scene, max(3, int(s.rng.uniform(12, 40) * scale)), s.rng.uniform(0, 180))
+    s.camera(sigma=0)
+
+
+def c_blur_defocus(s: Shot) -> None:
+    """The phone focused on the background: the label soft all over."""
+    s.label(width_frac=s.rng.uniform(0.22, 0.35), angle=s.rng.uniform(-10, 10))
+    s.scene = gaussian_blur(s.scene, s.rng.uniform(3.0, 9.0) * s.size[0] / 4000)
     s.camera(sigma=0)
 
 
@@ -359,6 +369,34 @@ def c_shelf(s: Shot) -> None:
                 angle=skew + s.rng.uniform(-3, 3),
                 row=r,
             )
+    s.camera()
+
+
+def c_wrinkled(s: Shot) -> None:
+    """A label under creased glossy film on a roll of insulation, a lamp overhead."""
+    x, y, width = s.label(width_frac=s.rng.uniform(0.2, 0.32), wrinkled=True, angle=s.rng.uniform(-15, 15))
+    if s.rng.random() < 0.5:  # and sometimes the lamp's broad reflection too
+        s.scene = glare(
+            s.scene, s.rng, (x + width * s.rng.uniform(-0.4, 0.4), y), radius=width * s.rng.uniform(0.08, 0.2)
+        )
+    s.camera()
+
+
+def c_curved_film(s: Shot) -> None:
+    """A label round a roll, under wrinkled film: the curve and the creases together."""
+    s.label(width_frac=s.rng.uniform(0.22, 0.32), curved=True, wrinkled=True, angle=s.rng.uniform(-8, 8))
+    s.camera()
+
+
+def c_inverted(s: Shot) -> None:
+    """Light-on-dark printing: pale modules on a dark label."""
+    s.label(width_frac=s.rng.uniform(0.18, 0.33), inverted=True, angle=s.rng.uniform(-20, 20))
+    s.camera()
+
+
+def c_rotated(s: Shot) -> None:
+    """A smallish label at any angle: the package lies on its side or upside down."""
+    s.label(width_frac=s.rng.uniform(0.08, 0.2), angle=s.rng.uniform(0, 360), tilt=s.rng.uniform(0, 0.3))
     s.camera()
 
 
@@ -430,7 +468,8 @@ def c_crowd(s: Shot) -> None:
 CONDITIONS: dict[str, tuple[Callable[[Shot], None], tuple[int, int], tuple[int, int]]] = {
     "clean": (c_clean, PHONE, (85, 95)),
     "perspective": (c_perspective, PHONE, (85, 95)),
-    "blur": (c_blur, PHONE, (85, 95)),
+    "blur_motion": (c_blur_motion, PHONE, (85, 95)),
+    "blur_defocus": (c_blur_defocus, PHONE, (85, 95)),
     "glare": (c_glare, PHONE, (85, 95)),
     "low_light": (c_low_light, PHONE, (80, 92)),
     "curved": (c_curved, PHONE, (85, 95)),
@@ -441,6 +480,10 @@ CONDITIONS: dict[str, tuple[Callable[[Shot], None], tuple[int, int], tuple[int, 
     "frame": (c_frame, (640, 480), (60, 80)),
     "combined": (c_combined, PHONE, (70, 88)),
     "crowd": (c_crowd, PHONE, (85, 95)),
+    "wrinkled": (c_wrinkled, PHONE, (85, 95)),
+    "curved_film": (c_curved_film, PHONE, (85, 95)),
+    "inverted": (c_inverted, PHONE, (85, 95)),
+    "rotated": (c_rotated, PHONE, (85, 95)),
 }
 
 

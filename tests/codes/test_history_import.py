@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 from codes.models import Batch, BatchStatus, Registration
 from partner_club.accounts.models import User
 from partner_club.jobs.models import Job
-from partner_club.ledger.models import LedgerEntry
+from partner_club.ledger.models import Account, LedgerEntry, PointLot
+from partner_club.ledger.policy import RegistrationRule, store_registration_rule
+from partner_club.ledger.reconcile import disagreements
+from partner_club.outlets.models import Outlet
 from reports.models import DailyProductRollup
 from reports.rollups import fold_all
 from tests.codes.helpers import batch, code
@@ -111,3 +114,26 @@ def test_fraud_rules_run_only_when_asked(app, db, make, tmp_path):
     result = runner.invoke(args=["registrations", "import", "--fraud", str(path)])
     assert result.exit_code == 0, result.output
     assert _count(db, Registration.id) + result.output.count("refused by the fraud rules") == 5
+
+
+def test_bulk_import_shares_points_by_the_shop_rule_and_pays_nothing_twice(app, db, make, tmp_path):
+    shipped = _world(make, db)
+    shop = db.session.scalar(select(Outlet).where(Outlet.external_id == "SHOP-1"))
+    store_registration_rule(db.session, RegistrationRule("split", 60), outlet_id=shop.id, actor_id=None)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    runner.invoke(args=["codes", "activate", str(shipped.number), "--at", "2025-03-01"])
+    lines = [_event(i, code(shipped, i), participant=f"P{i % 2}") for i in range(1, 11)]
+    lines.append(_event(11, code(shipped, 3)))  # the same code twice in one file
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    first = runner.invoke(args=["registrations", "import", str(path)])
+    assert "10 registered" in first.output and "line 11:" in first.output
+    again = runner.invoke(args=["registrations", "import", str(path)])
+    assert "0 registered" in again.output, again.output
+    db.session.expire_all()
+    people = db.session.scalar(select(func.sum(Account.active)).where(Account.user_id.is_not(None)))
+    shop_points = db.session.scalar(select(Account.active).where(Account.outlet_id == shop.id))
+    assert (people, shop_points) == (10 * 15, 10 * 10)  # 25 points a package, 60 % to the person
+    assert disagreements(db.session) == []
+    assert _count(db, PointLot.id) == 20  # each share earns its own lot, to expire from

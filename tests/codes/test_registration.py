@@ -342,7 +342,7 @@ def test_invalid_attempts_slow_down_then_stop(db, make):
     assert refusals == throttle.CODE_LIMITS["user"].hard - 6
 
 
-def test_points_are_credited_to_an_account_the_session_already_holds(db, make):
+def test_points_are_credited_to_an_account_the_session_already_holds(db, make, daytime):
     """The ledger's Core UPDATE moves the balance; an Account loaded before shows the new one."""
     seller = make.user(Role.SELLER)
     issued = batch(db.session)

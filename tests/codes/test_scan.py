@@ -15,6 +15,7 @@ import segno
 from PIL import Image
 
 from codes import scan
+from codes.scheme import check_symbol
 from codes.uploads import ImageRejected, open_image, without_metadata
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
@@ -37,22 +38,29 @@ def qr_png(text: str | bytes, *, scale: int = 8, border: int = 4) -> bytes:
     return out.getvalue()
 
 
-def test_the_generated_set_is_read_with_exact_payloads(scanset):
+@pytest.mark.parametrize("condition", list(make_scan_testset.CONDITIONS))
+def test_every_condition_is_read_with_exact_payloads(scanset, condition):
     folder, labels = scanset
-    read = 0
-    for item in labels["images"]:
-        decoded = scan.decode_image((folder / item["file"]).read_bytes())
-        # Never a payload that is not on the picture, whatever else happens.
-        assert set(decoded) <= set(item["expected"]), item["file"]
-        read += decoded == item["expected"]
-    assert read / len(labels["images"]) >= 0.9
+    pictures = [i for i in labels["images"] if i["condition"] == condition]
+    assert pictures
+    for item in pictures:
+        assert scan.decode_image((folder / item["file"]).read_bytes()) == item["expected"], item["file"]
 
 
-def test_several_labels_come_in_reading_order(scanset):
+def test_every_label_on_a_pallets_face_is_found_in_reading_order(scanset):
     folder, labels = scanset
-    shelves = [i for i in labels["images"] if i["condition"] == "shelf"]
-    assert shelves and all(len(i["expected"]) >= 4 for i in shelves)
-    for item in shelves:
+    faces = [i for i in labels["images"] if i["condition"] in ("shelf", "crowd")]
+    assert faces and all(len(i["expected"]) >= 4 for i in faces)
+    assert any(len(i["expected"]) >= 7 for i in faces)
+    for item in faces:
+        assert scan.decode_image((folder / item["file"]).read_bytes()) == item["expected"]
+
+
+def test_light_on_dark_labels_need_the_inverted_try(scanset):
+    folder, labels = scanset
+    for item in (i for i in labels["images"] if i["condition"] == "inverted"):
+        gray, _ = scan.grayscale((folder / item["file"]).read_bytes())
+        assert scan.read_pyzbar(gray) == []  # not readable as printed: only inverted
         assert scan.decode_image((folder / item["file"]).read_bytes()) == item["expected"]
 
 
@@ -71,7 +79,7 @@ def test_labels_carry_club_links_with_valid_codes(scanset):
     payload = labels["images"][0]["expected"][0]
     assert payload.startswith(PUBLIC_URL + "/c/")
     code = payload.rsplit("/", 1)[1]
-    assert len(code) == 13 and make_scan_testset.check_symbol(code[:12]) == code[12]
+    assert len(code) == 13 and check_symbol(code[:12]) == code[12]
 
 
 def test_a_small_dense_code_is_read_through_the_upscaled_copy():
@@ -103,10 +111,20 @@ def test_a_crashing_decoder_counts_as_nothing_found():
     assert scan.safely(broken, Image.new("L", (10, 10))) == []
 
 
-def test_a_picture_without_a_code_gives_an_empty_list():
-    out = io.BytesIO()
-    Image.new("RGB", (800, 600), (120, 130, 140)).save(out, "JPEG")
-    assert scan.decode_image(out.getvalue()) == []
+def test_a_photo_without_a_code_gives_an_empty_list():
+    """A scene with boxes, grain and a label whose QR code was torn off: "no code found"."""
+    rng = np.random.default_rng(5)
+    shot = make_scan_testset.Shot(rng, (1600, 1200), PUBLIC_URL)
+    label = make_scan_testset.render_label(PUBLIC_URL + "/c/X", "0" * 13, rng)
+    torn = label.copy()
+    torn[: int(label.shape[0] * 0.7)] = 230  # only the letters are left
+    make_scan_testset.paste(
+        shot.scene, torn, make_scan_testset.label_quad(rng, (800, 600), 400, label.shape[0] / label.shape[1])
+    )
+    shot.camera()
+    data = make_scan_testset.jpeg(shot.scene, 90)
+    assert scan.decode_image(data) == []
+    assert scan.find_codes(data) == []
 
 
 # --- upload checks -------------------------------------------------------------
@@ -179,12 +197,13 @@ def test_labels_json_is_deterministic(tmp_path):
     assert json.loads((tmp_path / "a" / "labels.json").read_text())["seed"] == 3
 
 
-def test_live_frames_are_read_by_the_quick_pass(scanset):
-    folder, labels = scanset
-    frames = [i for i in labels["images"] if i["condition"] == "frame"]
-    assert frames
-    for item in frames:
-        assert scan.decode_image((folder / item["file"]).read_bytes(), quick=True) == item["expected"]
+def test_live_frames_are_read_by_the_quick_pass(tmp_path):
+    # Frames at the size the scanner page sends them (640 x 480): they are small already.
+    labels = make_scan_testset.build(
+        tmp_path, per_condition=3, seed=11, conditions=["frame"], public_url=PUBLIC_URL
+    )
+    for item in labels["images"]:
+        assert scan.decode_image((tmp_path / item["file"]).read_bytes(), quick=True) == item["expected"]
 
 
 def test_a_kept_copy_is_reduced():
@@ -217,3 +236,31 @@ def test_every_image_mode_is_read(mode):
     out = io.BytesIO()
     picture.save(out, "JPEG" if mode == "CMYK" else "PNG")
     assert scan.decode_image(out.getvalue()) == [text]
+
+
+class _Wrap:
+    """Stands in for the generator in make_scan_testset.cylinder: a steep wrap, no bow."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def uniform(self, low: float, high: float) -> float:
+        self.calls += 1
+        return low + 0.95 * (high - low) if self.calls == 1 else 0.0
+
+
+def test_a_label_round_a_can_is_unrolled():
+    rng = np.random.default_rng(1)
+    shot = make_scan_testset.Shot(rng, (1600, 1200), PUBLIC_URL)
+    code = make_scan_testset.make_code(rng)
+    url = f"{PUBLIC_URL}/c/{code}"
+    art = make_scan_testset.cylinder(make_scan_testset.render_label(url, code, rng), _Wrap())
+    make_scan_testset.paste(
+        shot.scene, art, make_scan_testset.label_quad(rng, (800, 600), 600, art.shape[0] / art.shape[1])
+    )
+    shot.camera()
+    gray, _ = scan.grayscale(make_scan_testset.jpeg(shot.scene, 90), max_side=1000)
+    assert scan.read_pyzbar(gray) == []  # squeezed at the sides: pyzbar cannot read it as it is
+    found = scan.read_uncurved(gray)
+    assert [f.text for f in found] == [url]
+    assert 400 < found[0].x < 600 and 300 < found[0].y < 450  # where the label is, in the 1000 px picture

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from codes.models import Registration
 from codes.scan_models import ScanPhoto, scan_photo_registrations
 from codes.scan_services import NotClubCode, club_code_of
-from fraud.services import save_config
 from partner_club.accounts.models import Role
 from partner_club.signals import HOLD, Assessment, registration_checks
 from tests.codes.helpers import batch, code
@@ -93,7 +92,7 @@ def test_decoding_only_lists_the_codes_in_reading_order_and_registers_nothing(
     assert registrations(db) == 0
 
 
-def test_a_photo_of_three_labels_registers_three_codes(client, api_token, db, seller_and_codes):
+def test_a_photo_of_three_labels_registers_three_codes(client, api_token, db, seller_and_codes, daytime):
     seller, codes = seller_and_codes
     response = post_scan(
         client, api_token(seller), photo_of([f"{CLUB}/c/{c}" for c in codes[:3]]), register=True
@@ -109,13 +108,10 @@ def test_a_photo_of_three_labels_registers_three_codes(client, api_token, db, se
     assert db.session.scalar(select(func.count(ScanPhoto.id))) == 0
 
 
-def test_a_shelf_photo_of_six_labels_is_accepted_whole(client, api_token, make, db):
+def test_a_shelf_photo_of_six_labels_is_accepted_whole(client, api_token, make, db, daytime):
     seller = make.user(Role.SELLER)
     issued = batch(db.session)
     codes = [code(issued, n) for n in (3, 17, 40, 61, 77, 95)]
-    # Five codes in a night hour are held whatever their channel; the suite runs at any hour.
-    save_config(db.session, {"detectors": {"time": {"params": {"night_max": "1000"}}}}, actor=None)
-    make.session.commit()
     body = post_scan(
         client, api_token(seller), photo_of([f"{CLUB}/c/{c}" for c in codes]), register=True
     ).get_json()

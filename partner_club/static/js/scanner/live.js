@@ -1,9 +1,27 @@
 // The live scanner page: the camera reads QR codes, each new code is
 // registered once, and the answer appears under the picture while scanning
 // goes on; a photo of the code is the way without a camera.
+import { newId } from "../outbox/ids.js";
+import { pagePerson, queueCode, queuePhoto } from "../outbox/queue.js";
+import { replay } from "../outbox/send.js";
 import { poster } from "./api.js";
 import { Camera } from "./camera.js";
 import { Feedback } from "./feedback.js";
+
+const offline = () => navigator.onLine === false;
+
+// QR codes in a photo read on the phone, where the browser can (BarcodeDetector); else none.
+function readOnPhone(file) {
+  if (!("BarcodeDetector" in window) || !window.createImageBitmap) return Promise.resolve([]);
+  return window.BarcodeDetector.getSupportedFormats()
+    .then((formats) =>
+      formats.includes("qr_code")
+        ? createImageBitmap(file).then((bitmap) => new window.BarcodeDetector({ formats: ["qr_code"] }).detect(bitmap))
+        : [],
+    )
+    .then((codes) => codes.map((c) => c.rawValue).filter(Boolean))
+    .catch(() => []);
+}
 
 function liveScanner(root) {
   const texts = JSON.parse(document.getElementById("scanner-texts").textContent);
@@ -13,6 +31,15 @@ function liveScanner(root) {
   const stopButton = document.getElementById("scanner-stop");
   const photoForm = document.getElementById("scanner-photo");
   const handled = new Set(); // payloads answered on this page: each registered once
+  const person = pagePerson();
+
+  // No connection: the codes wait in the outbox (sent when it returns), said with a beep.
+  function keep(payloads) {
+    return Promise.all(payloads.map((p) => queueCode(person, p, "scan"))).then(() => {
+      feedback.addNote("waiting", texts.queued);
+      feedback.signal(true);
+    });
+  }
   let lastSeen = null;
   let cameraNote = ""; // why the camera is off, kept for the status line
 
@@ -21,6 +48,10 @@ function liveScanner(root) {
     if (payloads.length) lastSeen = payloads[payloads.length - 1];
     if (!fresh.length) return;
     fresh.forEach((p) => handled.add(p));
+    if (offline() && person !== null) {
+      keep(fresh);
+      return;
+    }
     const form = new FormData();
     fresh.forEach((p) => form.append("payload", p));
     form.append("register", "1");
@@ -37,7 +68,11 @@ function liveScanner(root) {
         feedback.say(texts.aim);
       })
       .catch(() => {
-        fresh.forEach((p) => handled.delete(p));
+        if (person !== null) {
+          keep(fresh); // the answer may be lost, not the code: the outbox sends it again
+        } else {
+          fresh.forEach((p) => handled.delete(p));
+        }
         feedback.say(texts.network);
       });
   }
@@ -79,10 +114,30 @@ function liveScanner(root) {
     const input = photoForm.querySelector('input[type="file"]');
     if (!input.files.length) return;
     event.preventDefault();
-    const form = new FormData();
-    form.append("image", input.files[0]);
-    form.append("register", "1");
     const button = photoForm.querySelector("button");
+    const file = input.files[0];
+    const done = () => {
+      button.disabled = false;
+      input.value = "";
+    };
+    // No connection: the phone reads the codes if it can, else the photo itself waits.
+    const clientId = newId(); // an online send that loses its answer is sent again under it
+    const keepPhoto = (sent) =>
+      readOnPhone(file).then((payloads) =>
+        (payloads.length && !sent ? keep(payloads.filter((p) => !handled.has(p))) : queuePhoto(person, file, file.name, clientId).then(() => {
+          feedback.addNote("waiting", texts.queued);
+          feedback.signal(true);
+        })).then(done),
+      );
+    if (offline() && person !== null) {
+      button.disabled = true;
+      keepPhoto(false);
+      return;
+    }
+    const form = new FormData();
+    form.append("image", file);
+    form.append("register", "1");
+    if (person !== null) form.append("client_id", clientId);
     button.disabled = true;
     feedback.say(texts.reading);
     post(form)
@@ -99,14 +154,12 @@ function liveScanner(root) {
         }
         feedback.say(camera.on ? texts.aim : cameraNote);
       })
-      .catch(() => feedback.say(texts.network))
-      .then(() => {
-        button.disabled = false;
-        input.value = "";
-      });
+      .catch(() => (person !== null ? keepPhoto(true) : feedback.say(texts.network)))
+      .then(done);
   });
 
   camera.start();
+  if (person !== null) replay(person);
 }
 
 const root = document.getElementById("scanner");
