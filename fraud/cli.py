@@ -104,7 +104,7 @@ def simulate(count: int, out, days: int, seed: int | None, fraud_share: float, w
 @fraud.command("escalate")
 def escalate() -> None:
     """Escalate open review cases older than the club's review time (`fraud.review_sla_hours`)
-    to their region's regional manager. Run it every hour or so (cron)."""
+    to their region's regional manager. It runs hourly by itself (periodic task `fraud.escalate`)."""
     cases = escalate_overdue(db.session)
     db.session.commit()
     click.echo(f"{len(cases)} cases escalated (older than {review_sla_hours(db.session):g} hours).")

@@ -8,7 +8,8 @@ the review queue (/fraud/).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from codes.models import Batch, BatchStatus
 from codes.services import RegistrationContext, batch_code, register_code
 from partner_club.demo.world import DemoWorld
 from partner_club.errors import DomainError
+from partner_club.regions.zones import region_zone, zone_info
 
 
 def seed(session: Session, world: DemoWorld) -> None:
@@ -82,9 +84,10 @@ def seed(session: Session, world: DemoWorld) -> None:
                 ip="10.20.30.41",
                 device=f"demo-geo-{elsewhere.id}",
             )
-    # A night burst: 03:00 Moscow time is 00:00 UTC.
+    # A night burst: 02:05 on the shop's own clock.
     owl = sellers[2]
-    night = yesterday.replace(hour=0, minute=5)
+    zone = zone_info(region_zone(owl.outlet.region.iso_code)) or ZoneInfo("Europe/Moscow")
+    night = datetime.combine(yesterday.astimezone(zone).date(), time(2, 5), tzinfo=zone).astimezone(UTC)
     for i in range(6):
         register(
             owl,

@@ -317,11 +317,14 @@ class ScatterDetector(Detector):
     name = "scatter"
     label = _l("Scattered serials")
     help = _l(
-        "A shop's stock is a few runs of consecutive serials. One person's last codes of a batch "
-        "spread over many far-apart places of it were gathered elsewhere (bought, traded), not unpacked."
+        "A shop's stock is a few runs of consecutive serials. One person's last codes of a batch, or "
+        "the shop's by all its people, spread over many far-apart places of it were gathered "
+        "elsewhere (bought, traded), not unpacked."
     )
     params = {
-        "places": Param(8, 2, RECENT_RUNS + 1, _l("far-apart places among one person's last nine codes")),
+        "places": Param(
+            8, 2, RECENT_RUNS + 1, _l("far-apart places among one person's or shop's last nine codes")
+        ),
         "gap": Param(1000, 1, 1e9, _l("serials between two places")),
         "score": _score(50),
     }
@@ -329,17 +332,38 @@ class ScatterDetector(Detector):
     def check(self, obs, history, p):
         if not obs.valid or obs.batch_id is None or obs.serial is None:
             return None
-        serials = sorted(
-            {r[0] for r in history.recent_in_batch(obs.participant_id, obs.batch_id)} | {obs.serial}
-        )
+        person = {r[0] for r in history.recent_in_batch(obs.participant_id, obs.batch_id)}
+        found = self._places(person | {obs.serial}, p)
+        if found is None and obs.outlet_id is not None:
+            # Bought codes split over a shop's accounts, a few each, within the hour: the shop's
+            # stock is runs too.
+            shop = set(history.recent_in_shop_batch(obs.outlet_id, obs.batch_id, obs.ts))
+            found = self._places(shop | {obs.serial}, p)
+            if found is not None:
+                return self.reason(p["score"], batch=obs.batch_number, who="shop", **found)
+        if found is None:
+            return None
+        return self.reason(p["score"], batch=obs.batch_number, **found)
+
+    @staticmethod
+    def _places(serials_found: set[int], p: dict[str, float]) -> dict[str, int] | None:
+        serials = sorted(serials_found)
         if len(serials) < p["places"]:
             return None
         places = 1 + sum(1 for a, b in itertools.pairwise(serials) if b - a > p["gap"])
         if places < p["places"]:
             return None
-        return self.reason(p["score"], batch=obs.batch_number, codes=len(serials), places=places)
+        return {"codes": len(serials), "places": places}
 
     def describe(self, e):
+        if e.get("who") == "shop":
+            return _(
+                "The shop's last %(codes)d codes of batch %(batch)s within an hour, registered by "
+                "several of its people, lie in %(places)d far-apart places: not the runs a delivery brings.",
+                codes=e["codes"],
+                batch=e["batch"],
+                places=e["places"],
+            )
         return _(
             "This person's last %(codes)d codes of batch %(batch)s lie in %(places)d far-apart places: "
             "not the runs a delivery brings.",
@@ -475,11 +499,18 @@ class SharedIdentityDetector(Detector):
 class TimeDetector(Detector):
     name = "time"
     label = _l("Night bursts and inhuman speed")
-    help = _l("Bursts at night (local time) and registrations faster than a person can type or scan.")
+    help = _l(
+        "Bursts at night (local time), codes at machine pace at night, and registrations faster than "
+        "a person can type or scan."
+    )
     params = {
         "night_start": Param(0, 0, 23, _l("night starts at (hour)")),
         "night_end": Param(5, 0, 23, _l("night ends at (hour)")),
         "night_max": Param(5, 2, 1000, _l("registrations per person in a night hour")),
+        "night_pace_run": Param(3, 2, 1000, _l("codes in a row at night to judge the pace by")),
+        "night_pace_seconds": Param(
+            8, 0, 600, _l("seconds a person needs at least per code at night"), integer=False
+        ),
         "night_score": Param(45, 0, 200, _l("score for a night burst")),
         "typed_seconds": Param(4, 0, 120, _l("seconds a person needs to type a code"), integer=False),
         "scan_seconds": Param(0.5, 0, 60, _l("seconds a person needs to scan a code"), integer=False),
@@ -490,13 +521,23 @@ class TimeDetector(Detector):
     def check(self, obs, history, p):
         if not obs.valid:
             return None
-        hour = ((obs.ts + history.utc_offset_hours * HOUR) % DAY) // HOUR
+        # Night by the shop's own clock: Moscow's midnight is morning in Vladivostok.
+        offset = history.utc_offset_hours if obs.utc_offset_hours is None else obs.utc_offset_hours
+        hour = ((obs.ts + offset * HOUR) % DAY) // HOUR
         start, end = p["night_start"], p["night_end"]
         at_night = start <= hour < end if start <= end else (hour >= start or hour < end)
         if at_night:
             n = history.count("participant", obs.participant_id, obs.ts, HOUR) + 1
             if n >= p["night_max"]:
                 return self.reason(p["night_score"], kind="night", n=n, hour=int(hour))
+            # A script at night works at machine pace: a few codes in seconds, not a burst of five.
+            window = p["night_pace_run"] * p["night_pace_seconds"]
+            n = history.count("participant_all", obs.participant_id, obs.ts, window) + 1
+            if n >= p["night_pace_run"]:
+                first = history.first_ts("participant_all", obs.participant_id, obs.ts, window) or obs.ts
+                return self.reason(
+                    p["night_score"], kind="night_pace", n=n, seconds=int(obs.ts - first), hour=int(hour)
+                )
         if obs.fast_streak >= p["fast_streak"]:
             return self.reason(
                 p["fast_score"], kind="fast", n=obs.fast_streak, seconds=obs.extra.get("gap", 0.0)
@@ -504,9 +545,22 @@ class TimeDetector(Detector):
         return None
 
     def describe(self, e):
+        if e["kind"] == "night_pace":
+            return ngettext(
+                "%(num)d code within %(seconds)d seconds at night (%(hour)02d:00 local time): "
+                "faster than a person registers packages.",
+                "%(num)d codes within %(seconds)d seconds at night (%(hour)02d:00 local time): "
+                "faster than a person registers packages.",
+                e["n"],
+                seconds=e["seconds"],
+                hour=e["hour"],
+            )
         if e["kind"] == "night":
-            return _(
-                "%(n)d codes within an hour at night (%(hour)02d:00 local time).", n=e["n"], hour=e["hour"]
+            return ngettext(
+                "%(num)d code within an hour at night (%(hour)02d:00 local time).",
+                "%(num)d codes within an hour at night (%(hour)02d:00 local time).",
+                e["n"],
+                hour=e["hour"],
             )
         return ngettext(
             "%(num)d registration faster than a person can type or scan (%(seconds)s s apart).",

@@ -10,6 +10,7 @@ batch, regions).
 
 from __future__ import annotations
 
+import math
 import statistics
 from bisect import bisect_right
 from collections import Counter
@@ -29,6 +30,7 @@ MIN_BASELINE_DAYS = 7  # fewer days than this: compare with similar shops instea
 PEER_SPREAD = 2  # similar shops' busy day: their median plus this many (scaled) MADs
 MIN_PEERS = 5  # similar shops of a kind in one region before the region's alone are compared
 RECENT_RUNS = 8  # a roll's run survives this many other codes in between
+SIZE_STEP = 3.0  # size classes of shops: busy days within a factor of three (1-2, 3-8, 9-26, 27-80...)
 
 
 @dataclass(slots=True)
@@ -41,6 +43,7 @@ class Observation:
     outlet_lon: float | None = None
     region_id: int | None = None
     region_name: tuple[str, str] | None = None  # (English, Russian)
+    utc_offset_hours: float | None = None  # the shop's region's clock at `ts`; None: the club's
     channel: str = "typed"
     ip: str | None = None
     device: str | None = None
@@ -78,6 +81,18 @@ def busy_day(days: list[int]) -> float:
     """A shop's busy day: its biggest of the period. Deliveries come every few days and are
     registered at unpacking, so the median day is often zero while the busy day is a pallet."""
     return float(max(days)) if days else 0.0
+
+
+def size_class(busy: float) -> int:
+    """A shop's size class from its busy day: a builders' yard is not compared with a kiosk."""
+    return int(math.log(max(busy, 1.0), SIZE_STEP) + 1e-9)
+
+
+def peer_figures(usuals: list[float], size: int | None) -> tuple[float, float, int]:
+    """(median, MAD, number of shops) of the busy days of peers, of one size class if given."""
+    if size is not None:
+        usuals = [u for u in usuals if size_class(u) == size]
+    return (*median_mad(usuals), len(usuals))
 
 
 def median_mad(values: list[int] | list[float]) -> tuple[float, float]:
@@ -120,8 +135,9 @@ class History:
         """Registrations per local day before `day`, since the shop's first one (at most 28)."""
         raise NotImplementedError
 
-    def peer_baseline(self, group: Any, day: int) -> tuple[float, float, int]:
-        """(median, MAD, number of shops) of the busy day (`busy_day`) of shops in `group`."""
+    def peer_baseline(self, group: Any, day: int, size: int | None = None) -> tuple[float, float, int]:
+        """(median, MAD, number of shops) of the busy day (`busy_day`) of shops in `group`,
+        only those of size class `size` when given."""
         raise NotImplementedError
 
     def neighbour_pairs(self) -> frozenset[frozenset[int]]:
@@ -136,6 +152,11 @@ class History:
 
     def recent_in_batch(self, participant_id: int, batch_id: int) -> list[tuple[int, int, int]]:
         """(serial, run_length, run_start) of this person's last RECENT_RUNS codes of the batch."""
+        raise NotImplementedError
+
+    def recent_in_shop_batch(self, outlet_id: int, batch_id: int, now: float) -> list[int]:
+        """Serials of the shop's last RECENT_RUNS codes of the batch within the last hour, by any
+        of its people (older ones would let yesterday's fraud colour today's delivery)."""
         raise NotImplementedError
 
     def last_of(self, participant_id: int) -> tuple[float, int] | None:
@@ -153,17 +174,28 @@ class History:
         MIN_BASELINE_DAYS of history, "peers" while it is new, "none" when nobody has any.
 
         `group` is the shop's (kind, region): similar shops are those of its kind in its region,
-        or of its kind anywhere while the region has fewer than MIN_PEERS with a history."""
+        or of its kind anywhere while the region has fewer than MIN_PEERS with a history. A shop
+        with a history of its own is compared with shops of its size class (`size_class`) first,
+        while there are MIN_PEERS of them; a new shop, whose size is not known yet, with all."""
         kind, region = group if isinstance(group, tuple) else (group, None)
-        med, mad, shops = self.peer_baseline((kind, region), day) if region is not None else (0.0, 0.0, 0)
-        if shops < MIN_PEERS:  # too few of this kind in the region: the kind across regions
-            med, mad, shops = self.peer_baseline(kind, day)
+        own = self.outlet_days(outlet_id, day) if outlet_id is not None else []
+        has_own = len(own) >= MIN_BASELINE_DAYS
+        size = size_class(busy_day(own)) if has_own else None
+        # Comparable shops: kind, region and size; then kind and size anywhere; then without size.
+        candidates: list[tuple[Any, int | None]] = []
+        if size is not None:
+            candidates += [((kind, region), size)] if region is not None else []
+            candidates.append((kind, size))
+        candidates += [((kind, region), None)] if region is not None else []
+        candidates.append((kind, None))
+        for peer_group, peer_size in candidates:
+            med, mad, shops = self.peer_baseline(peer_group, day, peer_size)
+            if shops >= MIN_PEERS:
+                break
         # Shops differ in size: a new shop may be one of the bigger ones among its peers.
         peers = med + PEER_SPREAD * 1.4826 * mad
-        if outlet_id is not None:
-            own = self.outlet_days(outlet_id, day)
-            if len(own) >= MIN_BASELINE_DAYS:
-                return busy_day(own), peers, "own"
+        if has_own:
+            return busy_day(own), peers, "own"
         return peers, peers, "peers" if shops else "none"
 
 
@@ -221,9 +253,10 @@ class MemoryHistory(History):
         self.groups: dict[Any, set[int]] = {}
         self.registered: set[tuple[int, int]] = set()
         self.batch_last: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+        self.shop_batch_last: dict[tuple[int, int], list[tuple[float, int]]] = {}
         self.person_last: dict[int, tuple[float, int]] = {}
         self._usual_cache: dict[tuple[int, int], list[int]] = {}
-        self._peer_cache: dict[tuple[Any, int], tuple[float, float, int]] = {}
+        self._peer_cache: dict[tuple[Any, int], list[float]] = {}
         self._day_cache: dict[tuple[Any, Any, int], tuple[float, float, str]] = {}
         self.neighbours: frozenset[frozenset[int]] = frozenset()
 
@@ -281,23 +314,24 @@ class MemoryHistory(History):
             cached = self._day_cache[key] = History.usual_day(self, outlet_id, group, day)
         return cached
 
-    def peer_baseline(self, group, day):
-        cached = self._peer_cache.get((group, day))
-        if cached is None:
-            usuals = [
+    def peer_baseline(self, group, day, size=None):
+        usuals = self._peer_cache.get((group, day))
+        if usuals is None:
+            usuals = self._peer_cache[(group, day)] = [
                 busy_day(days)
                 for outlet in self.groups.get(group, ())
                 if len(days := self.outlet_days(outlet, day)) >= MIN_BASELINE_DAYS
             ]
-            cached = (*median_mad(usuals), len(usuals))
-            self._peer_cache[(group, day)] = cached
-        return cached
+        return peer_figures(usuals, size)
 
     def is_registered(self, batch_id, serial):
         return (batch_id, serial) in self.registered
 
     def recent_in_batch(self, participant_id, batch_id):
         return self.batch_last.get((participant_id, batch_id), ())
+
+    def recent_in_shop_batch(self, outlet_id, batch_id, now):
+        return [s for ts, s in self.shop_batch_last.get((outlet_id, batch_id), ()) if now - HOUR < ts <= now]
 
     def last_of(self, participant_id):
         return self.person_last.get(participant_id)
@@ -332,6 +366,10 @@ class MemoryHistory(History):
             recent = self.batch_last.setdefault((obs.participant_id, obs.batch_id), [])
             recent.insert(0, (obs.serial, obs.run_length, obs.run_start or obs.serial))
             del recent[RECENT_RUNS:]
+            if obs.outlet_id is not None:
+                shop = self.shop_batch_last.setdefault((obs.outlet_id, obs.batch_id), [])
+                shop.insert(0, (ts, obs.serial))
+                del shop[RECENT_RUNS:]
         self.person_last[obs.participant_id] = (ts, obs.fast_streak)
 
 

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     CompoundSelect,
@@ -49,12 +50,14 @@ from fraud.history import (
     Observation,
     busy_day,
     local_day,
-    median_mad,
+    peer_figures,
 )
 from fraud.models import FraudObservation
 from fraud.neighbours import neighbour_pairs
 from partner_club.database import UTCDateTime
 from partner_club.outlets.models import Outlet
+from partner_club.regions.models import Region
+from partner_club.regions.zones import region_zone, zone_info
 from partner_club.signals import ACCEPT, REJECT
 from partner_club.throttle import counters_of
 
@@ -72,7 +75,7 @@ def _utc(value: Any) -> datetime:
 
 # Similar shops' usual day, per (database, group, day), kept a few minutes: the query reads
 # four weeks of every shop of the kind, too much for each registration.
-_PEER_CACHE: dict[tuple[str, Any, int], tuple[float, tuple[float, float, int]]] = {}
+_PEER_CACHE: dict[tuple[str, Any, int], tuple[float, list[float]]] = {}
 PEER_CACHE_SECONDS = 600.0
 
 # A shop's own days before the local day asked about, per (database, shop): (day, UTC offset,
@@ -92,10 +95,31 @@ def accepted_stored(session: Session, outlet_id: int, ts: float) -> None:
         del _OUTLET_DAYS[key]
 
 
+# A region's time zone, per database and region: regions are few and keep their codes.
+_REGION_ZONES: dict[tuple[Any, int], ZoneInfo | None] = {}
+
+
+def region_utc_offset(session: Session, region_id: int | None, ts: float) -> float | None:
+    """Hours a region's clock is ahead of UTC at `ts` (Vladivostok +10 where Moscow is +3);
+    None for a region of unknown zone, whose shops keep the club's offset."""
+    if region_id is None:
+        return None
+    key = (session.get_bind().url, region_id)
+    if key not in _REGION_ZONES:
+        iso_code = session.scalar(select(Region.iso_code).where(Region.id == region_id))
+        _REGION_ZONES[key] = zone_info(region_zone(iso_code)) if iso_code else None
+    zone = _REGION_ZONES[key]
+    if zone is None:
+        return None
+    offset = datetime.fromtimestamp(ts, zone).utcoffset()
+    return offset.total_seconds() / 3600 if offset is not None else None
+
+
 def forget_cached() -> None:
     """Drops the per-process caches (a test suite that reuses ids in a wiped database)."""
     _PEER_CACHE.clear()
     _OUTLET_DAYS.clear()
+    _REGION_ZONES.clear()
 
 
 _THROTTLE_SUBJECTS = {"participant": "user", "ip": "ip"}  # the throttle's subject kinds
@@ -160,7 +184,7 @@ def _latest(alias: str, n: int, columns: tuple, *where: Any) -> Subquery:
 @functools.cache
 def _question(name: str) -> Select:
     """The select answering one question, on its own index. Names: failed:<kind>, last, recent,
-    registered, window:<kind>:<hour|day>, accounts:<kind>, first_day, baseline."""
+    shop_recent, registered, window:<kind>:<hour|day>, accounts:<kind>, first_day, baseline."""
     decoded = _O.failure.is_(None)
     what, _, kind = name.partition(":")
     if what == "failed":  # refused codes, and the accounts behind them
@@ -182,6 +206,18 @@ def _question(name: str) -> Select:
         return _part(
             name, at=rows.c.at, a=rows.c.serial, b=rows.c.run_length, c=rows.c.run_start, d=rows.c.id
         )
+    if what == "shop_recent":  # the shop's last few of one batch, by any of its people
+        rows = _latest(
+            "shop_recent_in_batch",
+            RECENT_RUNS,
+            (_O.serial,),
+            _O.outlet_id == _P["outlet"],
+            _O.batch_id == _P["batch"],
+            decoded,
+            _O.at > _P["hour_ago"],
+            _O.at <= _P["now"],
+        )
+        return _part(name, at=rows.c.at, a=rows.c.serial, d=rows.c.id)
     if what == "registered":
         return _part(name, a=func.count()).where(
             _O.batch_id == _P["batch"], _O.serial == _P["serial"], decoded, _O.decision != REJECT
@@ -217,7 +253,7 @@ def _questions(obs: Observation, kinds: tuple[str, ...], baseline: bool) -> tupl
         return tuple(names)
     names.append("last")
     if obs.batch_id is not None:
-        names += ["recent", "registered"]
+        names += ["recent", "registered"] + (["shop_recent"] if "outlet" in kinds else [])
     names += [
         f"window:{kind}:{span}"
         for kind in ("participant", "outlet")
@@ -347,6 +383,14 @@ class DbHistory(History):
         )
         return [(r.a, r.b, r.c if r.c is not None else r.a) for r in rows]
 
+    def recent_in_shop_batch(self, outlet_id, batch_id, now):
+        rows = sorted(
+            self._answer("shop_recent", outlet=outlet_id, batch=batch_id, now=now),
+            key=lambda r: (_utc(r.at), r.d),
+            reverse=True,
+        )
+        return [r.a for r in rows]
+
     def last_of(self, participant_id):
         rows = self._answer("last", participant=participant_id)
         return (_utc(rows[0].at).timestamp(), rows[0].a) if rows else None
@@ -403,7 +447,7 @@ class DbHistory(History):
     def neighbour_pairs(self):
         return neighbour_pairs(self.session)
 
-    def peer_baseline(self, group, day):
+    def peer_baseline(self, group, day, size=None):
         key = (str(self.session.get_bind().url), group, day)
         stamped = _PEER_CACHE.get(key)
         cached = stamped[1] if stamped and time.monotonic() - stamped[0] < PEER_CACHE_SECONDS else None
@@ -411,7 +455,7 @@ class DbHistory(History):
             kind, region = group if isinstance(group, tuple) else (group, None)
             similar = [Outlet.kind == kind] + ([Outlet.region_id == region] if region is not None else [])
             outlet_ids = list(self.session.scalars(select(Outlet.id).where(*similar)))
-            usuals = (
+            cached = (
                 [
                     busy_day(days)
                     for days in self._usuals(outlet_ids, day).values()
@@ -420,9 +464,8 @@ class DbHistory(History):
                 if outlet_ids
                 else []
             )
-            cached = (*median_mad(usuals), len(usuals))
             _PEER_CACHE[key] = (time.monotonic(), cached)
-        return cached
+        return peer_figures(cached, size)
 
     def _usuals(self, outlet_ids, day) -> dict[int, list[int]]:
         """Registrations per local day before `day` of each shop with any, since its first (at most 28)."""

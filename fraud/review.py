@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, String, false, func, or_, select, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
+from fraud.kinds import ACCEPTED, REGISTRATIONS_PAGE, REJECTED
 from fraud.models import CaseAction, CaseStatus, FraudObservation, ReviewCase
 from fraud.services import review_sla_hours
 from partner_club.accounts.access import can_see_user, rep_territory_ids, user_filter
@@ -23,13 +26,14 @@ from partner_club.accounts.models import Role, User
 from partner_club.accounts.services import block_user
 from partner_club.audit.services import record
 from partner_club.database import utcnow
+from partner_club.emails import recipient_locale, render_email
 from partner_club.errors import Conflict, Forbidden, Invalid
 from partner_club.ledger.models import Bucket, LedgerEntry
-from partner_club.notifications.services import Message, send_after_commit
+from partner_club.notifications.services import Message, notify, send_after_commit
 from partner_club.outlets.models import Outlet
 from partner_club.signals import registration_reviewed
 
-REVIEWER_ROLES = frozenset({Role.ADMIN, Role.REP})
+REVIEWER_ROLES = frozenset({Role.ADMIN, Role.REGIONAL_MANAGER, Role.REP})
 
 
 def is_reviewer(user: User) -> bool:
@@ -37,10 +41,15 @@ def is_reviewer(user: User) -> bool:
 
 
 def case_filter(viewer: User) -> ColumnElement[bool]:
-    """Cases a reviewer may see: all for an admin, their territory's for a rep."""
+    """Cases a reviewer may see: all for an admin, their region's for a regional manager (who
+    is told when they wait too long), their territories' for a rep."""
     role = Role(viewer.role)
     if role is Role.ADMIN:
         return true()
+    if role is Role.REGIONAL_MANAGER and viewer.region_id is not None:
+        shops = select(Outlet.id).where(Outlet.region_id == viewer.region_id).scalar_subquery()
+        people = select(User.id).where(user_filter(viewer)).scalar_subquery()
+        return or_(ReviewCase.outlet_id.in_(shops), ReviewCase.participant_id.in_(people))
     if role is not Role.REP:
         return false()
     territories = rep_territory_ids(viewer)
@@ -106,21 +115,27 @@ def decide_case(
             case.registration_id, session=session, decision=decision, reviewer=reviewer, note=note
         )
     participant = session.get(User, case.participant_id)
+    if case.registration_id is not None:
+        params = {} if decision == "accept" else {"reason": note or "—"}
+        notify(
+            session,
+            participant.id,
+            ACCEPTED if decision == "accept" else REJECTED,
+            params,
+            link=REGISTRATIONS_PAGE,
+        )
     if action == CaseAction.BLOCK.value and not participant.is_blocked:
         block_user(session, participant, reason=note, actor=reviewer)
     elif action == CaseAction.WARN.value and participant.email:
-        send_after_commit(
-            session,
-            Message(
-                to=participant.email,
-                subject=_("Partner Club: a registration of yours was rejected"),
-                text=_(
-                    "A code registration of yours was rejected after a review and its points were removed. "
-                    "Repeated attempts lead to a block. Reviewer's note: %(note)s",
-                    note=note or _("none"),
-                ),
-            ),
+        with force_locale(recipient_locale(participant.locale)):
+            none = _("none")
+        subject, text, html = render_email(
+            "fraud/email/warned",
+            locale=participant.locale,
+            note=note or none,
+            link=current_app.config["PUBLIC_URL"] + REGISTRATIONS_PAGE,
         )
+        send_after_commit(session, Message(participant.email, subject, text, html))
     record(
         session,
         reviewer,
@@ -305,16 +320,23 @@ def escalate_overdue(session: Session, *, now: datetime | None = None) -> list[R
 
 
 def _escalation_message(manager: User, cases: list[ReviewCase], hours: float) -> Message:
-    lines = [
-        _(
-            "%(n)d held registrations in your region have waited longer than %(hours)d hours for a review:",
-            n=len(cases),
-            hours=int(hours),
-        )
-    ]
-    lines += [
-        f"#{c.id}: {c.participant.full_name or c.participant.login}, "
-        f"{c.outlet.name if c.outlet else '-'}, {c.created_at:%Y-%m-%d %H:%M} UTC"
+    """The e-mail to a regional manager, in their language, with a link to each case."""
+    public_url = current_app.config["PUBLIC_URL"]
+    rows = [
+        {
+            "id": c.id,
+            "person": c.participant.full_name or c.participant.login,
+            "shop": c.outlet.name if c.outlet else "-",
+            "held": f"{c.created_at:%Y-%m-%d %H:%M} UTC",
+            "link": f"{public_url}/fraud/cases/{c.id}",
+        }
         for c in cases
     ]
-    return Message(manager.email, _("Fraud review cases waiting too long"), "\n".join(lines))
+    subject, text, html = render_email(
+        "fraud/email/escalation",
+        locale=manager.locale,
+        cases=rows,
+        hours=int(hours),
+        queue_link=f"{public_url}/fraud/",
+    )
+    return Message(manager.email, subject, text, html)

@@ -29,7 +29,7 @@ from codes.services import (  # noqa: F401 - fraud's review time, read here by t
 )
 from fraud.detectors import DETECTORS, Detector
 from fraud.history import History, Observation
-from fraud.live_history import DbHistory, accepted_stored
+from fraud.live_history import DbHistory, accepted_stored, region_utc_offset
 from fraud.models import CaseStatus, FraudObservation, ReviewCase
 from partner_club.accounts.models import User
 from partner_club.audit.services import record
@@ -283,7 +283,8 @@ def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> 
     outlet = attempt.shop or (session.get(Outlet, attempt.outlet_id) if attempt.outlet_id else None)
     shipped = None if attempt.batch_status is None else attempt.batch_status in SHIPPED_STATUSES
     obs = Observation(
-        ts=attempt.at.timestamp(),
+        # The pace and night rules judge when the code was read, not when a queue sent it.
+        ts=(attempt.scanned_at or attempt.at).timestamp(),
         participant_id=attempt.participant_id,
         outlet_id=attempt.outlet_id,
         outlet_kind=outlet.kind if outlet else None,
@@ -304,6 +305,7 @@ def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> 
         batch_shipped=shipped,
         is_canary=attempt.is_canary,
     )
+    obs.utc_offset_hours = region_utc_offset(session, obs.region_id, obs.ts)
     if obs.region_id is not None and obs.batch_region_id is not None and obs.region_id != obs.batch_region_id:
         # Only the geography rule names regions, and only when they differ: a held attempt, mostly.
         names = {

@@ -19,6 +19,7 @@ from fraud.addresses import other_accounts_on_address
 from fraud.backtest import backtest
 from fraud.detectors import DETECTORS
 from fraud.models import CaseStatus, ReviewCase
+from fraud.review import REVIEWER_ROLES
 from fraud.services import describe_reason, load_config, save_config, validate_config
 from partner_club.accounts.access import can_see_user, roles_required
 from partner_club.accounts.models import Role, User
@@ -30,7 +31,7 @@ from partner_club.web import commits, refuse
 
 bp = Blueprint("fraud", __name__, url_prefix="/fraud")
 bp.nav = [
-    NavItem("fraud.queue", _l("Fraud review"), frozenset({Role.ADMIN, Role.REP}), 60),
+    NavItem("fraud.queue", _l("Fraud review"), REVIEWER_ROLES, 60),
     NavItem("fraud.settings", _l("Fraud rules"), frozenset({Role.ADMIN}), 61),
 ]
 bp.home_cards = fraud_home.CARDS
@@ -44,7 +45,7 @@ def _reason_filter(reason: dict[str, Any]) -> str:
 
 
 @bp.get("/")
-@roles_required(Role.ADMIN, Role.REP)
+@roles_required(*REVIEWER_ROLES)
 def queue():
     status = request.args.get("status", "open")
     if status not in STATUSES:
@@ -71,7 +72,7 @@ def queue():
 
 
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
-@roles_required(Role.ADMIN, Role.REP)
+@roles_required(*REVIEWER_ROLES)
 @commits
 def person(user_id: int):
     found = db.session.get(User, user_id)
@@ -102,7 +103,7 @@ def _case_or_404(case_id: int) -> ReviewCase:
 
 
 @bp.get("/cases/<int:case_id>")
-@roles_required(Role.ADMIN, Role.REP)
+@roles_required(*REVIEWER_ROLES)
 def case(case_id: int):
     found = _case_or_404(case_id)
     return _case_page(found, None)
@@ -124,7 +125,7 @@ def _case_page(found: ReviewCase, error: str | None):
 
 
 @bp.post("/cases/<int:case_id>")
-@roles_required(Role.ADMIN, Role.REP)
+@roles_required(*REVIEWER_ROLES)
 @commits
 def decide(case_id: int):
     found = _case_or_404(case_id)
@@ -156,7 +157,7 @@ def _bulk_scope(case_id: int, kind: str) -> tuple[ReviewCase, review.BulkScope]:
 
 
 @bp.get("/cases/<int:case_id>/bulk/<kind>")
-@roles_required(Role.ADMIN, Role.REP)
+@roles_required(*REVIEWER_ROLES)
 def bulk(case_id: int, kind: str):
     """What deciding the whole roll, batch or person would do: cases, people, points; then confirm."""
     try:
@@ -169,7 +170,7 @@ def bulk(case_id: int, kind: str):
 
 
 @bp.post("/cases/<int:case_id>/bulk/<kind>")
-@roles_required(Role.ADMIN, Role.REP)
+@roles_required(*REVIEWER_ROLES)
 @commits
 def bulk_decide(case_id: int, kind: str):
     found, scope = _bulk_scope(case_id, kind)

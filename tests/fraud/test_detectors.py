@@ -298,6 +298,19 @@ def test_night_burst_and_inhuman_speed(engine):
     assert "faster than a person can type" in fired(typed[3], "time")[0].message
 
 
+def test_machine_pace_at_night_is_held_from_the_third_code(engine):
+    night = T0 - 10 * HOUR  # 02:00 in Moscow
+    bot = run(engine, [obs(night + i * 4, serial=100 + 7919 * i) for i in range(3)])
+    assert not fired(bot[1], "time") and bot[2].decision == "hold"
+    assert fired(bot[2], "time")[0].message == (
+        "3 codes within 8 seconds at night (02:00 local time): faster than a person registers packages."
+    )
+    # A person unpacking at night at a human pace, and a fast delivery by day, are not held by it.
+    late = run(engine, [obs(night + 600 + i * 15, participant=2, serial=5000 + i) for i in range(4)])
+    day = run(engine, [obs(T0 + i * 4, participant=3, serial=9000 + i) for i in range(4)])
+    assert not any(fired(a, "time") for a in late + day)
+
+
 def test_disabled_detector_and_own_thresholds(app):
     config = FraudConfig()
     config.enabled["canary"] = False
@@ -324,3 +337,44 @@ def test_codes_scattered_over_a_batch_are_held_a_shops_few_pallets_are_not(engin
     assert fired(answers[9], "scatter")[0].message == (
         "This person's last 9 codes of batch 5 lie in 9 far-apart places: not the runs a delivery brings."
     )
+
+
+def test_bought_codes_split_over_a_shops_accounts_are_held_within_the_hour(engine):
+    # Four accounts of one shop, two scattered codes each: no person reaches nine codes.
+    spike = [
+        obs(T0 + i * 60, participant=20 + i % 4, serial=1 + 7919 * i * i, device=f"phone-{i % 4}")
+        for i in range(9)
+    ]
+    answers = run(engine, spike)
+    assert not any(fired(a, "scatter") for a in answers[:7]) and answers[7].decision == "hold"
+    assert fired(answers[8], "scatter")[0].message == (
+        "The shop's last 9 codes of batch 5 within an hour, registered by several of its people, lie "
+        "in 9 far-apart places: not the runs a delivery brings."
+    )
+    # The shop's next delivery, two hours on, is judged on its own serials: not held.
+    delivery = run(engine, [obs(T0 + 3 * HOUR + i * 20, participant=21, serial=20000 + i) for i in range(12)])
+    assert not any(fired(a, "scatter") for a in delivery)
+    # Several shops' people registering their own runs within the hour are not one shop's spike.
+    others = [
+        obs(T0 + 5 * HOUR + i * 60, participant=40 + i, outlet=60 + i, serial=1 + 7919 * i * i)
+        for i in range(9)
+    ]
+    assert not any(fired(a, "scatter") for a in run(engine, others))
+
+
+def test_a_shop_with_a_history_is_compared_with_shops_of_its_size(engine):
+    kiosks = [o for shop in range(20, 25) for o in deliveries(shop, 21, 20, first_serial=shop * 100000)]
+    yards = [o for shop in range(30, 35) for o in deliveries(shop, 21, 200, first_serial=shop * 100000)]
+    run(engine, sorted(kiosks + yards, key=lambda o: o.ts))
+    day = int((T0 + 3 * HOUR) // DAY)
+    assert engine.history.usual_day(20, ("shop", 1), day) == (20.0, 20.0, "own")
+    assert engine.history.usual_day(30, ("shop", 1), day) == (200.0, 200.0, "own")
+    # A new shop's size is not known yet: it is compared with all its peers (median 110, MAD 90).
+    usual, peers, basis = engine.history.usual_day(99, ("shop", 1), day)
+    assert (basis, usual) == ("peers", peers) and round(peers) == round(110 + 2 * 1.4826 * 90)
+    # So a kiosk may register 2.5 times a kiosk's busy day, not a yard's.
+    burst = [
+        obs(T0 + i * 20, participant=50, outlet=20, device="d50", serial=900000 + 977 * i) for i in range(52)
+    ]
+    answers = run(engine, burst)
+    assert next(i for i, a in enumerate(answers) if fired(a, "velocity")) == 50

@@ -41,21 +41,31 @@ def test_the_held_message_names_the_clubs_review_time(app, db):
 
 def test_an_overdue_case_is_escalated_to_the_regions_manager(app, db, make, smtp):  # noqa: F811
     seller = make.user("seller")
-    manager = make.user("regional_manager", region_id=seller.outlet.region_id, email="rm@example.com")
+    manager = make.user(
+        "regional_manager", region_id=seller.outlet.region_id, email="rm@example.com", locale="en"
+    )
     make.user("regional_manager", region_id=make.region().id, email="other@example.com")
     admin = make.user("admin")
     fresh, overdue = held_case(db, seller, 5), held_case(db, seller, 49)
     fresh.score = 90  # a higher score would come first, were the other case not overdue
     db.session.flush()
-    with force_locale("en"):
+    with force_locale("ru"):  # the job's language is not the manager's
         escalated = escalate_overdue(db.session, now=NOW)
     assert escalated == [overdue] and overdue.escalated_at is not None and fresh.escalated_at is None
     db.session.commit()
     [mail] = smtp.messages
-    assert mail["To"] == manager.email and f"#{overdue.id}" in mail.get_payload(decode=True).decode()
+    assert mail["To"] == manager.email
+    assert mail["Subject"] == "Partner Club: 1 held registration waits too long for a review"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert f"#{overdue.id}" in text and "longer than 48 hours" in text
+    assert f"/fraud/cases/{overdue.id}" in html and "Open the review queue" in html
     assert escalate_overdue(db.session, now=NOW) == []  # told once
     queue = db.session.scalars(cases_query(admin)).all()
     assert queue[:2] == [overdue, fresh]
+    # The manager told can review the region's cases, and only those.
+    held_case(db, make.user("seller"), 1)  # a shop of another region
+    assert set(db.session.scalars(cases_query(manager))) == {overdue, fresh}
 
 
 def test_the_escalate_command(app, db, make):

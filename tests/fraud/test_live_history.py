@@ -42,6 +42,9 @@ def answers(history, o: Observation) -> dict:
     if o.batch_id is not None:
         found["registered"] = history.is_registered(o.batch_id, o.serial)
         found["recent"] = list(history.recent_in_batch(o.participant_id, o.batch_id))
+        if o.outlet_id is not None:
+            found["shop_recent"] = list(history.recent_in_shop_batch(o.outlet_id, o.batch_id, o.ts))
+    found["night_pace"] = history.count("participant_all", o.participant_id, o.ts, 24)
     return found
 
 

@@ -155,3 +155,27 @@ def test_a_rejected_attempt_outlives_the_rollback_of_its_request(db, make):
     kept = db.session.query(FraudObservation).one()
     assert (kept.participant_id, kept.decision, kept.score) == (seller.id, "reject", 100)
     assert kept.reasons[0]["detector"] == "canary"
+
+
+def test_night_is_read_on_the_shops_own_clock(db, make):
+    """23:00 UTC is 02:00 in Moscow and 09:00 in Vladivostok: three codes in eight seconds are
+    a night script in Moscow and a morning delivery by the Pacific."""
+    at = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
+    sellers = {
+        iso_code: make.user("seller", outlet=make.outlet(region=make.region(iso_code)))
+        for iso_code in ("RU-MOW", "RU-PRI")
+    }
+    answers = {}
+    for iso_code, seller in sellers.items():
+        decisions = []
+        for i in range(3):
+            a = attempt(db.session, seller, seller.id * 1000 + i, at + timedelta(seconds=4 * i), ip=None)
+            with force_locale("en"):
+                answer = assess_registration(a)
+            store(a, seller.id * 100 + i, answer)
+            decisions.append(answer)
+        answers[iso_code] = decisions
+    moscow, vladivostok = answers["RU-MOW"], answers["RU-PRI"]
+    assert [a.decision for a in moscow] == ["accept", "accept", "hold"]
+    assert "3 codes within 8 seconds at night (02:00 local time)" in moscow[-1].reasons[0].message
+    assert [a.decision for a in vladivostok] == ["accept"] * 3

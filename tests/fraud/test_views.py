@@ -11,6 +11,7 @@ from fraud.models import FraudObservation, ReviewCase
 from partner_club.audit.models import AuditEntry
 from partner_club.ledger.services import balance_of
 from partner_club.settings_store import get_setting
+from tests.partner_club.test_notifications import smtp  # noqa: F401 - the real local SMTP server
 
 
 def held_registration(make, *, territory=None):
@@ -102,6 +103,35 @@ def test_a_rep_reviews_only_their_territory(client, login, make, db):
     client.post("/logout")
     login(seller_login)
     assert client.get("/fraud/").status_code == 403
+
+
+def test_a_regional_manager_reviews_their_regions_cases_and_a_warning_mail_follows(
+    client,
+    login,
+    make,
+    db,
+    smtp,  # noqa: F811
+):
+    seller, case = held_registration(make)
+    seller.email, seller.locale = "seller@example.com", "en"
+    manager = make.user("regional_manager", region_id=seller.outlet.region_id)
+    elsewhere = make.user("regional_manager", region_id=make.region().id)
+    make.session.commit()
+    login(elsewhere)
+    assert client.get(f"/fraud/cases/{case.id}").status_code == 404
+    client.post("/logout")
+    login(manager)
+    assert seller.display_name in client.get("/fraud/").get_data(as_text=True)
+    response = client.post(
+        f"/fraud/cases/{case.id}", data={"decision": "reject", "action": "warn", "note": "no invoice"}
+    )
+    assert response.status_code == 302
+    assert db.session.get(ReviewCase, case.id).status == "rejected"
+    [mail] = smtp.messages  # in the participant's language, not the reviewer's
+    assert mail["To"] == "seller@example.com"
+    assert mail["Subject"] == "Partner Club: a registration of yours was rejected"
+    assert "Reviewer's note: no invoice" in mail.get_body(("plain",)).get_content()
+    assert "/codes/registrations" in mail.get_body(("html",)).get_content()
 
 
 def test_settings_refuse_insane_thresholds_and_save_sane_ones(client, login, make, db):
