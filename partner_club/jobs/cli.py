@@ -1,4 +1,5 @@
-"""`flask worker`: an rq worker with the app built once; `flask jobs sweep` for cron."""
+"""`flask worker`: an rq worker with the app built once, which also runs the periodic tasks
+(`jobs/schedule.py`) through rq's scheduler; `flask jobs sweep` and `flask jobs schedule` by hand."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from sqlalchemy.exc import SQLAlchemyError
 
-from partner_club.jobs.services import sweep
+from partner_club.database import utcnow
+from partner_club.extensions import db
+from partner_club.jobs import schedule
+from partner_club.jobs.services import queue, sweep
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,7 @@ def worker(burst: bool) -> None:
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("Set REDIS_URL: without Redis, jobs run inside the web process.")
     if not burst:
+        _arm_periodic(app, catch_up=True)
         threading.Thread(target=_sweep_forever, args=(app,), daemon=True).start()
     while True:
         # A connection of its own, without the web side's short read timeout: rq blocks on it.
@@ -36,13 +41,19 @@ def worker(burst: bool) -> None:
             app.config["REDIS_URL"], socket_connect_timeout=5, health_check_interval=30
         )
         job_queue = Queue(app.config["RQ_QUEUE"], connection=connection)
+        # No fork per job: the app, its engine and its pool are built once.
+        rq_worker = SimpleWorker([job_queue], connection=connection)
         try:
-            # No fork per job: the app, its engine and its pool are built once.
-            SimpleWorker([job_queue], connection=connection).work(burst=burst, with_scheduler=not burst)
-            return
-        except RedisError as error:  # Redis went away between jobs: wait, then start again
+            rq_worker.work(burst=burst, with_scheduler=not burst)
+        except RedisError as error:  # Redis went away between jobs
             log.warning("worker lost Redis (%s); reconnecting in 5 s", error)
-            time.sleep(5)
+        else:
+            # rq also returns, after logging it, when Redis went away in the middle of a job;
+            # only a burst or a stop signal (SIGTERM, Ctrl-C) ends this worker.
+            if burst or rq_worker._stop_requested:
+                return
+            log.warning("worker stopped without being asked to; reconnecting in 5 s")
+        time.sleep(5)
 
 
 def _sweep_forever(app: Flask) -> None:
@@ -50,9 +61,21 @@ def _sweep_forever(app: Flask) -> None:
     while True:
         try:
             sweep(app)
+            _arm_periodic(app)  # should Redis have lost the scheduled ticks
         except (RedisError, SQLAlchemyError):
             log.warning("job sweep failed; next try in %s s", every, exc_info=True)
+        except Exception:  # the sweep thread must outlive a bug in one pass
+            log.exception("job sweep failed unexpectedly; next try in %s s", every)
         time.sleep(every)
+
+
+def _arm_periodic(app: Flask, *, catch_up: bool = False) -> None:
+    try:
+        schedule.arm(app)
+        if catch_up:  # a slot missed while no worker ran goes now
+            queue(app).enqueue(schedule.tick, result_ttl=600)
+    except RedisError:
+        log.warning("could not arm the periodic tasks; the sweep tries again", exc_info=True)
 
 
 @click.group("jobs")
@@ -65,3 +88,17 @@ def jobs() -> None:
 def sweep_command() -> None:
     """Dispatch jobs Redis missed and requeue or fail jobs whose worker died."""
     click.echo(json.dumps(sweep(current_app._get_current_object())))  # type: ignore[attr-defined]
+
+
+@jobs.command("schedule")
+@click.option("--run", is_flag=True, help="Claim and start the tasks whose slot has come.")
+@with_appcontext
+def schedule_command(run: bool) -> None:
+    """List the periodic tasks with their last and next run (or start the due ones)."""
+    if run:
+        click.echo(json.dumps({"started": schedule.tick()}))
+        return
+    for row in schedule.overview(db.session, utcnow()):
+        last = row["last"].slot_at.isoformat() if row["last"] else "never"
+        status = row["job"].status if row["job"] else ""
+        click.echo(f"{row['task'].name:20} last {last} {status:9} next {row['next'].isoformat()}")

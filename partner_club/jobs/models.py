@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from partner_club.database import UTCDateTime, enum_check, utcnow
@@ -54,3 +54,20 @@ class Job(Model):
     @property
     def is_over(self) -> bool:
         return self.status in (JobStatus.FINISHED.value, JobStatus.FAILED.value)
+
+
+class PeriodicRun(Model):
+    """One slot of a periodic task (`jobs/schedule.py`), claimed by whoever inserts it first.
+
+    The unique (name, slot_at) is what makes a slot run once however many schedulers
+    (web processes, workers) see it come round at the same moment.
+    """
+
+    __tablename__ = "periodic_runs"
+    __table_args__ = (UniqueConstraint("name", "slot_at", name="uq_periodic_runs_name_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))

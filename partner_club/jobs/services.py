@@ -50,7 +50,15 @@ def enqueue(
     If the transaction rolls back, the job never starts and its row vanishes
     with the rest of the work.
     """
-    job = Job(func=func_path(func), title=title, args=kwargs, created_by_id=created_by_id)
+    return enqueue_path(session, func_path(func), title=title, created_by_id=created_by_id, **kwargs)
+
+
+def enqueue_path(
+    session: Session, function: str, /, *, title: str = "", created_by_id: int | None = None, **kwargs: Any
+) -> Job:
+    """`enqueue` for a function named "module:function" (the periodic registry names them so).
+    Positional-only, so that a job's own arguments may be called `path` or `session`."""
+    job = Job(func=function, title=title, args=kwargs, created_by_id=created_by_id)
     session.add(job)
     session.flush()
     session.info.setdefault(_PENDING, []).append(job.id)
@@ -272,7 +280,7 @@ class _Heartbeat:
 def sweep(app: Flask) -> dict[str, int]:
     """Finds jobs nobody is working on and sends them (again), or fails them with a reason.
 
-    Run by every `flask worker` every few seconds and by `flask jobs sweep` (cron):
+    Run by every `flask worker` every few seconds and by the periodic `jobs.sweep` (or `flask jobs sweep` by hand):
     - queued jobs Redis never received (it was down) are dispatched now;
     - running jobs whose heartbeat stopped (their worker was killed or lost) are queued again,
       up to JOB_MAX_ATTEMPTS tries, then marked failed with the reason.
@@ -300,6 +308,11 @@ def sweep(app: Flask) -> dict[str, int]:
         side.commit()
         counts["dispatched"] = _dispatch_waiting(app)
     return counts
+
+
+def sweep_job(ctx: JobContext) -> dict[str, int]:
+    """The sweep as a periodic job (the in-process scheduler's; workers also sweep on their own)."""
+    return sweep(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def retry(session: Session, job: Job) -> None:

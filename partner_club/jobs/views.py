@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from partner_club.accounts.access import EVERYTHING, roles_required
 from partner_club.accounts.models import Role
+from partner_club.database import utcnow
 from partner_club.extensions import db
+from partner_club.jobs import schedule
 from partner_club.jobs.models import Job
 from partner_club.jobs.services import retry
+from partner_club.nav import NavItem
 from partner_club.web import commits
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
-bp.nav = []
+bp.nav = [NavItem("jobs.periodic", _l("Periodic tasks"), frozenset(EVERYTHING), 79)]
+
+
+@bp.before_app_request
+def _start_periodic_work() -> None:
+    # The embedded default's scheduler lives in the serving process: started by its first
+    # request (after any fork of the server), never by a command or a test.
+    schedule.start_in_process(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def _visible_job(job_id: int) -> Job:
@@ -23,6 +35,16 @@ def _visible_job(job_id: int) -> Job:
     if job.created_by_id != current_user.id and current_user.role != Role.ADMIN.value:
         abort(404)
     return job
+
+
+@bp.get("/periodic")
+@roles_required(*EVERYTHING)
+def periodic():
+    return render_template(
+        "jobs/periodic.html",
+        rows=schedule.overview(db.session, utcnow()),
+        with_redis=bool(current_app.config.get("REDIS_URL")),
+    )
 
 
 @bp.get("/<int:job_id>")

@@ -13,7 +13,7 @@ from partner_club.ledger.services import expire_due
 
 
 def expire_points(ctx: JobContext, now: str | None = None) -> dict[str, Any]:
-    """Run daily (cron: `flask --app partner_club points expire --queue`). Safe to run twice."""
+    """Runs daily (the periodic task `points.expire`; by hand: `flask points expire --queue`). Safe to run twice."""
     moment = parse_moment(now) if now else utcnow()
     ctx.progress(0, 2, "expiring")
     expired = expire_due(db.session, moment)
