@@ -123,3 +123,18 @@ def test_owner_is_asked_before_removing_a_seller(client, make, login):
 def test_manifest_carries_the_brand(client, db):
     body = client.get("/manifest.webmanifest", headers={"Accept-Language": "ru"}).get_json(force=True)
     assert body["name"] == "Клуб партнёров" and body["theme_color"].startswith("#")
+
+
+def test_a_page_kept_for_offline_leaves_the_message_for_the_page_the_person_sees(client, make, login):
+    from partner_club.site import KEEPING_HEADER
+
+    owner = make.user(Role.OWNER)
+    login(owner)
+    client.post("/shop/referral", data={"valid_days": 30})
+    kept = client.get("/points/", headers={KEEPING_HEADER: "1"})
+    assert kept.status_code == 200
+    assert 'class="flash' not in kept.get_data(as_text=True)
+    seen = client.get("/shop/referral").get_data(as_text=True)
+    assert 'class="flash flash-success"' in seen
+    assert 'class="flash' not in client.get("/shop/referral").get_data(as_text=True)
+    assert KEEPING_HEADER in client.get("/sw.js").get_data(as_text=True)
