@@ -5,6 +5,7 @@ beside a bare endpoint that does one insert, in the same run.
     .venv/bin/python bench/bench_registrations.py --requests 10000 --concurrency 32 --workers 4
     .venv/bin/python bench/bench_registrations.py --without-fraud  # codes + ledger only
     .venv/bin/python bench/bench_registrations.py --in-process     # CPU per registration, no HTTP
+    .venv/bin/python bench/bench_registrations.py --campaigns 200 --applying 20  # with campaigns running
 
 Creates its own temporary database on the server (--server, default
 postgresql://postgres@127.0.0.1:5432/test), creates the tables, an activated
@@ -30,6 +31,12 @@ whose ratio is what the rates would show on a machine of one's own. It
 then prints the fold job's lag: how long after the last registration's
 commit every registration was in the rollups. The database is dropped at
 the end.
+
+--campaigns N --applying M: N campaigns run during the whole bench, M of them
+apply to the product sent (multipliers and bonuses per package, adding up;
+with --counting K of those M keep a count: a budget, so each registration
+locks their rows), the others to other products (goal: the ratio at least
+0.4).
 
 --in-process skips HTTP and gunicorn: one process calls `register_code` and
 commits, --requests times after --history untimed ones, and prints the
@@ -68,6 +75,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 
 import partner_club  # noqa: F401 - first: the app package imports the domain packages in order
@@ -116,7 +124,33 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _prepare(url: str, people: int, count: int) -> tuple[list[str], list[str]]:
+def _campaigns(session, total: int, applying: int, counting: int) -> None:
+    """`total` running campaigns, `applying` of them to the bench's product (through the
+    campaign services, as staff would create and launch them)."""
+    from datetime import timedelta
+
+    from partner_club.campaigns.services import CampaignData, create_campaign, move
+    from partner_club.database import utcnow
+
+    now = utcnow()
+    for n in range(total):
+        applies = n < applying
+        data = CampaignData(
+            name_ru=f"Акция {n}",
+            name_en=f"Campaign {n}",
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=30),
+            mechanic="multiplier" if n % 2 == 0 else "bonus",
+            value=1.5 if n % 2 == 0 else 2,
+            skus=["BENCH-1"] if applies else [f"OTHER-{n}"],
+            budget=10**9 if applies and n < counting else None,
+        )
+        move(session, create_campaign(session, data, actor=None), "launch", actor=None, now=now)
+
+
+def _prepare(
+    url: str, people: int, count: int, campaigns: tuple[int, int, int] = (0, 0, 0)
+) -> tuple[list[str], list[str]]:
     """Tables, a product, an activated batch, sellers with tokens; returns (tokens, codes)."""
 
     app = create_app(
@@ -152,6 +186,8 @@ def _prepare(url: str, people: int, count: int) -> tuple[list[str], list[str]]:
             users.append(user)
         session.flush()
         with app.test_request_context():
+            if campaigns[0]:
+                _campaigns(session, *campaigns)
             tokens = [issue_token(user) for user in users]
             codes = [services.batch_code(batch, serial) for serial in range(1, count + 1)]
         session.commit()
@@ -234,6 +270,20 @@ def _unfolded(url: str) -> int | None:
         engine.dispose()
 
 
+def _awards(url: str) -> str:
+    """How many campaign awards the registrations got (a check that the campaigns applied)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            count = conn.execute(
+                text("SELECT count(*), count(DISTINCT registration_id) FROM campaign_awards")
+            )
+            awards, registrations = count.one()
+    finally:
+        engine.dispose()
+    return f"{awards} campaign awards on {registrations} registrations"
+
+
 def _fold_lag(url: str, committed_at: float) -> str:
     """Seconds from the last registration's commit until every registration was folded."""
     while True:
@@ -247,9 +297,11 @@ def _fold_lag(url: str, committed_at: float) -> str:
         time.sleep(0.05)
 
 
-def in_process(url: str, people: int, history: int, count: int) -> None:
+def in_process(
+    url: str, people: int, history: int, count: int, campaigns: tuple[int, int, int] = (0, 0, 0)
+) -> None:
     """CPU time per registration of `register_code` + commit in this process, no HTTP."""
-    tokens_and_codes = _prepare(url, people, history + count)
+    tokens_and_codes = _prepare(url, people, history + count, campaigns)
     codes = tokens_and_codes[1]
     app = create_app(
         {
@@ -290,6 +342,8 @@ def in_process(url: str, people: int, history: int, count: int) -> None:
         )
         print(f"statements of one registration, commit included: {len(sent)}")
         print(f"fold lag: {_fold_lag(url, committed_at)}")
+        if campaigns[0]:
+            print(f"campaigns: {_awards(url)}")
 
 
 def main() -> None:
@@ -315,17 +369,23 @@ def main() -> None:
     )
     parser.add_argument("--without-fraud", action="store_true", help="disconnect the fraud checks")
     parser.add_argument("--in-process", action="store_true", help="CPU per registration, no HTTP")
+    parser.add_argument("--campaigns", type=int, default=0, help="campaigns running during the bench")
+    parser.add_argument("--applying", type=int, default=0, help="of them, applying to the codes sent")
+    parser.add_argument(
+        "--counting", type=int, default=0, help="of the applying ones, with a budget (a row lock each)"
+    )
     args = parser.parse_args()
+    campaigns = (args.campaigns, min(args.applying, args.campaigns), min(args.counting, args.applying))
 
     people = args.people or max(100, -(-(args.history + args.requests) // 10))
     if args.in_process:
         with temporary_postgres_database(args.server, "pc_bench_reg") as url:
-            in_process(url, people, args.history, args.requests)
+            in_process(url, people, args.history, args.requests, campaigns)
         return
     with temporary_postgres_database(args.server, "pc_bench_reg") as url:
         gunicorn = None
         try:
-            tokens, codes = _prepare(url, people, args.history + args.requests)
+            tokens, codes = _prepare(url, people, args.history + args.requests, campaigns)
             port = _free_port()
             env = dict(
                 os.environ,
@@ -398,11 +458,17 @@ def main() -> None:
                 f"PostgreSQL, gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, "
                 f"{args.requests} requests each in {args.rounds} alternating rounds, "
                 f"after {args.history} earlier registrations{' (fraud checks off)' if args.without_fraud else ''}"
+                + (
+                    f"; {campaigns[0]} campaigns running, {campaigns[1]} applying ({campaigns[2]} with a budget)"
+                    if campaigns[0]
+                    else ""
+                )
             )
             print(f"bare insert:     {bare_rate:8.1f} req/s  statuses {totals['bare'][1]}")
             committed_at = time.monotonic()
             print(f"registrations:   {reg_rate:8.1f} req/s  statuses {totals['register'][1]}")
-            print(f"ratio:           {reg_rate / bare_rate:8.2f} (goal: at least 0.5)")
+            goal = "0.4, with campaigns" if campaigns[0] else "0.5"
+            print(f"ratio:           {reg_rate / bare_rate:8.2f} (goal: at least {goal})")
             print(
                 "per round:       "
                 + ", ".join(f"{b:.0f}/{r:.0f} = {r / b:.2f}" for b, r in rounds)
@@ -419,6 +485,8 @@ def main() -> None:
                     f"{stolen['bare']:.0f} % / {stolen['register']:.0f} %)"
                 )
             print(f"fold lag:        {_fold_lag(url, committed_at)}")
+            if campaigns[0]:
+                print(f"campaigns:       {_awards(url)}")
         finally:
             if gunicorn is not None:
                 gunicorn.send_signal(signal.SIGTERM)

@@ -21,12 +21,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog import kinds
 from catalog.models import GiftCardDelivery, Order, OrderLine, OrderStatus, ProviderStatus
 from catalog.providers import ProviderRefused, ProviderUnavailable, get_provider
 from catalog.services import cancel_order, lock_order
 from partner_club.audit.services import record
 from partner_club.database import utcnow
-from partner_club.notifications.services import Message, send_after_commit
 
 MAX_ATTEMPTS = 5
 WAITING = (ProviderStatus.PENDING.value, ProviderStatus.RETRY.value, ProviderStatus.PLACED.value)
@@ -92,17 +92,8 @@ def _give_up(session: Session, order: Order, why: str) -> None:
 
 
 def _send_cards(session: Session, order: Order, line: OrderLine) -> None:
-    person = order.user
-    if not person.email:
-        return
-    with force_locale(person.locale or "ru"):
-        lines = [card.code or card.link or "" for card in line.gift_cards]
-        links = [card.link for card in line.gift_cards if card.link and card.code]
-        subject = _("Your gift card from order %(id)d", id=order.id)
-        text = "\n".join(
-            [_("Your gift card “%(name)s”:", name=line.prize.name(person.locale)), *lines, *links]
-        )
-    send_after_commit(session, Message(to=person.email, subject=subject, text=text))
+    codes = [card.code or card.link or "" for card in line.gift_cards]
+    kinds.gift_card_issued(session, order, line.prize.name(order.user.locale), codes)
 
 
 def orders_waiting_for_providers(session: Session) -> list[int]:

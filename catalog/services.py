@@ -17,12 +17,13 @@ from datetime import datetime
 from typing import Any, cast
 
 import phonenumbers
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, Select, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from catalog import kinds
 from catalog.models import (
     DeliveryAddress,
     Order,
@@ -41,7 +42,6 @@ from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid, NotFound
 from partner_club.ledger.credits import CreditKind, credit
 from partner_club.ledger.services import account_for_user, spend
-from partner_club.notifications.services import Message, send_after_commit
 from partner_club.signals import HOLD, REJECT, assess_order
 
 MAX_QUANTITY = 20
@@ -385,6 +385,7 @@ def confirm_order(session: Session, order_id: int, *, actor: User) -> Order:
     order = lock_order(session, order_id)
     _move(session, order, "confirm", actor)
     session.flush()
+    _notify(session, order)
     return order
 
 
@@ -396,7 +397,7 @@ def ship_order(session: Session, order_id: int, *, tracking_number: str, actor: 
     order.tracking_number = tracking_number
     _move(session, order, "ship", actor, tracking_number=tracking_number)
     session.flush()
-    _notify(session, order, "shipped")
+    _notify(session, order)
     return order
 
 
@@ -404,6 +405,7 @@ def deliver_order(session: Session, order_id: int, *, actor: User | None) -> Ord
     order = lock_order(session, order_id)
     _move(session, order, "deliver", actor)
     session.flush()
+    _notify(session, order)
     return order
 
 
@@ -444,30 +446,12 @@ def cancel_order(session: Session, order_id: int, *, reason: str, actor: User | 
         )
     order.refunded = True
     session.flush()
-    _notify(session, order, "cancelled")
+    _notify(session, order)
     return order
 
 
-def _notify(session: Session, order: Order, what: str) -> None:
-    person = order.user
-    if not person.email:
-        return
-    with force_locale(person.locale or "ru"):
-        if what == "shipped":
-            subject = _("Your prize order %(id)d is on its way", id=order.id)
-            text = _(
-                "Order %(id)d has been shipped. Tracking number: %(tracking)s.",
-                id=order.id,
-                tracking=order.tracking_number,
-            )
-        else:
-            subject = _("Your prize order %(id)d was cancelled", id=order.id)
-            text = _(
-                "Order %(id)d was cancelled: %(reason)s. Its points are back on your balance.",
-                id=order.id,
-                reason=order.cancel_reason,
-            )
-    send_after_commit(session, Message(to=person.email, subject=subject, text=text))
+def _notify(session: Session, order: Order) -> None:
+    kinds.order_changed(session, order)
 
 
 def order_queue(session: Session, *, status: str | None = None, limit: int = 200) -> list[Order]:

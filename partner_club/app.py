@@ -21,6 +21,7 @@ import codes.cli
 import codes.demo
 import codes.scan_api
 import codes.scan_views
+import codes.segments
 import codes.views
 import fraud.cli
 import fraud.demo
@@ -28,10 +29,13 @@ import fraud.views
 import reports.campaign_api
 import reports.cli
 import reports.demo
+import reports.segments
 import reports.views
 from partner_club import input_guard, security_headers, site
 from partner_club import models as core_models  # noqa: F401 - registers the core tables
 from partner_club.accounts import cli as accounts_cli
+from partner_club.accounts import profile_api as accounts_profile_api
+from partner_club.accounts import profile_views as accounts_profile_views
 from partner_club.accounts import security_views as accounts_security_views
 from partner_club.accounts import views as accounts_views
 from partner_club.accounts import web_sessions
@@ -42,8 +46,15 @@ from partner_club.api.base import bearer_token, user_from_token
 from partner_club.campaigns import api as campaigns_api
 from partner_club.campaigns import demo as campaigns_demo
 from partner_club.campaigns import views as campaigns_views
-from partner_club.config import PACKAGE_DIR, development_key_problem, from_environment, instance_keys
+from partner_club.config import (
+    PACKAGE_DIR,
+    development_key_problem,
+    from_environment,
+    instance_keys,
+    vapid_key,
+)
 from partner_club.demo import cli as demo_cli
+from partner_club.demo import messages as demo_messages
 from partner_club.extensions import babel, csrf, db, limiter, login_manager, migrate
 from partner_club.i18n import i18n
 from partner_club.jobs import cli as jobs_cli
@@ -51,15 +62,24 @@ from partner_club.jobs import views as jobs_views
 from partner_club.ledger import api as ledger_api
 from partner_club.ledger import cli as ledger_cli
 from partner_club.ledger import views as ledger_views
+from partner_club.mailings import cli as mailings_cli
+from partner_club.mailings import views as mailings_views
 from partner_club.nav import nav_for
+from partner_club.notifications import api as notifications_api
+from partner_club.notifications import cli as notifications_cli
+from partner_club.notifications import views as notifications_views
 from partner_club.outlets import cli as outlets_cli
 from partner_club.outlets import views as outlets_views
 from partner_club.regions import cli as regions_cli
+from partner_club.support import api as support_api
+from partner_club.support import views as support_views
 
 BLUEPRINTS = (
     site.bp,
     accounts_views.bp,
     accounts_security_views.bp,
+    accounts_profile_views.bp,
+    accounts_profile_api.bp,
     admin_views.bp,
     api_views.bp,
     jobs_views.bp,
@@ -77,10 +97,16 @@ BLUEPRINTS = (
     catalog.api.bp,
     reports.views.bp,
     reports.campaign_api.bp,
+    notifications_views.bp,
+    notifications_api.bp,
+    mailings_views.bp,
+    support_views.bp,
+    support_api.bp,
 )
 
 # Each package seeds its part of the demo world after the core, in this order.
 DEMO_SEEDERS = (codes.demo.seed, catalog.demo.seed, fraud.demo.seed, reports.demo.seed, campaigns_demo.seed)
+DEMO_SEEDERS = (*DEMO_SEEDERS, demo_messages.seed)  # last: it announces the others' work
 
 CLI_GROUPS = (
     accounts_cli.users,
@@ -96,6 +122,8 @@ CLI_GROUPS = (
     fraud.cli.fraud,
     catalog.cli.catalog,
     reports.cli.reports,
+    notifications_cli.notifications,
+    mailings_cli.mailings,
     i18n,
 )
 
@@ -113,6 +141,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     instance_keys(app.config, app.instance_path)
+    vapid_key(app.config, app.instance_path)
     if problem := development_key_problem(app.config):
         raise RuntimeError(problem)
     _init_extensions(app)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from partner_club.links import is_local_path
 from partner_club.settings_store import get_setting
 
 SETTING = "brand"
@@ -46,7 +47,7 @@ def clean(values: dict[str, Any], fallback: dict[str, str]) -> dict[str, str]:
         value = value.strip()
         if field in ("primary", "accent") and not COLOUR.match(value):
             continue
-        if field == "logo" and (not value.startswith("/") or value.startswith("//")):
+        if field == "logo" and not is_local_path(value):
             continue
         out[field] = value
     return out

@@ -7,6 +7,7 @@ DATABASE_URL and REDIS_URL.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import sys
@@ -14,6 +15,8 @@ from collections.abc import Mapping, MutableMapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 # The core package: its templates, static files and migrations ship inside it (package data).
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -46,6 +49,7 @@ DEVELOPMENT_CODE_KEYS = frozenset({"5f" * 32})
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 CODE_KEYS_FILE = "code_keys"
+VAPID_KEY_FILE = "vapid_private_key"
 
 
 def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -101,6 +105,22 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "GIFTCARD_URL": env.get("GIFTCARD_URL") or None,
         "GIFTCARD_TOKEN": env.get("GIFTCARD_TOKEN") or None,
         "GIFTCARD_TIMEOUT": float(env.get("GIFTCARD_TIMEOUT", "10")),
+        # Messages (docs/messages.md). SMS_PROVIDER: "http" (POST JSON to SMS_URL with the
+        # Bearer SMS_TOKEN; the default when SMS_URL is set), "smsru" or "smsc"; none: no SMS.
+        "SMS_PROVIDER": env.get("SMS_PROVIDER") or None,
+        "SMS_URL": env.get("SMS_URL") or None,
+        "SMS_TOKEN": env.get("SMS_TOKEN") or None,
+        "SMS_SENDER": env.get("SMS_SENDER", ""),
+        "SMS_TIMEOUT": float(env.get("SMS_TIMEOUT", "10")),
+        # Web Push: the VAPID private key (None: created in the instance folder) and the
+        # contact the push services may write to about this sender.
+        "VAPID_PRIVATE_KEY": env.get("VAPID_PRIVATE_KEY") or None,
+        "PUSH_CONTACT": env.get("PUSH_CONTACT") or None,
+        "PUSH_TIMEOUT": float(env.get("PUSH_TIMEOUT", "10")),
+        # A failed send is tried again after each of these (seconds), then the next channel.
+        "NOTIFY_RETRY_INTERVALS": [
+            int(s) for s in env.get("NOTIFY_RETRY_INTERVALS", "60,300,1800").split(",") if s.strip()
+        ],
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "ru"),
         "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Europe/Moscow"),
@@ -150,6 +170,19 @@ def instance_keys(config: MutableMapping[str, Any], instance_path: str) -> None:
         path = folder / CODE_KEYS_FILE
         config["CODE_KEYS"] = ",".join(_read_or_create(path, f"1:{secrets.token_hex(32)}").split())
         config["CODE_KEYS_FILE"] = str(path)
+
+
+def vapid_key(config: MutableMapping[str, Any], instance_path: str) -> None:
+    """Fills VAPID_PRIVATE_KEY (Web Push), unless set, from the instance folder, creating it once."""
+    if not config.get("VAPID_PRIVATE_KEY"):
+        path = Path(instance_path) / VAPID_KEY_FILE
+        config["VAPID_PRIVATE_KEY"] = _read_or_create(path, _new_vapid_key())
+
+
+def _new_vapid_key() -> str:
+    """A P-256 private key for Web Push, as base64url of its raw 32 bytes."""
+    number = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+    return base64.urlsafe_b64encode(number.to_bytes(32, "big")).rstrip(b"=").decode("ascii")
 
 
 def _read_or_create(path: Path, fresh: str) -> str:

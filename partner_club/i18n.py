@@ -31,7 +31,11 @@ KEYWORDS = {
     "lazy_ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
 }
-METHODS = [("**.py", "python"), ("**.html", "jinja2.ext:babel_extract")]
+METHODS = [
+    ("**.py", "python"),
+    ("**.html", "jinja2.ext:babel_extract"),
+    ("**.txt", "jinja2.ext:babel_extract"),  # the plain-text parts of e-mails
+]
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.do,jinja2.ext.loopcontrols"}}
 TEMPLATES = PACKAGE_DIR / "templates"
 

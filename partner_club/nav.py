@@ -83,6 +83,9 @@ LOOKS: dict[str, tuple[str, str, Any]] = {
     "admin.shops": ("store", "people", None),
     "admin.territories": ("map", "people", None),
     "admin.audit": ("history", "people", None),
+    "mailings.index": ("mail", "people", None),
+    "support.queue": ("mail", "people", None),
+    "support.mine": ("mail", "other", None),
 }
 
 # The bottom bar of participants, in this order; the rest is under "More".

@@ -29,6 +29,10 @@ registration_checks = _signals.signal("registration-checks")
 # sender: RegistrationAttempt; kwargs registration_id (int), assessment (Assessment, the one the
 # checks gave), credits (list of partner_club.ledger.credits.Credit). In the same transaction.
 registration_recorded = _signals.signal("registration-recorded")
+# sender: the session; kwargs count. Registrations of history stored in bulk (no attempt, no
+# assessment, nobody to tell); receivers that keep their own rows from registrations, like
+# the KPI rollups, note that there is more to fold.
+registrations_imported = _signals.signal("registrations-imported")
 # sender: the ordering person's id; kwargs session, address, phone. Receivers
 # return an Assessment; catalog refuses on reject and flags the order on hold.
 order_checks = _signals.signal("order-checks")
@@ -97,6 +101,7 @@ class RegistrationAttempt:
     volume_m3: float | None = None
     points: int = 0
     shop: Shop | None = None  # the shop of outlet_id, when the sender read it (None: look it up)
+    scanned_at: datetime | None = None  # when the phone read the code (an offline queue sends it later)
 
 
 def assess_registration(attempt: RegistrationAttempt) -> Assessment:

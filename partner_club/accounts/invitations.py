@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import segno
 from flask_babel import gettext as _
@@ -29,6 +30,7 @@ from partner_club.settings_store import get_setting
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32
 CODE_LENGTH = 10
 MAX_CARDS = 48
+REFERRAL_CODE_USES = 50  # new shops one owner's referral link can bring in
 SELLER_CODE_USES = 500  # "many": a cap only so a leaked code cannot fill a shop forever
 VALID_DAYS_SETTING = "invitations.valid_days"
 DEFAULT_VALID_DAYS = 30
@@ -115,7 +117,7 @@ def can_manage_invitation(user: User, invitation: Invitation) -> bool:
     role = user.role_enum
     if role in (Role.ADMIN, Role.HEAD_OFFICE):
         return True
-    if invitation.kind == InvitationKind.SELLER.value:
+    if invitation.kind in (InvitationKind.SELLER.value, InvitationKind.REFERRAL.value):
         return role is Role.OWNER and user.outlet_id == invitation.outlet_id
     territory = invitation.territory
     if territory is None:
@@ -169,21 +171,54 @@ def issue_outlet_invitations(
     return cards
 
 
-def active_seller_invitation(
-    session: Session, outlet: Outlet, now: datetime | None = None
-) -> Invitation | None:
-    now = now or utcnow()
+def _active(session: Session, kind: InvitationKind, now: datetime, *where: Any) -> Invitation | None:
     return session.scalar(
         select(Invitation)
         .where(
-            Invitation.outlet_id == outlet.id,
-            Invitation.kind == InvitationKind.SELLER.value,
+            Invitation.kind == kind.value,
             Invitation.revoked_at.is_(None),
             Invitation.expires_at > now,
             Invitation.uses < Invitation.max_uses,
+            *where,
         )
         .order_by(Invitation.id.desc())
     )
+
+
+def _replace_owners_invitation(
+    session: Session,
+    owner: User,
+    kind: InvitationKind,
+    old: Invitation | None,
+    *,
+    valid_days: int,
+    uses: int,
+    now: datetime,
+) -> Invitation:
+    """A new code of the owner's shop; the one it replaces is revoked."""
+    if old is not None:
+        old.revoked_at = now
+    invitation = Invitation(
+        code=new_code(),
+        kind=kind.value,
+        outlet_id=owner.outlet_id,
+        territory_id=owner.outlet.territory_id if owner.outlet else None,
+        created_by_id=owner.id,
+        created_at=now,
+        expires_at=now + timedelta(days=valid_days),
+        max_uses=uses,
+        uses=0,
+    )
+    session.add(invitation)
+    session.flush()
+    record(session, owner, f"invitation.issue_{kind.value}", invitation, outlet_id=owner.outlet_id)
+    return invitation
+
+
+def active_seller_invitation(
+    session: Session, outlet: Outlet, now: datetime | None = None
+) -> Invitation | None:
+    return _active(session, InvitationKind.SELLER, now or utcnow(), Invitation.outlet_id == outlet.id)
 
 
 def issue_seller_invitation(
@@ -195,23 +230,30 @@ def issue_seller_invitation(
     _check_days(valid_days)
     now = now or utcnow()
     old = active_seller_invitation(session, owner.outlet, now)
-    if old is not None:
-        old.revoked_at = now
-    invitation = Invitation(
-        code=new_code(),
-        kind=InvitationKind.SELLER.value,
-        outlet_id=owner.outlet_id,
-        territory_id=owner.outlet.territory_id,
-        created_by_id=owner.id,
-        created_at=now,
-        expires_at=now + timedelta(days=valid_days),
-        max_uses=SELLER_CODE_USES,
-        uses=0,
+    return _replace_owners_invitation(
+        session, owner, InvitationKind.SELLER, old, valid_days=valid_days, uses=SELLER_CODE_USES, now=now
     )
-    session.add(invitation)
-    session.flush()
-    record(session, owner, "invitation.issue_seller", invitation, outlet_id=owner.outlet_id)
-    return invitation
+
+
+def active_referral_invitation(
+    session: Session, owner: User, now: datetime | None = None
+) -> Invitation | None:
+    return _active(session, InvitationKind.REFERRAL, now or utcnow(), Invitation.created_by_id == owner.id)
+
+
+def issue_referral_invitation(
+    session: Session, owner: User, *, valid_days: int, now: datetime | None = None
+) -> Invitation:
+    """The owner's link for a new shop: the shop that joins through it records the owner as its
+    referrer (the bonus waits for its first accepted registrations). A new one replaces the old."""
+    if owner.role_enum is not Role.OWNER or owner.outlet is None:
+        raise Forbidden(_("Only a shop owner brings in new shops."), code="not_owner")
+    _check_days(valid_days)
+    now = now or utcnow()
+    old = active_referral_invitation(session, owner, now)
+    return _replace_owners_invitation(
+        session, owner, InvitationKind.REFERRAL, old, valid_days=valid_days, uses=REFERRAL_CODE_USES, now=now
+    )
 
 
 def revoke_invitation(session: Session, invitation: Invitation, *, actor: User) -> Invitation:

@@ -75,6 +75,11 @@ class User(UserMixin, Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     locale: Mapped[str | None] = mapped_column(String(8))
+    # An IANA zone ("Asia/Novosibirsk"); None: from the shop's region, else DEFAULT_TIMEZONE.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Set when the person typed back the one-time code sent there; messages go only to confirmed ones.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
     # Individual participants hang on a rep's territory; reps do not use this.
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), index=True)
@@ -133,6 +138,7 @@ class User(UserMixin, Model):
 class InvitationKind(str, enum.Enum):
     OUTLET = "outlet"  # a rep invites a shop (its owner) or an individual
     SELLER = "seller"  # an owner invites sellers to the shop
+    REFERRAL = "referral"  # an owner invites a new shop (and earns the referral bonus)
 
 
 class Invitation(Model):

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from partner_club.accounts import kinds
 from partner_club.accounts.invitations import claim, find_invitation
 from partner_club.accounts.models import Invitation, InvitationKind, Role, User, UserStatus
 from partner_club.accounts.services import create_user
@@ -132,7 +133,7 @@ def _create_person(session: Session, person: PersonDetails, **kwargs) -> User:
 
 def _outlet_invitation(session: Session, code: str) -> Invitation:
     invitation = find_invitation(session, code)
-    if invitation.kind != InvitationKind.OUTLET.value:
+    if invitation.kind not in (InvitationKind.OUTLET.value, InvitationKind.REFERRAL.value):
         raise Invalid(
             _("This is a seller's code for a shop: use the seller sign-up."),
             code="invitation_kind",
@@ -156,6 +157,7 @@ def sign_up_shop(session: Session, code: str, shop: ShopDetails, person: PersonD
     inn = validate_inn(shop.tax_number)
     check_position(shop.lat, shop.lon, region)
     _check_person(person)
+    referrer_id = _check_referral(session, invitation, inn)
     outlet = Outlet(
         name=shop.trade_name.strip()[:200],
         legal_name=shop.legal_name.strip()[:300],
@@ -166,6 +168,7 @@ def sign_up_shop(session: Session, code: str, shop: ShopDetails, person: PersonD
         territory_id=invitation.territory_id,
         lat=shop.lat,
         lon=shop.lon,
+        referred_by_id=referrer_id,
     )
     session.add(outlet)
     session.flush()
@@ -176,9 +179,38 @@ def sign_up_shop(session: Session, code: str, shop: ShopDetails, person: PersonD
     return owner
 
 
+def _check_referral(session: Session, invitation: Invitation, inn: str) -> int | None:
+    """The referring owner of a shop joining through an owner's referral link, or None for a
+    rep's card. A referral is for a new shop: not the owner's own, not one already in the club."""
+    if invitation.kind != InvitationKind.REFERRAL.value:
+        return None
+    referrer_shop = session.get(Outlet, invitation.outlet_id) if invitation.outlet_id else None
+    if referrer_shop is not None and referrer_shop.tax_number == inn:
+        raise Invalid(
+            _(
+                "This is the tax number of the shop that sent the link: a referral is for another owner's new shop."
+            ),
+            code="self_referral",
+            field="tax_number",
+        )
+    if session.scalar(select(Outlet.id).where(Outlet.tax_number == inn).limit(1)) is not None:
+        raise Invalid(
+            _("A shop with this tax number is already in the club: a referral link is for new shops only."),
+            code="referral_existing_shop",
+            field="tax_number",
+        )
+    return invitation.created_by_id
+
+
 def sign_up_individual(session: Session, code: str, person: PersonDetails) -> User:
     """A participant without a shop, attached to the rep's territory."""
     invitation = _outlet_invitation(session, code)
+    if invitation.kind == InvitationKind.REFERRAL.value:
+        raise Invalid(
+            _("A referral link brings in a new shop: sign up the shop."),
+            code="referral_shop_only",
+            field="code",
+        )
     user = _create_person(session, person, role=Role.SELLER, territory_id=invitation.territory_id)
     claim(session, invitation, user)
     welcome(session, user)
@@ -195,6 +227,7 @@ def sign_up_seller(session: Session, code: str, person: PersonDetails) -> User:
     user = _create_person(session, person, role=Role.SELLER, outlet=outlet, status=UserStatus.PENDING)
     claim(session, invitation, user)
     record(session, user, "user.sign_up", user, invitation_id=invitation.id, outlet_id=outlet.id)
+    kinds.seller_waiting(session, user)
     return user
 
 
@@ -214,6 +247,7 @@ def move_to_shop(session: Session, seller: User, code: str) -> User:
     session.flush()
     claim(session, invitation, seller)
     record(session, seller, "seller.move", seller, from_outlet=previous, to_outlet=invitation.outlet_id)
+    kinds.seller_waiting(session, seller)
     return seller
 
 
@@ -250,6 +284,7 @@ def approve_seller(session: Session, owner: User, seller: User) -> User:
     session.flush()
     record(session, owner, "seller.approve", seller, outlet_id=owner.outlet_id)
     welcome(session, seller)
+    kinds.account_approved(session, seller)
     return seller
 
 

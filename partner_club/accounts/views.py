@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,11 +27,18 @@ from partner_club.accounts.forms import (
 )
 from partner_club.accounts.models import Invitation, InvitationKind, Role, User
 from partner_club.accounts.signin_limits import sign_in
-from partner_club.accounts.web_sessions import close_browser_session, open_browser_session, signin_store
+from partner_club.accounts.web_sessions import (
+    PUSH_ENDPOINT_KEY,
+    close_browser_session,
+    open_browser_session,
+    signin_store,
+)
 from partner_club.confirm import confirmation
 from partner_club.errors import DomainError
 from partner_club.extensions import db, limiter
+from partner_club.links import is_local_path
 from partner_club.nav import NavItem
+from partner_club.notifications import push
 from partner_club.regions.models import Territory
 from partner_club.web import commits, discard
 
@@ -54,7 +60,7 @@ def _join_limit() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect would help phishing."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if is_local_path(target):
         return target
     return url_for("site.home")
 
@@ -95,9 +101,19 @@ def login():
 @login_required
 @commits
 def logout():
+    """Ends the session and what this browser keeps of the person: their push subscription
+    (a shared phone must not get their messages) and, by `Clear-Site-Data`, the HTTP cache.
+    The page's sign-out script (static/js/signout.js) asks the service worker to drop the
+    kept pages and the browser to drop the push subscription; the outbox of unsent codes
+    stays, keyed by person, and is only sent while that person is signed in."""
+    endpoint = cookie.pop(PUSH_ENDPOINT_KEY, None)
+    if isinstance(endpoint, str):
+        push.unsubscribe(db.session, current_user.id, endpoint)
     close_browser_session(current_user)
     flash(_("You have signed out."), "info")
-    return redirect(url_for("accounts.login"))
+    response = redirect(url_for("accounts.login"))
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 # --- the rep's invitation cards -----------------------------------------
@@ -239,7 +255,16 @@ def _welcome(user: User, message: str):
 
 def _join_with_card(invitation: Invitation):
     if current_user.is_authenticated:
-        flash(_("You are already in the club. Sign out to sign someone else up with this card."), "info")
+        if invitation.kind == InvitationKind.REFERRAL.value:
+            own = invitation.created_by_id == current_user.id
+            flash(
+                _("This is your own referral link: give it to the owner of a new shop.")
+                if own
+                else _("Your shop is already in the club: a referral link is for new shops."),
+                "info",
+            )
+        else:
+            flash(_("You are already in the club. Sign out to sign someone else up with this card."), "info")
         return redirect(url_for("site.home"))
     form = ShopSignupForm()
     regions = signup.regions_for_choice(db.session)

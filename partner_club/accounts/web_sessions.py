@@ -20,6 +20,7 @@ from partner_club.accounts.signin_limits import Store, store_for
 from partner_club.extensions import db, limiter
 
 SESSION_KEY = "sid"
+PUSH_ENDPOINT_KEY = "push_endpoint"  # this browser's Web Push subscription, ended at sign-out
 
 
 def open_browser_session(user: User) -> None:

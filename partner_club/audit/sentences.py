@@ -64,6 +64,14 @@ SENTENCES: dict[str, Any] = {
     "catalog.order_cancelled": _l("%(who)s cancelled order %(object_id)s: %(reason)s"),
     "reports.target_set": _l("%(who)s set a KPI target for %(period)s: %(value)s"),
     "reports.targets_imported": _l("%(who)s imported KPI targets"),
+    "campaign.end": _l("%(who)s ended campaign %(object_id)s: its period is over"),
+    "invitation.issue_referral": _l("%(who)s made a referral link for a new shop"),
+    "mailings.send": _l("%(who)s sent mailing %(object_id)s"),
+    "mailings.schedule": _l("%(who)s scheduled mailing %(object_id)s"),
+    "mailings.cancel": _l("%(who)s cancelled mailing %(object_id)s"),
+    "mailings.limits": _l("%(who)s changed the mailings' weekly limit and sending rate"),
+    "mailings.call_list": _l("%(who)s made call list %(object_id)s (%(people)s people)"),
+    "mailings.call_list_export": _l("%(who)s downloaded call list %(object_id)s with the people's phones"),
 }
 SYSTEM = lazy_gettext("the system")
 

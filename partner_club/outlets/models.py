@@ -37,6 +37,9 @@ class Outlet(Model):
     lon: Mapped[float | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The owner whose referral invitation brought the shop in (their bonus waits for the shop's
+    # first accepted registrations). Added after both tables exist: users point at outlets too.
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
 
     region: Mapped[Region] = relationship()
     territory: Mapped[Territory | None] = relationship()

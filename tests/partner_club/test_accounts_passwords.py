@@ -28,7 +28,9 @@ class Inbox:
     def links(self) -> list[str]:
         found = []
         for message in self.messages:
-            body = message.get_payload(decode=True).decode()
+            # The plain-text part: every e-mail has one beside its HTML.
+            text = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+            body = text.get_payload(decode=True).decode()
             found += re.findall(r"http://club\.test(/password/reset/\S+)", body)
         return found
 
@@ -57,7 +59,7 @@ def _ask(client, login: str):
 
 def _page_text(response) -> str:
     """The page without what changes on every request anyway: the CSRF token, the CSP nonce."""
-    page = re.sub(r'name="csrf_token"[^>]*>', "", response.get_data(as_text=True))
+    page = re.sub(r'name="csrf[_-]token"[^>]*>', "", response.get_data(as_text=True))
     return re.sub(r'nonce="[^"]*"', "", page)
 
 

@@ -102,3 +102,52 @@ def test_cli_seeds_once_prints_logins_that_work_and_skips_when_not_empty(app, db
     result = runner.invoke(args=["demo", "seed"])
     assert result.exit_code == 1
     assert db.session.scalar(select(func.count(User.id))) == users
+
+
+def test_demo_messages_show_notifications_support_mailings_and_reports(app, db):
+    import reports.demo
+    from partner_club.campaigns import demo as campaigns_demo
+    from partner_club.demo import messages
+    from partner_club.jobs.models import Job
+    from partner_club.mailings.models import CallEntry, Mailing, MailingRecipient
+    from partner_club.notifications.models import Delivery, Notification
+    from partner_club.support.models import Ticket
+    from reports.models import Subscription
+
+    world = seed_demo(db.session, (campaigns_demo.seed, reports.demo.seed, messages.seed), shops=30)
+    session = db.session
+
+    def person(role):
+        return session.scalars(select(User).where(User.login == world.logins[role][0])).one()
+
+    def kinds(user, read):
+        query = select(Notification.kind).where(Notification.user_id == user.id)
+        return set(
+            session.scalars(
+                query.where(Notification.read_at.is_not(None) if read else Notification.read_at.is_(None))
+            )
+        )
+
+    participant, owner, rep = person("seller"), person("owner"), person("rep")
+    assert "campaign.launched" in kinds(participant, read=False) and kinds(participant, read=True)
+    assert "seller.waiting" in kinds(owner, read=False) and kinds(owner, read=True)
+    assert {"support.new", "support.replied"} <= kinds(rep, read=False) and kinds(rep, read=True)
+    # Nothing leaves the club: no delivery queued or attempted (a mailing's left-out channels are skipped).
+    assert not session.scalar(select(func.count(Job.id)))
+    assert not session.scalar(select(func.count(Delivery.id)).where(Delivery.status != "skipped"))
+
+    tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()
+    assert [t.status for t in tickets] == ["resolved", "in_progress", "new"]
+    assert [m.from_staff for m in tickets[1].messages] == [False, True, False]
+
+    sent, scheduled = session.scalars(select(Mailing).order_by(Mailing.id)).all()
+    recipients = session.scalar(select(func.count()).select_from(MailingRecipient))
+    assert sent.status == "sent" and recipients == sent.audience > 0
+    assert scheduled.status == "scheduled" and scheduled.send_at > world.now
+    outcomes = session.scalars(select(CallEntry.outcome).where(CallEntry.outcome.is_not(None))).all()
+    assert sorted(outcomes) == ["no_answer", "reached"]
+
+    chosen = session.scalars(
+        select(Subscription).where(Subscription.created_by_id.in_([m.id for m in world.managers]))
+    ).all()
+    assert {s.frequency for s in chosen} == {"weekly", "monthly"}
