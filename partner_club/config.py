@@ -112,6 +112,8 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "SMS_TOKEN": env.get("SMS_TOKEN") or None,
         "SMS_SENDER": env.get("SMS_SENDER", ""),
         "SMS_TIMEOUT": float(env.get("SMS_TIMEOUT", "10")),
+        # Country calling codes SMS may go to, comma-separated (7: Russia and Kazakhstan).
+        "SMS_COUNTRIES": env.get("SMS_COUNTRIES", "7"),
         # Web Push: the VAPID private key (None: created in the instance folder) and the
         # contact the push services may write to about this sender.
         "VAPID_PRIVATE_KEY": env.get("VAPID_PRIVATE_KEY") or None,
@@ -146,6 +148,11 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         # The signed-in session is a permanent cookie holding a server-side session id
         # (accounts/sessions.py): it lasts 30 days and dies on the server at sign-out.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=SESSION_DAYS),
+        # The cookie is written when the session changes (sign-in, a message to show) and when
+        # the server-side session is touched (every 10 minutes of use: the 30 days roll on), not
+        # on every answer: a late answer to a request sent before a change (a stylesheet, a
+        # page the service worker keeps) would write the old cookie back over the change.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "REMEMBER_COOKIE_DURATION": timedelta(days=SESSION_DAYS),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -60,6 +60,8 @@ def live_user(session_id: str, kind: SessionKind, user_id: int | None) -> User |
         # Before the view has written anything: this commit carries the touch alone.
         sessions.touch_session(db.session, session_id)
         db.session.commit()
+        if kind is SessionKind.WEB:
+            cookie.modified = True  # the cookie's 30 days roll on with the server's session
     return user
 
 

@@ -140,6 +140,37 @@ def test_last_seen_is_kept_without_a_write_per_request(client, make, db, login):
     assert utcnow() - row.last_seen_at < timedelta(minutes=1)
 
 
+def _sets_session_cookie(response) -> bool:
+    return any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_the_cookie_is_written_on_a_change_and_a_touch_not_on_every_answer(client, make, db, login):
+    seller = make.user(Role.SELLER)
+    login(seller)
+    client.get("/account/security")  # the CSRF token is made once and kept in the session
+    assert not _sets_session_cookie(client.get("/account/security"))
+    assert not _sets_session_cookie(client.get("/static/css/club.css"))
+    row = db.session.scalar(select(UserSession))
+    row.last_seen_at = utcnow() - timedelta(minutes=11)
+    db.session.commit()
+    assert _sets_session_cookie(client.get("/account/security"))  # the 30 days roll on
+
+
+def test_a_late_answer_to_an_earlier_request_keeps_the_message(app, client, make, login):
+    """A page or file asked for before a form was sent, answered after it: it writes no cookie,
+    so the form's message ("a new link is ready") is not lost."""
+    owner = make.user(Role.OWNER)
+    login(owner)
+    client.get("/shop/referral")
+    before = _cookie(client)
+    client.post("/shop/referral", data={"valid_days": 30})
+    late = app.test_client()
+    late.set_cookie("session", before)
+    assert not _sets_session_cookie(late.get("/static/css/club.css"))
+    assert not _sets_session_cookie(late.get("/points/"))
+    assert 'class="flash flash-success"' in client.get("/shop/referral").get_data(as_text=True)
+
+
 def test_a_session_unused_for_thirty_days_is_over(client, make, db, login):
     login(make.user(Role.SELLER))
     row = db.session.scalar(select(UserSession))
