@@ -142,7 +142,7 @@ def _campaigns(session, total: int, applying: int, counting: int) -> None:
             ends_at=now + timedelta(days=30),
             mechanic="multiplier" if n % 2 == 0 else "bonus",
             value=1.5 if n % 2 == 0 else 2,
-            skus=["BENCH-1"] if applies else [f"OTHER-{n}"],
+            skus=["BENCH-1"] if applies else ["BENCH-2"],
             budget=10**9 if applies and n < counting else None,
         )
         move(session, create_campaign(session, data, actor=None), "launch", actor=None, now=now)
@@ -186,7 +186,8 @@ def _prepare(
             users.append(user)
         session.flush()
         with app.test_request_context():
-            if campaigns[0]:
+            if campaigns[0]:  # the ones not applying are for a product the bench does not send
+                issuing.save_product(session, sku="BENCH-2", name="Bench primer", points="10")
                 _campaigns(session, *campaigns)
             tokens = [issue_token(user) for user in users]
             codes = [services.batch_code(batch, serial) for serial in range(1, count + 1)]

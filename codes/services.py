@@ -46,6 +46,7 @@ from partner_club import throttle
 from partner_club.accounts.models import User
 from partner_club.campaigns.evaluate import campaign_points, release_awards
 from partner_club.campaigns.referrals import pay_referral
+from partner_club.campaigns.services import CampaignData, provide_product_count
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
 from partner_club.ledger import services as ledger
@@ -729,6 +730,21 @@ def _campaign_items(
         registration_id=registration_id,
         locale=getattr(participant, "locale", None),
     )
+
+
+def _products_matching(session: Session, data: CampaignData) -> int:
+    """How many products a campaign's SKUs, kinds and packages name together (its validation)."""
+    query = select(func.count(Product.id))
+    if data.skus:
+        query = query.where(Product.sku.in_(data.skus))
+    if data.product_kinds:
+        query = query.where(Product.kind.in_(data.product_kinds))
+    if data.packages:
+        query = query.where(Product.package.in_(data.packages))
+    return session.scalar(query) or 0
+
+
+provide_product_count(_products_matching)
 
 
 _REGION_ISO: dict[int, str] = {}  # region ids never change their ISO code

@@ -7,6 +7,7 @@ Every change bumps `campaigns.version`, so each process reloads its running camp
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,8 +145,17 @@ def validate(session: Session, data: CampaignData, *, campaign_id: int | None = 
                 ),
                 "budget",
             )
-    if audience_size(session, data)["shops"] == 0:
+    size = audience_size(session, data)
+    if size["shops"] == 0:
         raise _bad(_("The audience matches no shop: widen the regions, kinds or shops."), "audience")
+    if size["people"] == 0:
+        raise _bad(
+            _("No active owner or seller in these shops has the chosen roles: widen the audience."),
+            "audience",
+        )
+    named = data.skus or data.product_kinds or data.packages
+    if named and _products_matching is not None and _products_matching(session, data) == 0:
+        raise _bad(_("No product has these SKUs, product kinds and packages together: check them."), "skus")
     if data.combine == Combine.EXCLUSIVE.value:
         clash = session.scalar(
             select(Campaign.id)
@@ -174,6 +184,16 @@ def validate(session: Session, data: CampaignData, *, campaign_id: int | None = 
                 ),
                 "priority",
             )
+
+
+# How many products a campaign's SKUs, kinds and packages match: the products are codes'
+# (which imports this package, not the other way), so codes provides the count.
+_products_matching: Callable[[Session, CampaignData], int] | None = None
+
+
+def provide_product_count(count: Callable[[Session, CampaignData], int]) -> None:
+    global _products_matching
+    _products_matching = count
 
 
 def audience_shops(data: CampaignData):

@@ -58,7 +58,7 @@ def test_staff_create_launch_forecast_and_participant_sees_progress(client, make
 
 
 def test_bad_campaigns_are_refused_with_the_reason(client, make, api_token, db):
-    make.outlet(region=make.region("RU-SAM"))
+    make.user(Role.OWNER, outlet=make.outlet(region=make.region("RU-SAM")))
     admin = make.user(Role.ADMIN)
     db.session.commit()
     staff = {"Authorization": f"Bearer {api_token(admin)}"}
@@ -89,7 +89,7 @@ def test_bad_campaigns_are_refused_with_the_reason(client, make, api_token, db):
 
 
 def test_staff_pages_create_show_and_launch(client, make, login, db):
-    make.outlet(region=make.region("RU-SAM"))
+    make.user(Role.OWNER, outlet=make.outlet(region=make.region("RU-SAM")))
     admin = make.user(Role.ADMIN)
     db.session.commit()
     login(admin)

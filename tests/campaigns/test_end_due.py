@@ -12,7 +12,7 @@ from tests.campaigns.helpers import T0, register, running
 
 
 def test_campaigns_past_their_end_are_ended_once(db, make):
-    make.outlet()
+    make.user(Role.OWNER)
     over = running(db.session)
     paused = move(db.session, running(db.session, name_en="Paused"), "pause", actor=None, now=T0)
     still = running(db.session, ends_at=T0 + timedelta(days=60))
@@ -25,7 +25,7 @@ def test_campaigns_past_their_end_are_ended_once(db, make):
 
 
 def test_the_cli_ends_due_campaigns(app, db, make):
-    make.outlet()
+    make.user(Role.OWNER)
     campaign = running(
         db.session,
         now=T0 - timedelta(days=20),

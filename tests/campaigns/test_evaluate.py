@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from codes import issuing
 from partner_club.accounts.models import Role
 from partner_club.campaigns import services
 from partner_club.campaigns.evaluate import release_awards
@@ -45,6 +46,7 @@ def test_audience_and_products_filter(db, make):
     region = make.region("RU-SAM")
     inside = make.user(Role.SELLER, outlet=make.outlet(region=region))
     outside = make.user(Role.SELLER)
+    issuing.save_product(db.session, sku="ROLL-1", name="Roll", points="10")
     running(db.session, regions=["RU-SAM"], skus=["ROLL-1"], mechanic="bonus", value=7)
     assert total(register(db.session, inside)) == 7
     assert total(register(db.session, inside, sku="OTHER")) == 0

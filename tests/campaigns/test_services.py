@@ -34,7 +34,7 @@ from tests.campaigns.helpers import T0, data, register, running
     ],
 )
 def test_bad_input_is_refused_and_nothing_saved(db, make, change, field, words):
-    make.outlet()
+    make.user(Role.OWNER)
     with force_locale("en"), pytest.raises(Invalid) as refused:
         services.create_campaign(db.session, data(**change), actor=None)
     assert refused.value.details["field"] == field
@@ -42,8 +42,32 @@ def test_bad_input_is_refused_and_nothing_saved(db, make, change, field, words):
     assert db.session.scalar(select(func.count(Campaign.id))) == 0
 
 
+def test_an_audience_of_shops_without_the_chosen_people_is_refused(db, make):
+    make.user(Role.OWNER)  # a shop with its owner and no seller
+    with force_locale("en"), pytest.raises(Invalid) as refused:
+        services.create_campaign(db.session, data(roles=["seller"]), actor=None)
+    assert refused.value.details["field"] == "audience"
+    assert "No active owner or seller" in refused.value.message
+    assert db.session.scalar(select(func.count(Campaign.id))) == 0
+    assert services.create_campaign(db.session, data(roles=["owner"]), actor=None).id
+
+
+def test_products_that_match_nothing_are_refused(db, make):
+    from codes import issuing
+
+    make.user(Role.OWNER)
+    issuing.save_product(db.session, sku="ROLL-1", name="Roll", points="10", kind="roll", package="roll")
+    for products in (dict(skus=["ROLL-9"]), dict(skus=["ROLL-1"], packages=["pallet"])):
+        with force_locale("en"), pytest.raises(Invalid) as refused:
+            services.create_campaign(db.session, data(**products), actor=None)
+        assert refused.value.details["field"] == "skus"
+        assert "No product has these SKUs" in refused.value.message
+    assert db.session.scalar(select(func.count(Campaign.id))) == 0
+    assert services.create_campaign(db.session, data(skus=["ROLL-1"], product_kinds=["roll"]), actor=None).id
+
+
 def test_two_exclusive_campaigns_with_one_priority_may_not_overlap(db, make):
-    make.outlet()
+    make.user(Role.OWNER)
     first = services.create_campaign(db.session, data(combine="exclusive", priority=3), actor=None)
     with pytest.raises(Invalid) as refused:
         services.create_campaign(
@@ -58,7 +82,7 @@ def test_two_exclusive_campaigns_with_one_priority_may_not_overlap(db, make):
 
 
 def test_an_exclusive_campaign_stopped_by_its_budget_still_holds_its_priority(db, make):
-    make.outlet()
+    make.user(Role.OWNER)
     first = running(db.session, combine="exclusive", priority=3, budget=10)
     first.status, first.stop_reason = "stopped", "budget"  # a rejection could make it run again
     with pytest.raises(Invalid) as refused:
@@ -69,7 +93,7 @@ def test_an_exclusive_campaign_stopped_by_its_budget_still_holds_its_priority(db
 
 
 def test_a_running_campaigns_budget_cannot_drop_below_what_it_spent(db, make):
-    make.outlet()
+    make.user(Role.OWNER)
     campaign = running(db.session, budget=100)
     campaign.spent = 60
     with force_locale("en"), pytest.raises(Invalid) as refused:
@@ -80,7 +104,7 @@ def test_a_running_campaigns_budget_cannot_drop_below_what_it_spent(db, make):
 
 
 def test_a_campaign_whose_period_is_over_is_not_launched(db, make):
-    make.outlet()
+    make.user(Role.OWNER)
     campaign = services.create_campaign(db.session, data(), actor=None)
     with force_locale("en"), pytest.raises(Conflict) as refused:
         services.move(db.session, campaign, "launch", actor=None, now=campaign.ends_at + timedelta(hours=1))
@@ -88,7 +112,7 @@ def test_a_campaign_whose_period_is_over_is_not_launched(db, make):
 
 
 def test_moves_follow_the_states(db, make):
-    make.outlet()
+    make.user(Role.OWNER)
     campaign = running(db.session)
     services.move(db.session, campaign, "pause", actor=None, now=T0)
     with pytest.raises(Conflict):
