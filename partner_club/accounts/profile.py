@@ -42,6 +42,7 @@ from partner_club.brand import brand_for
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Invalid, TooManyAttempts
 from partner_club.notifications.services import Message, send_after_commit
+from partner_club.notifications.sms import sms_allowed, sms_countries
 
 CODE_VALID_FOR = timedelta(minutes=10)
 MAX_ATTEMPTS = 5  # tries per code, the right one included
@@ -174,6 +175,16 @@ def request_contact_change(
     The current password comes first (see `check_current_password`)."""
     check_current_password(session, user, password, store, ip)
     value = normalize_contact(field, raw)
+    if field is ContactField.PHONE and not sms_allowed(value, current_app.config):
+        raise Invalid(
+            _(
+                "Codes by SMS go only to numbers starting with %(codes)s. Enter such a number, "
+                "or ask the club's support to change it.",
+                codes=", ".join(f"+{code}" for code in sms_countries(current_app.config)),
+            ),
+            code="phone_country",
+            field="value",
+        )
     if value == getattr(user, field.value):
         raise Conflict(_("This is already your confirmed address."), code="unchanged", field="value")
     now = utcnow()

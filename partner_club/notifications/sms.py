@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import phonenumbers
 import requests
 
 # GSM 03.38: the default alphabet (one septet each) and its extension table (two septets each).
@@ -47,6 +48,22 @@ def normalise_phone(raw: str) -> str:
     if len(digits) == 11 and digits.startswith("8") and not raw.strip().startswith("+"):
         digits = "7" + digits[1:]
     return "+" + digits
+
+
+def sms_countries(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The country calling codes SMS may go to (SMS_COUNTRIES, "7" by default: Russia and
+    Kazakhstan): a one-time code sent to any number on earth is a bill anyone can run up."""
+    raw = str(config.get("SMS_COUNTRIES") or "7")
+    return tuple(code.strip().lstrip("+") for code in raw.split(",") if code.strip().lstrip("+").isdigit())
+
+
+def sms_allowed(number: str, config: Mapping[str, Any]) -> bool:
+    """Whether an SMS may go to `number` (any notation): its country code is in SMS_COUNTRIES."""
+    try:
+        parsed = phonenumbers.parse(normalise_phone(number), None)
+    except phonenumbers.NumberParseException:
+        return False
+    return str(parsed.country_code) in sms_countries(config)
 
 
 @dataclass
@@ -78,6 +95,8 @@ class SmsProvider:
         return None
 
     def send(self, to: str, text: str) -> SmsResult:
+        if not sms_allowed(to, self.config):
+            return SmsResult(False, reason="the number's country is not in SMS_COUNTRIES")
         try:
             return self._send(normalise_phone(to), text)
         except requests.Timeout:

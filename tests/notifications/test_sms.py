@@ -143,3 +143,14 @@ def test_no_provider_means_no_sms_and_a_bad_name_is_refused():
     assert sms_provider({}) is None
     with pytest.raises(ValueError, match="SMS_PROVIDER"):
         sms_provider({"SMS_PROVIDER": "pigeon"})
+
+
+def test_an_sms_to_a_country_outside_sms_countries_is_refused_without_a_call(gateway):
+    provider = sms_provider(_config(gateway))
+    refused = provider.send("+44 7911 123456", "hi")  # a British mobile: premium routes cost
+    assert not refused.accepted and not refused.retry
+    assert "SMS_COUNTRIES" in refused.reason
+    assert gateway.received == []
+    wider = sms_provider(_config(gateway, SMS_COUNTRIES="7, +44"))
+    assert wider.send("+44 7911 123456", "hi").accepted
+    assert [got.json()["to"] for got in gateway.received] == ["+447911123456"]

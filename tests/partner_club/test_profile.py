@@ -228,6 +228,17 @@ def test_a_new_phone_gets_its_code_by_sms_and_never_in_the_in_app_list(client, m
     assert person.login == "seller@example.com"  # the login is the e-mail: it stays
 
 
+def test_a_phone_of_another_country_gets_no_code(client, make, login, db, sms):
+    person = make.user(Role.SELLER, login="seller@example.com", email="seller@example.com")
+    login(person)
+    asked = client.post(
+        "/account/profile/phone", data={"value": "+44 7911 123456", "password": PASSWORD}, headers=EN
+    )
+    assert asked.status_code == 422
+    assert "Codes by SMS go only to numbers starting with +7" in asked.get_data(as_text=True)
+    assert sms.received == [] and db.session.scalar(select(ContactConfirmation)) is None
+
+
 def test_a_refused_request_sends_nothing(client, make, login, db, smtp):
     person = make.user(Role.SELLER)
     login(person)
