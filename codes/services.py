@@ -46,7 +46,7 @@ from partner_club import throttle
 from partner_club.accounts.models import User
 from partner_club.campaigns.evaluate import campaign_points, release_awards
 from partner_club.campaigns.referrals import pay_referral
-from partner_club.campaigns.services import CampaignData, provide_product_count
+from partner_club.campaigns.services import CampaignData, provide_product_count, provide_product_names
 from partner_club.database import utcnow
 from partner_club.errors import Conflict, Forbidden, Invalid
 from partner_club.ledger import services as ledger
@@ -745,6 +745,14 @@ def _products_matching(session: Session, data: CampaignData) -> int:
 
 
 provide_product_count(_products_matching)
+
+
+def _product_names(session: Session, skus: list[str]) -> dict[str, str]:
+    """Products' names by SKU (a campaign's card says what is left of each)."""
+    return dict(session.execute(select(Product.sku, Product.name).where(Product.sku.in_(skus))).all())
+
+
+provide_product_names(_product_names)
 
 
 _REGION_ISO: dict[int, str] = {}  # region ids never change their ISO code

@@ -40,7 +40,11 @@ def mine():
             "days_left": progress.days_left,
             "cap_left": progress.cap_left,
             "packages_to_bonus": progress.packages_to_bonus,
-            "bonus_packages_left": progress.bonus_packages_left,
+            "bonus_packages_each": progress.bonus_each,
+            "bonus_packages_left": [
+                {"sku": product.sku, "name": product.name, "left": product.left}
+                for product in progress.bonus_left
+            ],
         }
         answer.append(item)
     return jsonify({"campaigns": answer})
@@ -206,7 +210,10 @@ bp.document(
                     "description": "`campaigns`: id, name, description, period, time zone, mechanic "
                     "and `progress` (no audience, budget or control group: those are staff's)"
                     "; `progress`: "
-                    "(days_left, cap_left, packages_to_bonus, bonus_packages_left)",
+                    "(days_left, cap_left, packages_to_bonus; for a first-N campaign "
+                    "bonus_packages_each, N, and bonus_packages_left, a list of {sku, name, left}: "
+                    "the packages of each product it names, or that the shop began, that still "
+                    "earn the bonus)",
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 }
             },

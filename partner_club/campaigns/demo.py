@@ -44,6 +44,15 @@ def seed(session: Session, world: DemoWorld) -> None:
             combine="best",
             control_share=0.2,
         ),
+        dict(
+            name_ru="Первые 3 упаковки каждого товара +50",
+            name_en="First 3 packages of each product +50",
+            description_ru="50 баллов за каждую из первых трёх упаковок каждого товара магазина.",
+            description_en="50 points for each of a shop's first three packages of every product.",
+            mechanic="first_n",
+            value=50,
+            n=3,
+        ),
     ]
     for plan in plans:
         data = services.CampaignData(
@@ -69,5 +78,5 @@ def seed(session: Session, world: DemoWorld) -> None:
         actor_id=world.admin.id,
     )
     world.notes.append(
-        "Campaigns: 3 running, 1 draft at /admin/campaigns; welcome 100, referral 300 after 5."
+        "Campaigns: 4 running, 1 draft at /admin/campaigns; welcome 100, referral 300 after 5."
     )

@@ -186,14 +186,21 @@ def validate(session: Session, data: CampaignData, *, campaign_id: int | None = 
             )
 
 
-# How many products a campaign's SKUs, kinds and packages match: the products are codes'
-# (which imports this package, not the other way), so codes provides the count.
+# How many products a campaign's SKUs, kinds and packages match, and the products' names by
+# SKU: the products are codes' (which imports this package, not the other way), so codes
+# provides both.
 _products_matching: Callable[[Session, CampaignData], int] | None = None
+_product_names: Callable[[Session, list[str]], dict[str, str]] | None = None
 
 
 def provide_product_count(count: Callable[[Session, CampaignData], int]) -> None:
     global _products_matching
     _products_matching = count
+
+
+def provide_product_names(names: Callable[[Session, list[str]], dict[str, str]]) -> None:
+    global _product_names
+    _product_names = names
 
 
 def audience_shops(data: CampaignData):
@@ -356,13 +363,25 @@ def live_figures(session: Session, campaign: Campaign) -> Live:
 # --- what a participant sees --------------------------------------------------------------
 
 
+MAX_PRODUCTS_SHOWN = 5  # a first-N card lists at most this many products
+
+
+@dataclass(frozen=True)
+class ProductLeft:
+    sku: str
+    name: str
+    left: int  # the shop's packages of this product that still earn the bonus
+
+
 @dataclass(frozen=True)
 class Progress:
     campaign: Campaign
     days_left: int
     cap_left: int | None  # points the person's period cap still allows
     packages_to_bonus: int | None  # every_nth / once_at_n: packages until the next bonus
-    bonus_packages_left: int | None  # first_n: packages of this product that still earn it (any product)
+    bonus_each: int | None = None  # first_n: N, the packages of each product that earn the bonus
+    # first_n: what is left of each product the campaign names (or, naming none, the shop began)
+    bonus_left: tuple[ProductLeft, ...] = ()
 
 
 def campaigns_for(session: Session, person: User, *, now: datetime) -> list[Progress]:
@@ -403,15 +422,32 @@ def _progress(
     ).one()
     days_left = max(0, (_aware(campaign.ends_at) - now + timedelta(seconds=86399)) // timedelta(days=1))
     cap_left = None if campaign.cap_person_period is None else max(0, campaign.cap_person_period - int(mine))
-    to_bonus = first_left = None
+    to_bonus = None
     n = campaign.n or 1
     if campaign.mechanic == Mechanic.EVERY_NTH.value:  # the next bonus comes at n x (bonuses paid + 1)
         to_bonus = max(1, n * (int(paid) + 1) - counted)
     elif campaign.mechanic == Mechanic.ONCE_AT_N.value and not paid:
         to_bonus = max(1, n - counted)
     elif campaign.mechanic == Mechanic.FIRST_N.value:
-        first_left = n  # per product: the card says "the first N packages of each product"
-    return Progress(campaign, int(days_left), cap_left, to_bonus, first_left)
+        return Progress(
+            campaign, int(days_left), cap_left, None, n, _first_n_left(session, campaign, subject)
+        )
+    return Progress(campaign, int(days_left), cap_left, to_bonus)
+
+
+def _first_n_left(session: Session, campaign: Campaign, subject: Any) -> tuple[ProductLeft, ...]:
+    """First-N is counted per product: what is left of each product the campaign names, or, if
+    it names none, of each the shop (or the person without one) has registered in it."""
+    a = CampaignAward
+    counted = dict(
+        session.execute(
+            select(a.sku, func.count(a.id)).where(a.campaign_id == campaign.id, subject).group_by(a.sku)
+        ).all()
+    )
+    skus = sorted(campaign.skus or counted)[:MAX_PRODUCTS_SHOWN]
+    names = _product_names(session, skus) if _product_names and skus else {}
+    n = campaign.n or 1
+    return tuple(ProductLeft(sku, names.get(sku, sku), max(0, n - counted.get(sku, 0))) for sku in skus)
 
 
 def as_participant_json(campaign: Campaign, locale: str | None = None) -> dict[str, Any]:

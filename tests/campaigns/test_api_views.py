@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from codes import issuing
 from partner_club.accounts.models import Role
 from partner_club.campaigns.models import Campaign
 from partner_club.database import utcnow
@@ -117,3 +118,26 @@ def test_staff_pages_create_show_and_launch(client, make, login, db):
     client.post(f"/admin/campaigns/{campaign.id}/launch")
     db.session.refresh(campaign)
     assert campaign.status == "running"
+
+
+def test_first_n_progress_names_each_product_with_what_is_left(client, make, api_token, login, db):
+    seller = make.user(Role.SELLER, outlet=make.outlet(region=make.region("RU-SAM")))
+    admin = make.user(Role.ADMIN)
+    issuing.save_product(db.session, sku="ROLL-1", name="Roll 10 m", points="10")
+    db.session.commit()
+    staff = {"Authorization": f"Bearer {api_token(admin)}"}
+    body = _body(mechanic={"kind": "first_n", "value": 50, "n": 3})
+    body["audience"]["skus"] = ["ROLL-1"]
+    created = client.post("/api/v1/admin/campaigns", json=body, headers=staff)
+    assert created.status_code == 201, created.get_json()
+    client.post(f"/api/v1/admin/campaigns/{created.get_json()['id']}/launch", headers=staff)
+    register(db.session, seller, at=utcnow())
+    db.session.commit()
+    (item,) = client.get(
+        "/api/v1/campaigns", headers={"Authorization": f"Bearer {api_token(seller)}"}
+    ).get_json()["campaigns"]
+    assert item["progress"]["bonus_packages_each"] == 3
+    assert item["progress"]["bonus_packages_left"] == [{"sku": "ROLL-1", "name": "Roll 10 m", "left": 2}]
+    login(seller)
+    page = client.get("/campaigns", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Roll 10 m: 2 more packages earn the bonus" in page

@@ -13,5 +13,5 @@ from partner_club.demo.seed import seed_demo
 def test_demo_campaigns(db):
     seed_demo(db.session, (campaigns_demo.seed,), shops=30)
     statuses = sorted(db.session.scalars(select(Campaign.status)))
-    assert statuses == ["draft", "running", "running", "running"]
+    assert statuses == ["draft", "running", "running", "running", "running"]
     assert bonuses.welcome_rule(db.session).points == 100

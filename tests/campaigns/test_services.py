@@ -8,6 +8,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from codes import issuing
 from partner_club.accounts.models import Role
 from partner_club.campaigns import bonuses, services
 from partner_club.campaigns.models import Campaign
@@ -53,8 +54,6 @@ def test_an_audience_of_shops_without_the_chosen_people_is_refused(db, make):
 
 
 def test_products_that_match_nothing_are_refused(db, make):
-    from codes import issuing
-
     make.user(Role.OWNER)
     issuing.save_product(db.session, sku="ROLL-1", name="Roll", points="10", kind="roll", package="roll")
     for products in (dict(skus=["ROLL-9"]), dict(skus=["ROLL-1"], packages=["pallet"])):
@@ -135,6 +134,25 @@ def test_participant_sees_what_is_left(db, make):
     register(db.session, seller)
     (progress,) = services.campaigns_for(db.session, seller, now=T0)
     assert (progress.days_left, progress.packages_to_bonus, progress.cap_left) == (30, 3, 1000)
+
+
+def test_first_n_card_says_what_is_left_of_each_product(db, make):
+    shop = make.outlet()
+    owner, seller = make.user(Role.OWNER, outlet=shop), make.user(Role.SELLER, outlet=shop)
+    issuing.save_product(db.session, sku="ROLL-1", name="Roll 10 m", points="10")
+    issuing.save_product(db.session, sku="ROLL-2", name="Roll 20 m", points="10")
+    named = running(db.session, name_en="Named", mechanic="first_n", value=20, n=3, skus=["ROLL-1", "ROLL-2"])
+    anything = running(db.session, name_en="Any", mechanic="first_n", value=20, n=2)
+    register(db.session, owner, sku="ROLL-1")
+    register(db.session, seller, sku="ROLL-1")  # the shop's count: both of its people
+    by_campaign = {p.campaign.id: p for p in services.campaigns_for(db.session, seller, now=T0)}
+    assert by_campaign[named.id].bonus_each == 3
+    assert by_campaign[named.id].bonus_left == (
+        services.ProductLeft("ROLL-1", "Roll 10 m", 1),
+        services.ProductLeft("ROLL-2", "Roll 20 m", 3),
+    )
+    # Naming no product, it lists what the shop began: ROLL-1's two packages are used up.
+    assert by_campaign[anything.id].bonus_left == (services.ProductLeft("ROLL-1", "Roll 10 m", 0),)
 
 
 def test_welcome_and_referral_bonuses_are_paid_once(db, make):
