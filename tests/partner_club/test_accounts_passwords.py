@@ -2,55 +2,27 @@
 
 from __future__ import annotations
 
-import email
 import re
-import socket
 from datetime import timedelta
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from partner_club.accounts.models import PasswordReset, Role
 from partner_club.accounts.passwords import RESETS_PER_HOUR
 from partner_club.database import utcnow
 from tests.factories import PASSWORD
+from tests.notifications import fixtures as notification_fixtures
+
+smtp = notification_fixtures.smtp  # a local mail server
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def links(self) -> list[str]:
-        found = []
-        for message in self.messages:
-            # The plain-text part: every e-mail has one beside its HTML.
-            text = next(part for part in message.walk() if part.get_content_type() == "text/plain")
-            body = text.get_payload(decode=True).decode()
-            found += re.findall(r"http://club\.test(/password/reset/\S+)", body)
-        return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(app):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    saved = app.config["MAIL_SERVER"], app.config["MAIL_PORT"]
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    yield inbox
-    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = saved
-    controller.stop()
+def _links(inbox) -> list[str]:
+    """The reset links of the e-mails the server got, from their plain-text part."""
+    found = []
+    for message in inbox.messages:
+        text = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+        found += re.findall(r"http://club\.test(/password/reset/\S+)", text.get_payload(decode=True).decode())
+    return found
 
 
 def _ask(client, login: str):
@@ -68,7 +40,7 @@ def test_reset_link_works_once_and_signs_out_everywhere(app, client, make, db, s
     other_device = login(seller, to=app.test_client())
     assert _ask(client, "IVAN@example.com").status_code == 200
     work_jobs()
-    [link] = smtp.links()
+    [link] = _links(smtp)
     assert smtp.messages[0]["To"] == "ivan@example.com"
     assert client.get(link).status_code == 200
     response = client.post(link, data={"password": "brand-new-pass", "password_again": "brand-new-pass"})
@@ -100,7 +72,7 @@ def test_links_expire_and_are_limited_per_hour(client, make, db, smtp, work_jobs
         _ask(client, "olga@example.com")
     work_jobs()
     assert len(smtp.messages) == RESETS_PER_HOUR
-    first = smtp.links()[0]
+    first = _links(smtp)[0]
     for reset in db.session.scalars(select(PasswordReset)):
         reset.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import email
 import re
-import socket
 from datetime import timedelta
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
 from partner_club.accounts.models import Role
@@ -25,36 +21,12 @@ EN = {"Accept-Language": "en"}
 sms = notification_fixtures.sms  # the SMS provider's stand-in server
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def codes(self) -> list[str]:
-        return [
-            re.search(r"\b(\d{6})\b", m.get_payload(decode=True).decode()).group(1) for m in self.messages
-        ]
+smtp = notification_fixtures.smtp  # a local mail server
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(app):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    saved = app.config["MAIL_SERVER"], app.config["MAIL_PORT"]
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    yield inbox
-    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = saved
-    controller.stop()
+def _codes(inbox) -> list[str]:
+    """The six-digit codes of the e-mails the server got, in order."""
+    return [re.search(r"\b(\d{6})\b", m.get_payload(decode=True).decode()).group(1) for m in inbox.messages]
 
 
 def _text(response) -> str:
@@ -97,7 +69,7 @@ def test_a_new_email_takes_effect_only_with_the_code_sent_to_it(client, make, lo
     assert _ask_email(client, "New@Example.com").status_code == 302
     [message] = smtp.messages
     assert message["To"] == "new@example.com"
-    [code] = smtp.codes()
+    [code] = _codes(smtp)
     stored = db.session.scalar(select(ContactConfirmation))
     assert code not in stored.code_hash  # only a salted hash is kept
     db.session.refresh(person)
@@ -123,7 +95,7 @@ def test_changing_the_email_needs_the_current_password_and_tells_the_old_address
     assert "The current password is wrong." in _text(refused)
     assert smtp.messages == [] and db.session.scalar(select(ContactConfirmation)) is None
     assert _ask_email(client, "new@example.com").status_code == 302
-    [code] = smtp.codes()
+    [code] = _codes(smtp)
     assert _confirm(client, code).status_code == 302
     [_, told] = smtp.messages
     assert told["To"] == "old@example.com"
@@ -163,7 +135,7 @@ def test_an_expired_code_is_refused(client, make, login, db, smtp):
     person = make.user(Role.SELLER)
     login(person)
     _ask_email(client, "later@example.com")
-    [code] = smtp.codes()
+    [code] = _codes(smtp)
     db.session.execute(update(ContactConfirmation).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     answer = _confirm(client, code)
@@ -176,7 +148,7 @@ def test_too_many_wrong_codes_kill_the_code(client, make, login, db, smtp):
     person = make.user(Role.SELLER)
     login(person)
     _ask_email(client, "guess@example.com")
-    [code] = smtp.codes()
+    [code] = _codes(smtp)
     wrong = "000000" if code != "000000" else "111111"
     answers = [_confirm(client, wrong).status_code for _ in range(MAX_ATTEMPTS)]
     assert answers == [422] * (MAX_ATTEMPTS - 1) + [429]
