@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from codes.models import Batch, BatchStatus
+from codes.models import Batch, BatchStatus, Registration
 from fraud.history import MemoryHistory, Observation
 from fraud.models import Decision, FraudObservation
 from fraud.services import Engine, FraudConfig
@@ -66,14 +66,17 @@ def backtest(
             select(Batch.id, Batch.number, Batch.region_id, Batch.status, Batch.is_canary, Batch.activated_at)
         ).all()
     }
-    rows = session.scalars(
-        select(FraudObservation)
+    # A registration's own time is when it was sent: later than the reading for a phone's queue.
+    rows = session.execute(
+        select(FraudObservation, Registration.created_at)
+        .outerjoin(Registration, Registration.id == FraudObservation.registration_id)
         .where(FraudObservation.at >= now - timedelta(days=days), FraudObservation.at <= now)
         .order_by(FraudObservation.at, FraudObservation.id)
         .execution_options(yield_per=5000)
     )
-    for row in rows:
+    for row, sent_at in rows:
         obs = _observation(row, outlets.get(row.outlet_id), regions, batches.get(row.batch_id))
+        obs.sent_ts = sent_at.timestamp() if sent_at is not None else None
         assessment = engine.assess(obs)
         obs.decision = row.decision  # the history keeps what really happened
         engine.observe(obs)

@@ -571,6 +571,32 @@ class TimeDetector(Detector):
         )
 
 
+class LateScanDetector(Detector):
+    name = "late_scan"
+    label = _l("Sent long after it was read")
+    help = _l(
+        "A phone's offline queue says when each code was read, and the pace and night rules judge "
+        "that time. A code sent long after it was read is held: a forged reading time could spread "
+        "a burst over quiet past days."
+    )
+    params = {
+        "hours": Param(48, 1, 168, _l("hours between reading and sending that are still ordinary")),
+        "score": _score(50),
+    }
+
+    def check(self, obs, history, p):
+        if obs.valid and obs.sent_ts is not None and obs.sent_ts - obs.ts > p["hours"] * HOUR:
+            return self.reason(p["score"], hours=int((obs.sent_ts - obs.ts) // HOUR))
+        return None
+
+    def describe(self, e):
+        return ngettext(
+            "Read %(num)d hour before it was sent: longer than a phone usually waits for a connection.",
+            "Read %(num)d hours before it was sent: longer than a phone usually waits for a connection.",
+            e["hours"],
+        )
+
+
 DETECTORS: dict[str, Detector] = {
     d.name: d
     for d in (
@@ -584,6 +610,7 @@ DETECTORS: dict[str, Detector] = {
         BatchStateDetector(),
         SharedIdentityDetector(),
         TimeDetector(),
+        LateScanDetector(),
     )
 }
 

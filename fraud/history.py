@@ -62,6 +62,7 @@ class Observation:
     run_start: int | None = None
     fast_streak: int = 0
     decision: str = ACCEPT
+    sent_ts: float | None = None  # when a phone's queue sent a code read earlier (`ts` is the read)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -304,6 +304,7 @@ def observation_from_attempt(session: Session, attempt: RegistrationAttempt) -> 
         batch_region_id=attempt.batch_region_id,
         batch_shipped=shipped,
         is_canary=attempt.is_canary,
+        sent_ts=attempt.at.timestamp() if attempt.scanned_at is not None else None,
     )
     obs.utc_offset_hours = region_utc_offset(session, obs.region_id, obs.ts)
     if obs.region_id is not None and obs.batch_region_id is not None and obs.region_id != obs.batch_region_id:

@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 from codes.jobs import prune_registration_requests
 from codes.models import BatchStatus, Registration, RegistrationRequest
 from codes.printing import label_png
+from fraud.backtest import backtest
 from fraud.models import FraudObservation
+from fraud.services import FraudConfig
 from partner_club.accounts.models import Role
 from partner_club.jobs.services import JobContext
 from partner_club.signals import HOLD, REJECT, Assessment, registration_checks
@@ -169,6 +171,25 @@ def test_fraud_judges_the_time_the_code_was_read(client, make, db, api_token):
     assert observed == read_at
     registered = db.session.scalar(select(Registration.created_at))
     assert registered > read_at + timedelta(hours=4)  # the registration itself is dated now
+
+
+def test_a_code_read_days_before_it_was_sent_waits_for_a_check(client, make, db, api_token, daytime):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session)
+    make.session.commit()
+    token = api_token(seller)
+    read_at = _now() - timedelta(days=3)
+    late = _post(client, token, {"code": code(issued, 6), "scanned_at": read_at.isoformat()})
+    assert late.status_code == 201 and late.get_json()["status"] == "pending_review"
+    reasons = db.session.scalar(select(FraudObservation.reasons).where(FraudObservation.serial == 6))
+    assert [r["detector"] for r in reasons] == ["late_scan"]
+    recent = _now() - timedelta(hours=2)
+    ordinary = _post(client, token, {"code": code(issued, 7), "scanned_at": recent.isoformat()})
+    assert ordinary.get_json()["status"] == "accepted"
+    # The settings page's backtest knows when each was sent: from its registration.
+    flagged = backtest(db.session, FraudConfig(), "late_scan", {"hours": 48, "score": 50})
+    assert (flagged.examined, flagged.flagged) == (2, 1)
+    assert backtest(db.session, FraudConfig(), "late_scan", {"hours": 96, "score": 50}).flagged == 0
 
 
 def test_a_queue_of_offline_scans_is_not_held_for_inhuman_speed(client, make, db, api_token, daytime):

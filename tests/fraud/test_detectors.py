@@ -378,3 +378,15 @@ def test_a_shop_with_a_history_is_compared_with_shops_of_its_size(engine):
     ]
     answers = run(engine, burst)
     assert next(i for i, a in enumerate(answers) if fired(a, "velocity")) == 50
+
+
+def test_a_code_sent_long_after_it_was_read_is_held(engine):
+    """A phone's queue gives the reading time, which the pace and night rules trust: one sent
+    more than two days later is held with the hours named."""
+    late = engine.assess(obs(T0 - 50 * HOUR, serial=300, sent_ts=T0))
+    assert late.decision == "hold"
+    assert fired(late, "late_scan")[0].message == (
+        "Read 50 hours before it was sent: longer than a phone usually waits for a connection."
+    )
+    for ordinary in (obs(T0 - 47 * HOUR, serial=301, sent_ts=T0), obs(T0, serial=302)):
+        assert not fired(engine.assess(ordinary), "late_scan")
