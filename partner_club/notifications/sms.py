@@ -9,7 +9,8 @@
 
 A provider returns an `SmsResult`: accepted with an id, or refused with a
 reason and whether trying again later can help (timeouts, 5xx, a busy
-gateway) or not (a bad number, a forbidden text, no such account).
+gateway) or not (a bad number, a forbidden text, no such account, or no answer
+in time to a request the provider got: it may have sent the SMS already).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any, ClassVar
 
 import phonenumbers
 import requests
+
+READ_TIMEOUT = "the SMS provider did not answer in time; it may have sent the SMS, so it is not sent again"
 
 # GSM 03.38: the default alphabet (one septet each) and its extension table (two septets each).
 GSM7_BASIC = frozenset(
@@ -99,8 +102,12 @@ class SmsProvider:
             return SmsResult(False, reason="the number's country is not in SMS_COUNTRIES")
         try:
             return self._send(normalise_phone(to), text)
-        except requests.Timeout:
-            return SmsResult(False, reason="the SMS provider did not answer in time", retry=True)
+        except requests.ConnectTimeout:  # the request never reached the provider
+            return SmsResult(False, reason="the SMS provider could not be reached in time", retry=True)
+        except requests.ReadTimeout:
+            # The provider got the request and may have sent the SMS: sending again could send it
+            # twice (and pay twice), so the next channel takes the message instead.
+            return SmsResult(False, reason=READ_TIMEOUT)
         except requests.RequestException as error:
             return SmsResult(
                 False, reason=f"the SMS provider is unreachable: {type(error).__name__}", retry=True

@@ -17,6 +17,7 @@ from partner_club.notifications.jobs import deliver_due, deliver_notification
 from partner_club.notifications.models import Delivery, Notification, PushSubscription
 from partner_club.notifications.push import subscribe
 from partner_club.notifications.services import Kind, notify, register_kind
+from partner_club.notifications.sms import READ_TIMEOUT
 
 register_kind(
     Kind(
@@ -106,13 +107,28 @@ def test_a_failing_provider_is_retried_then_given_up_and_the_message_falls_back_
     assert db.session.get(User, person.id).full_name == "Anna Shipped"
 
 
-def test_a_timeout_is_retried_with_back_off_and_recorded(db, make, sms, smtp, work_jobs):
+def test_a_timeout_after_the_request_is_not_sent_again_and_email_takes_over(db, make, sms, smtp, work_jobs):
+    """No answer in time to a request the gateway got: it may have sent the SMS, so a second
+    one (paid twice, read twice) is not sent; the e-mail carries the message."""
     person = _person(make)
     sms.mode, sms.delay = "slow", 2.5
+    note_id = _notify(db, person, work_jobs)
+    rows = _deliveries(db, note_id)
+    assert rows["sms"].status == "failed" and rows["sms"].reason == READ_TIMEOUT
+    assert rows["email"].status == "sent" and len(smtp.messages) == 1
+    assert deliver_due(None) == {"notifications": 0}
+    assert len(sms.received) == 1
+
+
+def test_a_provider_that_cannot_be_reached_is_retried_with_back_off(
+    db, make, sms, smtp, work_jobs, app, monkeypatch
+):
+    person = _person(make)
+    monkeypatch.setitem(app.config, "SMS_URL", "http://127.0.0.1:9/send")  # nothing listens there
     before = utcnow()
     note_id = _notify(db, person, work_jobs)
     row = _deliveries(db, note_id)["sms"]
-    assert row.status == "waiting" and row.reason == "the SMS provider did not answer in time"
+    assert row.status == "waiting" and "unreachable" in row.reason
     # The first back-off is NOTIFY_RETRY_INTERVALS[0] (60 s by default): not due yet.
     assert before + timedelta(seconds=59) < row.next_attempt_at < utcnow() + timedelta(seconds=61)
     assert deliver_due(None) == {"notifications": 0}
