@@ -39,6 +39,7 @@ class Detector:
     label: Any = ""
     help: Any = ""
     params: dict[str, Param] = {}
+    holds_only = False  # its score may hold a registration, never make it a rejection
 
     def check(self, obs: Observation, history: History, p: dict[str, float]) -> Reason | None:
         raise NotImplementedError
@@ -579,6 +580,7 @@ class LateScanDetector(Detector):
         "that time. A code sent long after it was read is held: a forged reading time could spread "
         "a burst over quiet past days."
     )
+    holds_only = True  # an honest shop offline for days is checked, not refused
     params = {
         "hours": Param(48, 1, 168, _l("hours between reading and sending that are still ordinary")),
         "score": _score(50),

@@ -208,7 +208,10 @@ class Engine:
             if reason is not None and reason.score > 0:
                 reasons.append(reason)
         score = sum(r.score for r in reasons)
-        if score >= self.config.reject_score:
+        # A rule that only asks for a person's look (late_scan) never tips a registration into
+        # a rejection: the other reasons must reach the reject score on their own.
+        firm = sum(r.score for r in reasons if not getattr(DETECTORS.get(r.detector), "holds_only", False))
+        if firm >= self.config.reject_score:
             decision = REJECT
         elif score >= self.config.hold_score:
             decision = HOLD

@@ -41,10 +41,12 @@ def mine():
             "cap_left": progress.cap_left,
             "packages_to_bonus": progress.packages_to_bonus,
             "bonus_packages_each": progress.bonus_each,
-            "bonus_packages_left": [
+            "bonus_products": [
                 {"sku": product.sku, "name": product.name, "left": product.left}
                 for product in progress.bonus_left
-            ],
+            ]
+            if progress.bonus_each
+            else None,
         }
         answer.append(item)
     return jsonify({"campaigns": answer})
@@ -211,7 +213,7 @@ bp.document(
                     "and `progress` (no audience, budget or control group: those are staff's)"
                     "; `progress`: "
                     "(days_left, cap_left, packages_to_bonus; for a first-N campaign "
-                    "bonus_packages_each, N, and bonus_packages_left, a list of {sku, name, left}: "
+                    "bonus_packages_each, N, and bonus_products, a list of {sku, name, left}: "
                     "the packages of each product it names, or that the shop began, that still "
                     "earn the bonus)",
                     "content": {"application/json": {"schema": {"type": "object"}}},

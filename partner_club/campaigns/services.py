@@ -444,10 +444,17 @@ def _first_n_left(session: Session, campaign: Campaign, subject: Any) -> tuple[P
             select(a.sku, func.count(a.id)).where(a.campaign_id == campaign.id, subject).group_by(a.sku)
         ).all()
     )
-    skus = sorted(campaign.skus or counted)[:MAX_PRODUCTS_SHOWN]
-    names = _product_names(session, skus) if _product_names and skus else {}
+    skus = sorted(campaign.skus or counted)
+    if _product_names is not None and skus:  # only products the club has (a named SKU may be gone)
+        names = _product_names(session, skus)
+        skus = [sku for sku in skus if sku in names]
+    else:
+        names = {}
     n = campaign.n or 1
-    return tuple(ProductLeft(sku, names.get(sku, sku), max(0, n - counted.get(sku, 0))) for sku in skus)
+    return tuple(
+        ProductLeft(sku, names.get(sku, sku), max(0, n - counted.get(sku, 0)))
+        for sku in skus[:MAX_PRODUCTS_SHOWN]
+    )
 
 
 def as_participant_json(campaign: Campaign, locale: str | None = None) -> dict[str, Any]:

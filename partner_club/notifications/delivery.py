@@ -5,7 +5,7 @@ e-mail that the person allows for the kind's group and has (a live push
 subscription, a confirmed phone or e-mail). Each channel tried or passed over
 leaves a `Delivery` row with its status and reason. A non-urgent message
 waits for 08:00 in the person's time zone; a passing failure (a provider's
-500, a timeout) is retried after NOTIFY_RETRY_INTERVALS; one that persists,
+500, a connection not made) is retried after NOTIFY_RETRY_INTERVALS; one that persists,
 or a refusal, hands the message to the next channel.
 
 The job (`notifications.jobs`) drives it in short transactions:

@@ -8,7 +8,7 @@
   /sys/send.php, SMS_TOKEN is the API key.
 
 A provider returns an `SmsResult`: accepted with an id, or refused with a
-reason and whether trying again later can help (timeouts, 5xx, a busy
+reason and whether trying again later can help (a connection not made, 5xx, a busy
 gateway) or not (a bad number, a forbidden text, no such account, or no answer
 in time to a request the provider got: it may have sent the SMS already).
 """

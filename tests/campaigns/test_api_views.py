@@ -137,7 +137,7 @@ def test_first_n_progress_names_each_product_with_what_is_left(client, make, api
         "/api/v1/campaigns", headers={"Authorization": f"Bearer {api_token(seller)}"}
     ).get_json()["campaigns"]
     assert item["progress"]["bonus_packages_each"] == 3
-    assert item["progress"]["bonus_packages_left"] == [{"sku": "ROLL-1", "name": "Roll 10 m", "left": 2}]
+    assert item["progress"]["bonus_products"] == [{"sku": "ROLL-1", "name": "Roll 10 m", "left": 2}]
     login(seller)
     page = client.get("/campaigns", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Roll 10 m: 2 more packages earn the bonus" in page

@@ -390,3 +390,15 @@ def test_a_code_sent_long_after_it_was_read_is_held(engine):
     )
     for ordinary in (obs(T0 - 47 * HOUR, serial=301, sent_ts=T0), obs(T0, serial=302)):
         assert not fired(engine.assess(ordinary), "late_scan")
+    # With another rule that holds (a batch from a far region, 50), it still only holds.
+    far = engine.assess(
+        obs(
+            T0 - 50 * HOUR,
+            serial=303,
+            sent_ts=T0,
+            batch_region_id=2,
+            batch_region_name=("Kaliningrad", "Калининград"),
+        )
+    )
+    assert fired(far, "geography") and fired(far, "late_scan")
+    assert far.score >= 90 and far.decision == "hold"
