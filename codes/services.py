@@ -26,7 +26,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import Insert, Integer, String, and_, bindparam, exists, func, select, update
+from sqlalchemy import Insert, Integer, String, and_, bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -44,7 +44,8 @@ from codes.normalize import CodeRejected, read
 from codes.scheme import CodeScheme, scheme_from_setting
 from partner_club import throttle
 from partner_club.accounts.models import User
-from partner_club.campaigns.evaluate import campaign_points, release_awards
+from partner_club.campaigns.evaluate import Awards, release_awards
+from partner_club.campaigns.evaluate import evaluate as evaluate_campaigns
 from partner_club.campaigns.referrals import pay_referral
 from partner_club.campaigns.services import CampaignData, provide_product_count, provide_product_names
 from partner_club.database import utcnow
@@ -273,6 +274,10 @@ def _store(
     answer who registered first (no savepoint, which pysqlite cannot nest in a transaction it
     has not begun).
     """
+    campaigns = _campaigns(session, participant, found, attempt)
+    if campaigns.items:
+        breakdown.extend(campaigns.items)
+        attempt.points += sum(item["points"] for item in campaigns.items)
     connection = session.connection()  # Core statements: no ORM objects on the hot path
     registration_id = connection.execute(
         _insert_statement(connection.dialect.name),
@@ -294,15 +299,7 @@ def _store(
     ).scalar()
     if registration_id is None:
         return None
-    campaign_items = _campaign_items(session, participant, found, attempt, registration_id)
-    if campaign_items:
-        breakdown.extend(campaign_items)
-        attempt.points += sum(item["points"] for item in campaign_items)
-        connection.execute(
-            update(Registration.__table__)
-            .where(Registration.__table__.c.id == registration_id)
-            .values(points=attempt.points)
-        )
+    campaigns.record(session, registration_id)
     credited = []
     if attempt.points > 0:
         held = status == RegistrationStatus.PENDING_REVIEW.value
@@ -707,14 +704,12 @@ def _place_of(session: Session, participant: User, shop: Shop | None = None) -> 
     return (row[0], row[1]) if row else (None, None)
 
 
-def _campaign_items(
-    session: Session, participant: User, found: Found, attempt: RegistrationAttempt, registration_id: int
-) -> list[Source]:
-    """The running campaigns' lines for this registration (their awards recorded); none, and no
-    query, while no campaign runs."""
+def _campaigns(session: Session, participant: User, found: Found, attempt: RegistrationAttempt) -> Awards:
+    """What the running campaigns give this registration (recorded once it is stored); nothing,
+    and no query, while no campaign runs."""
     product = found.batch.product
     region_iso = _region_iso(session, attempt.region_id)
-    return campaign_points(
+    return evaluate_campaigns(
         session,
         base_points=product.points,
         sku=product.sku,
@@ -727,7 +722,6 @@ def _campaign_items(
         person_id=participant.id,
         role=participant.role.value if hasattr(participant.role, "value") else str(participant.role),
         at=attempt.at,
-        registration_id=registration_id,
         locale=getattr(participant, "locale", None),
     )
 
@@ -822,10 +816,14 @@ def review_registration(
 
 def _referral(session: Session, outlet_id: int | None) -> None:
     """The referral bonus of the owner who brought the shop in, at its N-th accepted registration."""
-    accepted = select(func.count()).where(
-        Registration.outlet_id == outlet_id, Registration.status == RegistrationStatus.ACCEPTED.value
-    )
-    pay_referral(session, outlet_id, lambda: session.scalar(accepted) or 0)
+
+    def accepted() -> int:  # built only when a referral is due: most registrations never count
+        counted = select(func.count()).where(
+            Registration.outlet_id == outlet_id, Registration.status == RegistrationStatus.ACCEPTED.value
+        )
+        return session.scalar(counted) or 0
+
+    pay_referral(session, outlet_id, accepted)
 
 
 def _on_reviewed(

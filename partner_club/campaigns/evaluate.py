@@ -1,10 +1,13 @@
 """What running campaigns add to one registration: the one interface the registration calls.
 
-`campaign_points` answers breakdown items (`{"source": "campaign", "campaign": id, "name",
-"points"}`) and records the awards (flush only). It is deterministic: the same registration
-in the same state gets the same points. Budgets and caps are exact under concurrency: the
-campaigns that keep a count are locked in id order (`SELECT ... FOR UPDATE` on PostgreSQL,
-SQLite has one writer anyway) before their usage is read, and the budget moves with
+`evaluate` answers, before the registration is stored, its breakdown items (`{"source":
+"campaign", "campaign": id, "name", "points"}`), so the registration is inserted with its
+points; `Awards.record` then records the awards under the registration's id (flush only).
+`campaign_points` does both, for a caller that has the id already. It is deterministic: the
+same registration in the same state gets the same points. Budgets and caps are exact under
+concurrency: the campaigns that keep a count are locked in id order (`SELECT ... FOR UPDATE`
+on PostgreSQL, SQLite has one writer anyway) before their usage is read, stay locked until
+the transaction ends, and the budget moves with
 `UPDATE ... SET spent = spent + :p WHERE spent + :p <= budget`.
 
 Running campaigns are kept per process and reloaded when the `campaigns.version` setting
@@ -23,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import CursorResult, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from partner_club.campaigns.models import CAP_FIELDS, Campaign, CampaignAward, Combine, Mechanic, Status
@@ -242,7 +245,29 @@ class _Usage:
     paid: int = 0  # of those, the packages that earned points
 
 
-def campaign_points(
+@dataclass
+class Awards:
+    """What the running campaigns give one registration, evaluated before it is stored (so it
+    is stored with its points): `items` are its breakdown lines; `record` keeps the awards once
+    the registration has its id. The campaigns that keep a count stay locked in between."""
+
+    items: list[Source]
+    given: list[tuple[int, int]]  # (campaign, points) of each that gave points or counted the package
+    spends: list[tuple[Rule, int]]  # the budgets to move
+    usage: dict[int, _Usage]
+    same: dict[str, Any]  # what every award row of the registration holds: person, shop, sku, time
+
+    def record(self, session: Session, registration_id: int) -> None:
+        if self.given:
+            _insert_awards(session, dict(self.same, registration_id=registration_id), self.given)
+        if self.spends:
+            _spend(session, self.spends, self.usage, self.same["created_at"])
+
+
+NO_AWARDS = Awards(items=[], given=[], spends=[], usage={}, same={})
+
+
+def evaluate(
     session: Session,
     *,
     base_points: int,
@@ -256,10 +281,9 @@ def campaign_points(
     person_id: int,
     role: str,
     at: datetime,
-    registration_id: int,
     locale: str | None = None,
-) -> list[Source]:
-    """The campaigns' breakdown items for one registration, with their awards recorded."""
+) -> Awards:
+    """The campaigns' points for one registration about to be stored (nothing written yet)."""
     at = _aware(at)
     rules = applicable(
         running_rules(session),
@@ -274,7 +298,7 @@ def campaign_points(
         at=at,
     )
     if not rules:
-        return []
+        return NO_AWARDS
     usage = _lock_and_read(session, [r for r in rules if r.keeps_count], person_id, shop_id, sku, at)
     candidates = []
     for rule in rules:
@@ -284,32 +308,14 @@ def campaign_points(
         points = rule.points_for(base_points, state.counted, state.paid)
         points = min(points, _room(rule, state, has_shop=shop_id is not None))
         candidates.append((rule, points))
-    chosen = {rule.id: points for rule, points in combine(candidates)}
-    awards = [
-        {"campaign_id": rule.id, "points": chosen.get(rule.id, 0)}
+    chosen = combine(candidates)
+    points_given = {rule.id: points for rule, points in chosen}
+    given = [
+        (rule.id, points_given.get(rule.id, 0))
         for rule, _points in candidates
-        if rule.id in chosen or rule.mechanic in COUNTING  # a package counts even without points
+        if rule.id in points_given or rule.mechanic in COUNTING  # a package counts even without points
     ]
-    if awards:
-        session.execute(
-            insert(CampaignAward.__table__),
-            [
-                dict(
-                    award,
-                    registration_id=registration_id,
-                    person_id=person_id,
-                    outlet_id=shop_id,
-                    sku=sku,
-                    created_at=at,
-                )
-                for award in awards
-            ],
-        )
-    by_id = {rule.id: rule for rule, _ in candidates}
-    budgeted = [(by_id[cid], p) for cid, p in chosen.items() if by_id[cid].budget is not None]
-    if budgeted:
-        _spend(session, budgeted, usage, at)
-    return [
+    items: list[Source] = [
         {
             "source": "campaign",
             "campaign": rule.id,
@@ -318,8 +324,36 @@ def campaign_points(
             "value": rule.value,
             "points": points,
         }
-        for rule, points in combine(candidates)
+        for rule, points in chosen
     ]
+    spends = [(rule, points) for rule, points in chosen if rule.budget is not None]
+    same = {"person_id": person_id, "outlet_id": shop_id, "sku": sku, "created_at": at}
+    return Awards(items, given, spends, usage, same)
+
+
+def campaign_points(session: Session, *, registration_id: int, **registration: Any) -> list[Source]:
+    """`evaluate` and `record` at once: the breakdown items, the awards recorded (flush only)."""
+    awards = evaluate(session, **registration)
+    awards.record(session, registration_id)
+    return awards.items
+
+
+# PostgreSQL takes a registration's awards as one INSERT of two arrays: with twenty campaigns
+# applying, an executemany of twenty rows cost the app and the database half a millisecond more.
+_INSERT_UNNESTED = text(
+    "INSERT INTO campaign_awards (registration_id, campaign_id, person_id, outlet_id, sku, points, created_at) "
+    "SELECT :registration_id, campaign_id, :person_id, :outlet_id, :sku, points, :created_at "
+    "FROM unnest(CAST(:campaign_ids AS INTEGER[]), CAST(:points AS INTEGER[])) AS given(campaign_id, points)"
+).bindparams(bindparam("created_at", type_=UTCDateTime()))
+
+
+def _insert_awards(session: Session, same: dict[str, Any], given: list[tuple[int, int]]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        campaign_ids, points = zip(*given, strict=True)
+        session.execute(_INSERT_UNNESTED, dict(same, campaign_ids=list(campaign_ids), points=list(points)))
+    else:
+        rows = [dict(same, campaign_id=campaign_id, points=points) for campaign_id, points in given]
+        session.execute(insert(CampaignAward.__table__), rows)
 
 
 def _room(rule: Rule, state: _Usage, *, has_shop: bool) -> int:
