@@ -12,8 +12,9 @@ the transaction ends, and the budget moves with
 
 Running campaigns are kept per process and reloaded when the `campaigns.version` setting
 (a fresh token on every change of any campaign, read with the registration's other
-settings) differs, so two hundred running campaigns cost a filter in Python per
-registration, and queries only for the few that apply.
+settings) differs, with the ones that cover each product worked out once: two hundred
+running campaigns cost a registration a filter of the few that cover its product, and
+queries only for those that apply and keep a count.
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ def in_control_group(seed: int, share: float, shop_id: int | None) -> bool:
 
 # --- the per-process cache of running campaigns -----------------------------------------
 
-_cache: dict[str, Any] = {"key": None, "rules": ()}
+_cache: dict[str, Any] = {"key": None, "rules": (), "by_product": {}}
 
 
 def bump_version(session: Session) -> None:
@@ -196,12 +197,29 @@ def running_rules(session: Session) -> tuple[Rule, ...]:
         select(Campaign.__table__).where(Campaign.status == Status.RUNNING.value).order_by(Campaign.id)
     ).all()
     rules = tuple(Rule.of(row) for row in rows)
-    _cache.update(key=key, rules=rules)
+    _cache.update(key=key, rules=rules, by_product={})
     return rules
 
 
+def rules_for_product(session: Session, *, sku: str, product_kind: str, package: str) -> tuple[Rule, ...]:
+    """The running campaigns that cover one product, worked out once per product while the
+    running ones stay the same: of two hundred, a registration then looks at the few that
+    concern its product."""
+    rules = running_rules(session)
+    if not rules:
+        return ()
+    key = (sku, product_kind, package)
+    found = _cache["by_product"].get(key)
+    if found is None:
+        found = tuple(
+            r for r in rules if r.covers_product(sku=sku, product_kind=product_kind, package=package)
+        )
+        _cache["by_product"][key] = found
+    return found
+
+
 def forget_cached() -> None:
-    _cache.update(key=None, rules=())
+    _cache.update(key=None, rules=(), by_product={})
 
 
 # --- evaluation ---------------------------------------------------------------------------
@@ -286,7 +304,7 @@ def evaluate(
     """The campaigns' points for one registration about to be stored (nothing written yet)."""
     at = _aware(at)
     rules = applicable(
-        running_rules(session),
+        rules_for_product(session, sku=sku, product_kind=product_kind, package=package),
         sku=sku,
         product_kind=product_kind,
         package=package,

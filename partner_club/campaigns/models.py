@@ -181,9 +181,10 @@ class CampaignAward(Model):
         Index("ix_campaign_awards_campaign_outlet", "campaign_id", "outlet_id", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    registration_id: Mapped[int] = mapped_column(index=True)  # codes' registration (no foreign key: core)
+    # One award per campaign and registration; the key leads with the registration, which a
+    # rejection releases by.
+    registration_id: Mapped[int] = mapped_column(primary_key=True)  # codes' (no foreign key: core)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
     sku: Mapped[str] = mapped_column(String(64), default="")

@@ -416,8 +416,8 @@ def _progress(
     mine, counted, paid = session.execute(
         select(
             func.coalesce(func.sum(a.points).filter(a.person_id == person.id), 0),
-            func.count(a.id).filter(subject),
-            func.count(a.id).filter(subject, a.points > 0),
+            func.count().filter(subject),
+            func.count().filter(subject, a.points > 0),
         ).where(a.campaign_id == campaign.id, or_(a.person_id == person.id, subject))
     ).one()
     days_left = max(0, (_aware(campaign.ends_at) - now + timedelta(seconds=86399)) // timedelta(days=1))
@@ -441,7 +441,7 @@ def _first_n_left(session: Session, campaign: Campaign, subject: Any) -> tuple[P
     a = CampaignAward
     counted = dict(
         session.execute(
-            select(a.sku, func.count(a.id)).where(a.campaign_id == campaign.id, subject).group_by(a.sku)
+            select(a.sku, func.count()).where(a.campaign_id == campaign.id, subject).group_by(a.sku)
         ).all()
     )
     skus = sorted(campaign.skus or counted)

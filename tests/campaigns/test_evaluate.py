@@ -53,6 +53,20 @@ def test_audience_and_products_filter(db, make):
     assert total(register(db.session, outside)) == 0
 
 
+def test_a_campaign_launched_for_a_product_applies_to_its_next_registration(db, make):
+    # The campaigns covering a product are worked out once per process; a launch starts over.
+    seller = make.user(Role.SELLER)
+    issuing.save_product(db.session, sku="ROLL-1", name="Roll", points="10")
+    issuing.save_product(db.session, sku="GLUE-1", name="Glue", points="10")
+    running(db.session, skus=["ROLL-1"], mechanic="bonus", value=7)
+    running(db.session, skus=["GLUE-1"], mechanic="bonus", value=3)
+    assert total(register(db.session, seller, sku="ROLL-1")) == 7
+    assert total(register(db.session, seller, sku="GLUE-1")) == 3
+    running(db.session, skus=["ROLL-1"], mechanic="bonus", value=2)
+    assert total(register(db.session, seller, sku="ROLL-1")) == 9
+    assert total(register(db.session, seller, sku="GLUE-1")) == 3
+
+
 def test_every_nth_and_once_at_n_count_the_shops_packages(db, make):
     shop = make.outlet()
     first, second = make.user(Role.OWNER, outlet=shop), make.user(Role.SELLER, outlet=shop)
