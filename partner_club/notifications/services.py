@@ -120,11 +120,13 @@ def notify_in_app(
         raise UnknownKind(f"{kind!r} is not a registered in-app-only kind")
     if link is not None and not is_local_path(link):
         raise ValueError("a notification's link is a path inside the club, starting with one '/'")
-    session.execute(
-        insert(Notification.__table__).values(
-            user_id=user_id, kind=kind, params=dict(params), link=link, created_at=utcnow()
-        )
+    session.connection().execute(
+        _INSERT_IN_APP,
+        {"user_id": user_id, "kind": kind, "params": dict(params), "link": link, "created_at": utcnow()},
     )
+
+
+_INSERT_IN_APP = insert(Notification.__table__)  # built once: it runs with every registration
 
 
 def render(notification: Notification, locale: str | None = None) -> tuple[str, str]:
