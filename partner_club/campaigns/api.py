@@ -47,6 +47,7 @@ def mine():
             ]
             if progress.bonus_each
             else None,
+            "bonus_products_more": progress.more_products if progress.bonus_each else None,
         }
         answer.append(item)
     return jsonify({"campaigns": answer})
@@ -215,7 +216,8 @@ bp.document(
                     "(days_left, cap_left, packages_to_bonus; for a first-N campaign "
                     "bonus_packages_each, N, and bonus_products, a list of {sku, name, left}: "
                     "the packages of each product it names, or that the shop began, that still "
-                    "earn the bonus)",
+                    "earn the bonus, at most five products, and bonus_products_more: how many "
+                    "more products there are)",
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 }
             },

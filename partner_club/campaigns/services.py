@@ -380,8 +380,10 @@ class Progress:
     cap_left: int | None  # points the person's period cap still allows
     packages_to_bonus: int | None  # every_nth / once_at_n: packages until the next bonus
     bonus_each: int | None = None  # first_n: N, the packages of each product that earn the bonus
-    # first_n: what is left of each product the campaign names (or, naming none, the shop began)
+    # first_n: what is left of each product the campaign names (or, naming none, the shop began),
+    # at most MAX_PRODUCTS_SHOWN of them, and how many more there are
     bonus_left: tuple[ProductLeft, ...] = ()
+    more_products: int = 0
 
 
 def campaigns_for(session: Session, person: User, *, now: datetime) -> list[Progress]:
@@ -429,15 +431,15 @@ def _progress(
     elif campaign.mechanic == Mechanic.ONCE_AT_N.value and not paid:
         to_bonus = max(1, n - counted)
     elif campaign.mechanic == Mechanic.FIRST_N.value:
-        return Progress(
-            campaign, int(days_left), cap_left, None, n, _first_n_left(session, campaign, subject)
-        )
+        shown, more = _first_n_left(session, campaign, subject)
+        return Progress(campaign, int(days_left), cap_left, None, n, shown, more)
     return Progress(campaign, int(days_left), cap_left, to_bonus)
 
 
-def _first_n_left(session: Session, campaign: Campaign, subject: Any) -> tuple[ProductLeft, ...]:
+def _first_n_left(session: Session, campaign: Campaign, subject: Any) -> tuple[tuple[ProductLeft, ...], int]:
     """First-N is counted per product: what is left of each product the campaign names, or, if
-    it names none, of each the shop (or the person without one) has registered in it."""
+    it names none, of each the shop (or the person without one) has registered in it; the
+    first MAX_PRODUCTS_SHOWN of them, and how many more there are."""
     a = CampaignAward
     counted = dict(
         session.execute(
@@ -451,10 +453,11 @@ def _first_n_left(session: Session, campaign: Campaign, subject: Any) -> tuple[P
     else:
         names = {}
     n = campaign.n or 1
-    return tuple(
+    shown = tuple(
         ProductLeft(sku, names.get(sku, sku), max(0, n - counted.get(sku, 0)))
         for sku in skus[:MAX_PRODUCTS_SHOWN]
     )
+    return shown, max(0, len(skus) - MAX_PRODUCTS_SHOWN)
 
 
 def as_participant_json(campaign: Campaign, locale: str | None = None) -> dict[str, Any]:

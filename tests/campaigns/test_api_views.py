@@ -138,6 +138,33 @@ def test_first_n_progress_names_each_product_with_what_is_left(client, make, api
     ).get_json()["campaigns"]
     assert item["progress"]["bonus_packages_each"] == 3
     assert item["progress"]["bonus_products"] == [{"sku": "ROLL-1", "name": "Roll 10 m", "left": 2}]
+    assert item["progress"]["bonus_products_more"] == 0
     login(seller)
     page = client.get("/campaigns", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Roll 10 m: 2 more packages earn the bonus" in page
+    assert "more product" not in page
+
+
+def test_a_first_n_card_of_many_products_says_how_many_more_there_are(client, make, api_token, login, db):
+    seller = make.user(Role.SELLER, outlet=make.outlet(region=make.region("RU-SAM")))
+    admin = make.user(Role.ADMIN)
+    skus = [f"ROLL-{n}" for n in range(1, 9)]
+    for sku in skus:
+        issuing.save_product(db.session, sku=sku, name=f"Roll {sku}", points="10")
+    db.session.commit()
+    staff = {"Authorization": f"Bearer {api_token(admin)}"}
+    body = _body(mechanic={"kind": "first_n", "value": 50, "n": 3})
+    body["audience"]["skus"] = skus
+    created = client.post("/api/v1/admin/campaigns", json=body, headers=staff)
+    assert created.status_code == 201, created.get_json()
+    client.post(f"/api/v1/admin/campaigns/{created.get_json()['id']}/launch", headers=staff)
+    (item,) = client.get(
+        "/api/v1/campaigns", headers={"Authorization": f"Bearer {api_token(seller)}"}
+    ).get_json()["campaigns"]
+    assert [p["sku"] for p in item["progress"]["bonus_products"]] == skus[:5]
+    assert item["progress"]["bonus_products_more"] == 3
+    login(seller)
+    page = client.get("/campaigns", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "and 3 more products" in page
+    page = client.get("/campaigns", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "и ещё 3 товара" in page
