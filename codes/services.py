@@ -42,7 +42,7 @@ from codes.models import (
 )
 from codes.normalize import CodeRejected, read
 from codes.scheme import CodeScheme, scheme_from_setting
-from partner_club import throttle
+from partner_club import settings_store, throttle
 from partner_club.accounts.models import User
 from partner_club.campaigns.evaluate import Awards, release_awards
 from partner_club.campaigns.evaluate import evaluate as evaluate_campaigns
@@ -498,6 +498,7 @@ def find_code(
             if not rows:
                 continue
             row = rows[0]
+            settings_store.as_of_version(session, row.settings_version)
             if throttled:
                 throttle.remember(
                     session,
@@ -589,6 +590,7 @@ def _lookup_statement():
             Outlet.lon.label("shop_lon"),
             *counters,
             voided.label("voided"),
+            settings_store.version_column(),  # the transaction's settings check, answered here
         )
         .join_from(Batch, Product, Product.id == Batch.product_id)
         .outerjoin(Registration, and_(Registration.batch_id == Batch.id, Registration.serial == serial))

@@ -9,7 +9,9 @@ replaces with a new random token, so a transaction asks one question — is the
 version still the one I hold? — and reads the whole table again only when
 another transaction changed something. Inside one transaction the answer is
 asked once, so a setting never changes under a request; what the transaction
-itself writes it sees at once.
+itself writes it sees at once. A hot statement that runs first anyway can ask
+the question for it: it carries `version_column()`, and `as_of_version` takes
+the answer (the registration's lookup does).
 """
 
 from __future__ import annotations
@@ -64,11 +66,27 @@ def _seen(session: Session) -> dict[str, Any]:
     return seen
 
 
-def _current(session: Session) -> dict[str, Any]:
+def version_column() -> Any:
+    """The stored version as a column, for a statement that runs before any setting is read."""
+    return _version_statement().scalar_subquery().label("settings_version")
+
+
+def as_of_version(session: Session, version: Any) -> None:
+    """This transaction reads the settings at `version`, which a statement carrying
+    `version_column()` has just read: the transaction does not ask again."""
+    if _SEEN not in session.info:
+        session.info[_SEEN] = dict(_current(session, version))
+
+
+_UNREAD = object()
+
+
+def _current(session: Session, version: Any = _UNREAD) -> dict[str, Any]:
     """The process's copy of every setting, reloaded if the stored version moved on."""
     connection = session.connection()
     database = str(connection.engine.url)
-    version = connection.execute(_version_statement()).scalar()
+    if version is _UNREAD:
+        version = connection.execute(_version_statement()).scalar()
     with _CACHE.lock:
         kept = _CACHE.by_database.get(database)
     if kept is not None and kept[0] == version:

@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from codes import issuing, services
 from codes.models import BatchStatus, Registration, RegistrationStatus
@@ -31,6 +31,7 @@ from partner_club.ledger.policy import (
     store_registration_rule,
 )
 from partner_club.ledger.services import Balance, balance_of
+from partner_club.settings_store import get_setting
 from partner_club.signals import (
     HOLD,
     REJECT,
@@ -49,6 +50,25 @@ TO_LAYOUT = {latin: cyr for cyr, latin in LAYOUT.items()}
 
 def _count(session) -> int:
     return session.scalar(select(func.count(Registration.id)))
+
+
+def test_the_lookup_answers_the_transactions_settings_check(db, make):
+    seller = make.user(Role.SELLER)
+    issued = batch(db.session, product(db.session, points="25"))
+    store_expiry_policy(db.session, ExpiryPolicy(months=6), actor_id=None)  # settings to read
+    register_code(db.session, seller, code(issued, 6), channel="typed", ctx=CTX)  # opens the account
+    db.session.commit()
+    get_setting(db.session, "any", None)  # this process reads the changed settings once
+    db.session.commit()
+    sent: list[str] = []
+    listener = lambda *args: sent.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        register_code(db.session, seller, code(issued, 7), channel="typed", ctx=CTX)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    reads = [statement for statement in sent if "FROM settings" in statement]
+    assert len(reads) == 1 and "FROM batches" in reads[0]  # no SELECT of its own for the version
 
 
 def test_a_typed_code_earns_the_products_points(db, make):

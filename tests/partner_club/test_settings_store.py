@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from partner_club.outlets.models import Outlet
-from partner_club.settings_store import get_setting, put_setting
+from partner_club.settings_store import (
+    VERSION_KEY,
+    Setting,
+    as_of_version,
+    get_setting,
+    put_setting,
+    version_column,
+)
 
 
 @contextmanager
@@ -67,3 +74,24 @@ def test_a_rolled_back_write_is_not_seen(db):
     put_setting(db.session, "test.kept", "no")
     db.session.rollback()
     assert get_setting(db.session, "test.kept", None) == "yes"
+
+
+def test_a_statement_carrying_the_version_answers_the_check_and_a_new_one_is_read(db):
+    put_setting(db.session, "test.value", "old")
+    db.session.commit()
+    get_setting(db.session, "test.value", None)
+    db.session.commit()
+    with settings_reads(db.engine) as reads:
+        version = db.session.execute(select(version_column())).scalar()
+        as_of_version(db.session, version)
+        assert get_setting(db.session, "test.value", None) == "old"
+    assert len(reads) == 1  # the carrying statement only
+    db.session.commit()
+    with db.engine.begin() as other_process:  # a write this process's copy does not hear of
+        for key, value in (("test.value", "new"), (VERSION_KEY, "another version")):
+            other_process.execute(update(Setting).where(Setting.key == key).values(value=value))
+    with settings_reads(db.engine) as reads:
+        version = db.session.execute(select(version_column())).scalar()
+        as_of_version(db.session, version)
+        assert get_setting(db.session, "test.value", None) == "new"
+    assert len(reads) == 2  # and, the version having moved on, the table once
