@@ -142,6 +142,7 @@ def test_first_n_progress_names_each_product_with_what_is_left(client, make, api
     login(seller)
     page = client.get("/campaigns", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Roll 10 m: 2 more packages earn the bonus" in page
+    assert "+50 points for each of the first 3 packages of a product" in page
     assert "more product" not in page
 
 

@@ -50,6 +50,7 @@ def test_staff_create_forecast_and_launch_a_campaign_on_a_phone(phone, make, db,
     page.goto("/campaigns")
     card = page.locator(".campaign-card")
     expect(card).to_contain_text("Весна x2")
+    expect(card).to_contain_text("+500 баллов за каждую 3-ю упаковку магазина")
     expect(card).to_contain_text("ещё 3 упаковки до бонуса")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "4-seller")
@@ -114,3 +115,46 @@ def test_an_owner_gets_a_referral_link_on_a_phone(phone, make, db, screenshot):
         link.split("bench.test", 1)[-1] if "://" not in link else "/join/" + link.rsplit("/join/", 1)[1]
     )
     expect(page.locator(".flash")).to_contain_text("Это ваша собственная ссылка-приглашение")
+
+
+def test_a_first_n_card_counts_down_each_product_on_a_phone(phone, make, db, screenshot):
+    from datetime import timedelta
+
+    from partner_club.database import utcnow
+    from tests.campaigns.helpers import running
+    from tests.codes.helpers import batch, code, product
+    from tests.pagecheck import check_page
+
+    seller = make.user(Role.SELLER, outlet=make.outlet(), full_name="Сергей Продавцов")
+    rolls = [product(db.session, sku=f"ROLL-{n}", name=f"Рулон {n} м", points="10") for n in range(1, 8)]
+    issued = batch(db.session, rolls[0])
+    now = utcnow()
+    running(
+        db.session,
+        name_ru="Первые три рулона",
+        mechanic="first_n",
+        value=50,
+        n=3,
+        skus=[roll.sku for roll in rolls],
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=20),
+        now=now,
+    )
+    db.session.commit()
+    page = phone
+    sign_in(page, seller.login)
+    page.goto("/codes/register")
+    page.fill("[data-code-input]", code(issued, 3))
+    page.click("button[type=submit]")
+    expect(page.locator(".codes-result .big")).to_contain_text("+60")  # 10 base, 50 the bonus
+    page.goto("/campaigns")
+    card = page.locator(".campaign-card")
+    expect(card).to_contain_text("Первые три рулона")
+    expect(card).to_contain_text("+50 баллов за каждую из первых 3 упаковок товара")
+    expect(card).to_contain_text("Рулон 1 м: бонус ещё за 2 упаковки")
+    expect(card).to_contain_text("Рулон 2 м: бонус ещё за 3 упаковки")
+    expect(card).to_contain_text("и ещё 2 товара")  # seven products, five listed
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "first-n")
+    findings = check_page(page, russian=True)
+    assert not findings, findings
