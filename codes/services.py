@@ -266,8 +266,9 @@ def _store(
     status: str,
     ctx: RegistrationContext,
 ) -> int | None:
-    """Inserts the registration, credits its points, announces it; its id, or None if the code
-    was taken by a parallel request first.
+    """Adds the running campaigns' points, inserts the registration with them, records the
+    campaigns' awards, credits the points, announces it; its id, or None if the code was taken
+    by a parallel request first.
 
     INSERT ... ON CONFLICT (batch, serial) DO NOTHING RETURNING id: the unique constraint decides
     between parallel requests in one statement, and the loser's transaction stays usable to
