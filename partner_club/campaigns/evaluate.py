@@ -30,7 +30,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CursorResult, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from partner_club.campaigns.models import CAP_FIELDS, Campaign, CampaignAward, Combine, Mechanic, Status
+from partner_club.campaigns.models import (
+    CAP_FIELDS,
+    Campaign,
+    CampaignAward,
+    Combine,
+    Mechanic,
+    Status,
+    points_of,
+)
 from partner_club.database import UTCDateTime
 from partner_club.ledger.credits import Source
 from partner_club.settings_store import get_setting, put_setting
@@ -141,14 +149,14 @@ class Rule:
         if kind == Mechanic.MULTIPLIER.value:
             return max(0, round(base_points * (self.value - 1)))
         if kind == Mechanic.BONUS.value:
-            return round(self.value)
+            return points_of(self.value)
         position = counted_before + 1
         n = self.n or 1
         if kind == Mechanic.EVERY_NTH.value:
-            return round(self.value) if position // n > paid_before else 0
+            return points_of(self.value) if position // n > paid_before else 0
         if kind == Mechanic.ONCE_AT_N.value:
-            return round(self.value) if position >= n and not paid_before else 0
-        return round(self.value) if position <= n else 0  # first_n
+            return points_of(self.value) if position >= n and not paid_before else 0
+        return points_of(self.value) if position <= n else 0  # first_n
 
     def windows(self, at: datetime) -> tuple[datetime, datetime]:
         """Starts (UTC) of the local day and week (from Monday) of `at` in the campaign's zone."""
@@ -225,14 +233,13 @@ def forget_cached() -> None:
 # --- evaluation ---------------------------------------------------------------------------
 
 
-def applicable(
-    rules, *, sku, product_kind, package, region_iso, territory_id, shop_id, shop_kind, role, at
-) -> list[Rule]:
+def applicable(rules, *, region_iso, territory_id, shop_id, shop_kind, role, at) -> list[Rule]:
+    """Of the rules covering the product (`rules_for_product`), those whose period, audience and
+    control group let them apply."""
     return [
         rule
         for rule in rules
         if rule.in_period(at)
-        and rule.covers_product(sku=sku, product_kind=product_kind, package=package)
         and rule.concerns_person(
             region_iso=region_iso, territory_id=territory_id, shop_id=shop_id, shop_kind=shop_kind, role=role
         )
@@ -305,9 +312,6 @@ def evaluate(
     at = _aware(at)
     rules = applicable(
         rules_for_product(session, sku=sku, product_kind=product_kind, package=package),
-        sku=sku,
-        product_kind=product_kind,
-        package=package,
         region_iso=region_iso,
         territory_id=territory_id,
         shop_id=shop_id,

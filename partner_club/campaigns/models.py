@@ -163,12 +163,22 @@ class Campaign(Model):
         return str(STATUS_LABELS[Status(self.status)])
 
     @property
+    def points_each(self) -> int:
+        """A bonus mechanic's points for one package, as evaluation rounds them."""
+        return points_of(self.value)
+
+    @property
     def mechanic_label(self) -> str:
         return str(MECHANIC_LABELS[Mechanic(self.mechanic)])
 
     @property
     def combine_label(self) -> str:
         return str(COMBINE_LABELS[Combine(self.combine)])
+
+
+def points_of(value: float) -> int:
+    """A bonus campaign's value as whole points: one rounding for evaluation and its cards."""
+    return round(value)
 
 
 class CampaignAward(Model):

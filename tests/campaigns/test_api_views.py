@@ -169,3 +169,17 @@ def test_a_first_n_card_of_many_products_says_how_many_more_there_are(client, ma
     assert "and 3 more products" in page
     page = client.get("/campaigns", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert "и ещё 3 товара" in page
+
+
+def test_the_card_promises_the_points_a_registration_gets(client, make, login, db):
+    from tests.campaigns.helpers import running, total
+
+    seller = make.user(Role.SELLER)
+    now = utcnow()
+    ends = now + timedelta(days=20)
+    running(db.session, mechanic="bonus", value=2.5, starts_at=now - timedelta(days=1), ends_at=ends, now=now)
+    got = total(register(db.session, seller, at=now))
+    db.session.commit()
+    login(seller)
+    page = client.get("/campaigns", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert got == 2 and "+2 points for every package" in page  # one rounding for both
